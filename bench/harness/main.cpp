@@ -1,0 +1,115 @@
+// certretry-harness: replay scenarios against the library's machines (docs/harness.md).
+#include "replay.hpp"
+#include "scenario.hpp"
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+
+namespace {
+
+constexpr const char* usage = R"(certretry-harness — replay certretry's machines against scripted servers
+
+usage:
+  certretry-harness replay SCENARIO.json   run the scenario, print its transcript (JSON lines)
+  certretry-harness check SCENARIO.json... replay each scenario twice, require identical
+                                           transcripts and assert its "expect" block
+  certretry-harness --help                 this text
+
+exit codes (replay): 0 the machine finished (whatever the outcome), 2 malformed scenario or
+unknown option, 3 a request matched no scripted response. check: 1 an expectation failed.
+
+machines: %s
+Scenario format and every option with its default: docs/harness.md
+)";
+
+bool read_file(const char* path, std::string& out, std::string& error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = std::string(path) + ": cannot open";
+    return false;
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  out = ss.str();
+  return true;
+}
+
+int load(const char* path, certretry::harness::scenario& s) {
+  std::string text, error;
+  if (!read_file(path, text, error)) {
+    std::fprintf(stderr, "%s\n", error.c_str());
+    return certretry::harness::exit_malformed;
+  }
+  std::string detail;
+  auto parsed = certretry::harness::parse_scenario(text, detail);
+  if (!parsed) {
+    std::fprintf(stderr, "%s: %s\n", path, detail.c_str());
+    return certretry::harness::exit_malformed;
+  }
+  s = std::move(parsed).value();
+  return 0;
+}
+
+int cmd_replay(const char* path) {
+  certretry::harness::scenario s;
+  if (int rc = load(path, s)) return rc;
+  const auto r = certretry::harness::replay(s);
+  std::fputs(r.transcript().c_str(), stdout);
+  if (r.exit_code != 0) std::fprintf(stderr, "%s\n", r.error.c_str());
+  return r.exit_code;
+}
+
+int cmd_check(const char* path) {
+  using namespace certretry::harness;
+  scenario s;
+  if (int rc = load(path, s)) return rc;
+  const auto first = replay(s);
+  if (first.exit_code != 0) {
+    std::fprintf(stderr, "%s: %s\n", path, first.error.c_str());
+    return first.exit_code;
+  }
+  const auto second = replay(s);
+  if (second.transcript() != first.transcript()) {
+    std::fprintf(stderr, "%s: two replays of the same scenario and seed differ\n", path);
+    return exit_expectation_failed;
+  }
+  if (!s.expect) {
+    std::fprintf(stderr, "%s: no \"expect\" block to check\n", path);
+    return exit_malformed;
+  }
+  std::string why;
+  bool malformed = false;
+  if (!check_expectations(*s.expect, first, why, malformed)) {
+    std::fprintf(stderr, "%s: %s\n--- transcript ---\n%s", path, why.c_str(),
+                 first.transcript().c_str());
+    return malformed ? exit_malformed : exit_expectation_failed;
+  }
+  std::printf("ok %s (%zu lines)\n", path, first.entries.size());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string names;
+  for (const auto& n : certretry::harness::machine_names()) names += (names.empty() ? "" : ", ") + n;
+  const std::string arg1 = argc > 1 ? argv[1] : "";
+  if (arg1 == "--help" || arg1 == "-h" || arg1 == "help") {
+    std::printf(usage, names.c_str());
+    return 0;
+  }
+  if (arg1 == "replay" && argc == 3) return cmd_replay(argv[2]);
+  if (arg1 == "check" && argc >= 3) {
+    int worst = 0;
+    for (int i = 2; i < argc; ++i) {
+      const int rc = cmd_check(argv[i]);
+      if (rc > worst) worst = rc;
+    }
+    return worst;
+  }
+  std::fprintf(stderr, usage, names.c_str());
+  return 2;
+}

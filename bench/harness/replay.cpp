@@ -1,0 +1,239 @@
+#include "replay.hpp"
+
+#include "json_out.hpp"
+
+#include "certretry/backoff/policy.hpp"
+#include "certretry/core/rfc3339.hpp"
+#include "certretry/poll/run.hpp"
+#include "certretry/poll/scripted.hpp"
+#include "certretry/triage/async_ca.hpp"
+
+#include <simdjson.h>
+
+#include <cmath>
+#include <functional>
+#include <map>
+
+namespace certretry::harness {
+namespace {
+
+// The virtual clock's start when a scenario gives no `now` option.
+constexpr std::string_view default_start = "2025-01-01T00:00:00Z";
+
+class transcript_sink {
+ public:
+  transcript_sink(std::vector<entry>* out, time_point start) : out_(out), start_(start) {}
+
+  void operator()(const event& e) {
+    entry en;
+    en.t = e.at - start_;
+    json_line line;
+    line.secs("t", en.t);
+    switch (e.kind) {
+      case event_kind::send:
+        en.kind = "send";
+        en.what = std::string(e.request.method) + " " + std::string(e.request.target);
+        line.str("send", en.what);
+        if (!e.request.body.empty()) line.raw("body", e.request.body);
+        break;
+      case event_kind::verdict:
+        en.kind = "recv";
+        en.verdict = std::string(to_string(e.v));
+        en.why = std::string(e.why);
+        if (e.status != 0) {
+          en.what = std::to_string(e.status);
+          line.num("recv", e.status);
+        } else {
+          en.what = std::string(transport_error_name(e.error));
+          line.str("recv", en.what);
+        }
+        line.str("verdict", en.verdict).str("why", en.why);
+        break;
+      case event_kind::wait:
+        en.kind = "wait";
+        en.wait = e.delay;
+        en.why = std::string(to_string(e.wait_why));
+        line.secs("wait", e.delay, true).str("why", en.why);
+        break;
+      case event_kind::finish:
+        return;  // the outcome line is written from the outcome itself
+      default:
+        en.kind = "event";
+        en.what = std::string(to_string(e.kind));
+        en.why = e.error ? e.error.message() : std::string(e.why);
+        line.str("event", en.what).str("why", en.why);
+        break;
+    }
+    en.line = line.done();
+    out_->push_back(std::move(en));
+  }
+
+ private:
+  std::vector<entry>* out_;
+  time_point start_;
+};
+
+entry outcome_entry(const outcome& o, duration t) {
+  entry en;
+  en.kind = "outcome";
+  en.t = t;
+  en.what = std::string(to_string(o.kind));
+  en.sends = o.sends;
+  en.why = o.reason;
+  json_line line;
+  line.secs("t", t).str("outcome", en.what).num("sends", o.sends);
+  if (o.kind != outcome_kind::issued) line.str("reason", o.reason);
+  if (o.not_before) line.str("not_before", format_rfc3339(*o.not_before));
+  en.line = line.done();
+  return en;
+}
+
+// Runs any machine built by a scenario against its scripted server.
+template <class Machine>
+replay_result drive(Machine& m, scripted_transport& server, virtual_clock& clock,
+                    std::vector<entry>& entries) {
+  virtual_sleeper sleeper{clock};
+  outcome o = run(m, server, clock, sleeper, server);
+  replay_result r;
+  if (server.unmatched()) {
+    r.exit_code = exit_unmatched;
+    r.error = "no scripted response for " + *server.unmatched();
+    r.entries = std::move(entries);
+    return r;
+  }
+  entries.push_back(outcome_entry(o, clock.now() - clock.start()));
+  r.entries = std::move(entries);
+  return r;
+}
+
+replay_result malformed(std::string msg) {
+  replay_result r;
+  r.exit_code = exit_malformed;
+  r.error = std::move(msg);
+  return r;
+}
+
+// Options every machine shares.
+struct common_options {
+  time_point start{};
+};
+
+bool read_common(option_reader& opts, common_options& c, std::string& detail) {
+  const auto now = opts.string("now");
+  const std::string text = now.value_or(std::string(default_start));
+  const auto t = parse_rfc3339(text);
+  if (!t) {
+    detail = "options.now: '" + text + "' is not an RFC 3339 time (e.g. 2025-01-01T00:00:00Z)";
+    return false;
+  }
+  c.start = *t;
+  return true;
+}
+
+replay_result replay_async_poll(const scenario& s) {
+  option_reader opts{s};
+  std::string detail;
+  common_options common;
+  if (!read_common(opts, common, detail)) return malformed(detail);
+
+  const std::string profile = opts.string("profile").value_or("generic");
+  const std::string id = opts.id("id").value_or("1");
+  const std::string ca = opts.id("ca").value_or("1");
+  const std::string schedule_name = opts.string("schedule").value_or("certctl");
+  const std::string jitter_name = opts.string("jitter").value_or("pct");
+  const double jitter_pct = opts.number("jitter_pct").value_or(20.0);
+  double max_wait_s = opts.number("max_wait_s").value_or(600.0);
+  const bool honor = opts.boolean("honor_retry_after").value_or(true);
+  const double min_delay_s = opts.number("min_delay_s").value_or(1.0);
+  const double max_attempts = opts.number("max_attempts").value_or(0.0);
+  const double ceiling_s = opts.number("retry_after_ceiling_s").value_or(3600.0);
+  const double max_body = opts.number("max_body_bytes").value_or(double(default_max_body_bytes));
+  if (!opts.finish(detail, s.machine)) return malformed(detail);
+
+  const auto ca_kind = async_ca_from_name(profile);
+  if (!ca_kind)
+    return malformed("options.profile: '" + profile +
+                     "' is not one of digicert, sectigo, entrust, globalsign, generic");
+  const auto sched = named_schedule(schedule_name);
+  if (!sched) {
+    std::string names;
+    for (auto n : schedule_names) names += (names.empty() ? "" : ", ") + std::string(n);
+    return malformed("options.schedule: '" + schedule_name + "' is not one of " + names);
+  }
+  if (!(jitter_pct >= 0 && jitter_pct <= 100))
+    return malformed("options.jitter_pct: must be between 0 and 100");
+  // certctl: a PollMaxWait of 0 (or unset) means the default, 10 minutes.
+  if (max_wait_s == 0) max_wait_s = 600;
+  if (!(max_wait_s > 0 && max_wait_s <= 365.0 * 86400))
+    return malformed("options.max_wait_s: must be between 0 and 31536000 seconds");
+  if (!(min_delay_s >= 0.001 && min_delay_s <= 86400))
+    return malformed("options.min_delay_s: must be between 0.001 and 86400 seconds");
+  if (!(max_attempts >= 0 && max_attempts <= 1e6 && std::floor(max_attempts) == max_attempts))
+    return malformed("options.max_attempts: must be a whole number from 0 (no cap) to 1000000");
+  if (!(ceiling_s >= 0 && ceiling_s <= 365.0 * 86400))
+    return malformed("options.retry_after_ceiling_s: must be between 0 and 31536000 seconds");
+  if (!(max_body >= 1 && max_body <= 1 << 30))
+    return malformed("options.max_body_bytes: must be between 1 and 1073741824");
+  const auto to_ms = [](double secs) { return detail::saturate_ms(secs * 1000.0); };
+  const auto jit = named_jitter(jitter_name, jitter_pct / 100.0, 5min);
+  if (!jit)
+    return malformed("options.jitter: '" + jitter_name +
+                     "' is not one of none, pct, full, equal, decorrelated, decorrelated-v2");
+
+  limits lim;
+  lim.max_wait = to_ms(max_wait_s);
+  lim.min_delay = to_ms(min_delay_s);
+  lim.max_attempts = static_cast<std::uint32_t>(max_attempts);
+  retry_after_policy ra;
+  ra.mode = honor ? retry_after_mode::at_least_schedule : retry_after_mode::ignore;
+  ra.ceiling = to_ms(ceiling_s);
+
+  virtual_clock clock{common.start};
+  scripted_transport server{clock};
+  for (const auto& [key, replies] : s.server) server.script(key, replies);
+  std::vector<entry> entries;
+  async_ca_poller<any_schedule, any_jitter, splitmix64, transcript_sink> m{
+      async_ca_triage{{*ca_kind, id, ca}, static_cast<std::size_t>(max_body)},
+      backoff_policy<any_schedule, any_jitter>{*sched, *jit, lim, ra}, splitmix64{s.seed},
+      transcript_sink{&entries, common.start}};
+  return drive(m, server, clock, entries);
+}
+
+using machine_fn = replay_result (*)(const scenario&);
+
+const std::map<std::string, machine_fn, std::less<>>& machines() {
+  static const std::map<std::string, machine_fn, std::less<>> table{
+      {"async-poll", &replay_async_poll},
+  };
+  return table;
+}
+
+}  // namespace
+
+std::string replay_result::transcript() const {
+  std::string out;
+  for (const auto& e : entries) {
+    out += e.line;
+    out += '\n';
+  }
+  return out;
+}
+
+std::vector<std::string> machine_names() {
+  std::vector<std::string> names;
+  for (const auto& [name, fn] : machines()) names.push_back(name);
+  return names;
+}
+
+replay_result replay(const scenario& s) {
+  const auto it = machines().find(s.machine);
+  if (it == machines().end()) {
+    std::string known;
+    for (const auto& n : machine_names()) known += (known.empty() ? "" : ", ") + n;
+    return malformed("machine: '" + s.machine + "' is not a machine this harness knows (" +
+                     known + ")");
+  }
+  return it->second(s);
+}
+
+}  // namespace certretry::harness

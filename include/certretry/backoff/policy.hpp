@@ -1,0 +1,106 @@
+// certretry/backoff/policy.hpp — one decision every machine shares: after n attempts, how long
+// to wait next, or whether to stop.
+//
+// It composes a schedule, a jitter, the run's limits (hard deadline, attempt cap, minimum
+// delay) and the Retry-After policy. The deadline is never overshot: the last wait is cut to the
+// time left (certctl: polls at 0, 5, 20, 65, 200, 500 and 600 s), and when less than the minimum
+// delay is left the run stops instead of sending a near-duplicate poll.
+#pragma once
+
+#include "certretry/backoff/jitter.hpp"
+#include "certretry/backoff/retry_after.hpp"
+#include "certretry/backoff/schedule.hpp"
+#include "certretry/core/action.hpp"
+#include "certretry/core/errc.hpp"
+#include "certretry/core/random.hpp"
+#include "certretry/core/time.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+
+namespace certretry {
+
+struct limits {
+  // Hard cap on the whole run, from its first request (certctl's PollMaxWait, default 10 min).
+  duration max_wait = 10min;
+  // Requests at most; 0 = no cap.
+  std::uint32_t max_attempts = 0;
+  // No wait is ever shorter than this (except one cut to the deadline), whatever the schedule,
+  // jitter or server says: no input can produce a tight loop. Values below 1 ms are read as 1 ms.
+  duration min_delay = 1s;
+
+  constexpr duration effective_min_delay() const noexcept {
+    return std::max(min_delay, duration{1});
+  }
+};
+
+struct next_step {
+  enum class kind : std::uint8_t { wait, give_up };
+  kind what = kind::give_up;
+  duration delay{};       // wait: how long. give_up: when a retry makes sense (0: unknown)
+  wait_reason why = wait_reason::schedule;  // wait
+  errc reason = errc::deadline_exceeded;    // give_up: deadline_exceeded or attempts_exhausted
+  bool hint_beyond_deadline = false;        // give_up: the server asked to wait past the deadline
+
+  static constexpr next_step wait_for(duration d, wait_reason w) noexcept {
+    return {kind::wait, d, w, errc::deadline_exceeded, false};
+  }
+  static constexpr next_step stop(errc e, duration retry_in = {}, bool beyond = false) noexcept {
+    return {kind::give_up, retry_in, wait_reason::schedule, e, beyond};
+  }
+  constexpr bool waits() const noexcept { return what == kind::wait; }
+};
+
+template <schedule S, jitter J>
+class backoff_policy {
+ public:
+  constexpr backoff_policy(S s, J j, limits l = {}, retry_after_policy ra = {}) noexcept
+      : schedule_(s), jitter_(j), limits_(l), retry_after_(ra) {}
+
+  // attempts_made >= 1: requests sent so far. elapsed: time since the first request.
+  // hint: a valid Retry-After delay from the last response, if any.
+  template <random_source R>
+  constexpr next_step next(std::uint32_t attempts_made, duration elapsed,
+                           std::optional<duration> hint, R& rng) noexcept {
+    if (limits_.max_attempts != 0 && attempts_made >= limits_.max_attempts)
+      return next_step::stop(errc::attempts_exhausted);
+    const duration floor = limits_.effective_min_delay();
+    const duration left = limits_.max_wait - elapsed;
+    if (left < floor) return next_step::stop(errc::deadline_exceeded);
+
+    duration d = jitter_.apply(schedule_.delay(attempts_made), attempts_made, rng);
+    wait_reason why = wait_reason::schedule;
+    if (hint && retry_after_.mode != retry_after_mode::ignore) {
+      const duration h = std::clamp(*hint, retry_after_.floor,
+                                    std::max(retry_after_.floor, retry_after_.ceiling));
+      if (retry_after_.mode == retry_after_mode::hint_replaces || h > d) {
+        d = h;
+        why = wait_reason::retry_after;
+      }
+    }
+    d = std::max(d, floor);
+    if (d > left) {
+      // The server asked us not to come back before the deadline: stop now rather than poll
+      // early (and tell the caller when to come back).
+      if (why == wait_reason::retry_after)
+        return next_step::stop(errc::deadline_exceeded, d, true);
+      return next_step::wait_for(left, wait_reason::deadline_clamp);
+    }
+    return next_step::wait_for(d, why);
+  }
+
+  constexpr void reset() noexcept { jitter_.reset(); }
+
+  constexpr const limits& run_limits() const noexcept { return limits_; }
+  constexpr const retry_after_policy& retry_after() const noexcept { return retry_after_; }
+  constexpr const S& sched() const noexcept { return schedule_; }
+
+ private:
+  S schedule_;
+  J jitter_;
+  limits limits_;
+  retry_after_policy retry_after_;
+};
+
+}  // namespace certretry

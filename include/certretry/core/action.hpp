@@ -1,0 +1,103 @@
+// certretry/core/action.hpp — the vocabulary every machine speaks.
+//
+// A machine takes events (a response, a transport error, "the wait is over", the current time)
+// and answers with the next Action: send a request, wait a duration, or finish with an Outcome.
+#pragma once
+
+#include "certretry/core/http.hpp"
+#include "certretry/core/time.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <variant>
+
+namespace certretry {
+
+// What triage concludes from one response.
+enum class verdict : std::uint8_t {
+  done,       // the work is finished: the certificate (or resource) is here
+  pending,    // the server is still working: poll again on the schedule
+  transient,  // this attempt failed (429, 5xx, network): retry on the schedule
+  permanent,  // the server said no for good: stop
+};
+
+// How a machine ended.
+enum class outcome_kind : std::uint8_t {
+  issued,         // the certificate bytes are in outcome::certificate
+  still_pending,  // deadline or attempt cap reached; re-enqueue later (outcome::not_before)
+  failed,         // a permanent verdict; outcome::reason has the server's words
+  needs_reset,    // TPP, query-only strategy: the caller must reset before asking again
+  cancelled,      // the caller gave up; nothing more was sent
+  renew_at,       // ARI: renew at outcome::not_before
+};
+
+// Why a machine waits; printed in transcripts and events.
+enum class wait_reason : std::uint8_t {
+  schedule,        // the backoff schedule's (jittered) delay
+  retry_after,     // the server's Retry-After hint was longer than the schedule
+  deadline_clamp,  // the delay was cut to the time left before the deadline
+  budget,          // a retry budget withheld the attempt
+  window,          // waiting for a renewal window
+};
+
+constexpr std::string_view to_string(verdict v) noexcept {
+  switch (v) {
+    case verdict::done: return "done";
+    case verdict::pending: return "pending";
+    case verdict::transient: return "transient";
+    case verdict::permanent: return "permanent";
+  }
+  return "?";
+}
+
+constexpr std::string_view to_string(outcome_kind k) noexcept {
+  switch (k) {
+    case outcome_kind::issued: return "issued";
+    case outcome_kind::still_pending: return "still_pending";
+    case outcome_kind::failed: return "failed";
+    case outcome_kind::needs_reset: return "needs_reset";
+    case outcome_kind::cancelled: return "cancelled";
+    case outcome_kind::renew_at: return "renew_at";
+  }
+  return "?";
+}
+
+constexpr std::string_view to_string(wait_reason w) noexcept {
+  switch (w) {
+    case wait_reason::schedule: return "schedule";
+    case wait_reason::retry_after: return "retry-after";
+    case wait_reason::deadline_clamp: return "deadline-clamp";
+    case wait_reason::budget: return "budget";
+    case wait_reason::window: return "window";
+  }
+  return "?";
+}
+
+// The three actions. A send borrows the machine's storage: valid until the machine's next step.
+struct send {
+  request_view request;
+};
+struct wait {
+  duration delay;
+  wait_reason why;
+};
+struct finish {
+  outcome_kind kind;
+};
+
+using action = std::variant<send, wait, finish>;
+
+// How a run ended, owned: what run() returns and a machine hands over once it has finished.
+struct outcome {
+  outcome_kind kind = outcome_kind::failed;
+  std::string certificate;  // issued: the bytes as the server sent them
+  std::string reason;       // not issued: why, in the server's words where it gave any
+  std::error_code error;    // not issued: a certretry::errc (or the transport's code)
+  std::uint32_t sends = 0;  // requests sent
+  std::optional<time_point> not_before;  // still_pending / renew_at: earliest sensible retry
+};
+
+}  // namespace certretry

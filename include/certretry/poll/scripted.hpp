@@ -1,0 +1,126 @@
+// certretry/poll/scripted.hpp — a virtual clock and a scripted server, for users' own tests.
+//
+// The scripted transport answers each "METHOD TARGET" from a list of replies served in order,
+// the last one repeating forever (the replay scenario contract, docs/harness.md), and advances
+// the virtual clock by each reply's latency. Nothing sleeps; nothing touches the network.
+#pragma once
+
+#include "certretry/core/errc.hpp"
+#include "certretry/core/http.hpp"
+#include "certretry/core/time.hpp"
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+namespace certretry {
+
+class virtual_clock {
+ public:
+  constexpr explicit virtual_clock(time_point start = time_point{}) noexcept : now_(start) {}
+  constexpr time_point now() const noexcept { return now_; }
+  constexpr void advance(duration d) noexcept {
+    if (d > duration::zero()) now_ += d;
+  }
+  constexpr time_point start() const noexcept { return start_; }
+
+ private:
+  time_point now_;
+  time_point start_ = now_;
+};
+
+class virtual_sleeper {
+ public:
+  constexpr explicit virtual_sleeper(virtual_clock& c) noexcept : clock_(&c) {}
+  constexpr void sleep_for(duration d) noexcept { clock_->advance(d); }
+
+ private:
+  virtual_clock* clock_;
+};
+
+// One scripted reply: a response, or a transport error; either after `latency`.
+struct scripted_reply {
+  std::optional<response> reply;
+  std::error_code transport_error{};
+  duration latency{};
+
+  static scripted_reply respond(int status, std::string body = {},
+                                std::vector<header_field> headers = {}, duration latency = {}) {
+    return {response{status, std::move(headers), std::move(body)}, {}, latency};
+  }
+  static scripted_reply fail(std::error_code ec, duration latency = {}) {
+    return {std::nullopt, ec, latency};
+  }
+};
+
+class scripted_transport {
+ public:
+  explicit scripted_transport(virtual_clock& clock) noexcept : clock_(&clock) {}
+
+  // key: "METHOD TARGET" (e.g. "GET /orders/7"), or "*" for any request no other key matches.
+  void script(std::string key, std::vector<scripted_reply> replies) {
+    for (auto& r : rules_)
+      if (r.key == key) {
+        r.replies = std::move(replies);
+        r.next = 0;
+        return;
+      }
+    rules_.push_back({std::move(key), std::move(replies), 0});
+  }
+
+  result<response> send(const request_view& req) {
+    sent_.emplace_back(req);
+    std::string key;
+    key.reserve(req.method.size() + 1 + req.target.size());
+    key.append(req.method).append(" ").append(req.target);
+    rule* match = nullptr;
+    rule* any = nullptr;
+    for (auto& r : rules_) {
+      if (r.key == key) match = &r;
+      if (r.key == "*") any = &r;
+    }
+    if (!match) match = any;
+    if (!match || match->replies.empty()) {
+      if (!unmatched_) unmatched_ = std::move(key);
+      return errc::no_scripted_response;
+    }
+    const scripted_reply& reply = match->replies[match->next];
+    if (match->next + 1 < match->replies.size()) ++match->next;
+    clock_->advance(reply.latency);
+    if (!reply.reply) return reply.transport_error;
+    return *reply.reply;
+  }
+
+  // Every request sent, in order.
+  const std::vector<request>& sent() const noexcept { return sent_; }
+  // How many requests went to "METHOD TARGET".
+  std::size_t calls(std::string_view key) const noexcept {
+    std::size_t n = 0;
+    for (const auto& r : sent_)
+      if (key.size() == r.method.size() + 1 + r.target.size() &&
+          key.substr(0, r.method.size()) == r.method && key[r.method.size()] == ' ' &&
+          key.substr(r.method.size() + 1) == r.target)
+        ++n;
+    return n;
+  }
+  // The first request no rule matched ("METHOD TARGET"), if any.
+  const std::optional<std::string>& unmatched() const noexcept { return unmatched_; }
+  bool stop_requested() const noexcept { return unmatched_.has_value(); }
+
+ private:
+  struct rule {
+    std::string key;
+    std::vector<scripted_reply> replies;
+    std::size_t next;
+  };
+  virtual_clock* clock_;
+  std::vector<rule> rules_;
+  std::vector<request> sent_;
+  std::optional<std::string> unmatched_;
+};
+
+}  // namespace certretry

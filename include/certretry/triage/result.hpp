@@ -1,0 +1,71 @@
+// certretry/triage/result.hpp — what triage concludes from one response, and the HTTP status
+// classes every triage shares (certctl's status-code table, seed 001).
+#pragma once
+
+#include "certretry/core/action.hpp"
+#include "certretry/core/http.hpp"
+
+#include <concepts>
+#include <cstdint>
+#include <string_view>
+
+namespace certretry {
+
+struct triage_result {
+  verdict v = verdict::pending;
+  // For logs and transcripts; valid until the triage's next call.
+  std::string_view why{};
+  // done: the certificate bytes; valid until the triage's next call.
+  std::string_view certificate{};
+  // pending: the work moved to a new stage (status said issued, now collect), so the next
+  // request goes out at once instead of after a wait.
+  bool poll_now = false;
+};
+
+// What a poll machine needs from triage: the request to send next, and a verdict on each
+// response. Triage is stateful per order (it knows which stage it is in).
+template <class T>
+concept poll_triage = requires(T& t, const response_view& r) {
+  { t.next_request() } -> std::convertible_to<request_view>;
+  { t.classify(r) } -> std::same_as<triage_result>;
+  t.reset();
+};
+
+// The status-code rows of certctl's triage table; 2xx bodies are the profile's business.
+enum class status_class : std::uint8_t {
+  success,       // 2xx: the body decides
+  rate_limited,  // 429: transient, back off
+  server_error,  // 5xx: transient, back off
+  client_error,  // other 4xx (400, 401, 403, 404 ...): permanent
+  timeout,       // 408 Request Timeout: the server gave up waiting for us; transient
+  unexpected,    // 1xx, 3xx, or outside 100..599: permanent (a transport follows redirects)
+};
+
+constexpr status_class classify_status(int status) noexcept {
+  if (status >= 200 && status <= 299) return status_class::success;
+  if (status == 429) return status_class::rate_limited;
+  if (status == 408) return status_class::timeout;
+  if (status >= 400 && status <= 499) return status_class::client_error;
+  if (status >= 500 && status <= 599) return status_class::server_error;
+  return status_class::unexpected;
+}
+
+// The verdict for a response whose body need not be read, or nothing for a 2xx.
+struct status_triage {
+  verdict v;
+  std::string_view why;
+};
+
+constexpr status_triage triage_status(int status) noexcept {
+  switch (classify_status(status)) {
+    case status_class::success: return {verdict::pending, "2xx: body decides"};
+    case status_class::rate_limited: return {verdict::transient, "rate limited (429)"};
+    case status_class::server_error: return {verdict::transient, "server error (5xx)"};
+    case status_class::timeout: return {verdict::transient, "request timeout (408)"};
+    case status_class::client_error: return {verdict::permanent, "client error (4xx)"};
+    case status_class::unexpected: return {verdict::permanent, "unexpected HTTP status"};
+  }
+  return {verdict::permanent, "unexpected HTTP status"};
+}
+
+}  // namespace certretry
