@@ -87,7 +87,7 @@ inline constexpr async_ca_profile sectigo{
     false, true};
 inline constexpr async_ca_profile entrust{
     "entrust", "/v1/certificate-authorities/{ca}/enrollments/{id}", {},
-    collect_kind::in_status_body, "body", {}, {},
+    collect_kind::in_status_body, "certificate", {}, {},
     detail_lists::entrust_done, detail_lists::entrust_pending, detail_lists::entrust_failed,
     false, false};
 inline constexpr async_ca_profile globalsign{
