@@ -24,7 +24,7 @@ namespace certretry {
 struct limits {
   // Hard cap on the whole run, from its first request (certctl's PollMaxWait, default 10 min).
   duration max_wait = 10min;
-  // Requests at most; 0 = no cap.
+  // Attempts (poll rounds: a request plus any follow-up sent at once) at most; 0 = no cap.
   std::uint32_t max_attempts = 0;
   // No wait is ever shorter than this (except one cut to the deadline), whatever the schedule,
   // jitter or server says: no input can produce a tight loop. Values below 1 ms are read as 1 ms.
@@ -58,7 +58,7 @@ class backoff_policy {
   constexpr backoff_policy(S s, J j, limits l = {}, retry_after_policy ra = {}) noexcept
       : schedule_(s), jitter_(j), limits_(l), retry_after_(ra) {}
 
-  // attempts_made >= 1: requests sent so far. elapsed: time since the first request.
+  // attempts_made >= 1: attempts so far. elapsed: time since the first request.
   // hint: a valid Retry-After delay from the last response, if any.
   template <random_source R>
   constexpr next_step next(std::uint32_t attempts_made, duration elapsed,

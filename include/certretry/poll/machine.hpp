@@ -102,12 +102,15 @@ class poll_machine {
       return send_next(now);
     }
     immediate_polls_ = 0;
-    const next_step step = policy_.next(sends_, now - started_, hint, rng_);
+    // An attempt is a poll round: the status request plus any request it led to at once
+    // (collect), as certctl's poll closure does both in one attempt.
+    const next_step step = policy_.next(waits_ + 1, now - started_, hint, rng_);
     if (!step.waits()) {
       if (step.hint_beyond_deadline) outcome_.not_before = now + step.delay;
       return finish_with(now, outcome_kind::still_pending, step.reason, t.why);
     }
     state_ = poll_state::waiting;
+    ++waits_;
     event e{};
     e.kind = event_kind::wait;
     e.at = now;
@@ -134,6 +137,8 @@ class poll_machine {
 
   poll_state state() const noexcept { return state_; }
   std::uint32_t sends() const noexcept { return sends_; }
+  // Poll rounds so far: waits taken + 1 once started (what the schedule and attempt cap count).
+  std::uint32_t attempts() const noexcept { return waits_ + (state_ == poll_state::idle ? 0 : 1); }
   Triage& triage() noexcept { return triage_; }
   Sink& sink() noexcept { return sink_; }
 
@@ -213,6 +218,7 @@ class poll_machine {
   time_point started_{};
   std::uint32_t sends_ = 0;
   std::uint32_t immediate_polls_ = 0;
+  std::uint32_t waits_ = 0;
   outcome outcome_{};
 };
 
