@@ -2,7 +2,10 @@
 #include "replay.hpp"
 #include "scenario.hpp"
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <map>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -16,6 +19,8 @@ usage:
   certretry-harness replay SCENARIO.json   run the scenario, print its transcript (JSON lines)
   certretry-harness check SCENARIO.json... replay each scenario twice, require identical
                                            transcripts and assert its "expect" block
+  certretry-harness sweep SCENARIO.json [N] replay with seeds 1..N (default 1000) and print
+                                           the distribution of requests, waits and end time
   certretry-harness --help                 this text
 
 exit codes (replay): 0 the machine finished (whatever the outcome), 2 malformed scenario or
@@ -91,6 +96,58 @@ int cmd_check(const char* path) {
   return 0;
 }
 
+int cmd_sweep(const char* path, const char* count) {
+  using namespace certretry::harness;
+  scenario s;
+  if (int rc = load(path, s)) return rc;
+  char* end = nullptr;
+  const unsigned long n = count ? std::strtoul(count, &end, 10) : 1000;
+  if (n == 0 || n > 1000000 || (count && *end != '\0')) {
+    std::fprintf(stderr, "sweep: N must be a whole number from 1 to 1000000\n");
+    return exit_malformed;
+  }
+  std::map<std::string, unsigned long> outcomes;
+  std::vector<std::int64_t> sends, end_ms, min_gap_ms;
+  for (unsigned long seed = 1; seed <= n; ++seed) {
+    s.seed = seed;
+    const auto r = replay(s);
+    if (r.exit_code != 0) {
+      std::fprintf(stderr, "%s (seed %lu): %s\n", path, seed, r.error.c_str());
+      return r.exit_code;
+    }
+    const entry& out = r.entries.back();
+    ++outcomes[out.what];
+    sends.push_back(out.sends);
+    end_ms.push_back(out.t.count());
+    std::int64_t gap = -1, last = -1;
+    for (const auto& e : r.entries)
+      if (e.kind == "send") {
+        if (last >= 0 && (gap < 0 || e.t.count() - last < gap)) gap = e.t.count() - last;
+        last = e.t.count();
+      }
+    if (gap >= 0) min_gap_ms.push_back(gap);
+  }
+  auto stats = [](std::vector<std::int64_t> v, double scale) {
+    std::sort(v.begin(), v.end());
+    double sum = 0;
+    for (auto x : v) sum += static_cast<double>(x);
+    const auto pct = [&](double p) {
+      return static_cast<double>(v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))]) / scale;
+    };
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "min %g, mean %.2f, p50 %g, p99 %g, max %g", pct(0),
+                  sum / static_cast<double>(v.size()) / scale, pct(0.5), pct(0.99), pct(1));
+    return std::string(buf);
+  };
+  std::printf("scenario: %s\nseeds: 1..%lu\n", path, n);
+  for (const auto& [k, v] : outcomes) std::printf("outcome %s: %lu\n", k.c_str(), v);
+  std::printf("requests: %s\n", stats(sends, 1).c_str());
+  std::printf("end time (s): %s\n", stats(end_ms, 1000).c_str());
+  if (!min_gap_ms.empty())
+    std::printf("shortest gap between requests (s): %s\n", stats(min_gap_ms, 1000).c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -102,6 +159,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (arg1 == "replay" && argc == 3) return cmd_replay(argv[2]);
+  if (arg1 == "sweep" && (argc == 3 || argc == 4)) return cmd_sweep(argv[2], argc == 4 ? argv[3] : nullptr);
   if (arg1 == "check" && argc >= 3) {
     int worst = 0;
     for (int i = 2; i < argc; ++i) {
