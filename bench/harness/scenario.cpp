@@ -82,6 +82,15 @@ bool parse_reply(element e, const std::string& where, scripted_reply& out, std::
   }
   out = scripted_reply::respond(static_cast<int>(status), std::move(body), std::move(headers),
                                 latency);
+  // Extension: served until this many virtual seconds have passed, then the next response.
+  if (element u; !obj["until_s"].get(u)) {
+    duration until{};
+    if (!parse_latency(u, where, until, detail)) {
+      detail.replace(detail.find("latency_s"), 9, "until_s");
+      return false;
+    }
+    out.until = until;
+  }
   return true;
 }
 

@@ -42,11 +42,15 @@ class virtual_sleeper {
   virtual_clock* clock_;
 };
 
-// One scripted reply: a response, or a transport error; either after `latency`.
+// One scripted reply: a response, or a transport error; either after `latency`. With `until`
+// set, the reply is served to every request until that much virtual time has passed since the
+// clock's start, then the next one takes over (a CA that issues at a given time); without it,
+// the reply is served once (the last one repeats forever).
 struct scripted_reply {
   std::optional<response> reply;
   std::error_code transport_error{};
   duration latency{};
+  std::optional<duration> until{};
 
   static scripted_reply respond(int status, std::string body = {},
                                 std::vector<header_field> headers = {}, duration latency = {}) {
@@ -88,8 +92,12 @@ class scripted_transport {
       if (!unmatched_) unmatched_ = std::move(key);
       return errc::no_scripted_response;
     }
+    const auto elapsed = clock_->now() - clock_->start();
+    while (match->next + 1 < match->replies.size() && match->replies[match->next].until &&
+           elapsed >= *match->replies[match->next].until)
+      ++match->next;
     const scripted_reply& reply = match->replies[match->next];
-    if (match->next + 1 < match->replies.size()) ++match->next;
+    if (!reply.until && match->next + 1 < match->replies.size()) ++match->next;
     clock_->advance(reply.latency);
     if (!reply.reply) return reply.transport_error;
     return *reply.reply;

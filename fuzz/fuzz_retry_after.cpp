@@ -1,0 +1,105 @@
+// Retry-After values from a hostile server: parse_retry_after and parse_http_date on any bytes.
+//
+// Input: 8 bytes that pick `now` (anywhere in years 1..9999, where the HTTP-date grammar can
+// land), then the header value. Shorter inputs use a fixed `now` and are all value.
+#include "certretry/backoff/retry_after.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+namespace {
+
+using namespace certretry;
+using namespace std::chrono;
+
+void check(bool ok) {
+  if (!ok) std::abort();
+}
+
+time_point now_from(const std::uint8_t* data) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | data[i];
+  constexpr auto lo = time_point{sys_days{year{1} / January / 1}};
+  constexpr auto hi = time_point{sys_days{year{9999} / December / 31}};
+  const auto span = static_cast<std::uint64_t>((hi - lo).count());
+  return lo + duration{static_cast<std::int64_t>(v % span)};
+}
+
+bool is_retry_after_error(std::error_code ec) {
+  if (ec.category() != error_category()) return false;
+  switch (static_cast<errc>(ec.value())) {
+    case errc::retry_after_empty:
+    case errc::retry_after_negative:
+    case errc::retry_after_fractional:
+    case errc::retry_after_out_of_range:
+    case errc::retry_after_malformed:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Independent reading of an all-digit value: its seconds, or -1 when above 2^31 - 1.
+std::int64_t reference_delay_seconds(std::string_view digits) {
+  while (digits.size() > 1 && digits.front() == '0') digits.remove_prefix(1);
+  if (digits.size() > 10) return -1;
+  std::int64_t v = 0;
+  for (char c : digits) v = v * 10 + (c - '0');
+  return v > 2147483647 ? -1 : v;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  time_point now = time_point{sys_days{year{2025} / January / 1}};
+  if (size >= 8) {
+    now = now_from(data);
+    data += 8;
+    size -= 8;
+  }
+  const std::string_view value{reinterpret_cast<const char*>(data), size};
+
+  const result<duration> r = parse_retry_after(value, now);
+  if (r.has_value()) {
+    // Whatever the form, a success is a delay from now: never negative, never beyond 2^31-1 s.
+    check(r.value() >= duration::zero());
+    check(r.value() <= seconds{2147483647});
+  } else {
+    check(is_retry_after_error(r.error()));
+    check(!r.error().message().empty());
+  }
+
+  // delay-seconds: exactly the number written, or out of range.
+  const std::string_view trimmed = detail::trim_http_space(value);
+  const bool all_digits = !trimmed.empty() && trimmed.size() <= detail::retry_after_max_length &&
+                          trimmed.find_first_not_of("0123456789") == std::string_view::npos;
+  if (all_digits) {
+    const std::int64_t want = reference_delay_seconds(trimmed);
+    if (want < 0) {
+      check(!r.has_value() && r.error() == errc::retry_after_out_of_range);
+    } else {
+      check(r.has_value() && r.value() == seconds{want});
+    }
+  }
+
+  // HTTP-date: no form is longer than 33 characters; a parsed date is a real calendar instant;
+  // a non-numeric value parses as a date exactly when parse_retry_after accepts it (or finds it
+  // too far away).
+  const auto at = parse_http_date(value, now);
+  if (at) {
+    check(value.size() <= 33);
+    const year_month_day ymd{floor<days>(*at)};
+    check(ymd.ok());
+  }
+  if (!trimmed.empty() && trimmed.size() <= detail::retry_after_max_length &&
+      !detail::is_digit(trimmed.front()) && trimmed.front() != '-') {
+    const bool parsed_as_date = parse_http_date(trimmed, now).has_value();
+    const bool accepted = r.has_value() || r.error() == errc::retry_after_out_of_range;
+    check(parsed_as_date == accepted);
+    if (r.has_value() && r.value() > duration::zero()) check(*parse_http_date(trimmed, now) > now);
+  }
+  return 0;
+}
