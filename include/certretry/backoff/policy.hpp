@@ -71,20 +71,21 @@ class backoff_policy {
 
     duration d = jitter_.apply(schedule_.delay(attempts_made), attempts_made, rng);
     wait_reason why = wait_reason::schedule;
+    std::optional<duration> asked;  // the server's hint as honoured (after floor and ceiling)
     if (hint && retry_after_.mode != retry_after_mode::ignore) {
-      const duration h = std::clamp(*hint, retry_after_.floor,
-                                    std::max(retry_after_.floor, retry_after_.ceiling));
-      if (retry_after_.mode == retry_after_mode::hint_replaces || h > d) {
-        d = h;
+      asked = std::clamp(*hint, retry_after_.floor,
+                         std::max(retry_after_.floor, retry_after_.ceiling));
+      if (retry_after_.mode == retry_after_mode::hint_replaces || *asked > d) {
+        d = *asked;
         why = wait_reason::retry_after;
       }
     }
     d = std::max(d, floor);
     if (d > left) {
       // The server asked us not to come back before the deadline: stop now rather than poll
-      // early (and tell the caller when to come back).
-      if (why == wait_reason::retry_after)
-        return next_step::stop(errc::deadline_exceeded, d, true);
+      // early at the deadline (and tell the caller when to come back). Otherwise cut the wait
+      // to the time left, which is then still at least what the server asked.
+      if (asked && *asked > left) return next_step::stop(errc::deadline_exceeded, d, true);
       return next_step::wait_for(left, wait_reason::deadline_clamp);
     }
     return next_step::wait_for(d, why);
