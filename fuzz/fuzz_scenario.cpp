@@ -1,0 +1,91 @@
+// Scenario files are input users write and share: parse_scenario, replay and the `expect`
+// checker on any bytes.
+#include "replay.hpp"
+#include "scenario.hpp"
+
+#include <simdjson.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace {
+
+using namespace certretry::harness;
+
+void check(bool ok) {
+  if (!ok) std::abort();
+}
+
+std::optional<double> number_option(const scenario& s, std::string_view name) {
+  const auto it = s.options.find(name);
+  if (it == s.options.end()) return std::nullopt;
+  if (const auto* d = std::get_if<double>(&it->second.v)) return *d;
+  return std::nullopt;
+}
+
+// A run polls at most about max_wait / min_delay times. Replaying a scenario that asks for a
+// year of one-millisecond polls is correct but slow; such scenarios are skipped so that each
+// input stays within a few thousand sends.
+bool bounded_run(const scenario& s) {
+  if (const auto w = number_option(s, "max_wait_s"); w && *w > 3600) return false;
+  if (const auto d = number_option(s, "min_delay_s"); d && *d < 1) return false;
+  return true;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view text{reinterpret_cast<const char*>(data), size};
+  std::string detail;
+  auto parsed = parse_scenario(text, detail);
+  if (!parsed) {
+    check(parsed.error() == certretry::errc::scenario_malformed);
+    check(!detail.empty());
+    return 0;
+  }
+  const scenario& s = parsed.value();
+  if (!bounded_run(s)) return 0;
+
+  const replay_result r = replay(s);
+  check(r.exit_code == exit_finished || r.exit_code == exit_malformed ||
+        r.exit_code == exit_unmatched);
+  if (r.exit_code != exit_finished) {
+    check(!r.error.empty());
+    return 0;
+  }
+
+  // The transcript's last line is the outcome, and it counts every request sent.
+  check(!r.entries.empty() && r.entries.back().kind == "outcome");
+  std::int64_t sends = 0;
+  for (const auto& e : r.entries) {
+    if (e.kind == "send") ++sends;
+    check(e.kind != "outcome" || &e == &r.entries.back());
+  }
+  check(r.entries.back().sends == sends);
+
+  // Every transcript line is one JSON object (a hostile server's words included).
+  simdjson::dom::parser parser;
+  for (const auto& e : r.entries) {
+    check(e.line.find('\n') == std::string::npos);
+    const simdjson::padded_string line{std::string_view{e.line}};
+    simdjson::dom::object obj;
+    check(!parser.parse(line).get_object().get(obj));
+  }
+
+  // The same scenario and seed give the same transcript, and its `expect` block can be checked.
+  const replay_result again = replay(s);
+  check(again.exit_code == exit_finished && again.transcript() == r.transcript());
+  if (s.expect) {
+    std::string why;
+    bool malformed = false;
+    const bool ok = check_expectations(*s.expect, r, why, malformed);
+    check(ok || !why.empty());
+    check(!malformed || !ok);
+  }
+  return 0;
+}
