@@ -128,10 +128,10 @@ struct async_ca_order {
 
 namespace detail {
 
-inline std::string expand_path(std::string_view pattern, std::string_view id,
-                               std::string_view ca, std::string_view cert_id) {
-  std::string out;
-  out.reserve(pattern.size() + id.size() + ca.size() + cert_id.size());
+// Writes `pattern` with {id}, {ca} and {cert_id} replaced into `out`, reusing its buffer.
+inline void expand_path(std::string& out, std::string_view pattern, std::string_view id,
+                        std::string_view ca, std::string_view cert_id) {
+  out.clear();
   while (!pattern.empty()) {
     const auto open = pattern.find('{');
     out.append(pattern.substr(0, open));
@@ -141,7 +141,6 @@ inline std::string expand_path(std::string_view pattern, std::string_view id,
     out.append(name == "id" ? id : name == "ca" ? ca : cert_id);
     pattern.remove_prefix(close + 1);
   }
-  return out;
 }
 
 inline bool in_list(std::span<const std::string_view> list, std::string_view s) noexcept {
@@ -166,7 +165,7 @@ class async_ca_triage {
   explicit async_ca_triage(async_ca_order order,
                            std::size_t max_body_bytes = default_max_body_bytes)
       : order_(std::move(order)), profile_(&profile_of(order_.ca)), json_(max_body_bytes) {
-    status_target_ = detail::expand_path(profile_->status_path, order_.id, order_.ca_id, {});
+    detail::expand_path(status_target_, profile_->status_path, order_.id, order_.ca_id, {});
   }
 
   request_view next_request() const noexcept {
@@ -278,7 +277,7 @@ class async_ca_triage {
   }
 
   triage_result start_collect(std::string_view status, std::string_view cert_id) {
-    collect_target_ = detail::expand_path(profile_->collect_path, order_.id, order_.ca_id, cert_id);
+    detail::expand_path(collect_target_, profile_->collect_path, order_.id, order_.ca_id, cert_id);
     collecting_ = true;
     triage_result t = with_status(verdict::pending, "status ", status, ": downloading");
     t.poll_now = true;
