@@ -72,22 +72,22 @@ struct decorrelated_jitter {
   constexpr explicit decorrelated_jitter(duration c = 5min) noexcept : cap(c) {}
   template <random_source R>
   constexpr duration apply(duration scheduled, std::uint32_t, R& rng) noexcept {
-    if (!base_) base_ = scheduled;
-    const double lo = static_cast<double>(base_->count());
-    const double prev = static_cast<double>(prev_ ? prev_->count() : base_->count());
-    const double hi = std::max(lo, prev * 3.0);
-    const duration next = std::min(cap, detail::saturate_ms(uniform_between(rng, lo, hi)));
-    prev_ = next;
-    return next;
+    if (!started_) {
+      base_ = scheduled;
+      prev_ = scheduled;
+      started_ = true;
+    }
+    const double lo = static_cast<double>(base_.count());
+    const double hi = std::max(lo, static_cast<double>(prev_.count()) * 3.0);
+    prev_ = std::min(cap, detail::saturate_ms(uniform_between(rng, lo, hi)));
+    return prev_;
   }
-  constexpr void reset() noexcept {
-    base_.reset();
-    prev_.reset();
-  }
+  constexpr void reset() noexcept { started_ = false; }
 
  private:
-  std::optional<duration> base_;
-  std::optional<duration> prev_;
+  duration base_{};
+  duration prev_{};
+  bool started_ = false;
 };
 
 // Polly's "decorrelated jitter v2": delays whose median follows an exponential curve whose
@@ -101,10 +101,13 @@ struct decorrelated_jitter_v2 {
   duration apply(duration scheduled, std::uint32_t n, R& rng) noexcept {
     constexpr double p_factor = 4.0;
     constexpr double rp_scaling = 1.0 / 1.4;
-    if (!median_first_) median_first_ = scheduled;
-    const double first = static_cast<double>(median_first_->count());
-    const double cap_ms = static_cast<double>(cap.count());
+    if (!started_) {
+      median_first_ = scheduled;
+      started_ = true;
+    }
     if (capped_) return cap;
+    const double first = static_cast<double>(median_first_.count());
+    const double cap_ms = static_cast<double>(cap.count());
     const double i = static_cast<double>(n == 0 ? 0 : n - 1);
     const double t = i + uniform_unit(rng);
     const double next = std::pow(2.0, t) * std::tanh(std::sqrt(p_factor * t));
@@ -117,14 +120,15 @@ struct decorrelated_jitter_v2 {
     return detail::saturate_ms(ms);
   }
   constexpr void reset() noexcept {
-    median_first_.reset();
+    started_ = false;
     prev_ = 0.0;
     capped_ = false;
   }
 
  private:
-  std::optional<duration> median_first_;
+  duration median_first_{};
   double prev_ = 0.0;
+  bool started_ = false;
   bool capped_ = false;
 };
 

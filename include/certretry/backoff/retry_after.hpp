@@ -88,6 +88,7 @@ inline constexpr std::array<std::string_view, 12> month_names{
 
 struct civil_time {
   int year, month, day, hour, minute, second;
+  int weekday;  // ISO 8601: Monday = 1 ... Sunday = 7
 };
 
 constexpr std::optional<time_point> to_time_point(const civil_time& c) noexcept {
@@ -96,6 +97,10 @@ constexpr std::optional<time_point> to_time_point(const civil_time& c) noexcept 
                            day{static_cast<unsigned>(c.day)}};
   // A leap second (60) is read as the last second of the minute.
   if (!ymd.ok() || c.hour > 23 || c.minute > 59 || c.second > 60) return std::nullopt;
+  // The day name must be the date's (RFC 5322 §3.3, of which IMF-fixdate is a profile): a
+  // server that gets it wrong is not to be trusted with the date either.
+  if (std::chrono::weekday{sys_days{ymd}}.iso_encoding() != static_cast<unsigned>(c.weekday))
+    return std::nullopt;
   const int sec = c.second == 60 ? 59 : c.second;
   return time_point{sys_days{ymd}} + hours{c.hour} + minutes{c.minute} + seconds{sec};
 }
@@ -117,7 +122,9 @@ constexpr bool read_time_of_day(date_reader& r, civil_time& c) noexcept {
 constexpr std::optional<time_point> parse_imf_fixdate(std::string_view s) noexcept {
   date_reader r{s};
   civil_time c{};
-  if (!r.one_of(day_names) || !r.literal(", ")) return std::nullopt;
+  const auto wd = r.one_of(day_names);
+  if (!wd || !r.literal(", ")) return std::nullopt;
+  c.weekday = *wd + 1;
   const auto d = r.digits(2);
   if (!d || !r.literal(" ")) return std::nullopt;
   const auto mon = r.one_of(month_names);
@@ -136,7 +143,9 @@ constexpr std::optional<time_point> parse_imf_fixdate(std::string_view s) noexce
 constexpr std::optional<time_point> parse_rfc850(std::string_view s, time_point now) noexcept {
   date_reader r{s};
   civil_time c{};
-  if (!r.one_of(day_names_long) || !r.literal(", ")) return std::nullopt;
+  const auto wd = r.one_of(day_names_long);
+  if (!wd || !r.literal(", ")) return std::nullopt;
+  c.weekday = *wd + 1;
   const auto d = r.digits(2);
   if (!d || !r.literal("-")) return std::nullopt;
   const auto mon = r.one_of(month_names);
@@ -158,7 +167,9 @@ constexpr std::optional<time_point> parse_rfc850(std::string_view s, time_point 
 constexpr std::optional<time_point> parse_asctime(std::string_view s) noexcept {
   date_reader r{s};
   civil_time c{};
-  if (!r.one_of(day_names) || !r.literal(" ")) return std::nullopt;
+  const auto wd = r.one_of(day_names);
+  if (!wd || !r.literal(" ")) return std::nullopt;
+  c.weekday = *wd + 1;
   const auto mon = r.one_of(month_names);
   if (!mon || !r.literal(" ")) return std::nullopt;
   std::optional<int> d;

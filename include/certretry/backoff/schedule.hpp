@@ -38,6 +38,7 @@ struct geometric_schedule {
   duration cap;
 
   constexpr duration delay(std::uint32_t n) const noexcept {
+    if (base <= duration::zero()) return duration::zero();
     if (base >= cap) return cap;
     if (n <= 1 || !(factor > 1.0)) return base;
     double ms = static_cast<double>(base.count());

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <boost/outcome/std_result.hpp>
+#include <boost/outcome/try.hpp>
 #include <boost/version.hpp>
 
 #include <string>
