@@ -63,7 +63,7 @@ int cmd_replay(const char* path) {
   if (int rc = load(path, s)) return rc;
   const auto r = certretry::harness::replay(s);
   std::fputs(r.transcript().c_str(), stdout);
-  if (r.exit_code != 0) std::fprintf(stderr, "%s\n", r.error.c_str());
+  if (r.exit_code != 0) std::fprintf(stderr, "%s: %s\n", path, r.error.c_str());
   return r.exit_code;
 }
 

@@ -40,6 +40,17 @@ bool parse_reply(element e, const std::string& where, scripted_reply& out, std::
   simdjson::dom::object obj;
   if (e.get_object().get(obj))
     return fail(detail, where + ": a response must be an object");
+  // Unknown keys are errors here: a typo ("latency") would silently change the run.
+  for (auto [k, v] : obj) {
+    (void)v;
+    if (k != "status" && k != "headers" && k != "body" && k != "latency_s" &&
+        k != "transport_error" && k != "until_s")
+      return fail(detail, where + "." + std::string(k) +
+                              ": unknown field (status, headers, body, latency_s, "
+                              "transport_error, until_s)");
+  }
+  if (element st; !obj["status"].get(st) && !obj["transport_error"].get(st))
+    return fail(detail, where + ": give either status or transport_error, not both");
   duration latency{};
   if (element l; !obj["latency_s"].get(l) && !parse_latency(l, where, latency, detail))
     return false;

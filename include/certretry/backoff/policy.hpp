@@ -85,7 +85,9 @@ class backoff_policy {
       // The server asked us not to come back before the deadline: stop now rather than poll
       // early at the deadline (and tell the caller when to come back). Otherwise cut the wait
       // to the time left, which is then still at least what the server asked.
-      if (asked && *asked > left) return next_step::stop(errc::deadline_exceeded, d, true);
+      // not_before is what the server asked for, not the ceiling-cut wait.
+      if (asked && *asked > left)
+        return next_step::stop(errc::deadline_exceeded, std::max(d, *hint), true);
       return next_step::wait_for(left, wait_reason::deadline_clamp);
     }
     return next_step::wait_for(d, why);

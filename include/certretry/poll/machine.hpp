@@ -66,12 +66,16 @@ class poll_machine {
       return misuse(now, "response arrived while no request was outstanding");
     const triage_result t = triage_.classify(r);
     report_verdict(now, r.status, {}, t);
+    // Retry-After matters only before a wait, and only when the policy reads it.
     std::optional<duration> hint;
-    if (auto ra = read_retry_after(r.headers, now)) {
-      if (ra->has_value())
-        hint = ra->value();
-      else
-        emit_named(now, event_kind::retry_after_invalid, ra->error(), "");
+    const bool will_wait = t.v == verdict::pending || t.v == verdict::transient;
+    if (will_wait && policy_.retry_after().mode != retry_after_mode::ignore) {
+      if (auto ra = read_retry_after(r.headers, now)) {
+        if (ra->has_value())
+          hint = ra->value();
+        else
+          emit_named(now, event_kind::retry_after_invalid, ra->error(), "");
+      }
     }
     return decide(now, t, hint);
   }
@@ -107,7 +111,8 @@ class poll_machine {
     const next_step step = policy_.next(waits_ + 1, now - started_, hint, rng_);
     if (!step.waits()) {
       if (step.hint_beyond_deadline) outcome_.not_before = now + step.delay;
-      return finish_with(now, outcome_kind::still_pending, step.reason, t.why);
+      return finish_with(now, outcome_kind::still_pending, step.reason, t.why,
+                         step.hint_beyond_deadline ? step.delay : duration{-1});
     }
     state_ = poll_state::waiting;
     ++waits_;
@@ -178,15 +183,22 @@ class poll_machine {
     sink_(e);
   }
 
+  // server_wait >= 0: the run stops because the server asked to wait that long, past the
+  // deadline.
   action finish_with(time_point now, outcome_kind kind, std::error_code ec,
-                     std::string_view why) {
+                     std::string_view why, duration server_wait = duration{-1}) {
     state_ = poll_state::finished;
     outcome_.kind = kind;
     outcome_.sends = sends_;
     outcome_.error = ec;
     if (kind == outcome_kind::still_pending) {
-      outcome_.reason = ec == errc::attempts_exhausted ? "attempt cap reached" : "deadline reached";
-      outcome_.reason += " after " + std::to_string(sends_) + " requests";
+      if (server_wait >= duration::zero())
+        outcome_.reason = "server asked to wait " +
+                          std::to_string(std::chrono::ceil<std::chrono::seconds>(server_wait).count()) +
+                          " s (Retry-After), past the deadline";
+      else
+        outcome_.reason = ec == errc::attempts_exhausted ? "attempt cap reached" : "deadline reached";
+      outcome_.reason += " after " + std::to_string(sends_) + (sends_ == 1 ? " request" : " requests");
       if (!why.empty()) {
         outcome_.reason += "; last: ";
         outcome_.reason += why;

@@ -222,7 +222,7 @@ class async_ca_triage {
     std::string cert_id;
     simdjson::ondemand::object obj;
     if ((*doc.value()).get_object().get(obj))
-      return {verdict::permanent, "2xx body is not a JSON object"};
+      return {verdict::permanent, "2xx body is not a single JSON object"};
     // One pass over the top-level fields; structure errors anywhere make the body unreadable.
     for (auto field : obj) {
       std::string_view key;
