@@ -873,13 +873,15 @@ TEST(BackoffPolicyRetryAfter, HintBeyondDeadlineInReplaceMode) {
   EXPECT_EQ(s.delay, 11s);
 }
 
-TEST(BackoffPolicyRetryAfter, ClampedHintBeyondDeadlineReportsTheClampedHint) {
+// The ceiling bounds how long a machine waits, not when the server said to come back: the
+// caller re-enqueues no earlier than the server asked (RFC 9110 §10.2.3).
+TEST(BackoffPolicyRetryAfter, HintBeyondDeadlineReportsWhatTheServerAsked) {
   backoff_policy p{schedules::certctl, no_jitter{}, limits{600s}};
   splitmix64 rng{1};
   const next_step s = p.next(1, 0s, std::chrono::duration_cast<duration>(5h), rng);
   EXPECT_FALSE(s.waits());
   EXPECT_TRUE(s.hint_beyond_deadline);
-  EXPECT_EQ(s.delay, 1h);
+  EXPECT_EQ(s.delay, 5h);
 }
 
 TEST(BackoffPolicyRetryAfter, HintExactlyTheTimeLeftWaits) {

@@ -1,6 +1,7 @@
 // Small JSON writer for transcripts: one object per line, keys in the order written.
 #pragma once
 
+#include "certretry/core/text.hpp"
 #include "certretry/core/time.hpp"
 
 #include <cstdint>
@@ -29,9 +30,21 @@ inline std::string seconds_text(duration d, bool force_fraction = false) {
   return s;
 }
 
+// Writes s as a JSON string; malformed UTF-8 becomes U+FFFD so every line stays valid JSON.
 inline void append_json_string(std::string& out, std::string_view s) {
   out += '"';
-  for (unsigned char c : s) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      const std::size_t n = detail::utf8_sequence_length(s, i);
+      if (n == 0) {
+        out += "\\ufffd";
+      } else {
+        out.append(s.substr(i, n));
+        i += n - 1;
+      }
+      continue;
+    }
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;

@@ -101,7 +101,9 @@ class poll_machine {
       case verdict::transient:
         break;
     }
-    if (t.poll_now && immediate_polls_ < max_immediate_polls) {
+    // The follow-up request of a new stage goes out at once, but never past the deadline.
+    if (t.poll_now && immediate_polls_ < max_immediate_polls &&
+        now - started_ < policy_.run_limits().max_wait) {
       ++immediate_polls_;
       return send_next(now);
     }

@@ -296,40 +296,39 @@ class async_ca_triage {
 
   // Adds the server's own words from an error body, when it has any: DigiCert
   // {"errors":[{"code","message"}]}, Sectigo {"code","description"}, others message/detail/error.
+  // At most two pieces are kept, however many (or repeated) keys a hostile body carries.
   void append_server_message(std::string_view body) {
     if (body.empty()) return;
     auto doc = json_.open(body);
     if (!doc) return;
     simdjson::ondemand::object obj;
     if ((*doc.value()).get_object().get(obj)) return;
-    std::string_view text;
+    int pieces = 0;
+    const auto add = [&](std::string_view text) {
+      why_ += pieces++ == 0 ? ": " : " ";
+      detail::append_sanitized(why_, text);
+    };
     for (auto field : obj) {
       std::string_view key;
-      if (field.unescaped_key().get(key)) return;
+      if (pieces == 2 || field.unescaped_key().get(key)) return;
       auto value = field.value();
       if (key == "errors") {
         simdjson::ondemand::array arr;
         if (value.get_array().get(arr)) continue;
-        for (auto item : arr) {
+        for (auto item : arr) {  // the first error only
           simdjson::ondemand::object e;
           if (item.get_object().get(e)) break;
           for (auto f : e) {
             std::string_view k, v;
-            if (f.unescaped_key().get(k)) return;
-            if ((k == "code" || k == "message") && !f.value().get_string().get(v)) {
-              why_ += text.empty() ? ": " : " ";
-              detail::append_sanitized(why_, v);
-              text = v;
-            }
+            if (pieces == 2 || f.unescaped_key().get(k)) break;
+            if ((k == "code" || k == "message") && !f.value().get_string().get(v)) add(v);
           }
           break;
         }
-      } else if (key == "description" || key == "message" || key == "detail" || key == "error") {
-        if (!text.empty()) continue;
-        if (!value.get_string().get(text)) {
-          why_ += ": ";
-          detail::append_sanitized(why_, text);
-        }
+      } else if (pieces == 0 &&
+                 (key == "description" || key == "message" || key == "detail" || key == "error")) {
+        std::string_view text;
+        if (!value.get_string().get(text)) add(text);
       }
     }
   }

@@ -7,6 +7,7 @@
 
 #include "certretry/core/errc.hpp"
 #include "certretry/core/http.hpp"
+#include "certretry/core/text.hpp"
 
 #include <simdjson.h>
 
@@ -22,20 +23,6 @@ namespace certretry {
 inline constexpr std::size_t default_max_body_bytes = std::size_t{1} << 20;
 
 namespace detail {
-
-// Copies text for a log line: at most `max` bytes, control characters replaced, so a hostile
-// server cannot fill logs or inject lines.
-inline void append_sanitized(std::string& out, std::string_view text, std::size_t max = 96) {
-  std::size_t n = 0;
-  for (unsigned char c : text) {
-    if (n == max) {
-      out += "...";
-      return;
-    }
-    out += (c < 0x20 || c == 0x7f) ? '?' : static_cast<char>(c);
-    ++n;
-  }
-}
 
 class json_reader {
  public:
