@@ -11,7 +11,8 @@
 //   then up to 16 replies, each:
 //     status selector (1 byte, index into a table of boundary statuses)
 //     flags (1 byte): bits 0-2 latency, bit 3 transport error (kind in bits 4-5),
-//                     bit 6 Retry-After header present
+//                     bit 6 Retry-After header present, bit 7 served until a virtual time
+//     [until (1 byte, units of 5 s)]
 //     [Retry-After length (1 byte), value]
 //     body length (2 bytes, big-endian; cut to what is left), body
 // The single triage check uses the first reply; the poller gets them all, the last repeating.
@@ -20,11 +21,14 @@
 #include "certretry/poll/scripted.hpp"
 #include "certretry/triage/async_ca.hpp"
 
+#include <algorithm>
 #include <array>
 #include <climits>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,9 +37,12 @@ namespace {
 
 using namespace certretry;
 
-void check(bool ok) {
-  if (!ok) std::abort();
+// Says which invariant broke (the stack alone does not, once inlined), then aborts.
+[[noreturn]] void violated(const char* what, int line) {
+  std::fprintf(stderr, "%s:%d: invariant violated: %s\n", __FILE__, line, what);
+  std::abort();
 }
+#define FUZZ_CHECK(cond) ((cond) ? void() : violated(#cond, __LINE__))
 
 class byte_reader {
  public:
@@ -74,6 +81,8 @@ scripted_reply read_reply(byte_reader& in) {
   const int status = statuses[in.u8() % statuses.size()];
   const std::uint8_t flags = in.u8();
   const duration latency = latencies[flags & 7u];
+  std::optional<duration> until;
+  if (flags & 0x80u) until = in.u8() * duration{5s};
   std::vector<header_field> headers;
   if (flags & 0x40u) {
     const std::size_t n = in.u8();
@@ -82,9 +91,12 @@ scripted_reply read_reply(byte_reader& in) {
   const std::size_t hi = in.u8();
   const std::size_t n = hi << 8 | in.u8();
   std::string body(in.bytes(n));
-  if (flags & 0x08u)
-    return scripted_reply::fail(make_error_code(transport_errors[(flags >> 4) & 3u]), latency);
-  return scripted_reply::respond(status, std::move(body), std::move(headers), latency);
+  scripted_reply reply =
+      (flags & 0x08u)
+          ? scripted_reply::fail(make_error_code(transport_errors[(flags >> 4) & 3u]), latency)
+          : scripted_reply::respond(status, std::move(body), std::move(headers), latency);
+  reply.until = until;
+  return reply;
 }
 
 bool has_control(std::string_view s) {
@@ -95,20 +107,20 @@ bool has_control(std::string_view s) {
 
 // A target built from server data must stay a path on the CA's own API.
 void check_target(std::string_view target) {
-  check(!target.empty() && target.front() == '/');
-  check(target.find("..") == std::string_view::npos);
-  check(target.find_first_of("?#") == std::string_view::npos);
-  check(!has_control(target));
+  FUZZ_CHECK(!target.empty() && target.front() == '/');
+  FUZZ_CHECK(target.find("..") == std::string_view::npos);
+  FUZZ_CHECK(target.find_first_of("?#") == std::string_view::npos);
+  FUZZ_CHECK(!has_control(target));
 }
 
 void check_triage(const triage_result& t) {
-  check(!t.why.empty());
-  check(t.why.size() <= 512);  // a log line, whatever the server sends
-  check(!has_control(t.why));
+  FUZZ_CHECK(!t.why.empty());
+  FUZZ_CHECK(t.why.size() <= 512);  // a log line, whatever the server sends
+  FUZZ_CHECK(!has_control(t.why));
   // The server's words come from valid JSON strings; cutting them must not split a character.
-  check(simdjson::validate_utf8(t.why.data(), t.why.size()));
-  if (t.v == verdict::done) check(!t.certificate.empty());
-  else check(t.certificate.empty());
+  FUZZ_CHECK(simdjson::validate_utf8(t.why.data(), t.why.size()));
+  if (t.v == verdict::done) FUZZ_CHECK(!t.certificate.empty());
+  else FUZZ_CHECK(t.certificate.empty());
 }
 
 async_ca_order order_for(async_ca ca) { return {ca, "4242", "7"}; }
@@ -123,14 +135,14 @@ void classify_one(async_ca ca, bool collect_stage, const scripted_reply& reply) 
                                    : R"({"status":"Issued"})";
     const triage_result t = triage.classify(response_view{200, {}, issued});
     check_triage(t);
-    check(t.v == verdict::pending && t.poll_now && triage.collecting());
+    FUZZ_CHECK(t.v == verdict::pending && t.poll_now && triage.collecting());
     check_target(triage.next_request().target);
   }
   if (!reply.reply) return;
   const triage_result t = triage.classify(reply.reply->view());
   check_triage(t);
   check_target(triage.next_request().target);
-  if (t.poll_now) check(triage.collecting());
+  if (t.poll_now) FUZZ_CHECK(triage.collecting());
 }
 
 // Counts sends and checks each one against the run's limits before the scripted server answers.
@@ -142,9 +154,9 @@ class checked_transport {
 
   result<response> send(const request_view& req) {
     ++sends_;
-    check(sends_ <= max_sends_);          // bounded, whatever the server answers
-    check(clock_->now() <= deadline_);    // the deadline is never overshot by a request
-    check(req.method == "GET");
+    FUZZ_CHECK(sends_ <= max_sends_);        // bounded, whatever the server answers
+    FUZZ_CHECK(clock_->now() <= deadline_);  // no request goes out after the deadline
+    FUZZ_CHECK(req.method == "GET");
     check_target(req.target);
     return server_->send(req);
   }
@@ -173,7 +185,7 @@ void run_poller(async_ca ca, std::uint8_t cfg1, std::uint8_t cfg2, std::uint8_t 
 
   const auto sched = named_schedule(schedule_list[(cfg1 & 7u) % schedule_list.size()]);
   const auto jit = named_jitter(jitter_list[(cfg2 & 7u) % jitter_list.size()], 0.2, 5min);
-  check(sched.has_value() && jit.has_value());
+  FUZZ_CHECK(sched.has_value() && jit.has_value());
 
   const time_point start = time_point{std::chrono::sys_days{std::chrono::year{2025} /
                                                             std::chrono::January / 1}};
@@ -191,14 +203,16 @@ void run_poller(async_ca ca, std::uint8_t cfg1, std::uint8_t cfg2, std::uint8_t 
                       backoff_policy<any_schedule, any_jitter>{*sched, *jit, lim, ra},
                       splitmix64{seed}};
   const outcome o = run(m, transport, clock, sleeper);
-  check(o.sends == transport.sends());
-  check(o.sends >= 1);
-  if (lim.max_attempts != 0) check(o.sends <= lim.max_attempts + async_ca_poller<>::max_immediate_polls);
+  FUZZ_CHECK(o.sends == transport.sends());
+  FUZZ_CHECK(o.sends >= 1);
+  // The cap bounds the polls; a stage change (status -> collect) may add its immediate request.
+  if (lim.max_attempts != 0)
+    FUZZ_CHECK(o.sends <= lim.max_attempts + async_ca_poller<>::max_immediate_polls);
   switch (o.kind) {
-    case outcome_kind::issued: check(!o.certificate.empty()); break;
+    case outcome_kind::issued: FUZZ_CHECK(!o.certificate.empty()); break;
     case outcome_kind::still_pending:
-    case outcome_kind::failed: check(!o.reason.empty() && o.certificate.empty()); break;
-    default: check(false);  // nothing cancels this run, and async-CA polling has no other ends
+    case outcome_kind::failed: FUZZ_CHECK(!o.reason.empty() && o.certificate.empty()); break;
+    default: FUZZ_CHECK(false);  // nothing cancels this run, and async-CA polling has no other ends
   }
 }
 

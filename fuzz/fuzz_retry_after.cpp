@@ -7,23 +7,27 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <string_view>
 
 namespace {
 
 using namespace certretry;
-using namespace std::chrono;
+namespace chr = std::chrono;
 
-void check(bool ok) {
-  if (!ok) std::abort();
+// Says which invariant broke (the stack alone does not, once inlined), then aborts.
+[[noreturn]] void violated(const char* what, int line) {
+  std::fprintf(stderr, "%s:%d: invariant violated: %s\n", __FILE__, line, what);
+  std::abort();
 }
+#define FUZZ_CHECK(cond) ((cond) ? void() : violated(#cond, __LINE__))
 
 time_point now_from(const std::uint8_t* data) {
   std::uint64_t v = 0;
   for (int i = 0; i < 8; ++i) v = (v << 8) | data[i];
-  constexpr auto lo = time_point{sys_days{year{1} / January / 1}};
-  constexpr auto hi = time_point{sys_days{year{9999} / December / 31}};
+  constexpr auto lo = time_point{chr::sys_days{chr::year{1} / chr::January / 1}};
+  constexpr auto hi = time_point{chr::sys_days{chr::year{9999} / chr::December / 31}};
   const auto span = static_cast<std::uint64_t>((hi - lo).count());
   return lo + duration{static_cast<std::int64_t>(v % span)};
 }
@@ -54,7 +58,7 @@ std::int64_t reference_delay_seconds(std::string_view digits) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  time_point now = time_point{sys_days{year{2025} / January / 1}};
+  time_point now = time_point{chr::sys_days{chr::year{2025} / chr::January / 1}};
   if (size >= 8) {
     now = now_from(data);
     data += 8;
@@ -65,11 +69,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const result<duration> r = parse_retry_after(value, now);
   if (r.has_value()) {
     // Whatever the form, a success is a delay from now: never negative, never beyond 2^31-1 s.
-    check(r.value() >= duration::zero());
-    check(r.value() <= seconds{2147483647});
+    FUZZ_CHECK(r.value() >= duration::zero());
+    FUZZ_CHECK(r.value() <= chr::seconds{2147483647});
   } else {
-    check(is_retry_after_error(r.error()));
-    check(!r.error().message().empty());
+    FUZZ_CHECK(is_retry_after_error(r.error()));
+    FUZZ_CHECK(!r.error().message().empty());
   }
 
   // delay-seconds: exactly the number written, or out of range.
@@ -79,9 +83,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (all_digits) {
     const std::int64_t want = reference_delay_seconds(trimmed);
     if (want < 0) {
-      check(!r.has_value() && r.error() == errc::retry_after_out_of_range);
+      FUZZ_CHECK(!r.has_value() && r.error() == errc::retry_after_out_of_range);
     } else {
-      check(r.has_value() && r.value() == seconds{want});
+      FUZZ_CHECK(r.has_value() && r.value() == chr::seconds{want});
     }
   }
 
@@ -90,16 +94,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // too far away).
   const auto at = parse_http_date(value, now);
   if (at) {
-    check(value.size() <= 33);
-    const year_month_day ymd{floor<days>(*at)};
-    check(ymd.ok());
+    FUZZ_CHECK(value.size() <= 33);
+    const chr::year_month_day ymd{chr::floor<chr::days>(*at)};
+    FUZZ_CHECK(ymd.ok());
   }
   if (!trimmed.empty() && trimmed.size() <= detail::retry_after_max_length &&
       !detail::is_digit(trimmed.front()) && trimmed.front() != '-') {
     const bool parsed_as_date = parse_http_date(trimmed, now).has_value();
     const bool accepted = r.has_value() || r.error() == errc::retry_after_out_of_range;
-    check(parsed_as_date == accepted);
-    if (r.has_value() && r.value() > duration::zero()) check(*parse_http_date(trimmed, now) > now);
+    FUZZ_CHECK(parsed_as_date == accepted);
+    if (r.has_value() && r.value() > duration::zero()) FUZZ_CHECK(*parse_http_date(trimmed, now) > now);
   }
   return 0;
 }

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <optional>
 #include <string>
@@ -17,9 +18,12 @@ namespace {
 
 using namespace certretry::harness;
 
-void check(bool ok) {
-  if (!ok) std::abort();
+// Says which invariant broke (the stack alone does not, once inlined), then aborts.
+[[noreturn]] void violated(const char* what, int line) {
+  std::fprintf(stderr, "%s:%d: invariant violated: %s\n", __FILE__, line, what);
+  std::abort();
 }
+#define FUZZ_CHECK(cond) ((cond) ? void() : violated(#cond, __LINE__))
 
 std::optional<double> number_option(const scenario& s, std::string_view name) {
   const auto it = s.options.find(name);
@@ -44,48 +48,48 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string detail;
   auto parsed = parse_scenario(text, detail);
   if (!parsed) {
-    check(parsed.error() == certretry::errc::scenario_malformed);
-    check(!detail.empty());
+    FUZZ_CHECK(parsed.error() == certretry::errc::scenario_malformed);
+    FUZZ_CHECK(!detail.empty());
     return 0;
   }
   const scenario& s = parsed.value();
   if (!bounded_run(s)) return 0;
 
   const replay_result r = replay(s);
-  check(r.exit_code == exit_finished || r.exit_code == exit_malformed ||
+  FUZZ_CHECK(r.exit_code == exit_finished || r.exit_code == exit_malformed ||
         r.exit_code == exit_unmatched);
   if (r.exit_code != exit_finished) {
-    check(!r.error.empty());
+    FUZZ_CHECK(!r.error.empty());
     return 0;
   }
 
   // The transcript's last line is the outcome, and it counts every request sent.
-  check(!r.entries.empty() && r.entries.back().kind == "outcome");
+  FUZZ_CHECK(!r.entries.empty() && r.entries.back().kind == "outcome");
   std::int64_t sends = 0;
   for (const auto& e : r.entries) {
     if (e.kind == "send") ++sends;
-    check(e.kind != "outcome" || &e == &r.entries.back());
+    FUZZ_CHECK(e.kind != "outcome" || &e == &r.entries.back());
   }
-  check(r.entries.back().sends == sends);
+  FUZZ_CHECK(r.entries.back().sends == sends);
 
   // Every transcript line is one JSON object (a hostile server's words included).
   simdjson::dom::parser parser;
   for (const auto& e : r.entries) {
-    check(e.line.find('\n') == std::string::npos);
+    FUZZ_CHECK(e.line.find('\n') == std::string::npos);
     const simdjson::padded_string line{std::string_view{e.line}};
     simdjson::dom::object obj;
-    check(!parser.parse(line).get_object().get(obj));
+    FUZZ_CHECK(!parser.parse(line).get_object().get(obj));
   }
 
   // The same scenario and seed give the same transcript, and its `expect` block can be checked.
   const replay_result again = replay(s);
-  check(again.exit_code == exit_finished && again.transcript() == r.transcript());
+  FUZZ_CHECK(again.exit_code == exit_finished && again.transcript() == r.transcript());
   if (s.expect) {
     std::string why;
     bool malformed = false;
     const bool ok = check_expectations(*s.expect, r, why, malformed);
-    check(ok || !why.empty());
-    check(!malformed || !ok);
+    FUZZ_CHECK(ok || !why.empty());
+    FUZZ_CHECK(!malformed || !ok);
   }
   return 0;
 }
