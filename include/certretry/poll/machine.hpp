@@ -118,14 +118,8 @@ class poll_machine {
     }
     state_ = poll_state::waiting;
     ++waits_;
-    event e{};
-    e.kind = event_kind::wait;
-    e.at = now;
-    e.attempt = sends_;
-    e.delay = step.delay;
-    e.wait_why = step.why;
-    e.why = to_string(step.why);
-    sink_(e);
+    sink_(event{.kind = event_kind::wait, .at = now, .attempt = sends_, .delay = step.delay,
+                .wait_why = step.why, .why = to_string(step.why)});
     return wait{step.delay, step.why};
   }
 
@@ -154,35 +148,17 @@ class poll_machine {
     state_ = poll_state::awaiting_response;
     ++sends_;
     const request_view req = triage_.next_request();
-    event e{};
-    e.kind = event_kind::send;
-    e.at = now;
-    e.attempt = sends_;
-    e.request = req;
-    sink_(e);
+    sink_(event{.kind = event_kind::send, .at = now, .attempt = sends_, .request = req});
     return send{req};
   }
 
   void report_verdict(time_point now, int status, std::error_code ec, const triage_result& t) {
-    event e{};
-    e.kind = event_kind::verdict;
-    e.at = now;
-    e.attempt = sends_;
-    e.status = status;
-    e.error = ec;
-    e.v = t.v;
-    e.why = t.why;
-    sink_(e);
+    sink_(event{.kind = event_kind::verdict, .at = now, .attempt = sends_, .status = status,
+                .error = ec, .v = t.v, .why = t.why});
   }
 
   void emit_named(time_point now, event_kind k, std::error_code ec, std::string_view why) {
-    event e{};
-    e.kind = k;
-    e.at = now;
-    e.attempt = sends_;
-    e.error = ec;
-    e.why = why;
-    sink_(e);
+    sink_(event{.kind = k, .at = now, .attempt = sends_, .error = ec, .why = why});
   }
 
   // server_wait >= 0: the run stops because the server asked to wait that long, past the
@@ -208,14 +184,8 @@ class poll_machine {
     } else if (kind != outcome_kind::issued) {
       outcome_.reason.assign(why);
     }
-    event e{};
-    e.kind = event_kind::finish;
-    e.at = now;
-    e.attempt = sends_;
-    e.error = ec;
-    e.outcome = kind;
-    e.why = outcome_.reason;
-    sink_(e);
+    sink_(event{.kind = event_kind::finish, .at = now, .attempt = sends_, .error = ec,
+                .outcome = kind, .why = outcome_.reason});
     return finish{kind};
   }
 
