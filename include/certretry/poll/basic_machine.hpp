@@ -1,0 +1,164 @@
+// certretry/poll/basic_machine.hpp — what every machine shares: counting requests, reporting
+// events, reading Retry-After, asking the backoff policy for the next wait, and finishing.
+//
+// Machines (the poll machine, the TPP enrollment machine, ...) own one machine_kit and keep only
+// their own states; so every machine counts, reports and stops the same way.
+#pragma once
+
+#include "certretry/backoff/policy.hpp"
+#include "certretry/backoff/retry_after.hpp"
+#include "certretry/core/action.hpp"
+#include "certretry/core/errc.hpp"
+#include "certretry/core/event.hpp"
+#include "certretry/core/random.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+namespace certretry {
+
+// The names transcripts use for transport errors (scenario-format.md).
+inline std::string_view transport_error_name(std::error_code ec) noexcept {
+  if (ec.category() == error_category()) {
+    switch (static_cast<errc>(ec.value())) {
+      case errc::transport_timeout: return "timeout";
+      case errc::connection_refused: return "connection_refused";
+      case errc::tls_failure: return "tls";
+      case errc::connection_reset: return "reset";
+      default: break;
+    }
+  }
+  return "transport_error";
+}
+
+template <schedule S, jitter J, random_source R, event_sink Sink>
+class machine_kit {
+ public:
+  machine_kit(backoff_policy<S, J> policy, R rng, Sink sink)
+      : policy_(policy), rng_(std::move(rng)), sink_(std::move(sink)) {}
+
+  void begin(time_point now) noexcept { started_ = now; }
+
+  action send_request(time_point now, request_view req) {
+    ++sends_;
+    sink_(event{.kind = event_kind::send, .at = now, .attempt = sends_, .request = req});
+    return send{req};
+  }
+
+  void report_verdict(time_point now, int status, std::error_code ec, verdict v,
+                      std::string_view why) {
+    sink_(event{.kind = event_kind::verdict, .at = now, .attempt = sends_, .status = status,
+                .error = ec, .v = v, .why = why});
+  }
+
+  void report(time_point now, event_kind k, std::string_view why, std::error_code ec = {}) {
+    sink_(event{.kind = k, .at = now, .attempt = sends_, .error = ec, .why = why});
+  }
+
+  // The response's Retry-After, when a wait may follow and the policy reads it. An unusable
+  // value is reported (retry-after-invalid) and ignored.
+  std::optional<duration> retry_after_hint(time_point now, const response_view& r) {
+    if (policy_.retry_after().mode == retry_after_mode::ignore) return std::nullopt;
+    auto ra = read_retry_after(r.headers, now);
+    if (!ra) return std::nullopt;
+    if (ra->has_value()) return ra->value();
+    report(now, event_kind::retry_after_invalid, "", ra->error());
+    return std::nullopt;
+  }
+
+  // After a pending or transient verdict: the next wait, or still_pending when the deadline,
+  // the attempt cap or a Retry-After past the deadline says stop. An attempt is a round of
+  // requests separated by waits.
+  action back_off(time_point now, std::string_view last_why, std::optional<duration> hint) {
+    const next_step step = policy_.next(waits_ + 1, now - started_, hint, rng_);
+    if (!step.waits()) {
+      if (step.hint_beyond_deadline) outcome_.not_before = now + step.delay;
+      return finish_with(now, outcome_kind::still_pending, step.reason, last_why,
+                         step.hint_beyond_deadline ? step.delay : duration{-1});
+    }
+    ++waits_;
+    sink_(event{.kind = event_kind::wait, .at = now, .attempt = sends_, .delay = step.delay,
+                .wait_why = step.why, .why = to_string(step.why)});
+    return wait{step.delay, step.why};
+  }
+
+  // Time left before the deadline.
+  duration time_left(time_point now) const noexcept {
+    return policy_.run_limits().max_wait - (now - started_);
+  }
+  // Whether a request may still go out now without waiting (at least min_delay left).
+  bool may_send_now(time_point now) const noexcept {
+    return time_left(now) >= policy_.run_limits().effective_min_delay();
+  }
+
+  // server_wait >= 0: the run stops because the server asked to wait that long, past the
+  // deadline.
+  action finish_with(time_point now, outcome_kind kind, std::error_code ec,
+                     std::string_view why, duration server_wait = duration{-1}) {
+    finished_ = true;
+    outcome_.kind = kind;
+    outcome_.sends = sends_;
+    outcome_.error = ec;
+    if (kind == outcome_kind::still_pending) {
+      if (server_wait >= duration::zero())
+        outcome_.reason =
+            "server asked to wait " +
+            std::to_string(std::chrono::ceil<std::chrono::seconds>(server_wait).count()) +
+            " s (Retry-After), past the deadline";
+      else
+        outcome_.reason =
+            ec == errc::attempts_exhausted ? "attempt cap reached" : "deadline reached";
+      outcome_.reason +=
+          " after " + std::to_string(sends_) + (sends_ == 1 ? " request" : " requests");
+      if (!why.empty()) {
+        outcome_.reason += "; last: ";
+        outcome_.reason += why;
+      }
+    } else if (kind != outcome_kind::issued) {
+      outcome_.reason.assign(why);
+    }
+    sink_(event{.kind = event_kind::finish, .at = now, .attempt = sends_, .error = ec,
+                .outcome = kind, .why = outcome_.reason});
+    return finish{kind};
+  }
+
+  // The caller gave up: nothing more is sent (seed 003: never retry what the caller abandoned).
+  action cancel(time_point now) {
+    if (finished_) return finish{outcome_.kind};
+    return finish_with(now, outcome_kind::cancelled, errc::cancelled, "cancelled by the caller");
+  }
+
+  // A call in the wrong state (a driver bug): finish failed rather than guess.
+  action misuse(time_point now, std::string_view what) {
+    if (finished_) return finish{outcome_.kind};
+    return finish_with(now, outcome_kind::failed, errc::invalid_policy, what);
+  }
+
+  void set_certificate(std::string_view bytes) { outcome_.certificate.assign(bytes); }
+  outcome take_outcome() { return std::move(outcome_); }
+
+  bool finished() const noexcept { return finished_; }
+  outcome_kind finished_as() const noexcept { return outcome_.kind; }
+  std::uint32_t sends() const noexcept { return sends_; }
+  std::uint32_t waits() const noexcept { return waits_; }
+  time_point started() const noexcept { return started_; }
+  const backoff_policy<S, J>& policy() const noexcept { return policy_; }
+  Sink& sink() noexcept { return sink_; }
+
+ private:
+  backoff_policy<S, J> policy_;
+  R rng_;
+  [[no_unique_address]] Sink sink_;
+  time_point started_{};
+  std::uint32_t sends_ = 0;
+  std::uint32_t waits_ = 0;
+  bool finished_ = false;
+  outcome outcome_{};
+};
+
+}  // namespace certretry
