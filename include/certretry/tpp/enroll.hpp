@@ -1,0 +1,367 @@
+// certretry/tpp/enroll.hpp — Venafi TPP enrollment: request, then retrieve until issued, with
+// the stuck "Fix any errors, and then click Retry." renewal recovered (seed 000).
+//
+// When an earlier enrollment of the certificate failed, TPP answers the first retrieve after a
+// new request with 500 and one of two Status messages (60 % "click Retry" throughout, 30 %
+// "WebSDK ... Requested Certificate" then "click Retry", 10 % "WebSDK" throughout). The machine
+// detects either message on that first retrieve and, by strategy:
+//   reset-on-detection (default)  reset(Restart=false), then request again: no extra call on
+//                                  the happy path, and never reset(Restart=true) right after a
+//                                  request (it races inside TPP: VCert 4.23, reverted in 4.24)
+//   reset-before-request          reset(Restart=false) before every request (cert-manager >=
+//                                  1.12, seed Solution 2): +1 call every time
+//   query-only                    retrieve stays a query (the 2023 decision): finish with
+//                                  needs_reset; tpp::reset_step() is the separate command
+// At most one reset per enrollment: a detection after a reset fails, never loops.
+//
+// Modes: watch (default) sends WorkToDoTimeout (30 s) with each retrieve, so one call waits for
+// issuance (TPP's mean is 7 s); poll retrieves on a schedule (VCert: every 2 s).
+//
+// States:  idle -> [pre_reset ->] requesting -> retrieving <-> waiting -> finished
+//          retrieving --stale first retrieve--> detect_reset -> requesting | retrieving
+#pragma once
+
+#include "certretry/core/action.hpp"
+#include "certretry/core/text.hpp"
+#include "certretry/poll/basic_machine.hpp"
+#include "certretry/triage/result.hpp"
+#include "certretry/triage/tpp.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace certretry::tpp {
+
+inline constexpr std::string_view request_path = "/vedsdk/certificates/request";
+inline constexpr std::string_view retrieve_path = "/vedsdk/certificates/retrieve";
+inline constexpr std::string_view reset_path = "/vedsdk/certificates/reset";
+
+enum class reset_strategy : std::uint8_t { reset_on_detection, reset_before_request, query_only };
+enum class retrieve_mode : std::uint8_t { watch, poll };
+
+constexpr std::string_view to_string(reset_strategy s) noexcept {
+  switch (s) {
+    case reset_strategy::reset_on_detection: return "reset-on-detection";
+    case reset_strategy::reset_before_request: return "reset-before-request";
+    case reset_strategy::query_only: return "query-only";
+  }
+  return "?";
+}
+
+struct enroll_options {
+  reset_strategy strategy = reset_strategy::reset_on_detection;
+  retrieve_mode mode = retrieve_mode::watch;
+  // WorkToDoTimeout of a watched retrieve (sent as a string of whole seconds, as VCert does).
+  duration watch = 30s;
+  // The certificate's DN. Required by reset-before-request (there is no request reply yet);
+  // otherwise the request reply's CertificateDN is used.
+  std::string certificate_dn;
+  // The JSON object POSTed to /request, as the caller builds it (PolicyDN, PKCS10 or subject
+  // fields, Reenable ...).
+  std::string request_body = "{}";
+  // When set, the request itself carries WorkToDoTimeout (the separate reset step of the 2023
+  // decision: reset(restart=false) then request with WorkToDoTimeout=30).
+  std::optional<duration> request_work_to_do_timeout;
+};
+
+enum class enroll_state : std::uint8_t {
+  idle, pre_reset, requesting, retrieving, detect_reset, waiting, finished
+};
+
+template <stale_detector Detector = stale_enrollment_detector, schedule S = any_schedule,
+          jitter J = any_jitter, random_source R = splitmix64, event_sink Sink = null_sink>
+class enroll_machine {
+ public:
+  enroll_machine(enroll_options options, backoff_policy<S, J> policy, R rng, Sink sink = {},
+                 Detector detector = {},
+                 std::size_t max_body_bytes = certretry::default_max_body_bytes)
+      : options_(std::move(options)), kit_(policy, std::move(rng), std::move(sink)),
+        detector_(detector), reader_(max_body_bytes), dn_(options_.certificate_dn) {
+    request_body_ = options_.request_body;
+    if (options_.request_work_to_do_timeout)
+      add_field(request_body_, "WorkToDoTimeout",
+                seconds_text(*options_.request_work_to_do_timeout));
+  }
+
+  action start(time_point now) {
+    if (state_ != enroll_state::idle) return misuse(now, "start() called twice");
+    kit_.begin(now);
+    if (options_.strategy == reset_strategy::reset_before_request) {
+      if (dn_.empty())
+        return finish(now, outcome_kind::failed, errc::invalid_policy,
+                      "reset-before-request needs the certificate DN before the request");
+      return send_reset(now, enroll_state::pre_reset);
+    }
+    return send_request(now);
+  }
+
+  action on_response(time_point now, const response_view& r) {
+    switch (state_) {
+      case enroll_state::pre_reset:
+      case enroll_state::detect_reset: return on_reset_reply(now, r);
+      case enroll_state::requesting: return on_request_reply(now, r);
+      case enroll_state::retrieving: return on_retrieve_reply(now, r);
+      default: return misuse(now, "response arrived while no request was outstanding");
+    }
+  }
+
+  action on_transport_error(time_point now, std::error_code ec) {
+    if (state_ != enroll_state::pre_reset && state_ != enroll_state::requesting &&
+        state_ != enroll_state::retrieving && state_ != enroll_state::detect_reset)
+      return misuse(now, "transport error while no request was outstanding");
+    const std::string_view why = transport_error_name(ec);
+    kit_.report_verdict(now, 0, ec, verdict::transient, why);
+    return retry_later(now, why, std::nullopt);
+  }
+
+  action on_wait_elapsed(time_point now) {
+    if (state_ != enroll_state::waiting) return misuse(now, "wait elapsed while not waiting");
+    switch (resume_) {
+      case enroll_state::pre_reset:
+      case enroll_state::detect_reset: return send_reset(now, resume_);
+      case enroll_state::requesting: return send_request(now);
+      default: return send_retrieve(now);
+    }
+  }
+
+  action cancel(time_point now) {
+    state_ = enroll_state::finished;
+    return kit_.cancel(now);
+  }
+
+  outcome take_outcome() { return kit_.take_outcome(); }
+
+  enroll_state state() const noexcept { return state_; }
+  std::uint32_t sends() const noexcept { return kit_.sends(); }
+  std::uint32_t resets() const noexcept { return resets_; }
+  const std::string& certificate_dn() const noexcept { return dn_; }
+  Sink& sink() noexcept { return kit_.sink(); }
+
+ private:
+  // --- requests -------------------------------------------------------------------------
+  action send_request(time_point now) {
+    state_ = enroll_state::requesting;
+    return kit_.send_request(now, {"POST", request_path, {}, request_body_});
+  }
+
+  action send_reset(time_point now, enroll_state which) {
+    state_ = which;
+    body_.clear();
+    body_ += "{\"CertificateDN\":";
+    certretry::detail::append_json_string(body_, dn_);
+    body_ += ",\"Restart\":false}";  // never Restart=true: it races a fresh request in TPP
+    return kit_.send_request(now, {"POST", reset_path, {}, body_});
+  }
+
+  action send_retrieve(time_point now) {
+    state_ = enroll_state::retrieving;
+    body_.clear();
+    body_ += "{\"CertificateDN\":";
+    certretry::detail::append_json_string(body_, dn_);
+    body_ += ",\"Format\":\"base64\",\"IncludeChain\":true";
+    if (options_.mode == retrieve_mode::watch) {
+      // Never ask TPP to hold the call past the deadline.
+      const duration hold = std::min(options_.watch, kit_.time_left(now));
+      body_ += ",\"WorkToDoTimeout\":\"" + seconds_text(std::max(hold, duration{1000})) + "\"";
+    }
+    body_ += "}";
+    sent_at_ = now;
+    return kit_.send_request(now, {"POST", retrieve_path, {}, body_});
+  }
+
+  // --- replies --------------------------------------------------------------------------
+  action on_request_reply(time_point now, const response_view& r) {
+    const reply rep = reader_.read(r.body);
+    if (r.status == 200 || r.status == 201) {
+      if (!rep.error.empty()) return fail_with_text(now, r.status, "request refused: ", rep.error);
+      if (!rep.certificate_dn.empty()) dn_.assign(rep.certificate_dn);
+      if (dn_.empty())
+        return fail_with_text(now, r.status, "request reply has no CertificateDN", "");
+      kit_.report_verdict(now, r.status, {}, verdict::pending, "request accepted");
+      first_retrieve_ = true;
+      return send_retrieve(now);
+    }
+    return on_other_status(now, r, rep, "request");
+  }
+
+  action on_retrieve_reply(time_point now, const response_view& r) {
+    const reply rep = reader_.read(r.body);
+    if (r.status == 200 && !rep.certificate_data.empty()) {
+      kit_.report_verdict(now, r.status, {}, verdict::done, "certificate issued");
+      kit_.set_certificate(rep.certificate_data);
+      return finish(now, outcome_kind::issued, {}, "");
+    }
+    const bool first = std::exchange(first_retrieve_, false);
+    if (r.status == 500 && rep.json) {
+      if (first && detector_(rep.status)) return on_stale_enrollment(now, r.status, rep.status);
+      // "WebSDK ... Requested Certificate" later on, or Stage -1 "Not yet available" (the two
+      // "??" rows of the seed's table): TPP has the request and has not finished it. Pending,
+      // bounded by the deadline. Any other 500 is the enrollment's own failure, in TPP's words.
+      if (same_message(rep.status, websdk_requested_message) ||
+          (rep.stage == -1 && same_message(rep.status, not_yet_available_message)))
+        return pending(now, r, describe("500 but in progress: ", rep));
+      return fail_with_text(now, r.status, "enrollment failed: ", rep.status);
+    }
+    if (r.status == 200 || r.status == 202) {
+      // 202 = still working (Stage 500 "Post CSR", Stage -1 "Queued for renewal", the "??"
+      // 202 Stage -1 "WebSDK ..."); a 200 without CertificateData is read the same way.
+      if (!rep.json && r.status == 200)
+        return fail_with_text(now, r.status, "200 with a body that is not a TPP reply", "");
+      return pending(now, r, describe(r.status == 202 ? "202 pending: " : "200 without certificate: ", rep));
+    }
+    first_retrieve_ = first && r.status == 500;  // an unreadable 500 does not use up the check
+    return on_other_status(now, r, rep, "retrieve");
+  }
+
+  action on_stale_enrollment(time_point now, int status, std::string_view message) {
+    why_ = "stale enrollment on first retrieve: ";
+    certretry::detail::append_sanitized(why_, message);
+    kit_.report_verdict(now, status, {}, verdict::pending, why_);
+    if (resets_ >= 1)
+      return finish(now, outcome_kind::failed, errc::server_rejected,
+                    "stale enrollment persists after a reset: " + std::string(message));
+    if (options_.strategy == reset_strategy::query_only)
+      return finish(now, outcome_kind::needs_reset, errc::server_rejected,
+                    "a failed earlier enrollment blocks this one (" + std::string(message) +
+                        "); reset(Restart=false) and request again");
+    kit_.report(now, event_kind::reset, message);
+    return send_reset(now, enroll_state::detect_reset);
+  }
+
+  action on_reset_reply(time_point now, const response_view& r) {
+    const bool before_request = state_ == enroll_state::pre_reset;
+    const reply rep = reader_.read(r.body);
+    if (r.status == 200) {
+      ++resets_;
+      kit_.report_verdict(now, r.status, {}, verdict::done, "reset completed");
+      return send_request(now);
+    }
+    if (r.status == 400 && rep.json) {
+      if (same_message(rep.error, no_reset_required_message)) {
+        ++resets_;
+        kit_.report_verdict(now, r.status, {}, verdict::done, "no reset required");
+        // Before a request: go on and request. After a detection: nothing was stuck (the
+        // "misbehaving TPP" of seed 000): keep retrieving the enrollment already running.
+        if (before_request) return send_request(now);
+        return retry_later(now, "no reset required", std::nullopt);
+      }
+      if (ends_with_message(rep.error, not_found_suffix)) {
+        ++resets_;
+        kit_.report_verdict(now, r.status, {}, verdict::done, "certificate not found: first enrollment");
+        return send_request(now);
+      }
+    }
+    return on_other_status(now, r, rep, "reset");
+  }
+
+  // Statuses no row above covers: 429 and 5xx (and unreadable 500s) back off; anything else
+  // fails with TPP's own text, as VCert reports "Unexpected status code".
+  action on_other_status(time_point now, const response_view& r, const reply& rep,
+                         std::string_view call) {
+    const status_triage st = triage_status(r.status);
+    why_.assign(call);
+    why_ += ": ";
+    why_ += st.why;
+    const std::string_view text = !rep.error.empty() ? rep.error : rep.status;
+    if (!text.empty()) {
+      why_ += ": ";
+      certretry::detail::append_sanitized(why_, text);
+    }
+    kit_.report_verdict(now, r.status, {}, st.v, why_);
+    if (st.v == verdict::transient) return retry_later(now, why_, kit_.retry_after_hint(now, r));
+    return finish(now, outcome_kind::failed, errc::server_rejected,
+                  "unexpected status code on TPP " + std::string(call) + ": " + why_);
+  }
+
+  action pending(time_point now, const response_view& r, std::string_view why) {
+    kit_.report_verdict(now, r.status, {}, verdict::pending, why);
+    // A watched retrieve that TPP held is itself the wait: watch again at once. One answered at
+    // once (TPP ignoring WorkToDoTimeout) follows the schedule like a poll, so no server can
+    // turn watching into a tight loop.
+    if (options_.mode == retrieve_mode::watch && now - sent_at_ >= options_.watch / 2 &&
+        kit_.may_send_now(now))
+      return send_retrieve(now);
+    return retry_later(now, why, kit_.retry_after_hint(now, r));
+  }
+
+  // Waits per the policy and then repeats the call that was outstanding.
+  action retry_later(time_point now, std::string_view why, std::optional<duration> hint) {
+    resume_ = state_ == enroll_state::waiting ? resume_ : state_;
+    if (why_.data() != why.data()) why_.assign(why);
+    const action next = kit_.back_off(now, why_, hint);
+    state_ = kit_.finished() ? enroll_state::finished : enroll_state::waiting;
+    return next;
+  }
+
+  action fail_with_text(time_point now, int status, std::string_view what, std::string_view text) {
+    why_.assign(what);
+    certretry::detail::append_sanitized(why_, text, 256);
+    kit_.report_verdict(now, status, {}, verdict::permanent, why_);
+    return finish(now, outcome_kind::failed, errc::server_rejected, why_);
+  }
+
+  action finish(time_point now, outcome_kind kind, std::error_code ec, std::string_view why) {
+    state_ = enroll_state::finished;
+    return kit_.finish_with(now, kind, ec, why);
+  }
+
+  action misuse(time_point now, std::string_view what) {
+    state_ = enroll_state::finished;
+    return kit_.misuse(now, what);
+  }
+
+  std::string_view describe(std::string_view prefix, const reply& rep) {
+    why_.assign(prefix);
+    if (rep.stage) why_ += "Stage " + std::to_string(*rep.stage) + " ";
+    certretry::detail::append_sanitized(why_, rep.status);
+    return why_;
+  }
+
+  static std::string seconds_text(duration d) {
+    return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(d).count());
+  }
+
+  // Adds "name":"value" to a JSON object's text (the caller's request body).
+  static void add_field(std::string& object, std::string_view name, std::string_view value) {
+    const auto close = object.find_last_of('}');
+    if (close == std::string::npos) return;
+    const auto open = object.find('{');
+    const bool empty = object.find_first_not_of(" \t\r\n", open + 1) == close;
+    std::string field = empty ? "" : ",";
+    certretry::detail::append_json_string(field, name);
+    field += ':';
+    certretry::detail::append_json_string(field, value);
+    object.insert(close, field);
+  }
+
+  enroll_options options_;
+  machine_kit<S, J, R, Sink> kit_;
+  [[no_unique_address]] Detector detector_;
+  reply_reader reader_;
+  std::string dn_;
+  std::string request_body_;
+  std::string body_;
+  std::string why_;
+  enroll_state state_ = enroll_state::idle;
+  enroll_state resume_ = enroll_state::retrieving;
+  bool first_retrieve_ = false;
+  std::uint32_t resets_ = 0;
+  time_point sent_at_{};
+};
+
+// The separate reset step of the 2023 decision, for callers using query-only: reset
+// (Restart=false), then request with WorkToDoTimeout, then retrieve.
+template <stale_detector Detector = stale_enrollment_detector, schedule S = any_schedule,
+          jitter J = any_jitter, random_source R = splitmix64, event_sink Sink = null_sink>
+enroll_machine<Detector, S, J, R, Sink> reset_step(enroll_options options,
+                                                   backoff_policy<S, J> policy, R rng,
+                                                   Sink sink = {}) {
+  options.strategy = reset_strategy::reset_before_request;
+  if (!options.request_work_to_do_timeout) options.request_work_to_do_timeout = options.watch;
+  return {std::move(options), policy, std::move(rng), std::move(sink)};
+}
+
+}  // namespace certretry::tpp
