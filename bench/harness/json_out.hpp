@@ -30,47 +30,11 @@ inline std::string seconds_text(duration d, bool force_fraction = false) {
   return s;
 }
 
-// Writes s as a JSON string; malformed UTF-8 becomes U+FFFD so every line stays valid JSON.
-inline void append_json_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x80) {
-      const std::size_t n = detail::utf8_sequence_length(s, i);
-      if (n == 0) {
-        out += "\\ufffd";
-      } else {
-        out.append(s.substr(i, n));
-        i += n - 1;
-      }
-      continue;
-    }
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
-}
-
 class json_line {
  public:
   json_line& str(std::string_view key, std::string_view value) {
     this->key(key);
-    append_json_string(text_, value);
+    detail::append_json_string(text_, value);
     return *this;
   }
   json_line& raw(std::string_view key, std::string_view json) {
@@ -90,7 +54,7 @@ class json_line {
  private:
   void key(std::string_view k) {
     text_ += text_.size() > 1 ? "," : "";
-    append_json_string(text_, k);
+    detail::append_json_string(text_, k);
     text_ += ':';
   }
   std::string text_ = "{";

@@ -6,6 +6,7 @@
 #include "certretry/core/rfc3339.hpp"
 #include "certretry/poll/run.hpp"
 #include "certretry/poll/scripted.hpp"
+#include "certretry/tpp/enroll.hpp"
 #include "certretry/triage/async_ca.hpp"
 
 #include <simdjson.h>
@@ -88,30 +89,14 @@ entry outcome_entry(const outcome& o, duration t) {
   return en;
 }
 
-// Runs any machine built by a scenario against its scripted server.
-template <class Machine>
-replay_result drive(Machine& m, scripted_transport& server, virtual_clock& clock,
-                    std::vector<entry>& entries) {
-  virtual_sleeper sleeper{clock};
-  outcome o = run(m, server, clock, sleeper, server);
-  replay_result r;
-  if (server.unmatched()) {
-    r.exit_code = exit_unmatched;
-    r.error = "no scripted response for " + *server.unmatched();
-    r.entries = std::move(entries);
-    return r;
-  }
-  entries.push_back(outcome_entry(o, clock.now() - clock.start()));
-  r.entries = std::move(entries);
-  return r;
-}
-
 replay_result malformed(std::string msg) {
   replay_result r;
   r.exit_code = exit_malformed;
   r.error = std::move(msg);
   return r;
 }
+
+duration seconds_to_ms(double secs) { return certretry::detail::saturate_ms(secs * 1000.0); }
 
 // Options every machine shares.
 struct common_options {
@@ -130,73 +115,169 @@ bool read_common(option_reader& opts, common_options& c, std::string& detail) {
   return true;
 }
 
+// The backoff options every polling machine shares, with that machine's defaults.
+struct backoff_defaults {
+  const char* schedule;
+  double jitter_pct;
+  double max_wait_s;
+};
+
+std::optional<backoff_policy<any_schedule, any_jitter>> read_backoff(option_reader& opts,
+                                                                     const backoff_defaults& def,
+                                                                     std::string& detail) {
+  const std::string schedule_name = opts.string("schedule").value_or(def.schedule);
+  const std::string jitter_name = opts.string("jitter").value_or("pct");
+  const double jitter_pct = opts.number("jitter_pct").value_or(def.jitter_pct);
+  double max_wait_s = opts.number("max_wait_s").value_or(def.max_wait_s);
+  const bool honor = opts.boolean("honor_retry_after").value_or(true);
+  const double min_delay_s = opts.number("min_delay_s").value_or(1.0);
+  const double max_attempts = opts.number("max_attempts").value_or(0.0);
+  const double ceiling_s = opts.number("retry_after_ceiling_s").value_or(3600.0);
+  const auto bad = [&](std::string msg) {
+    detail = std::move(msg);
+    return std::nullopt;
+  };
+  const auto sched = named_schedule(schedule_name);
+  if (!sched) {
+    std::string names;
+    for (auto n : schedule_names) names += (names.empty() ? "" : ", ") + std::string(n);
+    return bad("options.schedule: '" + schedule_name + "' is not one of " + names);
+  }
+  if (!(jitter_pct >= 0 && jitter_pct <= 100))
+    return bad("options.jitter_pct: must be between 0 and 100");
+  // certctl: a PollMaxWait of 0 (or unset) means the default.
+  if (max_wait_s == 0) max_wait_s = def.max_wait_s;
+  if (!(max_wait_s > 0 && max_wait_s <= 365.0 * 86400))
+    return bad("options.max_wait_s: must be between 0 and 31536000 seconds");
+  if (!(min_delay_s >= 0.001 && min_delay_s <= 86400))
+    return bad("options.min_delay_s: must be between 0.001 and 86400 seconds");
+  if (!(max_attempts >= 0 && max_attempts <= 1e6 && std::floor(max_attempts) == max_attempts))
+    return bad("options.max_attempts: must be a whole number from 0 (no cap) to 1000000");
+  if (!(ceiling_s >= 0 && ceiling_s <= 365.0 * 86400))
+    return bad("options.retry_after_ceiling_s: must be between 0 and 31536000 seconds");
+  const auto jit = named_jitter(jitter_name, jitter_pct / 100.0, 5min);
+  if (!jit)
+    return bad("options.jitter: '" + jitter_name +
+               "' is not one of none, pct, full, equal, decorrelated, decorrelated-v2");
+  limits lim;
+  lim.max_wait = seconds_to_ms(max_wait_s);
+  lim.min_delay = seconds_to_ms(min_delay_s);
+  lim.max_attempts = static_cast<std::uint32_t>(max_attempts);
+  retry_after_policy ra;
+  ra.mode = honor ? retry_after_mode::at_least_schedule : retry_after_mode::ignore;
+  ra.ceiling = seconds_to_ms(ceiling_s);
+  return backoff_policy<any_schedule, any_jitter>{*sched, *jit, lim, ra};
+}
+
+std::optional<std::size_t> read_max_body(option_reader& opts, std::string& detail) {
+  const double max_body = opts.number("max_body_bytes").value_or(double(default_max_body_bytes));
+  if (!(max_body >= 1 && max_body <= 1 << 30)) {
+    detail = "options.max_body_bytes: must be between 1 and 1073741824";
+    return std::nullopt;
+  }
+  return static_cast<std::size_t>(max_body);
+}
+
+// The scripted server and virtual clock a scenario runs against.
+struct world {
+  virtual_clock clock;
+  scripted_transport server{clock};
+  std::vector<entry> entries;
+
+  world(const scenario& s, time_point start) : clock(start) {
+    for (const auto& [key, replies] : s.server) server.script(key, replies);
+  }
+  transcript_sink sink() { return transcript_sink{&entries, clock.start()}; }
+
+  template <class Machine>
+  replay_result run_machine(Machine& m) {
+    virtual_sleeper sleeper{clock};
+    outcome o = run(m, server, clock, sleeper, server);
+    replay_result r;
+    if (server.unmatched()) {
+      r.exit_code = exit_unmatched;
+      r.error = "no scripted response for " + *server.unmatched();
+    } else {
+      entries.push_back(outcome_entry(o, clock.now() - clock.start()));
+    }
+    r.entries = std::move(entries);
+    return r;
+  }
+};
+
 replay_result replay_async_poll(const scenario& s) {
   option_reader opts{s};
   std::string detail;
   common_options common;
   if (!read_common(opts, common, detail)) return malformed(detail);
-
   const std::string profile = opts.string("profile").value_or("generic");
   const std::string id = opts.id("id").value_or("1");
   const std::string ca = opts.id("ca").value_or("1");
-  const std::string schedule_name = opts.string("schedule").value_or("certctl");
-  const std::string jitter_name = opts.string("jitter").value_or("pct");
-  const double jitter_pct = opts.number("jitter_pct").value_or(20.0);
-  double max_wait_s = opts.number("max_wait_s").value_or(600.0);
-  const bool honor = opts.boolean("honor_retry_after").value_or(true);
-  const double min_delay_s = opts.number("min_delay_s").value_or(1.0);
-  const double max_attempts = opts.number("max_attempts").value_or(0.0);
-  const double ceiling_s = opts.number("retry_after_ceiling_s").value_or(3600.0);
-  const double max_body = opts.number("max_body_bytes").value_or(double(default_max_body_bytes));
+  const auto policy = read_backoff(opts, {"certctl", 20.0, 600.0}, detail);
+  if (!policy) return malformed(detail);
+  const auto max_body = read_max_body(opts, detail);
+  if (!max_body) return malformed(detail);
   if (!opts.finish(detail, s.machine)) return malformed(detail);
-
   const auto ca_kind = async_ca_from_name(profile);
   if (!ca_kind)
     return malformed("options.profile: '" + profile +
                      "' is not one of digicert, sectigo, entrust, globalsign, generic");
-  const auto sched = named_schedule(schedule_name);
-  if (!sched) {
-    std::string names;
-    for (auto n : schedule_names) names += (names.empty() ? "" : ", ") + std::string(n);
-    return malformed("options.schedule: '" + schedule_name + "' is not one of " + names);
-  }
-  if (!(jitter_pct >= 0 && jitter_pct <= 100))
-    return malformed("options.jitter_pct: must be between 0 and 100");
-  // certctl: a PollMaxWait of 0 (or unset) means the default, 10 minutes.
-  if (max_wait_s == 0) max_wait_s = 600;
-  if (!(max_wait_s > 0 && max_wait_s <= 365.0 * 86400))
-    return malformed("options.max_wait_s: must be between 0 and 31536000 seconds");
-  if (!(min_delay_s >= 0.001 && min_delay_s <= 86400))
-    return malformed("options.min_delay_s: must be between 0.001 and 86400 seconds");
-  if (!(max_attempts >= 0 && max_attempts <= 1e6 && std::floor(max_attempts) == max_attempts))
-    return malformed("options.max_attempts: must be a whole number from 0 (no cap) to 1000000");
-  if (!(ceiling_s >= 0 && ceiling_s <= 365.0 * 86400))
-    return malformed("options.retry_after_ceiling_s: must be between 0 and 31536000 seconds");
-  if (!(max_body >= 1 && max_body <= 1 << 30))
-    return malformed("options.max_body_bytes: must be between 1 and 1073741824");
-  const auto to_ms = [](double secs) { return detail::saturate_ms(secs * 1000.0); };
-  const auto jit = named_jitter(jitter_name, jitter_pct / 100.0, 5min);
-  if (!jit)
-    return malformed("options.jitter: '" + jitter_name +
-                     "' is not one of none, pct, full, equal, decorrelated, decorrelated-v2");
 
-  limits lim;
-  lim.max_wait = to_ms(max_wait_s);
-  lim.min_delay = to_ms(min_delay_s);
-  lim.max_attempts = static_cast<std::uint32_t>(max_attempts);
-  retry_after_policy ra;
-  ra.mode = honor ? retry_after_mode::at_least_schedule : retry_after_mode::ignore;
-  ra.ceiling = to_ms(ceiling_s);
-
-  virtual_clock clock{common.start};
-  scripted_transport server{clock};
-  for (const auto& [key, replies] : s.server) server.script(key, replies);
-  std::vector<entry> entries;
+  world w{s, common.start};
   async_ca_poller<any_schedule, any_jitter, splitmix64, transcript_sink> m{
-      async_ca_triage{{*ca_kind, id, ca}, static_cast<std::size_t>(max_body)},
-      backoff_policy<any_schedule, any_jitter>{*sched, *jit, lim, ra}, splitmix64{s.seed},
-      transcript_sink{&entries, common.start}};
-  return drive(m, server, clock, entries);
+      async_ca_triage{{*ca_kind, id, ca}, *max_body}, *policy, splitmix64{s.seed}, w.sink()};
+  return w.run_machine(m);
+}
+
+template <class Detector>
+replay_result run_tpp(world& w, tpp::enroll_options options,
+                      const backoff_policy<any_schedule, any_jitter>& policy, std::uint64_t seed,
+                      std::size_t max_body) {
+  tpp::enroll_machine<Detector, any_schedule, any_jitter, splitmix64, transcript_sink> m{
+      std::move(options), policy, splitmix64{seed}, w.sink(), Detector{}, max_body};
+  return w.run_machine(m);
+}
+
+replay_result replay_tpp_enroll(const scenario& s) {
+  option_reader opts{s};
+  std::string detail;
+  common_options common;
+  if (!read_common(opts, common, detail)) return malformed(detail);
+  tpp::enroll_options o;
+  const std::string strategy = opts.string("strategy").value_or("reset-on-detection");
+  const std::string mode = opts.string("mode").value_or("watch");
+  const double watch_s = opts.number("watch_s").value_or(30.0);
+  o.certificate_dn = opts.string("certificate_dn").value_or("\\VED\\Policy\\certretry\\example.com");
+  o.request_body = opts.raw("request").value_or(
+      R"({"PolicyDN":"\\VED\\Policy\\certretry","ObjectName":"example.com","Subject":"example.com","Reenable":true})");
+  const std::string detector = opts.string("detector").value_or("both");
+  if (strategy == "reset-on-detection") o.strategy = tpp::reset_strategy::reset_on_detection;
+  else if (strategy == "reset-before-request") o.strategy = tpp::reset_strategy::reset_before_request;
+  else if (strategy == "query-only") o.strategy = tpp::reset_strategy::query_only;
+  else
+    return malformed("options.strategy: '" + strategy +
+                     "' is not one of reset-on-detection, reset-before-request, query-only");
+  if (mode == "watch") o.mode = tpp::retrieve_mode::watch;
+  else if (mode == "poll") o.mode = tpp::retrieve_mode::poll;
+  else return malformed("options.mode: '" + mode + "' is not one of watch, poll");
+  if (!(watch_s >= 1 && watch_s <= 3600))
+    return malformed("options.watch_s: must be between 1 and 3600 seconds");
+  o.watch = seconds_to_ms(watch_s);
+  // VCert polls every 2 s without jitter: the poll-mode default. In watch mode the schedule
+  // paces only errors and a TPP that answers a watch at once.
+  const auto policy = read_backoff(
+      opts, {o.mode == tpp::retrieve_mode::poll ? "vcert" : "certctl", 0.0, 600.0}, detail);
+  if (!policy) return malformed(detail);
+  const auto max_body = read_max_body(opts, detail);
+  if (!max_body) return malformed(detail);
+  if (!opts.finish(detail, s.machine)) return malformed(detail);
+  if (detector != "both" && detector != "click-retry")
+    return malformed("options.detector: '" + detector + "' is not one of both, click-retry");
+
+  world w{s, common.start};
+  if (detector == "click-retry")
+    return run_tpp<tpp::click_retry_detector>(w, std::move(o), *policy, s.seed, *max_body);
+  return run_tpp<tpp::stale_enrollment_detector>(w, std::move(o), *policy, s.seed, *max_body);
 }
 
 using machine_fn = replay_result (*)(const scenario&);
@@ -204,6 +285,7 @@ using machine_fn = replay_result (*)(const scenario&);
 const std::map<std::string, machine_fn, std::less<>>& machines() {
   static const std::map<std::string, machine_fn, std::less<>> table{
       {"async-poll", &replay_async_poll},
+      {"tpp-enroll", &replay_tpp_enroll},
   };
   return table;
 }

@@ -1,5 +1,6 @@
 // certretry/certretry.hpp — everything. Include narrower headers to pay for less: core/,
-// backoff/ and poll/ need only the standard library and Boost.Outcome; triage/ brings simdjson.
+// backoff/ and poll/ need only the standard library and Boost.Outcome; triage/ and tpp/ bring
+// simdjson.
 #pragma once
 
 #include "certretry/core/action.hpp"
@@ -10,6 +11,7 @@
 #include "certretry/core/random.hpp"
 #include "certretry/core/rfc3339.hpp"
 #include "certretry/core/system.hpp"
+#include "certretry/core/text.hpp"
 #include "certretry/core/time.hpp"
 
 #include "certretry/backoff/jitter.hpp"
@@ -17,6 +19,7 @@
 #include "certretry/backoff/retry_after.hpp"
 #include "certretry/backoff/schedule.hpp"
 
+#include "certretry/poll/basic_machine.hpp"
 #include "certretry/poll/machine.hpp"
 #include "certretry/poll/run.hpp"
 #include "certretry/poll/scripted.hpp"
@@ -24,3 +27,6 @@
 #include "certretry/triage/async_ca.hpp"
 #include "certretry/triage/json.hpp"
 #include "certretry/triage/result.hpp"
+#include "certretry/triage/tpp.hpp"
+
+#include "certretry/tpp/enroll.hpp"

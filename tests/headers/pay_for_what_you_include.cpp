@@ -11,7 +11,9 @@
 #include <certretry/core/http.hpp>
 #include <certretry/core/random.hpp>
 #include <certretry/core/rfc3339.hpp>
+#include <certretry/core/text.hpp>
 #include <certretry/core/time.hpp>
+#include <certretry/poll/basic_machine.hpp>
 #include <certretry/poll/machine.hpp>
 #include <certretry/poll/run.hpp>
 #include <certretry/poll/scripted.hpp>
