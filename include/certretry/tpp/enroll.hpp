@@ -114,17 +114,12 @@ class enroll_machine {
       return misuse(now, "transport error while no request was outstanding");
     const std::string_view why = transport_error_name(ec);
     kit_.report_verdict(now, 0, ec, verdict::transient, why);
-    return retry_later(now, why, std::nullopt);
+    return retry_later(now, why, std::nullopt, state_);
   }
 
   action on_wait_elapsed(time_point now) {
     if (state_ != enroll_state::waiting) return misuse(now, "wait elapsed while not waiting");
-    switch (resume_) {
-      case enroll_state::pre_reset:
-      case enroll_state::detect_reset: return send_reset(now, resume_);
-      case enroll_state::requesting: return send_request(now);
-      default: return send_retrieve(now);
-    }
+    return send_state(now, resume_);
   }
 
   action cancel(time_point now) {
@@ -164,8 +159,8 @@ class enroll_machine {
     body_ += ",\"Format\":\"base64\",\"IncludeChain\":true";
     if (options_.mode == retrieve_mode::watch) {
       // Never ask TPP to hold the call past the deadline.
-      const duration hold = std::min(options_.watch, kit_.time_left(now));
-      body_ += ",\"WorkToDoTimeout\":\"" + seconds_text(std::max(hold, duration{1000})) + "\"";
+      hold_ = std::max(std::min(options_.watch, kit_.time_left(now)), duration{1000});
+      body_ += ",\"WorkToDoTimeout\":\"" + seconds_text(hold_) + "\"";
     }
     body_ += "}";
     sent_at_ = now;
@@ -182,7 +177,7 @@ class enroll_machine {
         return fail_with_text(now, r.status, "request reply has no CertificateDN", "");
       kit_.report_verdict(now, r.status, {}, verdict::pending, "request accepted");
       first_retrieve_ = true;
-      return send_retrieve(now);
+      return follow_up(now, enroll_state::retrieving, "request accepted");
     }
     return on_other_status(now, r, rep, "request");
   }
@@ -212,7 +207,9 @@ class enroll_machine {
         return fail_with_text(now, r.status, "200 with a body that is not a TPP reply", "");
       return pending(now, r, describe(r.status == 202 ? "202 pending: " : "200 without certificate: ", rep));
     }
-    first_retrieve_ = first && r.status == 500;  // an unreadable 500 does not use up the check
+    // A reply that says nothing about the enrollment (an HTML 500, a 503) does not use up the
+    // first-retrieve check.
+    first_retrieve_ = first && (r.status == 500 || triage_status(r.status).v == verdict::transient);
     return on_other_status(now, r, rep, "retrieve");
   }
 
@@ -228,7 +225,7 @@ class enroll_machine {
                     "a failed earlier enrollment blocks this one (" + std::string(message) +
                         "); reset(Restart=false) and request again");
     kit_.report(now, event_kind::reset, message);
-    return send_reset(now, enroll_state::detect_reset);
+    return follow_up(now, enroll_state::detect_reset, why_);
   }
 
   action on_reset_reply(time_point now, const response_view& r) {
@@ -237,7 +234,7 @@ class enroll_machine {
     if (r.status == 200) {
       ++resets_;
       kit_.report_verdict(now, r.status, {}, verdict::done, "reset completed");
-      return send_request(now);
+      return follow_up(now, enroll_state::requesting, "reset completed");
     }
     if (r.status == 400 && rep.json) {
       if (same_message(rep.error, no_reset_required_message)) {
@@ -245,13 +242,14 @@ class enroll_machine {
         kit_.report_verdict(now, r.status, {}, verdict::done, "no reset required");
         // Before a request: go on and request. After a detection: nothing was stuck (the
         // "misbehaving TPP" of seed 000): keep retrieving the enrollment already running.
-        if (before_request) return send_request(now);
-        return retry_later(now, "no reset required", std::nullopt);
+        if (before_request) return follow_up(now, enroll_state::requesting, "no reset required");
+        return retry_later(now, "no reset required", std::nullopt, enroll_state::retrieving);
       }
       if (ends_with_message(rep.error, not_found_suffix)) {
         ++resets_;
-        kit_.report_verdict(now, r.status, {}, verdict::done, "certificate not found: first enrollment");
-        return send_request(now);
+        kit_.report_verdict(now, r.status, {}, verdict::done,
+                            "certificate not found: first enrollment");
+        return follow_up(now, enroll_state::requesting, "certificate not found");
       }
     }
     return on_other_status(now, r, rep, "reset");
@@ -271,7 +269,8 @@ class enroll_machine {
       certretry::detail::append_sanitized(why_, text);
     }
     kit_.report_verdict(now, r.status, {}, st.v, why_);
-    if (st.v == verdict::transient) return retry_later(now, why_, kit_.retry_after_hint(now, r));
+    if (st.v == verdict::transient)
+      return retry_later(now, why_, kit_.retry_after_hint(now, r), state_);
     return finish(now, outcome_kind::failed, errc::server_rejected,
                   "unexpected status code on TPP " + std::string(call) + ": " + why_);
   }
@@ -281,15 +280,32 @@ class enroll_machine {
     // A watched retrieve that TPP held is itself the wait: watch again at once. One answered at
     // once (TPP ignoring WorkToDoTimeout) follows the schedule like a poll, so no server can
     // turn watching into a tight loop.
-    if (options_.mode == retrieve_mode::watch && now - sent_at_ >= options_.watch / 2 &&
+    if (options_.mode == retrieve_mode::watch && now - sent_at_ >= hold_ / 2 &&
         kit_.may_send_now(now))
       return send_retrieve(now);
-    return retry_later(now, why, kit_.retry_after_hint(now, r));
+    return retry_later(now, why, kit_.retry_after_hint(now, r), enroll_state::retrieving);
   }
 
-  // Waits per the policy and then repeats the call that was outstanding.
-  action retry_later(time_point now, std::string_view why, std::optional<duration> hint) {
-    resume_ = state_ == enroll_state::waiting ? resume_ : state_;
+  // The next call of the enrollment goes out at once, but never past the deadline.
+  action follow_up(time_point now, enroll_state next, std::string_view why) {
+    if (kit_.time_left(now) <= duration::zero())
+      return finish(now, outcome_kind::still_pending, errc::deadline_exceeded, why);
+    return send_state(now, next);
+  }
+
+  action send_state(time_point now, enroll_state which) {
+    switch (which) {
+      case enroll_state::requesting: return send_request(now);
+      case enroll_state::detect_reset:
+      case enroll_state::pre_reset: return send_reset(now, which);
+      default: return send_retrieve(now);
+    }
+  }
+
+  // Waits per the policy, then sends `then`.
+  action retry_later(time_point now, std::string_view why, std::optional<duration> hint,
+                     enroll_state then) {
+    resume_ = then;
     if (why_.data() != why.data()) why_.assign(why);
     const action next = kit_.back_off(now, why_, hint);
     state_ = kit_.finished() ? enroll_state::finished : enroll_state::waiting;
@@ -350,6 +366,7 @@ class enroll_machine {
   bool first_retrieve_ = false;
   std::uint32_t resets_ = 0;
   time_point sent_at_{};
+  duration hold_{};  // WorkToDoTimeout of the retrieve outstanding (watch mode)
 };
 
 // The separate reset step of the 2023 decision, for callers using query-only: reset
