@@ -195,9 +195,12 @@ class enroll_machine {
       // "WebSDK ... Requested Certificate" later on, or Stage -1 "Not yet available" (the two
       // "??" rows of the seed's table): TPP has the request and has not finished it. Pending,
       // bounded by the deadline. Any other 500 is the enrollment's own failure, in TPP's words.
-      if (same_message(rep.status, websdk_requested_message) ||
-          (rep.stage == -1 && same_message(rep.status, not_yet_available_message)))
+      const bool websdk = same_message(rep.status, websdk_requested_message);
+      if (websdk || (rep.stage == -1 && same_message(rep.status, not_yet_available_message))) {
+        // A detector that does not count "WebSDK ..." skips it and checks the next reply.
+        first_retrieve_ = first && websdk;
         return pending(now, r, describe("500 but in progress: ", rep));
+      }
       return fail_with_text(now, r.status, "enrollment failed: ", rep.status);
     }
     if (r.status == 200 || r.status == 202) {
@@ -214,17 +217,18 @@ class enroll_machine {
   }
 
   action on_stale_enrollment(time_point now, int status, std::string_view message) {
-    why_ = "stale enrollment on first retrieve: ";
-    certretry::detail::append_sanitized(why_, message);
+    std::string text;  // TPP's message, bounded and sanitised for reasons and events
+    certretry::detail::append_sanitized(text, message, 256);
+    why_ = "stale enrollment on first retrieve: " + text;
     kit_.report_verdict(now, status, {}, verdict::pending, why_);
     if (resets_ >= 1)
       return finish(now, outcome_kind::failed, errc::server_rejected,
-                    "stale enrollment persists after a reset: " + std::string(message));
+                    "stale enrollment persists after a reset: " + text);
     if (options_.strategy == reset_strategy::query_only)
       return finish(now, outcome_kind::needs_reset, errc::server_rejected,
-                    "a failed earlier enrollment blocks this one (" + std::string(message) +
+                    "a failed earlier enrollment blocks this one (" + text +
                         "); reset(Restart=false) and request again");
-    kit_.report(now, event_kind::reset, message);
+    kit_.report(now, event_kind::reset, text);
     return follow_up(now, enroll_state::detect_reset, why_);
   }
 
