@@ -1,0 +1,172 @@
+// The TPP server model (sim/tpp_server.hpp) against seed 000, and certretry's TPP machine
+// against the model: what the load benchmark's figures rest on.
+#include <certretry/poll/run.hpp>
+#include <certretry/sim/tpp_server.hpp>
+#include <certretry/tpp/enroll.hpp>
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <string>
+
+namespace {
+
+using namespace certretry;
+
+std::string dn_of(int i) { return "\\VED\\Policy\\Sim\\host-" + std::to_string(i); }
+
+tpp::enroll_options options_for(int i, tpp::reset_strategy s, tpp::retrieve_mode m) {
+  tpp::enroll_options o;
+  o.strategy = s;
+  o.mode = m;
+  o.certificate_dn = dn_of(i);
+  o.request_body = "{\"PolicyDN\":\"\\\\VED\\\\Policy\\\\Sim\",\"ObjectName\":\"host-" +
+                   std::to_string(i) + "\"}";
+  return o;
+}
+
+using policy_t = backoff_policy<fixed_schedule, no_jitter>;
+constexpr policy_t two_seconds{schedules::vcert, no_jitter{}, limits{.max_wait = 600s}};
+
+outcome enroll(sim::tpp_server& server, virtual_clock& clock, tpp::enroll_options o) {
+  tpp::enroll_machine<tpp::stale_enrollment_detector, fixed_schedule, no_jitter> m{
+      std::move(o), two_seconds, splitmix64{1}};
+  virtual_sleeper sleeper{clock};
+  return run(m, server, clock, sleeper);
+}
+
+// Seed 000: a request on a blocked certificate answers case 1 60 %, case 2 30 %, case 3 10 %.
+// Chi-square with 2 degrees of freedom over 10 000 draws; 13.82 is the 0.1 % critical value.
+TEST(TppServerModel, StuckCasesFollowTheSeedFrequencies) {
+  virtual_clock clock;
+  sim::tpp_server server{clock, {.seed = 7}};
+  std::array<int, 3> seen{};
+  constexpr int n = 10000;
+  for (int i = 0; i < n; ++i) {
+    server.add_certificate(dn_of(i), sim::tpp_prior::failed);
+    const std::string body = "{\"PolicyDN\":\"\\\\VED\\\\Policy\\\\Sim\",\"ObjectName\":\"host-" +
+                             std::to_string(i) + "\"}";
+    ASSERT_TRUE(server.send({"POST", tpp::request_path, {}, body}).has_value());
+    const auto info = server.inspect(dn_of(i));
+    ASSERT_TRUE(info.stuck);
+    ASSERT_TRUE(info.last_case.has_value());
+    ++seen[static_cast<int>(*info.last_case) - 1];
+  }
+  const std::array<double, 3> expected{0.6 * n, 0.3 * n, 0.1 * n};
+  double chi2 = 0;
+  for (int k = 0; k < 3; ++k)
+    chi2 += (seen[k] - expected[k]) * (seen[k] - expected[k]) / expected[k];
+  EXPECT_LT(chi2, 13.82) << seen[0] << " " << seen[1] << " " << seen[2];
+}
+
+// TPP's mean issuance time is 7 s (seed 000): a watch returns when the certificate is issued, so
+// the mean time to certificate over many healthy renewals is close to 7 s.
+TEST(TppServerModel, MeanIssuanceIsSevenSeconds) {
+  virtual_clock clock;
+  sim::tpp_server server{clock, {.seed = 3, .latency = 0ms}};
+  constexpr int n = 4000;
+  double total_s = 0;
+  for (int i = 0; i < n; ++i) {
+    server.add_certificate(dn_of(i), sim::tpp_prior::issued);
+    const time_point t0 = clock.now();
+    const outcome o = enroll(server, clock,
+                             options_for(i, tpp::reset_strategy::reset_on_detection,
+                                         tpp::retrieve_mode::watch));
+    ASSERT_EQ(o.kind, outcome_kind::issued);
+    total_s += std::chrono::duration<double>(clock.now() - t0).count();
+  }
+  // Exponential, sd 7 s: the mean of 4000 has sd 0.11 s; 0.5 s is ~4.5 sd.
+  EXPECT_NEAR(total_s / n, 7.0, 0.5);
+}
+
+// WorkToDoTimeout holds a retrieve until issuance or the timeout, whichever comes first.
+TEST(TppServerModel, WorkToDoTimeoutHoldsTheRetrieve) {
+  virtual_clock clock;
+  sim::tpp_server server{clock, {.seed = 11, .latency = 0ms, .mean_issuance = 3600s}};
+  server.add_certificate(dn_of(1), sim::tpp_prior::pending);
+  const std::string body =
+      "{\"CertificateDN\":\"" + std::string("\\\\VED\\\\Policy\\\\Sim\\\\host-1") +
+      "\",\"Format\":\"base64\",\"IncludeChain\":true,\"WorkToDoTimeout\":\"30\"}";
+  const time_point t0 = clock.now();
+  auto r = server.send({"POST", tpp::retrieve_path, {}, body});
+  ASSERT_TRUE(r.has_value());
+  // Issuance drawn with a 1 h mean: almost surely not within 30 s, so the call is held 30 s.
+  if (r.value().status == 202) EXPECT_EQ(clock.now() - t0, 30s);
+  else EXPECT_LT(clock.now() - t0, 30s);
+}
+
+// Every strategy recovers a blocked certificate against the model, with Restart=false only.
+TEST(TppServerModel, MachineRecoversEveryStuckCertificate) {
+  for (const auto strategy :
+       {tpp::reset_strategy::reset_on_detection, tpp::reset_strategy::reset_before_request}) {
+    for (const auto mode : {tpp::retrieve_mode::watch, tpp::retrieve_mode::poll}) {
+      virtual_clock clock;
+      sim::tpp_server server{clock, {.seed = 5}};
+      for (int i = 0; i < 200; ++i) {
+        server.add_certificate(dn_of(i), sim::tpp_prior::failed);
+        const outcome o = enroll(server, clock, options_for(i, strategy, mode));
+        ASSERT_EQ(o.kind, outcome_kind::issued) << o.reason;
+        EXPECT_FALSE(sim::tpp_server::is_old_certificate(o.certificate));
+        EXPECT_FALSE(server.inspect(dn_of(i)).stuck);
+      }
+      EXPECT_EQ(server.counters().restart_true, 0u);
+      EXPECT_EQ(server.counters().reset, 200u);  // exactly one reset per enrollment
+    }
+  }
+}
+
+// query-only leaves the command to the caller: needs_reset, then tpp::reset_step() recovers.
+TEST(TppServerModel, QueryOnlyThenResetStepRecovers) {
+  virtual_clock clock;
+  sim::tpp_server server{clock, {.seed = 9}};
+  server.add_certificate(dn_of(1), sim::tpp_prior::failed);
+  const auto o = options_for(1, tpp::reset_strategy::query_only, tpp::retrieve_mode::watch);
+  const outcome first = enroll(server, clock, o);
+  EXPECT_EQ(first.kind, outcome_kind::needs_reset);
+  EXPECT_EQ(server.counters().reset, 0u);  // the retrieve stayed a query
+  auto step = tpp::reset_step(o, two_seconds, splitmix64{1});
+  virtual_sleeper sleeper{clock};
+  const outcome second = run(step, server, clock, sleeper);
+  EXPECT_EQ(second.kind, outcome_kind::issued) << second.reason;
+  EXPECT_EQ(server.counters().reset, 1u);
+}
+
+// The fault VCert 4.23 ran into: reset(Restart=true) right after a request restarts the earlier
+// enrollment inside TPP and hands back the old certificate. The model reproduces it for a client
+// that does it (Solution 3 as shipped), and certretry never does it.
+TEST(TppServerModel, RestartTrueRaceReturnsTheOldCertificate) {
+  virtual_clock clock;
+  sim::tpp_server server{clock, {.seed = 2, .restart_race = true}};
+  server.add_certificate(dn_of(1), sim::tpp_prior::failed);
+  const std::string req = "{\"PolicyDN\":\"\\\\VED\\\\Policy\\\\Sim\",\"ObjectName\":\"host-1\"}";
+  const std::string dn_json = "\"\\\\VED\\\\Policy\\\\Sim\\\\host-1\"";
+  ASSERT_TRUE(server.send({"POST", tpp::request_path, {}, req}).has_value());
+  ASSERT_EQ(server.send({"POST", tpp::retrieve_path, {}, "{\"CertificateDN\":" + dn_json + "}"})
+                .value()
+                .status,
+            500);
+  ASSERT_EQ(server.send({"POST", tpp::reset_path, {},
+                         "{\"CertificateDN\":" + dn_json + ",\"Restart\":true}"})
+                .value()
+                .status,
+            200);
+  std::string data;
+  for (int i = 0; i < 1000 && data.empty(); ++i) {
+    auto r = server.send({"POST", tpp::retrieve_path, {},
+                          "{\"CertificateDN\":" + dn_json + ",\"WorkToDoTimeout\":\"30\"}"});
+    if (r.value().status == 200) data = tpp::reply_reader{}.read(r.value().body).certificate_data;
+  }
+  EXPECT_TRUE(sim::tpp_server::is_old_certificate(data)) << data;
+  EXPECT_EQ(server.counters().restart_true, 1u);
+
+  // certretry against the same faulty server: Restart=false only, the right certificate.
+  server.add_certificate(dn_of(2), sim::tpp_prior::failed);
+  const outcome o = enroll(server, clock,
+                           options_for(2, tpp::reset_strategy::reset_on_detection,
+                                       tpp::retrieve_mode::watch));
+  EXPECT_EQ(o.kind, outcome_kind::issued);
+  EXPECT_FALSE(sim::tpp_server::is_old_certificate(o.certificate));
+  EXPECT_EQ(server.counters().restart_true, 1u);
+}
+
+}  // namespace
