@@ -171,6 +171,9 @@ class enroll_machine {
   action on_request_reply(time_point now, const response_view& r) {
     const reply rep = reader_.read(r.body);
     if (r.status == 200 || r.status == 201) {
+      // A 2xx that is not a TPP reply (a proxy's page): whether TPP took the request is unknown.
+      if (!rep.json)
+        return fail_with_text(now, r.status, "request answered with a body that is not a TPP reply", "");
       if (!rep.error.empty()) return fail_with_text(now, r.status, "request refused: ", rep.error);
       if (!rep.certificate_dn.empty()) dn_.assign(rep.certificate_dn);
       if (dn_.empty())
@@ -190,7 +193,9 @@ class enroll_machine {
       return finish(now, outcome_kind::issued, {}, "");
     }
     const bool first = std::exchange(first_retrieve_, false);
-    if (r.status == 500 && rep.json) {
+    // A 500 that carries a Status or Stage speaks about the enrollment; one that does not (an
+    // HTML page, {"Error": ...}) is a server error like any other.
+    if (r.status == 500 && rep.json && (!rep.status.empty() || rep.stage)) {
       if (first && detector_(rep.status)) return on_stale_enrollment(now, r.status, rep.status);
       // "WebSDK ... Requested Certificate" later on, or Stage -1 "Not yet available" (the two
       // "??" rows of the seed's table): TPP has the request and has not finished it. Pending,
@@ -220,7 +225,8 @@ class enroll_machine {
     std::string text;  // TPP's message, bounded and sanitised for reasons and events
     certretry::detail::append_sanitized(text, message, 256);
     why_ = "stale enrollment on first retrieve: " + text;
-    kit_.report_verdict(now, status, {}, verdict::pending, why_);
+    kit_.report_verdict(now, status, {}, resets_ >= 1 ? verdict::permanent : verdict::pending,
+                        why_);
     if (resets_ >= 1)
       return finish(now, outcome_kind::failed, errc::server_rejected,
                     "stale enrollment persists after a reset: " + text);
@@ -228,8 +234,10 @@ class enroll_machine {
       return finish(now, outcome_kind::needs_reset, errc::server_rejected,
                     "a failed earlier enrollment blocks this one (" + text +
                         "); reset(Restart=false) and request again");
+    if (kit_.time_left(now) <= duration::zero())
+      return finish(now, outcome_kind::still_pending, errc::deadline_exceeded, why_);
     kit_.report(now, event_kind::reset, text);
-    return follow_up(now, enroll_state::detect_reset, why_);
+    return send_reset(now, enroll_state::detect_reset);
   }
 
   action on_reset_reply(time_point now, const response_view& r) {
@@ -259,13 +267,15 @@ class enroll_machine {
     return on_other_status(now, r, rep, "reset");
   }
 
-  // Statuses no row above covers: 429 and 5xx (and unreadable 500s) back off; anything else
-  // fails with TPP's own text, as VCert reports "Unexpected status code".
+  // Statuses no row above covers: 429 and 5xx (and 500s that say nothing about the enrollment)
+  // back off; anything else fails with the status and TPP's own text, as VCert reports
+  // "Unexpected status code on TPP Certificate Retrieval. Status: <line>".
   action on_other_status(time_point now, const response_view& r, const reply& rep,
                          std::string_view call) {
-    const status_triage st = triage_status(r.status);
+    status_triage st = triage_status(r.status);
+    if (st.v != verdict::transient) st = {verdict::permanent, st.v == verdict::pending ? "unexpected 2xx" : st.why};
     why_.assign(call);
-    why_ += ": ";
+    why_ += " answered " + std::to_string(r.status) + ": ";
     why_ += st.why;
     const std::string_view text = !rep.error.empty() ? rep.error : rep.status;
     if (!text.empty()) {
@@ -276,7 +286,7 @@ class enroll_machine {
     if (st.v == verdict::transient)
       return retry_later(now, why_, kit_.retry_after_hint(now, r), state_);
     return finish(now, outcome_kind::failed, errc::server_rejected,
-                  "unexpected status code on TPP " + std::string(call) + ": " + why_);
+                  "unexpected status code on TPP " + why_);
   }
 
   action pending(time_point now, const response_view& r, std::string_view why) {

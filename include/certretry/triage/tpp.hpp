@@ -67,13 +67,15 @@ constexpr bool same_message(std::string_view a, std::string_view b) noexcept {
 // Whether `text` ends with `suffix` at a word boundary, compared like same_message. One pass
 // from the end: linear in the text, whatever a server puts in it.
 constexpr bool ends_with_message(std::string_view text, std::string_view suffix) noexcept {
+  std::size_t lead = 0;  // the suffix's own leading white space is not part of the match
+  while (lead < suffix.size() && detail::is_space(suffix[lead])) ++lead;
   std::size_t i = text.size(), j = suffix.size();
   const auto skip_back = [](std::string_view s, std::size_t& k) {
     while (k > 0 && detail::is_space(s[k - 1])) --k;
   };
   skip_back(text, i);
   skip_back(suffix, j);
-  while (j > 0) {
+  while (j > lead) {
     if (i == 0) return false;
     const bool sa = detail::is_space(text[i - 1]), sb = detail::is_space(suffix[j - 1]);
     if (sa || sb) {
