@@ -6,6 +6,8 @@
 #include "certretry/poll/scripted.hpp"
 #include "certretry/triage/async_ca.hpp"
 
+#include "support/event_log.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -22,6 +24,7 @@
 namespace {
 
 using namespace certretry;
+using namespace certretry::testing;
 using namespace std::chrono_literals;
 using time_point = certretry::time_point;
 using duration = certretry::duration;
@@ -35,46 +38,6 @@ constexpr std::string_view pem = "-----BEGIN CERTIFICATE-----\nMIIBpoll\n-----EN
 std::string issued_body() {
   return R"({"status":"issued","certificate":"-----BEGIN CERTIFICATE-----\nMIIBpoll\n-----END CERTIFICATE-----\n"})";
 }
-
-// An event as the sink saw it, owned (an event's views live only during the call).
-struct seen_event {
-  event_kind kind{};
-  time_point at{};
-  std::uint32_t attempt = 0;
-  std::string request;  // "METHOD TARGET" for send
-  int status = 0;
-  std::error_code error{};
-  verdict v{};
-  duration delay{};
-  wait_reason wait_why{};
-  outcome_kind outcome{};
-  std::string why;
-};
-
-// The capturing sink: a struct with operator()(const event&).
-struct capture_sink {
-  std::vector<seen_event>* log = nullptr;
-  void operator()(const event& e) {
-    seen_event s;
-    s.kind = e.kind;
-    s.at = e.at;
-    s.attempt = e.attempt;
-    if (e.kind == event_kind::send) {
-      s.request.assign(e.request.method);
-      s.request += ' ';
-      s.request.append(e.request.target);
-    }
-    s.status = e.status;
-    s.error = e.error;
-    s.v = e.v;
-    s.delay = e.delay;
-    s.wait_why = e.wait_why;
-    s.outcome = e.outcome;
-    s.why.assign(e.why);
-    log->push_back(std::move(s));
-  }
-};
-static_assert(event_sink<capture_sink>);
 
 template <class S = any_schedule, class J = any_jitter>
 using poller = poll_machine<async_ca_triage, S, J, splitmix64, capture_sink>;
@@ -103,12 +66,6 @@ std::vector<std::int64_t> times_of(const std::vector<seen_event>& log, event_kin
   return out;
 }
 
-std::vector<const seen_event*> only(const std::vector<seen_event>& log, event_kind k) {
-  std::vector<const seen_event*> out;
-  for (const auto& e : log)
-    if (e.kind == k) out.push_back(&e);
-  return out;
-}
 
 std::vector<std::int64_t> seconds_list(std::initializer_list<std::int64_t> s) {
   std::vector<std::int64_t> out;

@@ -7,6 +7,8 @@
 #include "certretry/tpp/enroll.hpp"
 #include "certretry/triage/tpp.hpp"
 
+#include "support/event_log.hpp"
+
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
@@ -26,6 +28,7 @@
 namespace {
 
 using namespace certretry;
+using namespace certretry::testing;
 using namespace std::chrono_literals;
 using time_point = certretry::time_point;
 using duration = certretry::duration;
@@ -59,48 +62,7 @@ const std::string not_found =
     R"({"Error":"Certificate \\VED\\Policy\\Test\\foo.com does not exist or you do not have sufficient rights to the object."})";
 
 // ---------------------------------------------------------------------------------------------
-// Events as a sink saw them (owned copies).
-
-struct seen_event {
-  event_kind kind{};
-  time_point at{};
-  std::string request;  // "METHOD TARGET" for send
-  int status = 0;
-  verdict v{};
-  duration delay{};
-  wait_reason wait_why{};
-  outcome_kind outcome{};
-  std::string why;
-};
-
-struct capture_sink {
-  std::vector<seen_event>* log = nullptr;
-  void operator()(const event& e) {
-    seen_event s;
-    s.kind = e.kind;
-    s.at = e.at;
-    if (e.kind == event_kind::send) {
-      s.request.assign(e.request.method);
-      s.request += ' ';
-      s.request.append(e.request.target);
-    }
-    s.status = e.status;
-    s.v = e.v;
-    s.delay = e.delay;
-    s.wait_why = e.wait_why;
-    s.outcome = e.outcome;
-    s.why.assign(e.why);
-    log->push_back(std::move(s));
-  }
-};
-static_assert(event_sink<capture_sink>);
-
-std::vector<const seen_event*> only(const std::vector<seen_event>& log, event_kind k) {
-  std::vector<const seen_event*> out;
-  for (const auto& e : log)
-    if (e.kind == k) out.push_back(&e);
-  return out;
-}
+// Text helpers.
 
 bool contains(std::string_view hay, std::string_view needle) {
   return hay.find(needle) != std::string_view::npos;
