@@ -16,6 +16,7 @@
 //     [Retry-After length (1 byte), value]
 //     body length (2 bytes, big-endian; cut to what is left), body
 // The single triage check uses the first reply; the poller gets them all, the last repeating.
+#include "fuzz_support.hpp"
 #include "certretry/backoff/policy.hpp"
 #include "certretry/poll/run.hpp"
 #include "certretry/poll/scripted.hpp"
@@ -36,31 +37,7 @@
 namespace {
 
 using namespace certretry;
-
-// Says which invariant broke (the stack alone does not, once inlined), then aborts.
-[[noreturn]] void violated(const char* what, int line) {
-  std::fprintf(stderr, "%s:%d: invariant violated: %s\n", __FILE__, line, what);
-  std::abort();
-}
-#define FUZZ_CHECK(cond) ((cond) ? void() : violated(#cond, __LINE__))
-
-class byte_reader {
- public:
-  byte_reader(const std::uint8_t* data, std::size_t size) : data_(data), size_(size) {}
-  bool empty() const { return pos_ >= size_; }
-  std::uint8_t u8() { return pos_ < size_ ? data_[pos_++] : 0; }
-  std::string_view bytes(std::size_t n) {
-    n = std::min(n, size_ - pos_);
-    const std::string_view out{reinterpret_cast<const char*>(data_ + pos_), n};
-    pos_ += n;
-    return out;
-  }
-
- private:
-  const std::uint8_t* data_;
-  std::size_t size_;
-  std::size_t pos_ = 0;
-};
+using fuzzing::byte_reader;
 
 // Every boundary of classify_status, a few real statuses, and the int extremes.
 constexpr std::array<int, 32> statuses{

@@ -2,6 +2,7 @@
 //
 // Input: 8 bytes that pick `now` (anywhere in years 1..9999, where the HTTP-date grammar can
 // land), then the header value. Shorter inputs use a fixed `now` and are all value.
+#include "fuzz_support.hpp"
 #include "certretry/backoff/retry_after.hpp"
 
 #include <chrono>
@@ -15,13 +16,6 @@ namespace {
 
 using namespace certretry;
 namespace chr = std::chrono;
-
-// Says which invariant broke (the stack alone does not, once inlined), then aborts.
-[[noreturn]] void violated(const char* what, int line) {
-  std::fprintf(stderr, "%s:%d: invariant violated: %s\n", __FILE__, line, what);
-  std::abort();
-}
-#define FUZZ_CHECK(cond) ((cond) ? void() : violated(#cond, __LINE__))
 
 time_point now_from(const std::uint8_t* data) {
   std::uint64_t v = 0;

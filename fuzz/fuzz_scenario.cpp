@@ -1,5 +1,6 @@
 // Scenario files are input users write and share: parse_scenario, replay and the `expect`
 // checker on any bytes.
+#include "fuzz_support.hpp"
 #include "replay.hpp"
 #include "scenario.hpp"
 
@@ -17,13 +18,6 @@
 namespace {
 
 using namespace certretry::harness;
-
-// Says which invariant broke (the stack alone does not, once inlined), then aborts.
-[[noreturn]] void violated(const char* what, int line) {
-  std::fprintf(stderr, "%s:%d: invariant violated: %s\n", __FILE__, line, what);
-  std::abort();
-}
-#define FUZZ_CHECK(cond) ((cond) ? void() : violated(#cond, __LINE__))
 
 std::optional<double> number_option(const scenario& s, std::string_view name) {
   const auto it = s.options.find(name);

@@ -28,6 +28,7 @@
 //     [Retry-After length (1 byte), value]
 //     canned: body index (1 byte) | raw: body length (2 bytes, big-endian; cut to what is
 //     left), body
+#include "fuzz_support.hpp"
 #include "certretry/backoff/policy.hpp"
 #include "certretry/poll/run.hpp"
 #include "certretry/poll/scripted.hpp"
@@ -51,31 +52,7 @@
 namespace {
 
 using namespace certretry;
-
-// Says which invariant broke (the stack alone does not, once inlined), then aborts.
-[[noreturn]] void violated(const char* what, int line) {
-  std::fprintf(stderr, "%s:%d: invariant violated: %s\n", __FILE__, line, what);
-  std::abort();
-}
-#define FUZZ_CHECK(cond) ((cond) ? void() : violated(#cond, __LINE__))
-
-class byte_reader {
- public:
-  byte_reader(const std::uint8_t* data, std::size_t size) : data_(data), size_(size) {}
-  bool empty() const { return pos_ >= size_; }
-  std::uint8_t u8() { return pos_ < size_ ? data_[pos_++] : 0; }
-  std::string_view bytes(std::size_t n) {
-    n = std::min(n, size_ - std::min(pos_, size_));
-    const std::string_view out{reinterpret_cast<const char*>(data_ + pos_), n};
-    pos_ += n;
-    return out;
-  }
-
- private:
-  const std::uint8_t* data_;
-  std::size_t size_;
-  std::size_t pos_ = 0;
-};
+using fuzzing::byte_reader;
 
 // TPP's own statuses first, then every boundary of triage_status and the int extremes.
 constexpr std::array<int, 32> statuses{
