@@ -1,0 +1,23 @@
+# Fails unless every markdown table row (a line starting with "|") that COMMAND prints appears in
+# DOC: the tables in the docs are the program's own output.
+#   cmake -DDOC=docs/x.md -DCOMMAND="prog;--flag" -P check_table_rows.cmake
+execute_process(COMMAND ${COMMAND} RESULT_VARIABLE rc OUTPUT_VARIABLE out)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "${COMMAND} failed (${rc})")
+endif()
+file(READ ${DOC} doc)
+string(REPLACE "\n" ";" lines "${out}")
+set(rows 0)
+foreach(line IN LISTS lines)
+  if(line MATCHES "^\\|")
+    math(EXPR rows "${rows} + 1")
+    string(FIND "${doc}" "${line}" at)
+    if(at EQUAL -1)
+      message(FATAL_ERROR "${DOC} is out of date: this row of `${COMMAND}` is not in it:\n${line}")
+    endif()
+  endif()
+endforeach()
+if(rows EQUAL 0)
+  message(FATAL_ERROR "${COMMAND} printed no table")
+endif()
+message(STATUS "${rows} table rows of ${DOC} match the program's output")
