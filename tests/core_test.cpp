@@ -4,6 +4,8 @@
 #include "certretry/core/http.hpp"
 #include "certretry/core/random.hpp"
 #include "certretry/core/rfc3339.hpp"
+#include "certretry/core/system.hpp"
+#include "certretry/core/text.hpp"
 #include "certretry/core/time.hpp"
 
 #include <gtest/gtest.h>
@@ -17,6 +19,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -514,6 +517,44 @@ TEST(Rfc3339, IsUsableAtCompileTime) {
   static_assert(parse_rfc3339("1970-01-01T00:00:01Z") == time_point{1s});
   static_assert(!parse_rfc3339("1970-02-30T00:00:01Z").has_value());
   SUCCEED();
+}
+
+// Cancelling a run must not wait out a 5-minute backoff: the stoppable sleeper wakes when its
+// token is triggered. (Not a timing test: the bound only tells "woke early" from "slept 10 min".)
+TEST(SystemAdapters, StoppableSleeperWakesOnStop) {
+  std::stop_source stop;
+  stoppable_sleeper sleeper{stop.get_token()};
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+    stop.request_stop();
+  });
+  const auto started = std::chrono::steady_clock::now();
+  sleeper.sleep_for(std::chrono::minutes{10});
+  canceller.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::minutes{1});
+}
+
+TEST(SystemAdapters, SystemClockIsWallTimeInMilliseconds) {
+  const time_point a = certretry::system_clock{}.now();
+  const auto wall = std::chrono::system_clock::now();
+  EXPECT_LE(a, std::chrono::floor<std::chrono::milliseconds>(wall));
+  EXPECT_GT(a, time_point{} + std::chrono::hours{24 * 365 * 50});  // after 2020
+}
+
+// Server text in reasons: bounded, no control characters, never cut inside a UTF-8 character.
+TEST(Sanitize, BoundsAndKeepsUtf8Whole) {
+  std::string out;
+  detail::append_sanitized(out, "a\nb\x01" "c", 96);
+  EXPECT_EQ(out, "a?b?c");
+  out.clear();
+  detail::append_sanitized(out, "\xc3\xa9\xc3\xa9", 3);  // two 2-byte characters, room for one
+  EXPECT_EQ(out, "\xc3\xa9...");
+  out.clear();
+  detail::append_sanitized(out, "\xff\xc3", 10);  // a bad lead byte, a truncated sequence
+  EXPECT_EQ(out, "??");
+  out.clear();
+  detail::append_json_string(out, "q\"\\\xff");
+  EXPECT_EQ(out, "\"q\\\"\\\\\\ufffd\"");
 }
 
 }  // namespace
