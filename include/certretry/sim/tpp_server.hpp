@@ -375,14 +375,34 @@ class tpp_server {
     return json_reply(200, std::move(body));
   }
 
+  // The object a retrieve or reset names (brought up to date), or the 400 TPP answers instead.
+  struct addressed {
+    object* obj = nullptr;
+    body_fields fields;
+    response refusal;
+  };
+  addressed address(std::string_view text) {
+    addressed a;
+    auto fields = parse(text);
+    if (!fields) {
+      a.refusal = error_reply(400, "The request body is not a JSON object.");
+    } else if (fields->certificate_dn.empty()) {
+      a.refusal = error_reply(400, "CertificateDN is required.");
+    } else if (const auto it = objects_.find(fields->certificate_dn); it == objects_.end()) {
+      a.refusal = not_found(fields->certificate_dn);
+    } else {
+      a.obj = &it->second;
+      settle(*a.obj);
+    }
+    if (fields) a.fields = std::move(*fields);
+    return a;
+  }
+
   response on_retrieve(std::string_view text) {
-    const auto fields = parse(text);
-    if (!fields) return error_reply(400, "The request body is not a JSON object.");
-    if (fields->certificate_dn.empty()) return error_reply(400, "CertificateDN is required.");
-    const auto it = objects_.find(fields->certificate_dn);
-    if (it == objects_.end()) return not_found(fields->certificate_dn);
-    object& o = it->second;
-    settle(o);
+    addressed a = address(text);
+    if (!a.obj) return a.refusal;
+    object& o = *a.obj;
+    const body_fields* fields = &a.fields;
     const std::uint32_t index = o.retrieves_since_request++;
     if (o.state == enrollment::failed) {
       if (!o.requested_since_failure) return status_reply(500, 500, tpp_text::post_csr_failed);
@@ -410,13 +430,10 @@ class tpp_server {
   }
 
   response on_reset(std::string_view text) {
-    const auto fields = parse(text);
-    if (!fields) return error_reply(400, "The request body is not a JSON object.");
-    if (fields->certificate_dn.empty()) return error_reply(400, "CertificateDN is required.");
-    const auto it = objects_.find(fields->certificate_dn);
-    if (it == objects_.end()) return not_found(fields->certificate_dn);
-    object& o = it->second;
-    settle(o);
+    addressed a = address(text);
+    if (!a.obj) return a.refusal;
+    object& o = *a.obj;
+    const body_fields* fields = &a.fields;
     if (fields->restart) ++counters_.restart_true;
     if (o.state == enrollment::none) return error_reply(400, tpp_text::no_reset_required);
     if (!fields->restart) {
