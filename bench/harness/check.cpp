@@ -15,10 +15,14 @@ using simdjson::dom::element;
 
 duration seconds_of(element e, bool& ok) {
   double v = 0;
-  if (e.is_int64()) v = static_cast<double>(e.get_int64().value());
-  else if (e.is_uint64()) v = static_cast<double>(e.get_uint64().value());
-  else if (e.is_double()) v = e.get_double().value();
-  else ok = false;
+  if (e.is_int64())
+    v = static_cast<double>(e.get_int64().value());
+  else if (e.is_uint64())
+    v = static_cast<double>(e.get_uint64().value());
+  else if (e.is_double())
+    v = e.get_double().value();
+  else
+    ok = false;
   return duration{static_cast<std::int64_t>(std::llround(v * 1000.0))};
 }
 
@@ -104,10 +108,13 @@ bool check_expectations(const std::string& expect_json, const replay_result& r, 
     std::int64_t n = 0;
     bool num_ok = true;
     if (key == "outcome") {
-      if (v.get_string().get(s)) bad_field(key, "a string");
-      else if (s != out.what) fail("expect.outcome: wanted " + std::string(s) + ", saw " + out.what);
+      if (v.get_string().get(s))
+        bad_field(key, "a string");
+      else if (s != out.what)
+        fail("expect.outcome: wanted " + std::string(s) + ", saw " + out.what);
     } else if (key == "sends") {
-      if (v.get_int64().get(n)) bad_field(key, "an integer");
+      if (v.get_int64().get(n))
+        bad_field(key, "an integer");
       else if (n != out.sends)
         fail("expect.sends: wanted " + std::to_string(n) + ", saw " + std::to_string(out.sends));
     } else if (key == "sends_between") {
@@ -120,7 +127,8 @@ bool check_expectations(const std::string& expect_json, const replay_result& r, 
         fail("expect.sends_between: wanted " + std::to_string(lo) + ".." + std::to_string(hi) +
              ", saw " + std::to_string(out.sends));
     } else if (key == "reason_contains") {
-      if (v.get_string().get(s)) bad_field(key, "a string");
+      if (v.get_string().get(s))
+        bad_field(key, "a string");
       else if (out.why.find(s) == std::string::npos)
         fail("expect.reason_contains: '" + std::string(s) + "' not in '" + out.why + "'");
     } else if (key == "requests") {
@@ -149,7 +157,8 @@ bool check_expectations(const std::string& expect_json, const replay_result& r, 
         }
         while (at < whys.size() && whys[at].find(s) == std::string::npos) ++at;
         if (at == whys.size()) {
-          fail("expect.why_contains: no verdict's why contains '" + std::string(s) + "' (in order)");
+          fail("expect.why_contains: no verdict's why contains '" + std::string(s) +
+               "' (in order)");
           break;
         }
         ++at;
@@ -189,7 +198,8 @@ bool check_expectations(const std::string& expect_json, const replay_result& r, 
       }
     } else if (key == "final_t" || key == "max_t") {
       const duration want = seconds_of(v, num_ok);
-      if (!num_ok) bad_field(key, "seconds");
+      if (!num_ok)
+        bad_field(key, "seconds");
       else if (key == "final_t" ? out.t != want : out.t > want)
         fail("expect." + key + ": wanted " + (key == "max_t" ? "<= " : "") + seconds_text(want) +
              ", the run ended at " + seconds_text(out.t));

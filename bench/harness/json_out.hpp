@@ -15,7 +15,8 @@ namespace certretry::harness {
 inline std::string seconds_text(duration d, bool force_fraction = false) {
   const std::int64_t ms = d.count();
   const bool neg = ms < 0;
-  const std::uint64_t a = neg ? static_cast<std::uint64_t>(-(ms + 1)) + 1 : static_cast<std::uint64_t>(ms);
+  const std::uint64_t a =
+      neg ? static_cast<std::uint64_t>(-(ms + 1)) + 1 : static_cast<std::uint64_t>(ms);
   std::string s = (neg ? "-" : "") + std::to_string(a / 1000);
   std::uint64_t frac = a % 1000;
   if (frac != 0) {

@@ -5,15 +5,16 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <map>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
 #include <string>
 
 namespace {
 
-constexpr const char* usage = R"(certretry-harness — replay certretry's machines against scripted servers
+constexpr const char* usage =
+    R"(certretry-harness — replay certretry's machines against scripted servers
 
 usage:
   certretry-harness replay SCENARIO.json   run the scenario, print its transcript (JSON lines)
@@ -132,7 +133,9 @@ int cmd_sweep(const char* path, const char* count) {
     double sum = 0;
     for (auto x : v) sum += static_cast<double>(x);
     const auto pct = [&](double p) {
-      return static_cast<double>(v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))]) / scale;
+      return static_cast<double>(
+                 v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))]) /
+             scale;
     };
     char buf[160];
     std::snprintf(buf, sizeof buf, "min %g, mean %.2f, p50 %g, p99 %g, max %g", pct(0),
@@ -152,14 +155,16 @@ int cmd_sweep(const char* path, const char* count) {
 
 int main(int argc, char** argv) {
   std::string names;
-  for (const auto& n : certretry::harness::machine_names()) names += (names.empty() ? "" : ", ") + n;
+  for (const auto& n : certretry::harness::machine_names())
+    names += (names.empty() ? "" : ", ") + n;
   const std::string arg1 = argc > 1 ? argv[1] : "";
   if (arg1 == "--help" || arg1 == "-h" || arg1 == "help") {
     std::printf(usage, names.c_str());
     return 0;
   }
   if (arg1 == "replay" && argc == 3) return cmd_replay(argv[2]);
-  if (arg1 == "sweep" && (argc == 3 || argc == 4)) return cmd_sweep(argv[2], argc == 4 ? argv[3] : nullptr);
+  if (arg1 == "sweep" && (argc == 3 || argc == 4))
+    return cmd_sweep(argv[2], argc == 4 ? argv[3] : nullptr);
   if (arg1 == "check" && argc >= 3) {
     int worst = 0;
     for (int i = 2; i < argc; ++i) {

@@ -56,8 +56,7 @@ class transcript_sink {
         en.why = std::string(to_string(e.wait_why));
         line.secs("wait", e.delay, true).str("why", en.why);
         break;
-      case event_kind::finish:
-        return;  // the outcome line is written from the outcome itself
+      case event_kind::finish: return;  // the outcome line is written from the outcome itself
       default:
         en.kind = "event";
         en.what = std::string(to_string(e.kind));
@@ -247,19 +246,27 @@ replay_result replay_tpp_enroll(const scenario& s) {
   const std::string strategy = opts.string("strategy").value_or("reset-on-detection");
   const std::string mode = opts.string("mode").value_or("watch");
   const double watch_s = opts.number("watch_s").value_or(30.0);
-  o.certificate_dn = opts.string("certificate_dn").value_or("\\VED\\Policy\\certretry\\example.com");
+  o.certificate_dn =
+      opts.string("certificate_dn").value_or("\\VED\\Policy\\certretry\\example.com");
   o.request_body = opts.raw("request").value_or(
-      R"({"PolicyDN":"\\VED\\Policy\\certretry","ObjectName":"example.com","Subject":"example.com","Reenable":true})");
+      R"({"PolicyDN":"\\VED\\Policy\\certretry","ObjectName":"example.com",)"
+      R"("Subject":"example.com","Reenable":true})");
   const std::string detector = opts.string("detector").value_or("both");
-  if (strategy == "reset-on-detection") o.strategy = tpp::reset_strategy::reset_on_detection;
-  else if (strategy == "reset-before-request") o.strategy = tpp::reset_strategy::reset_before_request;
-  else if (strategy == "query-only") o.strategy = tpp::reset_strategy::query_only;
+  if (strategy == "reset-on-detection")
+    o.strategy = tpp::reset_strategy::reset_on_detection;
+  else if (strategy == "reset-before-request")
+    o.strategy = tpp::reset_strategy::reset_before_request;
+  else if (strategy == "query-only")
+    o.strategy = tpp::reset_strategy::query_only;
   else
     return malformed("options.strategy: '" + strategy +
                      "' is not one of reset-on-detection, reset-before-request, query-only");
-  if (mode == "watch") o.mode = tpp::retrieve_mode::watch;
-  else if (mode == "poll") o.mode = tpp::retrieve_mode::poll;
-  else return malformed("options.mode: '" + mode + "' is not one of watch, poll");
+  if (mode == "watch")
+    o.mode = tpp::retrieve_mode::watch;
+  else if (mode == "poll")
+    o.mode = tpp::retrieve_mode::poll;
+  else
+    return malformed("options.mode: '" + mode + "' is not one of watch, poll");
   if (!(watch_s >= 1 && watch_s <= 3600))
     return malformed("options.watch_s: must be between 1 and 3600 seconds");
   o.watch = seconds_to_ms(watch_s);
@@ -312,8 +319,8 @@ replay_result replay(const scenario& s) {
   if (it == machines().end()) {
     std::string known;
     for (const auto& n : machine_names()) known += (known.empty() ? "" : ", ") + n;
-    return malformed("machine: '" + s.machine + "' is not a machine this harness knows (" +
-                     known + ")");
+    return malformed("machine: '" + s.machine + "' is not a machine this harness knows (" + known +
+                     ")");
   }
   return it->second(s);
 }

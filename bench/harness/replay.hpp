@@ -19,13 +19,13 @@ inline constexpr int exit_unmatched = 3;
 struct entry {
   std::string kind;  // send | recv | wait | event | outcome
   duration t{};
-  std::string what;    // send: "METHOD PATH"; recv: status or error name; event: its name;
-                       // outcome: its kind
-  std::string verdict;  // recv
-  std::string why;      // recv, wait, event; outcome: reason
-  duration wait{};      // wait
+  std::string what;        // send: "METHOD PATH"; recv: status or error name; event: its name;
+                           // outcome: its kind
+  std::string verdict;     // recv
+  std::string why;         // recv, wait, event; outcome: reason
+  duration wait{};         // wait
   std::int64_t sends = 0;  // outcome
-  std::string line;     // the JSON line printed
+  std::string line;        // the JSON line printed
 };
 
 struct replay_result {

@@ -26,10 +26,14 @@ std::optional<std::error_code> transport_error_code(std::string_view name) {
 
 bool parse_latency(element e, std::string_view where, duration& out, std::string& detail) {
   double s = 0;
-  if (e.is_int64()) s = static_cast<double>(e.get_int64().value());
-  else if (e.is_uint64()) s = static_cast<double>(e.get_uint64().value());
-  else if (e.is_double()) s = e.get_double().value();
-  else return fail(detail, std::string(where) + ".latency_s: must be a number of seconds");
+  if (e.is_int64())
+    s = static_cast<double>(e.get_int64().value());
+  else if (e.is_uint64())
+    s = static_cast<double>(e.get_uint64().value());
+  else if (e.is_double())
+    s = e.get_double().value();
+  else
+    return fail(detail, std::string(where) + ".latency_s: must be a number of seconds");
   if (!(s >= 0.0) || s > 1e7)
     return fail(detail, std::string(where) + ".latency_s: must be between 0 and 10000000");
   out = duration{static_cast<std::int64_t>(std::llround(s * 1000.0))};
@@ -38,8 +42,7 @@ bool parse_latency(element e, std::string_view where, duration& out, std::string
 
 bool parse_reply(element e, const std::string& where, scripted_reply& out, std::string& detail) {
   simdjson::dom::object obj;
-  if (e.get_object().get(obj))
-    return fail(detail, where + ": a response must be an object");
+  if (e.get_object().get(obj)) return fail(detail, where + ": a response must be an object");
   // Unknown keys are errors here: a typo ("latency") would silently change the run.
   for (auto [k, v] : obj) {
     (void)v;
@@ -131,8 +134,10 @@ result<scenario> parse_scenario(std::string_view json, std::string& detail) {
   };
 
   std::string_view machine;
-  if (element m; top["machine"].get(m)) return bad("machine: missing (e.g. \"async-poll\")");
-  else if (m.get_string().get(machine)) return bad("machine: must be a string");
+  if (element m; top["machine"].get(m))
+    return bad("machine: missing (e.g. \"async-poll\")");
+  else if (m.get_string().get(machine))
+    return bad("machine: must be a string");
   s.machine.assign(machine);
 
   if (element o; !top["options"].get(o)) {
@@ -154,13 +159,16 @@ result<scenario> parse_scenario(std::string_view json, std::string& detail) {
 
   if (element sd; !top["seed"].get(sd)) {
     std::uint64_t seed = 0;
-    if (std::int64_t i; !sd.get_int64().get(i) && i >= 0) seed = static_cast<std::uint64_t>(i);
-    else if (sd.get_uint64().get(seed)) return bad("seed: must be a non-negative integer");
+    if (std::int64_t i; !sd.get_int64().get(i) && i >= 0)
+      seed = static_cast<std::uint64_t>(i);
+    else if (sd.get_uint64().get(seed))
+      return bad("seed: must be a non-negative integer");
     s.seed = seed;
   }
 
   element server;
-  if (top["server"].get(server)) return bad("server: missing (an object of \"METHOD PATH\": [responses])");
+  if (top["server"].get(server))
+    return bad("server: missing (an object of \"METHOD PATH\": [responses])");
   simdjson::dom::object so;
   if (server.get_object().get(so)) return bad("server: must be an object");
   for (auto [k, v] : so) {

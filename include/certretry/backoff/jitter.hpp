@@ -136,10 +136,11 @@ struct decorrelated_jitter_v2 {
 class any_jitter {
  public:
   template <class J>
-    requires(std::same_as<J, no_jitter> || std::same_as<J, proportional_jitter> ||
-             std::same_as<J, full_jitter> || std::same_as<J, equal_jitter> ||
-             std::same_as<J, decorrelated_jitter> || std::same_as<J, decorrelated_jitter_v2>)
-  constexpr any_jitter(J j) noexcept : impl_(j) {}
+  requires(std::same_as<J, no_jitter> || std::same_as<J, proportional_jitter> ||
+           std::same_as<J, full_jitter> || std::same_as<J, equal_jitter> ||
+           std::same_as<J, decorrelated_jitter> ||
+           std::same_as<J, decorrelated_jitter_v2>) constexpr any_jitter(J j) noexcept
+      : impl_(j) {}
   constexpr any_jitter() noexcept : impl_(no_jitter{}) {}
 
   template <random_source R>

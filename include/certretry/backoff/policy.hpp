@@ -38,7 +38,7 @@ struct limits {
 struct next_step {
   enum class kind : std::uint8_t { wait, give_up };
   kind what = kind::give_up;
-  duration delay{};       // wait: how long. give_up: when a retry makes sense (0: unknown)
+  duration delay{};  // wait: how long. give_up: when a retry makes sense (0: unknown)
   wait_reason why = wait_reason::schedule;  // wait
   errc reason = errc::deadline_exceeded;    // give_up: deadline_exceeded or attempts_exhausted
   bool hint_beyond_deadline = false;        // give_up: the server asked to wait past the deadline
@@ -73,8 +73,8 @@ class backoff_policy {
     wait_reason why = wait_reason::schedule;
     std::optional<duration> asked;  // the server's hint as honoured (after floor and ceiling)
     if (hint && retry_after_.mode != retry_after_mode::ignore) {
-      asked = std::clamp(*hint, retry_after_.floor,
-                         std::max(retry_after_.floor, retry_after_.ceiling));
+      asked =
+          std::clamp(*hint, retry_after_.floor, std::max(retry_after_.floor, retry_after_.ceiling));
       if (retry_after_.mode == retry_after_mode::hint_replaces || *asked > d) {
         d = *asked;
         why = wait_reason::retry_after;

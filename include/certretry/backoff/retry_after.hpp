@@ -211,8 +211,10 @@ inline result<duration> parse_retry_after(std::string_view value, time_point now
     std::int64_t seconds = 0;
     bool overflow = false;
     while (i < digits.size() && detail::is_digit(digits[i])) {
-      if (seconds > detail::retry_after_max_seconds) overflow = true;
-      else seconds = seconds * 10 + (digits[i] - '0');
+      if (seconds > detail::retry_after_max_seconds)
+        overflow = true;
+      else
+        seconds = seconds * 10 + (digits[i] - '0');
       ++i;
     }
     if (i < digits.size()) {
@@ -225,7 +227,8 @@ inline result<duration> parse_retry_after(std::string_view value, time_point now
       }
       return errc::retry_after_malformed;  // "10s", "5 minutes", "1e3", a date starting with digits
     }
-    if (overflow || seconds > detail::retry_after_max_seconds) return errc::retry_after_out_of_range;
+    if (overflow || seconds > detail::retry_after_max_seconds)
+      return errc::retry_after_out_of_range;
     return duration{std::chrono::seconds{seconds}};
   }
   if (negative) return errc::retry_after_malformed;
@@ -241,7 +244,7 @@ inline result<duration> parse_retry_after(std::string_view value, time_point now
 
 // Reads Retry-After from a response's headers: nothing when absent, else the parse result.
 inline std::optional<result<duration>> read_retry_after(std::span<const header_field> headers,
-                                                           time_point now) noexcept {
+                                                        time_point now) noexcept {
   const auto value = find_header(headers, "Retry-After");
   if (!value) return std::nullopt;
   return parse_retry_after(*value, now);

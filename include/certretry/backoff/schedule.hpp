@@ -100,9 +100,9 @@ inline constexpr fixed_schedule acmez{250ms};
 class any_schedule {
  public:
   template <class S>
-    requires(std::same_as<S, fixed_schedule> || std::same_as<S, geometric_schedule> ||
-             std::same_as<S, table_schedule>)
-  constexpr any_schedule(S s) noexcept : impl_(s) {}
+  requires(std::same_as<S, fixed_schedule> || std::same_as<S, geometric_schedule> ||
+           std::same_as<S, table_schedule>) constexpr any_schedule(S s) noexcept
+      : impl_(s) {}
 
   constexpr duration delay(std::uint32_t n) const noexcept {
     return std::visit([n](const auto& s) { return s.delay(n); }, impl_);

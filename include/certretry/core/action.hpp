@@ -93,10 +93,10 @@ using action = std::variant<send, wait, finish>;
 // How a run ended, owned: what run() returns and a machine hands over once it has finished.
 struct outcome {
   outcome_kind kind = outcome_kind::failed;
-  std::string certificate;  // issued: the bytes as the server sent them
-  std::string reason;       // not issued: why, in the server's words where it gave any
-  std::error_code error;    // not issued: a certretry::errc (or the transport's code)
-  std::uint32_t sends = 0;  // requests sent
+  std::string certificate;               // issued: the bytes as the server sent them
+  std::string reason;                    // not issued: why, in the server's words where it gave any
+  std::error_code error;                 // not issued: a certretry::errc (or the transport's code)
+  std::uint32_t sends = 0;               // requests sent
   std::optional<time_point> not_before;  // still_pending / renew_at: earliest sensible retry
 };
 

@@ -26,7 +26,9 @@ concept clock = requires(C& c) {
 };
 
 template <class S>
-concept sleeper = requires(S& s, duration d) { s.sleep_for(d); };
+concept sleeper = requires(S& s, duration d) {
+  s.sleep_for(d);
+};
 
 // std::stop_token models this, as does anything with stop_requested().
 template <class C>

@@ -70,24 +70,18 @@ class errc_category final : public std::error_category {
       case errc::body_too_large:
         return "response body is larger than the configured limit; raise the limit if the "
                "server is trusted, otherwise treat the server as broken";
-      case errc::body_not_json:
-        return "response body is not valid JSON";
-      case errc::body_missing_field:
-        return "response body lacks a field the protocol requires";
-      case errc::body_wrong_type:
-        return "response body has a field of the wrong JSON type";
+      case errc::body_not_json: return "response body is not valid JSON";
+      case errc::body_missing_field: return "response body lacks a field the protocol requires";
+      case errc::body_wrong_type: return "response body has a field of the wrong JSON type";
       case errc::header_too_large:
         return "response header value is larger than the configured limit";
-      case errc::transport_timeout:
-        return "request timed out before the server answered";
+      case errc::transport_timeout: return "request timed out before the server answered";
       case errc::connection_refused:
         return "connection refused: the server is down or the address is wrong";
       case errc::tls_failure:
         return "TLS handshake failed: check the CA bundle and the server's certificate";
-      case errc::connection_reset:
-        return "connection reset by the server";
-      case errc::transport_failure:
-        return "transport failed to send the request";
+      case errc::connection_reset: return "connection reset by the server";
+      case errc::transport_failure: return "transport failed to send the request";
       case errc::server_rejected:
         return "the server rejected the request for good; retrying will not help";
       case errc::deadline_exceeded:
@@ -96,16 +90,12 @@ class errc_category final : public std::error_category {
       case errc::attempts_exhausted:
         return "the attempt cap was reached before the server finished; re-enqueue and poll "
                "again later";
-      case errc::cancelled:
-        return "cancelled by the caller; no further request is sent";
-      case errc::invalid_policy:
-        return "policy value is out of range";
-      case errc::scenario_malformed:
-        return "scenario file is malformed";
+      case errc::cancelled: return "cancelled by the caller; no further request is sent";
+      case errc::invalid_policy: return "policy value is out of range";
+      case errc::scenario_malformed: return "scenario file is malformed";
       case errc::scenario_unknown_option:
         return "scenario names an option the machine does not know";
-      case errc::no_scripted_response:
-        return "no scripted response for this request";
+      case errc::no_scripted_response: return "no scripted response for this request";
     }
     return "unknown certretry error " + std::to_string(code);
   }

@@ -58,7 +58,9 @@ struct event {
 };
 
 template <class S>
-concept event_sink = requires(S& s, const event& e) { s(e); };
+concept event_sink = requires(S& s, const event& e) {
+  s(e);
+};
 
 struct null_sink {
   constexpr void operator()(const event&) const noexcept {}

@@ -84,7 +84,9 @@ struct request {
 
   request() = default;
   explicit request(const request_view& v)
-      : method(v.method), target(v.target), headers(v.headers.begin(), v.headers.end()),
+      : method(v.method),
+        target(v.target),
+        headers(v.headers.begin(), v.headers.end()),
         body(v.body) {}
   request_view view() const noexcept { return {method, target, headers, body}; }
 };

@@ -66,8 +66,8 @@ constexpr std::optional<time_point> parse_rfc3339(std::string_view s) noexcept {
   }
   if (pos != s.size()) return std::nullopt;
   const int sec = *se == 60 ? 59 : *se;
-  return time_point{sys_days{ymd}} + hours{*h} + minutes{*mi} + seconds{sec} +
-         milliseconds{ms} - offset;
+  return time_point{sys_days{ymd}} + hours{*h} + minutes{*mi} + seconds{sec} + milliseconds{ms} -
+         offset;
 }
 
 // "2025-01-02T03:04:05Z", with ".123" when the time has milliseconds.
@@ -78,11 +78,10 @@ inline std::string format_rfc3339(time_point t) {
   const hh_mm_ss<milliseconds> hms{t - day};
   char buf[40];
   const int ms = static_cast<int>(hms.subseconds().count());
-  const int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d", int(ymd.year()),
-                              unsigned(ymd.month()), unsigned(ymd.day()),
-                              static_cast<int>(hms.hours().count()),
-                              static_cast<int>(hms.minutes().count()),
-                              static_cast<int>(hms.seconds().count()));
+  const int n = std::snprintf(
+      buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d", int(ymd.year()), unsigned(ymd.month()),
+      unsigned(ymd.day()), static_cast<int>(hms.hours().count()),
+      static_cast<int>(hms.minutes().count()), static_cast<int>(hms.seconds().count()));
   std::string out(buf, static_cast<std::size_t>(n));
   if (ms != 0) {
     std::snprintf(buf, sizeof buf, ".%03d", ms);

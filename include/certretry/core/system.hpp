@@ -6,10 +6,10 @@
 #include "certretry/core/time.hpp"
 
 #include <chrono>
-#include <stop_token>
-#include <thread>
 #include <condition_variable>
 #include <mutex>
+#include <stop_token>
+#include <thread>
 
 namespace certretry {
 

@@ -52,8 +52,13 @@ class machine_kit {
 
   void report_verdict(time_point now, int status, std::error_code ec, verdict v,
                       std::string_view why) {
-    sink_(event{.kind = event_kind::verdict, .at = now, .attempt = sends_, .status = status,
-                .error = ec, .v = v, .why = why});
+    sink_(event{.kind = event_kind::verdict,
+                .at = now,
+                .attempt = sends_,
+                .status = status,
+                .error = ec,
+                .v = v,
+                .why = why});
   }
 
   void report(time_point now, event_kind k, std::string_view why, std::error_code ec = {}) {
@@ -82,8 +87,12 @@ class machine_kit {
                          step.hint_beyond_deadline ? step.delay : duration{-1});
     }
     ++waits_;
-    sink_(event{.kind = event_kind::wait, .at = now, .attempt = sends_, .delay = step.delay,
-                .wait_why = step.why, .why = to_string(step.why)});
+    sink_(event{.kind = event_kind::wait,
+                .at = now,
+                .attempt = sends_,
+                .delay = step.delay,
+                .wait_why = step.why,
+                .why = to_string(step.why)});
     return wait{step.delay, step.why};
   }
 
@@ -98,8 +107,8 @@ class machine_kit {
 
   // server_wait >= 0: the run stops because the server asked to wait that long, past the
   // deadline.
-  action finish_with(time_point now, outcome_kind kind, std::error_code ec,
-                     std::string_view why, duration server_wait = duration{-1}) {
+  action finish_with(time_point now, outcome_kind kind, std::error_code ec, std::string_view why,
+                     duration server_wait = duration{-1}) {
     finished_ = true;
     outcome_.kind = kind;
     outcome_.sends = sends_;
@@ -122,8 +131,12 @@ class machine_kit {
     } else if (kind != outcome_kind::issued) {
       outcome_.reason.assign(why);
     }
-    sink_(event{.kind = event_kind::finish, .at = now, .attempt = sends_, .error = ec,
-                .outcome = kind, .why = outcome_.reason});
+    sink_(event{.kind = event_kind::finish,
+                .at = now,
+                .attempt = sends_,
+                .error = ec,
+                .outcome = kind,
+                .why = outcome_.reason});
     return finish{kind};
   }
 

@@ -12,11 +12,11 @@
 #pragma once
 
 #include "certretry/backoff/policy.hpp"
-#include "certretry/poll/basic_machine.hpp"
 #include "certretry/core/action.hpp"
 #include "certretry/core/errc.hpp"
 #include "certretry/core/event.hpp"
 #include "certretry/core/random.hpp"
+#include "certretry/poll/basic_machine.hpp"
 #include "certretry/triage/result.hpp"
 
 #include <cstdint>
@@ -75,11 +75,11 @@ class poll_machine {
       case verdict::permanent:
         return finish(now, outcome_kind::failed, errc::server_rejected, t.why);
       case verdict::pending:
-      case verdict::transient:
-        break;
+      case verdict::transient: break;
     }
     // The follow-up request of a new stage goes out at once, but never past the deadline.
-    if (t.poll_now && immediate_polls_ < max_immediate_polls && kit_.time_left(now) > duration::zero()) {
+    if (t.poll_now && immediate_polls_ < max_immediate_polls &&
+        kit_.time_left(now) > duration::zero()) {
       ++immediate_polls_;
       return send_next(now);
     }

@@ -164,10 +164,10 @@ struct tpp_counters {
 // One object, as a test may inspect it.
 struct tpp_certificate_info {
   bool exists = false;
-  bool stuck = false;      // a failed enrollment blocks it until a reset
-  bool pending = false;    // an enrollment is running
-  std::uint64_t serial = 0;  // the current certificate's serial; 0: none
-  bool wrong = false;      // the current certificate came from the restart race
+  bool stuck = false;             // a failed enrollment blocks it until a reset
+  bool pending = false;           // an enrollment is running
+  std::uint64_t serial = 0;       // the current certificate's serial; 0: none
+  bool wrong = false;             // the current certificate came from the restart race
   std::uint32_t requests = 0;     // requests and renews received for it
   std::uint32_t enrollments = 0;  // enrollments started (requests that were not blocked, restarts)
   std::optional<stuck_case> last_case;  // the case drawn by the last blocked request
@@ -417,9 +417,8 @@ class tpp_server {
     }
     if (o.state == enrollment::pending) {
       if (options_.unknown_rows > 0.0 && uniform_unit(o.fault_rng) < options_.unknown_rows)
-        return uniform_unit(o.fault_rng) < 0.5
-                   ? status_reply(500, -1, tpp_text::not_yet_available)
-                   : status_reply(202, -1, tpp_text::websdk_requested);
+        return uniform_unit(o.fault_rng) < 0.5 ? status_reply(500, -1, tpp_text::not_yet_available)
+                                               : status_reply(202, -1, tpp_text::websdk_requested);
       return status_reply(202, 500, tpp_text::post_csr);
     }
     if (o.serial == 0) return status_reply(202, 0, tpp_text::not_yet_available);
@@ -517,11 +516,16 @@ class tpp_server {
       std::string_view s;
       if (type == simdjson::ondemand::json_type::string) {
         if (value.get_string().get(s)) return std::nullopt;
-        if (key == "CertificateDN") out.certificate_dn.assign(s);
-        else if (key == "PolicyDN") out.policy_dn.assign(s);
-        else if (key == "ObjectName") out.object_name.assign(s);
-        else if (key == "Subject") out.subject.assign(s);
-        else if (key == "WorkToDoTimeout") out.work_to_do = seconds_from_text(s);
+        if (key == "CertificateDN")
+          out.certificate_dn.assign(s);
+        else if (key == "PolicyDN")
+          out.policy_dn.assign(s);
+        else if (key == "ObjectName")
+          out.object_name.assign(s);
+        else if (key == "Subject")
+          out.subject.assign(s);
+        else if (key == "WorkToDoTimeout")
+          out.work_to_do = seconds_from_text(s);
       } else if (type == simdjson::ondemand::json_type::number && key == "WorkToDoTimeout") {
         std::uint64_t n = 0;
         if (!value.get_uint64().get(n) && n <= max_work_to_do_seconds)

@@ -68,7 +68,13 @@ struct enroll_options {
 };
 
 enum class enroll_state : std::uint8_t {
-  idle, pre_reset, requesting, retrieving, detect_reset, waiting, finished
+  idle,
+  pre_reset,
+  requesting,
+  retrieving,
+  detect_reset,
+  waiting,
+  finished
 };
 
 template <stale_detector Detector = stale_enrollment_detector, schedule S = any_schedule,
@@ -78,8 +84,11 @@ class enroll_machine {
   enroll_machine(enroll_options options, backoff_policy<S, J> policy, R rng, Sink sink = {},
                  Detector detector = {},
                  std::size_t max_body_bytes = certretry::default_max_body_bytes)
-      : options_(std::move(options)), kit_(policy, std::move(rng), std::move(sink)),
-        detector_(detector), reader_(max_body_bytes), dn_(options_.certificate_dn) {
+      : options_(std::move(options)),
+        kit_(policy, std::move(rng), std::move(sink)),
+        detector_(detector),
+        reader_(max_body_bytes),
+        dn_(options_.certificate_dn) {
     request_body_ = options_.request_body;
     if (options_.request_work_to_do_timeout)
       add_field(request_body_, "WorkToDoTimeout",
@@ -173,7 +182,8 @@ class enroll_machine {
     if (r.status == 200 || r.status == 201) {
       // A 2xx that is not a TPP reply (a proxy's page): whether TPP took the request is unknown.
       if (!rep.json)
-        return fail_with_text(now, r.status, "request answered with a body that is not a TPP reply", "");
+        return fail_with_text(now, r.status, "request answered with a body that is not a TPP reply",
+                              "");
       if (!rep.error.empty()) return fail_with_text(now, r.status, "request refused: ", rep.error);
       if (!rep.certificate_dn.empty()) dn_.assign(rep.certificate_dn);
       if (dn_.empty())
@@ -213,7 +223,8 @@ class enroll_machine {
       // 202 Stage -1 "WebSDK ..."); a 200 without CertificateData is read the same way.
       if (!rep.json && r.status == 200)
         return fail_with_text(now, r.status, "200 with a body that is not a TPP reply", "");
-      return pending(now, r, describe(r.status == 202 ? "202 pending: " : "200 without certificate: ", rep));
+      return pending(
+          now, r, describe(r.status == 202 ? "202 pending: " : "200 without certificate: ", rep));
     }
     // A reply that says nothing about the enrollment (an HTML 500, a 503) does not use up the
     // first-retrieve check.
@@ -273,7 +284,8 @@ class enroll_machine {
   action on_other_status(time_point now, const response_view& r, const reply& rep,
                          std::string_view call) {
     status_triage st = triage_status(r.status);
-    if (st.v != verdict::transient) st = {verdict::permanent, st.v == verdict::pending ? "unexpected 2xx" : st.why};
+    if (st.v != verdict::transient)
+      st = {verdict::permanent, st.v == verdict::pending ? "unexpected 2xx" : st.why};
     why_.assign(call);
     why_ += " answered " + std::to_string(r.status) + ": ";
     why_ += st.why;

@@ -34,18 +34,18 @@ enum class collect_kind : std::uint8_t {
 };
 
 struct async_ca_profile {
-  std::string_view name;
-  std::string_view status_path;   // with {id} and {ca}
-  std::string_view collect_path;  // with {id} or {cert_id}; empty for in_status_body
-  collect_kind collect;
-  std::string_view certificate_field;  // in_status_body: field holding the PEM
-  std::string_view cert_id_object;     // by_certificate_id: object holding the id ...
-  std::string_view cert_id_field;      // ... and the id's field
-  std::span<const std::string_view> done;     // ready: collect (or take) the certificate
-  std::span<const std::string_view> pending;  // still working
-  std::span<const std::string_view> failed;   // refused for good
-  bool accepted_202_is_pending;   // GlobalSign: 202 = accepted, not ready
-  bool collect_400_is_not_ready;  // Sectigo: collect answering 400 = not ready yet
+  std::string_view name{};
+  std::string_view status_path{};   // with {id} and {ca}
+  std::string_view collect_path{};  // with {id} or {cert_id}; empty for in_status_body
+  collect_kind collect = collect_kind::in_status_body;
+  std::string_view certificate_field{};         // in_status_body: field holding the PEM
+  std::string_view cert_id_object{};            // by_certificate_id: object holding the id ...
+  std::string_view cert_id_field{};             // ... and the id's field
+  std::span<const std::string_view> done{};     // ready: collect (or take) the certificate
+  std::span<const std::string_view> pending{};  // still working
+  std::span<const std::string_view> failed{};   // refused for good
+  bool accepted_202_is_pending = false;         // GlobalSign: 202 = accepted, not ready
+  bool collect_400_is_not_ready = false;        // Sectigo: collect answering 400 = not ready yet
 };
 
 namespace profiles {
@@ -77,27 +77,54 @@ inline constexpr std::array<sv, 3> generic_failed{"rejected", "denied", "failed"
 }  // namespace detail_lists
 
 inline constexpr async_ca_profile digicert{
-    "digicert", "/order/certificate/{id}", "/certificate/{cert_id}/download/format/pem_all",
-    collect_kind::by_certificate_id, {}, "certificate", "id",
-    detail_lists::digicert_done, detail_lists::digicert_pending, detail_lists::digicert_failed,
-    false, false};
+    .name = "digicert",
+    .status_path = "/order/certificate/{id}",
+    .collect_path = "/certificate/{cert_id}/download/format/pem_all",
+    .collect = collect_kind::by_certificate_id,
+    .cert_id_object = "certificate",
+    .cert_id_field = "id",
+    .done = detail_lists::digicert_done,
+    .pending = detail_lists::digicert_pending,
+    .failed = detail_lists::digicert_failed,
+};
 inline constexpr async_ca_profile sectigo{
-    "sectigo", "/ssl/v1/{id}", "/ssl/v1/collect/{id}/pem", collect_kind::by_order_id, {}, {}, {},
-    detail_lists::sectigo_done, detail_lists::sectigo_pending, detail_lists::sectigo_failed,
-    false, true};
+    .name = "sectigo",
+    .status_path = "/ssl/v1/{id}",
+    .collect_path = "/ssl/v1/collect/{id}/pem",
+    .collect = collect_kind::by_order_id,
+    .done = detail_lists::sectigo_done,
+    .pending = detail_lists::sectigo_pending,
+    .failed = detail_lists::sectigo_failed,
+    .collect_400_is_not_ready = true,
+};
 inline constexpr async_ca_profile entrust{
-    "entrust", "/v1/certificate-authorities/{ca}/enrollments/{id}", {},
-    collect_kind::in_status_body, "certificate", {}, {},
-    detail_lists::entrust_done, detail_lists::entrust_pending, detail_lists::entrust_failed,
-    false, false};
+    .name = "entrust",
+    .status_path = "/v1/certificate-authorities/{ca}/enrollments/{id}",
+    .collect = collect_kind::in_status_body,
+    .certificate_field = "certificate",
+    .done = detail_lists::entrust_done,
+    .pending = detail_lists::entrust_pending,
+    .failed = detail_lists::entrust_failed,
+};
 inline constexpr async_ca_profile globalsign{
-    "globalsign", "/v2/certificates/{id}", {}, collect_kind::in_status_body, "certificate", {}, {},
-    detail_lists::globalsign_done, detail_lists::globalsign_pending,
-    detail_lists::globalsign_failed, true, false};
+    .name = "globalsign",
+    .status_path = "/v2/certificates/{id}",
+    .collect = collect_kind::in_status_body,
+    .certificate_field = "certificate",
+    .done = detail_lists::globalsign_done,
+    .pending = detail_lists::globalsign_pending,
+    .failed = detail_lists::globalsign_failed,
+    .accepted_202_is_pending = true,
+};
 inline constexpr async_ca_profile generic{
-    "generic", "/orders/{id}", {}, collect_kind::in_status_body, "certificate", {}, {},
-    detail_lists::generic_done, detail_lists::generic_pending, detail_lists::generic_failed,
-    false, false};
+    .name = "generic",
+    .status_path = "/orders/{id}",
+    .collect = collect_kind::in_status_body,
+    .certificate_field = "certificate",
+    .done = detail_lists::generic_done,
+    .pending = detail_lists::generic_pending,
+    .failed = detail_lists::generic_failed,
+};
 }  // namespace profiles
 
 constexpr const async_ca_profile& profile_of(async_ca ca) noexcept {
@@ -169,8 +196,8 @@ class async_ca_triage {
   }
 
   request_view next_request() const noexcept {
-    return {"GET", collecting_ ? std::string_view{collect_target_}
-                               : std::string_view{status_target_}};
+    return {"GET",
+            collecting_ ? std::string_view{collect_target_} : std::string_view{status_target_}};
   }
 
   void reset() {
@@ -197,8 +224,10 @@ class async_ca_triage {
     const status_triage st = triage_status(r.status);
     why_.assign(st.why);
     why_ += collecting_ ? " on download" : " on status";
-    if (sc != status_class::unexpected) append_server_message(r.body);
-    else why_ += " " + std::to_string(r.status);
+    if (sc != status_class::unexpected)
+      append_server_message(r.body);
+    else
+      why_ += " " + std::to_string(r.status);
     return {st.v, why_};
   }
 
@@ -230,7 +259,8 @@ class async_ca_triage {
       auto value = field.value();
       if (key == "status") {
         std::string_view s;
-        if (value.get_string().get(s)) return {verdict::permanent, "2xx body: status is not a string"};
+        if (value.get_string().get(s))
+          return {verdict::permanent, "2xx body: status is not a string"};
         status = s;  // views into the parser's buffer stay valid until the next body
       } else if (!profile_->certificate_field.empty() && key == profile_->certificate_field) {
         std::string_view c;
@@ -243,8 +273,10 @@ class async_ca_triage {
             if (f.unescaped_key().get(k)) return unreadable();
             if (k != profile_->cert_id_field) continue;
             auto v = f.value();
-            if (std::uint64_t n; !v.get_uint64().get(n)) cert_id = std::to_string(n);
-            else if (std::string_view s; !v.get_string().get(s)) cert_id.assign(s);
+            if (std::uint64_t n; !v.get_uint64().get(n))
+              cert_id = std::to_string(n);
+            else if (std::string_view s; !v.get_string().get(s))
+              cert_id.assign(s);
           }
         }
       }
@@ -254,8 +286,10 @@ class async_ca_triage {
     if (!status) return {verdict::permanent, "2xx body has no status field"};
     const std::string_view s = detail::trim_http_space(*status);
 
-    if (detail::in_list(profile_->failed, s)) return with_status(verdict::permanent, "status ", s, "");
-    if (detail::in_list(profile_->pending, s)) return with_status(verdict::pending, "status ", s, "");
+    if (detail::in_list(profile_->failed, s))
+      return with_status(verdict::permanent, "status ", s, "");
+    if (detail::in_list(profile_->pending, s))
+      return with_status(verdict::pending, "status ", s, "");
     if (!detail::in_list(profile_->done, s))
       return with_status(verdict::pending, "unknown status '", s, "' treated as pending");
 
@@ -264,13 +298,13 @@ class async_ca_triage {
         if (!certificate || certificate->empty())
           return with_status(verdict::pending, "status ", s, " but no certificate in the body yet");
         return {verdict::done, "issued", *certificate};
-      case collect_kind::by_order_id:
-        return start_collect(s, {});
+      case collect_kind::by_order_id: return start_collect(s, {});
       case collect_kind::by_certificate_id:
         if (!detail::safe_path_segment(cert_id))
           return with_status(verdict::pending, "status ", s,
-                             cert_id.empty() ? " but no certificate id yet"
-                                             : " but the certificate id is not a valid path segment");
+                             cert_id.empty()
+                                 ? " but no certificate id yet"
+                                 : " but the certificate id is not a valid path segment");
         return start_collect(s, cert_id);
     }
     return {verdict::pending, "unreachable"};
