@@ -1,0 +1,440 @@
+// certretry/triage/acme.hpp — reading ACME servers' replies: problem documents (RFC 8555 §6.7,
+// RFC 9457), orders, authorizations and challenges (RFC 8555 §7.1.3-§7.1.5), and renewalInfo
+// (RFC 9773 §4.2); facts.md "ACME".
+//
+// Bodies are hostile and bounded like every server body: one copy into the reader's padded
+// buffer, one simdjson On-Demand pass, and trailing bytes after the top-level value refused.
+// Every string_view a reader returns points into that reader's buffer and is valid until its
+// next read.
+#pragma once
+
+#include "certretry/core/errc.hpp"
+#include "certretry/core/http.hpp"
+#include "certretry/core/rfc3339.hpp"
+#include "certretry/core/time.hpp"
+#include "certretry/triage/json.hpp"
+
+#include <simdjson.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace certretry::acme {
+
+// RFC 8555 §6.7: ACME's problem types live under this URN namespace.
+inline constexpr std::string_view error_urn_prefix = "urn:ietf:params:acme:error:";
+
+// How many subproblems (RFC 8555 §6.7.1) keep their fields; the rest are only counted.
+inline constexpr std::size_t max_kept_subproblems = 4;
+
+struct subproblem {
+  std::string_view type{};
+  std::string_view type_name{};
+  std::string_view detail{};
+  std::string_view identifier_type{};
+  std::string_view identifier_value{};
+};
+
+// A problem document. Members of the wrong JSON type are ignored (RFC 9457 §3.1), so a server's
+// sloppiness never hides the HTTP status the caller classifies by.
+struct problem {
+  std::string_view type{};       // as sent; empty when absent ("about:blank", RFC 9457 §3.1.1)
+  std::string_view type_name{};  // "badNonce" for either the full URN or the bare name
+  std::string_view detail{};
+  std::optional<int> status;  // only a value in [100, 599]
+  std::size_t subproblem_count = 0;
+  std::array<subproblem, max_kept_subproblems> subproblems{};  // the first few, in order
+
+  std::size_t kept_subproblems() const noexcept {
+    return subproblem_count < max_kept_subproblems ? subproblem_count : max_kept_subproblems;
+  }
+};
+
+// The ACME name of a problem type: what follows the URN prefix (compared ignoring case, as
+// RFC 8141 allows for "urn" and the namespace), or a bare name without any ':'; otherwise
+// (another URI such as "about:blank") nothing.
+constexpr std::string_view type_name_of(std::string_view type) noexcept {
+  if (type.size() > error_urn_prefix.size() &&
+      certretry::detail::iequals(type.substr(0, error_urn_prefix.size()), error_urn_prefix))
+    return type.substr(error_urn_prefix.size());
+  if (type.find(':') == std::string_view::npos) return type;
+  return {};
+}
+
+// What a client does about a problem.
+enum class problem_class {
+  retry_with_new_nonce,  // badNonce: resend at once with the Replay-Nonce (RFC 8555 §6.5)
+  wait_retry_after,      // rateLimited or 429: wait for Retry-After (RFC 8555 §6.6)
+  transient,             // serverInternal or 5xx: back off and retry
+  permanent,             // the request will not succeed as sent
+};
+
+namespace detail {
+
+// Every problem type RFC 8555 §6.7 registers except the three that are not permanent, plus
+// alreadyReplaced (RFC 9773 §5) and Boulder's conflict (facts.md).
+inline constexpr std::array<std::string_view, 23> permanent_types{"accountDoesNotExist",
+                                                                  "alreadyRevoked",
+                                                                  "badCSR",
+                                                                  "badPublicKey",
+                                                                  "badRevocationReason",
+                                                                  "badSignatureAlgorithm",
+                                                                  "caa",
+                                                                  "compound",
+                                                                  "connection",
+                                                                  "dns",
+                                                                  "externalAccountRequired",
+                                                                  "incorrectResponse",
+                                                                  "invalidContact",
+                                                                  "malformed",
+                                                                  "orderNotReady",
+                                                                  "rejectedIdentifier",
+                                                                  "tls",
+                                                                  "unauthorized",
+                                                                  "unsupportedContact",
+                                                                  "unsupportedIdentifier",
+                                                                  "userActionRequired",
+                                                                  "alreadyReplaced",
+                                                                  "conflict"};
+
+constexpr bool contains_ignoring_case(std::string_view text, std::string_view word) noexcept {
+  if (word.size() > text.size()) return false;
+  for (std::size_t i = 0; i + word.size() <= text.size(); ++i)
+    if (certretry::detail::iequals(text.substr(i, word.size()), word)) return true;
+  return false;
+}
+
+}  // namespace detail
+
+// Known types decide; an unknown type (or none) falls back on the response's HTTP status.
+constexpr problem_class classify(const problem& p, int http_status) noexcept {
+  const std::string_view name = p.type_name;
+  if (name == "badNonce") return problem_class::retry_with_new_nonce;
+  if (name == "rateLimited") return problem_class::wait_retry_after;
+  if (name == "serverInternal") return problem_class::transient;
+  for (std::string_view t : detail::permanent_types)
+    if (name == t) return problem_class::permanent;
+  if (http_status == 429) return problem_class::wait_retry_after;
+  if (http_status >= 500 && http_status <= 599) return problem_class::transient;
+  return problem_class::permanent;
+}
+
+// Whether a new-order error says the server refused its `replaces` field (facts.md: RFC 9773's
+// 409 alreadyReplaced, Boulder's 409 conflict until 2025, Boulder's malformed 400/404 "Could not
+// validate ARI 'replaces' field :: ..."). Only a 4xx counts: a rate limit, a bad nonce or an
+// outage must never turn into dropping `replaces`.
+constexpr bool is_replacement_rejection(const problem& p, int http_status) noexcept {
+  if (http_status < 400 || http_status > 499) return false;
+  const std::string_view name = p.type_name;
+  if (name == "alreadyReplaced" || name == "conflict") return true;
+  return name == "malformed" && detail::contains_ignoring_case(p.detail, "replaces");
+}
+
+// RFC 8555 §7.1.6's statuses of orders, authorizations and challenges.
+enum class resource_status {
+  pending,
+  ready,
+  processing,
+  valid,
+  invalid,
+  deactivated,
+  expired,
+  revoked,
+  unknown,
+};
+
+constexpr resource_status parse_resource_status(std::string_view s) noexcept {
+  if (s == "pending") return resource_status::pending;
+  if (s == "ready") return resource_status::ready;
+  if (s == "processing") return resource_status::processing;
+  if (s == "valid") return resource_status::valid;
+  if (s == "invalid") return resource_status::invalid;
+  if (s == "deactivated") return resource_status::deactivated;
+  if (s == "expired") return resource_status::expired;
+  if (s == "revoked") return resource_status::revoked;
+  return resource_status::unknown;
+}
+
+namespace detail {
+
+using simdjson::ondemand::object;
+using simdjson::ondemand::value;
+
+// One subproblem (RFC 8555 §6.7.1): its type, detail and identifier; nested subproblems are
+// skipped. False only when the JSON itself is broken.
+inline bool read_subproblem(object obj, subproblem& out) {
+  for (auto field : obj) {
+    std::string_view key, s;
+    if (field.unescaped_key().get(key)) return false;
+    value v;
+    if (field.value().get(v)) return false;
+    if (key == "type") {
+      if (!v.get_string().get(s)) out.type = s;
+    } else if (key == "detail") {
+      if (!v.get_string().get(s)) out.detail = s;
+    } else if (key == "identifier") {
+      object id;
+      if (v.get_object().get(id)) continue;  // wrong type: ignored
+      for (auto f : id) {
+        std::string_view k;
+        if (f.unescaped_key().get(k)) return false;
+        if (k == "type") {
+          if (!f.value().get_string().get(s)) out.identifier_type = s;
+        } else if (k == "value") {
+          if (!f.value().get_string().get(s)) out.identifier_value = s;
+        }
+      }
+    }
+  }
+  out.type_name = type_name_of(out.type);
+  return true;
+}
+
+// The members of a problem document (RFC 9457 §3.1 and RFC 8555 §6.7.1). False only when the
+// JSON itself is broken; members of the wrong type are ignored.
+inline bool read_problem(object obj, problem& out) {
+  for (auto field : obj) {
+    std::string_view key, s;
+    if (field.unescaped_key().get(key)) return false;
+    value v;
+    if (field.value().get(v)) return false;
+    if (key == "type") {
+      if (!v.get_string().get(s)) out.type = s;
+    } else if (key == "detail") {
+      if (!v.get_string().get(s)) out.detail = s;
+    } else if (key == "status") {
+      std::int64_t n = 0;
+      if (!v.get_int64().get(n)) {
+        if (n >= 100 && n <= 599) out.status = static_cast<int>(n);
+      }
+    } else if (key == "subproblems") {
+      simdjson::ondemand::array arr;
+      if (v.get_array().get(arr)) continue;  // wrong type: ignored
+      out.subproblem_count = 0;
+      out.subproblems = {};
+      for (auto element : arr) {
+        value e;
+        if (element.get(e)) return false;
+        object sub;
+        if (e.get_object().get(sub)) continue;  // not a problem: not counted
+        subproblem kept;
+        if (!read_subproblem(sub, kept)) return false;
+        if (out.subproblem_count < max_kept_subproblems)
+          out.subproblems[out.subproblem_count] = kept;
+        ++out.subproblem_count;
+      }
+    }
+  }
+  out.type_name = type_name_of(out.type);
+  return true;
+}
+
+// The whole document was consumed: nothing but white space after the top-level value.
+inline bool at_end(simdjson::ondemand::document& doc) {
+  return doc.current_location().error() == simdjson::OUT_OF_BOUNDS;
+}
+
+}  // namespace detail
+
+// Reads problem documents (application/problem+json, RFC 8555 §6.7).
+class problem_reader {
+ public:
+  explicit problem_reader(std::size_t max_body_bytes = default_max_body_bytes)
+      : json_(max_body_bytes) {}
+
+  std::size_t max_bytes() const noexcept { return json_.max_bytes(); }
+
+  // Nothing for a body over the limit, not JSON, not one object, or with trailing bytes.
+  std::optional<problem> read(std::string_view body) {
+    auto doc = json_.open(body);
+    if (!doc) return std::nullopt;
+    simdjson::ondemand::object obj;
+    if ((*doc.value()).get_object().get(obj)) return std::nullopt;
+    problem out;
+    if (!detail::read_problem(obj, out)) return std::nullopt;
+    if (!detail::at_end(*doc.value())) return std::nullopt;
+    return out;
+  }
+
+ private:
+  certretry::detail::json_reader json_;
+};
+
+// An order, authorization or challenge: the fields a polling client acts on.
+struct acme_object {
+  std::string_view status{};
+  std::optional<problem> error;       // order §7.1.3 / challenge §7.1.5
+  std::optional<time_point> expires;  // order, authorization
+  std::string_view url{};             // challenge
+  std::string_view finalize{};        // order
+  std::string_view certificate{};     // order, once valid
+  std::size_t authorization_count = 0;
+  std::string_view first_authorization{};
+  std::size_t challenge_count = 0;      // authorization
+  std::optional<time_point> validated;  // challenge, once valid
+
+  resource_status state() const noexcept { return parse_resource_status(status); }
+};
+
+// Reads orders, authorizations and challenges. Unlike a problem document, a known field of the
+// wrong type, an error that is not an object, or an unparsable timestamp makes the whole body
+// unusable: acting on half an order is worse than retrying the GET.
+class object_reader {
+ public:
+  explicit object_reader(std::size_t max_body_bytes = default_max_body_bytes)
+      : json_(max_body_bytes) {}
+
+  std::size_t max_bytes() const noexcept { return json_.max_bytes(); }
+
+  std::optional<acme_object> read(std::string_view body) {
+    auto doc = json_.open(body);
+    if (!doc) return std::nullopt;
+    simdjson::ondemand::object obj;
+    if ((*doc.value()).get_object().get(obj)) return std::nullopt;
+    acme_object out;
+    for (auto field : obj) {
+      std::string_view key;
+      if (field.unescaped_key().get(key)) return std::nullopt;
+      simdjson::ondemand::value v;
+      if (field.value().get(v)) return std::nullopt;
+      if (key == "status") {
+        if (v.get_string().get(out.status)) return std::nullopt;
+      } else if (key == "url") {
+        if (v.get_string().get(out.url)) return std::nullopt;
+      } else if (key == "finalize") {
+        if (v.get_string().get(out.finalize)) return std::nullopt;
+      } else if (key == "certificate") {
+        if (v.get_string().get(out.certificate)) return std::nullopt;
+      } else if (key == "expires" || key == "validated") {
+        std::string_view s;
+        if (v.get_string().get(s)) return std::nullopt;
+        const auto t = parse_rfc3339(s);
+        if (!t) return std::nullopt;
+        (key == "expires" ? out.expires : out.validated) = t;
+      } else if (key == "error") {
+        simdjson::ondemand::object e;
+        if (v.get_object().get(e)) return std::nullopt;
+        problem p;
+        if (!detail::read_problem(e, p)) return std::nullopt;
+        out.error = p;
+      } else if (key == "authorizations") {
+        simdjson::ondemand::array arr;
+        if (v.get_array().get(arr)) return std::nullopt;
+        out.authorization_count = 0;
+        out.first_authorization = {};
+        for (auto element : arr) {
+          std::string_view s;
+          if (element.get_string().get(s)) return std::nullopt;
+          if (out.authorization_count++ == 0) out.first_authorization = s;
+        }
+      } else if (key == "challenges") {
+        simdjson::ondemand::array arr;
+        if (v.get_array().get(arr)) return std::nullopt;
+        out.challenge_count = 0;
+        for (auto element : arr) {
+          simdjson::ondemand::object c;
+          if (element.get_object().get(c)) return std::nullopt;
+          ++out.challenge_count;  // the challenge's fields are skipped unread
+        }
+      }
+    }
+    if (!detail::at_end(*doc.value())) return std::nullopt;
+    return out;
+  }
+
+ private:
+  certretry::detail::json_reader json_;
+};
+
+// RFC 9773 §4.2: the window in which the CA suggests renewing, and why.
+struct renewal_info {
+  time_point window_start{};
+  time_point window_end{};  // always after window_start
+  std::string_view explanation_url{};
+};
+
+// Reads renewalInfo bodies. Errors: body_too_large, body_not_json (also trailing bytes),
+// body_missing_field (no suggestedWindow, start or end), body_wrong_type (a field of the wrong
+// type, a timestamp that is not RFC 3339, or end <= start, which §4.2 calls invalid). When
+// `why` is given, it receives a sentence saying which.
+class renewal_info_reader {
+ public:
+  explicit renewal_info_reader(std::size_t max_body_bytes = default_max_body_bytes)
+      : json_(max_body_bytes) {}
+
+  std::size_t max_bytes() const noexcept { return json_.max_bytes(); }
+
+  result<renewal_info> read(std::string_view body, std::string* why = nullptr) {
+    const auto fail = [why](errc e, const char* text) -> result<renewal_info> {
+      if (why) *why = text;
+      return e;
+    };
+    auto doc = json_.open(body);
+    if (!doc) {
+      return fail(doc.error() == errc::body_too_large ? errc::body_too_large : errc::body_not_json,
+                  doc.error() == errc::body_too_large ? "renewalInfo body is over the size limit"
+                                                      : "renewalInfo body is not JSON");
+    }
+    // A well-formed value of another type is the wrong type; anything else is not JSON.
+    simdjson::ondemand::json_type type;
+    if ((*doc.value()).type().get(type))
+      return fail(errc::body_not_json, "renewalInfo body is not JSON");
+    if (type != simdjson::ondemand::json_type::object)
+      return fail(errc::body_wrong_type, "renewalInfo body is not a JSON object");
+    simdjson::ondemand::object obj;
+    if ((*doc.value()).get_object().get(obj))
+      return fail(errc::body_not_json, "renewalInfo body is not JSON");
+    bool have_window = false;
+    std::optional<time_point> start, end;
+    renewal_info out;
+    for (auto field : obj) {
+      std::string_view key;
+      if (field.unescaped_key().get(key))
+        return fail(errc::body_not_json, "renewalInfo body is not JSON");
+      simdjson::ondemand::value v;
+      if (field.value().get(v)) return fail(errc::body_not_json, "renewalInfo body is not JSON");
+      if (key == "suggestedWindow") {
+        simdjson::ondemand::object w;
+        if (v.get_object().get(w))
+          return fail(errc::body_wrong_type, "suggestedWindow is not an object");
+        have_window = true;
+        start.reset();
+        end.reset();
+        for (auto f : w) {
+          std::string_view k, s;
+          if (f.unescaped_key().get(k))
+            return fail(errc::body_not_json, "renewalInfo body is not JSON");
+          if (k != "start" && k != "end") continue;
+          if (f.value().get_string().get(s))
+            return fail(errc::body_wrong_type, "suggestedWindow start or end is not a string");
+          const auto t = parse_rfc3339(s);
+          if (!t)
+            return fail(errc::body_wrong_type,
+                        "suggestedWindow start or end is not an RFC 3339 timestamp");
+          (k == "start" ? start : end) = t;
+        }
+      } else if (key == "explanationURL") {
+        if (v.get_string().get(out.explanation_url))
+          return fail(errc::body_wrong_type, "explanationURL is not a string");
+      }
+    }
+    if (!detail::at_end(*doc.value()))
+      return fail(errc::body_not_json, "renewalInfo body has bytes after the JSON object");
+    if (!have_window) return fail(errc::body_missing_field, "renewalInfo has no suggestedWindow");
+    if (!start || !end) return fail(errc::body_missing_field, "suggestedWindow lacks start or end");
+    if (*end <= *start)
+      return fail(errc::body_wrong_type, "suggestedWindow end is not after its start");
+    out.window_start = *start;
+    out.window_end = *end;
+    return out;
+  }
+
+ private:
+  certretry::detail::json_reader json_;
+};
+
+}  // namespace certretry::acme
