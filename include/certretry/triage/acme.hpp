@@ -233,11 +233,6 @@ inline bool read_problem(object obj, problem& out) {
   return true;
 }
 
-// The whole document was consumed: nothing but white space after the top-level value.
-inline bool at_end(simdjson::ondemand::document& doc) {
-  return doc.current_location().error() == simdjson::OUT_OF_BOUNDS;
-}
-
 }  // namespace detail
 
 // Reads problem documents (application/problem+json, RFC 8555 §6.7).
@@ -250,13 +245,11 @@ class problem_reader {
 
   // Nothing for a body over the limit, not JSON, not one object, or with trailing bytes.
   std::optional<problem> read(std::string_view body) {
-    auto doc = json_.open(body);
-    if (!doc) return std::nullopt;
-    simdjson::ondemand::object obj;
-    if ((*doc.value()).get_object().get(obj)) return std::nullopt;
+    auto obj = json_.open_object(body);
+    if (!obj) return std::nullopt;
     problem out;
-    if (!detail::read_problem(obj, out)) return std::nullopt;
-    if (!detail::at_end(*doc.value())) return std::nullopt;
+    if (!detail::read_problem(*obj, out)) return std::nullopt;
+    if (!json_.at_end()) return std::nullopt;
     return out;
   }
 
@@ -291,12 +284,10 @@ class object_reader {
   std::size_t max_bytes() const noexcept { return json_.max_bytes(); }
 
   std::optional<acme_object> read(std::string_view body) {
-    auto doc = json_.open(body);
-    if (!doc) return std::nullopt;
-    simdjson::ondemand::object obj;
-    if ((*doc.value()).get_object().get(obj)) return std::nullopt;
+    auto obj = json_.open_object(body);
+    if (!obj) return std::nullopt;
     acme_object out;
-    for (auto field : obj) {
+    for (auto field : *obj) {
       std::string_view key;
       if (field.unescaped_key().get(key)) return std::nullopt;
       simdjson::ondemand::value v;
@@ -342,7 +333,7 @@ class object_reader {
         }
       }
     }
-    if (!detail::at_end(*doc.value())) return std::nullopt;
+    if (!json_.at_end()) return std::nullopt;
     return out;
   }
 
@@ -422,7 +413,7 @@ class renewal_info_reader {
           return fail(errc::body_wrong_type, "explanationURL is not a string");
       }
     }
-    if (!detail::at_end(*doc.value()))
+    if (!json_.at_end())
       return fail(errc::body_not_json, "renewalInfo body has bytes after the JSON object");
     if (!have_window) return fail(errc::body_missing_field, "renewalInfo has no suggestedWindow");
     if (!start || !end) return fail(errc::body_missing_field, "suggestedWindow lacks start or end");

@@ -282,7 +282,7 @@ class async_ca_triage {
       }
     }
     // Trailing bytes after the object: On-Demand reports a location only when not at the end.
-    if (doc.value()->current_location().error() != simdjson::OUT_OF_BOUNDS) return unreadable();
+    if (!json_.at_end()) return unreadable();
     if (!status) return {verdict::permanent, "2xx body has no status field"};
     const std::string_view s = detail::trim_http_space(*status);
 
@@ -333,16 +333,14 @@ class async_ca_triage {
   // At most two pieces are kept, however many (or repeated) keys a hostile body carries.
   void append_server_message(std::string_view body) {
     if (body.empty()) return;
-    auto doc = json_.open(body);
-    if (!doc) return;
-    simdjson::ondemand::object obj;
-    if ((*doc.value()).get_object().get(obj)) return;
+    auto obj = json_.open_object(body);
+    if (!obj) return;
     int pieces = 0;
     const auto add = [&](std::string_view text) {
       why_ += pieces++ == 0 ? ": " : " ";
       detail::append_sanitized(why_, text);
     };
-    for (auto field : obj) {
+    for (auto field : *obj) {
       std::string_view key;
       if (pieces == 2 || field.unescaped_key().get(key)) return;
       auto value = field.value();

@@ -43,6 +43,20 @@ class json_reader {
     return &doc_;
   }
 
+  // Starts reading `body` as one JSON object: nothing when it is over the limit, not JSON, or
+  // not an object.
+  std::optional<simdjson::ondemand::object> open_object(std::string_view body) {
+    auto doc = open(body);
+    if (!doc) return std::nullopt;
+    simdjson::ondemand::object obj;
+    if (doc_.get_object().get(obj)) return std::nullopt;
+    return obj;
+  }
+
+  // After a full pass over the document: whether nothing follows it. On-Demand parses lazily, so
+  // trailing bytes are found only here (it reports a location only when not at the end).
+  bool at_end() noexcept { return doc_.current_location().error() == simdjson::OUT_OF_BOUNDS; }
+
  private:
   std::size_t max_;
   std::string buf_;

@@ -138,11 +138,9 @@ class reply_reader {
   // json == false (the caller decides what that means for the status code at hand).
   reply read(std::string_view body) {
     reply out;
-    auto doc = json_.open(body);
-    if (!doc) return out;
-    simdjson::ondemand::object obj;
-    if ((*doc.value()).get_object().get(obj)) return out;
-    for (auto field : obj) {
+    auto obj = json_.open_object(body);
+    if (!obj) return out;
+    for (auto field : *obj) {
       std::string_view key;
       if (field.unescaped_key().get(key)) return reply{};
       auto value = field.value();
@@ -166,7 +164,7 @@ class reply_reader {
         if (!value.get_bool().get(b)) out.restart_completed = b;
       }
     }
-    if (doc.value()->current_location().error() != simdjson::OUT_OF_BOUNDS) return reply{};
+    if (!json_.at_end()) return reply{};
     out.json = true;
     return out;
   }
