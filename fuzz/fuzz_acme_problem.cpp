@@ -75,11 +75,13 @@ void check_problem(const problem& p, std::size_t body_size) {
     }
     const bool rejection = is_replacement_rejection(p, status);
     if (rejection) {
-      FUZZ_CHECK(status >= 400 && status <= 499);
-      FUZZ_CHECK(n == "alreadyReplaced" || n == "conflict" || n == "malformed");
+      FUZZ_CHECK(status >= 400 && status <= 499 && status != 429 && status != 408);
+      FUZZ_CHECK(n == "alreadyReplaced" || n == "conflict" || status == 409 ||
+                 mentions_replacement(p));
       FUZZ_CHECK(c == problem_class::permanent);
     }
-    if (status >= 400 && status <= 499 && (n == "alreadyReplaced" || n == "conflict"))
+    if (status >= 400 && status <= 499 && status != 429 && status != 408 &&
+        (n == "alreadyReplaced" || n == "conflict"))
       FUZZ_CHECK(rejection);
   }
 }

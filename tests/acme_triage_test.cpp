@@ -203,11 +203,28 @@ INSTANTIATE_TEST_SUITE_P(
                       false},
         replaces_case{"malformed_no_detail", 400,
                       problem_body("urn:ietf:params:acme:error:malformed"), false},
-        replaces_case{"unauthorized", 403,
+        // The claim itself is refused (RFC 9773 §5: the same account must hold the
+        // certificate): the order without `replaces` may succeed.
+        replaces_case{"unauthorized_naming_replaces", 403,
                       problem_body("urn:ietf:params:acme:error:unauthorized",
                                    "replaces names a certificate of another account"),
-                      false},
-        replaces_case{"unknown_409", 409, problem_body("about:blank"), false}),
+                      true},
+        replaces_case{
+            "unauthorized_without_replaces", 403,
+            problem_body("urn:ietf:params:acme:error:unauthorized", "account is deactivated"),
+            false},
+        // New-order creates nothing else a 409 could conflict with.
+        replaces_case{"unknown_409", 409, problem_body("about:blank"), true},
+        replaces_case{"subproblem_names_replacement", 400,
+                      R"({"type":"urn:ietf:params:acme:error:compound","detail":"order refused",)"
+                      R"("subproblems":[{"type":"urn:ietf:params:acme:error:malformed",)"
+                      R"("detail":"certificate was already replaced"}]})",
+                      true},
+        replaces_case{"conflict_on_429", 429,
+                      problem_body("urn:ietf:params:acme:error:conflict", "slow down", 429), false},
+        replaces_case{"bad_nonce_on_409", 409,
+                      problem_body("urn:ietf:params:acme:error:badNonce", "stale nonce", 409),
+                      false}),
     [](const auto& c) { return std::string(c.param.label); });
 
 // --- problem documents --------------------------------------------------------------------

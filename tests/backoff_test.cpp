@@ -53,11 +53,11 @@ TEST_P(CertctlSchedule, Delay) {
   EXPECT_EQ(schedules::certctl.delay(GetParam().n), GetParam().expected);
 }
 INSTANTIATE_TEST_SUITE_P(Code, CertctlSchedule,
-                         ::testing::Values(step_case{1, 5s}, step_case{2, 15s},
-                                           step_case{3, 45s}, step_case{4, 2min + 15s},
-                                           step_case{5, 5min}, step_case{6, 5min},
-                                           step_case{7, 5min}, step_case{20, 5min},
-                                           step_case{1024, 5min}, step_case{u32_max, 5min}),
+                         ::testing::Values(step_case{1, 5s}, step_case{2, 15s}, step_case{3, 45s},
+                                           step_case{4, 2min + 15s}, step_case{5, 5min},
+                                           step_case{6, 5min}, step_case{7, 5min},
+                                           step_case{20, 5min}, step_case{1024, 5min},
+                                           step_case{u32_max, 5min}),
                          step_name);
 
 // certctl's operator reference (seed 001): 5 s, 15 s, 45 s, 2 min, then 5 min.
@@ -66,11 +66,10 @@ TEST_P(CertctlDocumentedSchedule, Delay) {
   EXPECT_EQ(schedules::certctl_documented.delay(GetParam().n), GetParam().expected);
 }
 INSTANTIATE_TEST_SUITE_P(Documented, CertctlDocumentedSchedule,
-                         ::testing::Values(step_case{1, 5s}, step_case{2, 15s},
-                                           step_case{3, 45s}, step_case{4, 2min},
-                                           step_case{5, 5min}, step_case{6, 5min},
-                                           step_case{7, 5min}, step_case{1'000'000, 5min},
-                                           step_case{u32_max, 5min}),
+                         ::testing::Values(step_case{1, 5s}, step_case{2, 15s}, step_case{3, 45s},
+                                           step_case{4, 2min}, step_case{5, 5min},
+                                           step_case{6, 5min}, step_case{7, 5min},
+                                           step_case{1'000'000, 5min}, step_case{u32_max, 5min}),
                          step_name);
 
 TEST(CertctlSchedules, CodeAndDocumentDifferOnlyAtTheFourthWait) {
@@ -127,9 +126,9 @@ TEST_P(ExponentialSchedule, DoublesUpToCap) {
 }
 INSTANTIATE_TEST_SUITE_P(OneSecondToOneMinute, ExponentialSchedule,
                          ::testing::Values(step_case{1, 1s}, step_case{2, 2s}, step_case{3, 4s},
-                                           step_case{4, 8s}, step_case{5, 16s},
-                                           step_case{6, 32s}, step_case{7, 1min},
-                                           step_case{8, 1min}, step_case{64, 1min}),
+                                           step_case{4, 8s}, step_case{5, 16s}, step_case{6, 32s},
+                                           step_case{7, 1min}, step_case{8, 1min},
+                                           step_case{64, 1min}),
                          step_name);
 
 TEST(ExponentialSchedule, IsGeometricWithFactorTwo) {
@@ -151,8 +150,8 @@ struct overflow_case {
   geometric_schedule s;
 };
 
-class ScheduleOverflow
-    : public ::testing::TestWithParam<std::tuple<overflow_case, std::uint32_t>> {};
+class ScheduleOverflow : public ::testing::TestWithParam<std::tuple<overflow_case, std::uint32_t>> {
+};
 
 TEST_P(ScheduleOverflow, LargeAttemptIsTheCap) {
   const auto& [c, n] = GetParam();
@@ -165,13 +164,11 @@ INSTANTIATE_TEST_SUITE_P(
         ::testing::Values(overflow_case{"certctl", schedules::certctl},
                           overflow_case{"lego", schedules::lego},
                           overflow_case{"exp_1ms_1h", exponential_schedule(1ms, 1h)},
-                          overflow_case{"exp_1s_max",
-                                        exponential_schedule(1s, duration::max())},
+                          overflow_case{"exp_1s_max", exponential_schedule(1s, duration::max())},
                           overflow_case{"slow_growth", geometric_schedule{1ms, 1.1, 1h}}),
         ::testing::Values(1024u, 1025u, 1'000'000u, u32_max)),
     [](const auto& p) {
-      return std::string(std::get<0>(p.param).name) + "_n" +
-             std::to_string(std::get<1>(p.param));
+      return std::string(std::get<0>(p.param).name) + "_n" + std::to_string(std::get<1>(p.param));
     });
 
 TEST(GeometricSchedule, HugeCapNeverGoesNegative) {
@@ -226,7 +223,7 @@ TEST(TableSchedule, AttemptZeroIsFirstEntry) {
 }
 
 TEST(TableSchedule, KeepsAtMostMaxSteps) {
-  const table_schedule t{1ms, 2ms, 3ms, 4ms, 5ms, 6ms, 7ms, 8ms, 9ms,
+  const table_schedule t{1ms,  2ms,  3ms,  4ms,  5ms,  6ms,  7ms,  8ms,  9ms,
                          10ms, 11ms, 12ms, 13ms, 14ms, 15ms, 16ms, 17ms, 18ms};
   EXPECT_EQ(t.size(), table_schedule::max_steps);
   EXPECT_EQ(t.delay(16), 16ms);
@@ -246,10 +243,10 @@ TEST_P(NamedSchedule, MatchesTheConstant) {
   const auto got = named_schedule(name);
   ASSERT_TRUE(got.has_value()) << name;
   const named_case table[] = {
-      {"certctl", schedules::certctl},   {"certctl-documented", schedules::certctl_documented},
-      {"vcert", schedules::vcert},       {"lego", schedules::lego},
-      {"certbot", schedules::certbot},   {"acme-sh", schedules::acme_sh},
-      {"acmez", schedules::acmez},
+      {"certctl", schedules::certctl}, {"certctl-documented", schedules::certctl_documented},
+      {"vcert", schedules::vcert},     {"lego", schedules::lego},
+      {"certbot", schedules::certbot}, {"acme-sh", schedules::acme_sh},
+      {"acmez", schedules::acmez},     {"acme", schedules::acme},
   };
   const auto it = std::find_if(std::begin(table), std::end(table),
                                [&](const named_case& c) { return c.name == name; });
@@ -261,8 +258,14 @@ TEST_P(NamedSchedule, MatchesTheConstant) {
 INSTANTIATE_TEST_SUITE_P(AllNames, NamedSchedule, ::testing::ValuesIn(schedule_names),
                          [](const auto& p) { return test_name(p.param); });
 
-TEST(NamedSchedule, ListsAllSevenNames) {
-  EXPECT_EQ(std::size(schedule_names), 7u);
+TEST(NamedSchedule, ListsAllEightNames) { EXPECT_EQ(std::size(schedule_names), 8u); }
+
+TEST(NamedSchedule, AcmeIsOneSecondTimesOneAndAHalfUpToThree) {
+  EXPECT_EQ(schedules::acme.delay(1), 1s);
+  EXPECT_EQ(schedules::acme.delay(2), 1500ms);
+  EXPECT_EQ(schedules::acme.delay(3), 2250ms);
+  EXPECT_EQ(schedules::acme.delay(4), 3s);
+  EXPECT_EQ(schedules::acme.delay(100), 3s);
 }
 
 TEST(NamedSchedule, CertctlNamesAreTheTwoSequences) {
@@ -271,8 +274,8 @@ TEST(NamedSchedule, CertctlNamesAreTheTwoSequences) {
 }
 
 TEST(NamedSchedule, UnknownNameIsNothing) {
-  for (std::string_view bad : {"", "CERTCTL", "certctl_documented", "acme.sh", "acme_sh",
-                               "Lego", "certctl ", "exponential", "polly"})
+  for (std::string_view bad : {"", "CERTCTL", "certctl_documented", "acme.sh", "acme_sh", "Lego",
+                               "certctl ", "exponential", "polly"})
     EXPECT_FALSE(named_schedule(bad).has_value()) << '"' << bad << '"';
 }
 
@@ -317,7 +320,7 @@ TEST(ProportionalJitter, ZeroFractionIsIdentity) {
 
 TEST(ProportionalJitter, FractionOutsideZeroOneIsClamped) {
   splitmix64 rng{5};
-  proportional_jitter wide{3.0};  // read as 1.0: [0, 2 x base]
+  proportional_jitter wide{3.0};       // read as 1.0: [0, 2 x base]
   proportional_jitter negative{-0.5};  // read as 0
   for (int i = 0; i < draws; ++i) {
     const duration d = wide.apply(10s, 1, rng);
@@ -490,7 +493,8 @@ TEST(DecorrelatedJitterV2, ResetRestartsFromTheBeginning) {
 std::vector<duration> draw_sequence(any_jitter j, std::uint64_t seed) {
   splitmix64 rng{seed};
   std::vector<duration> out;
-  for (std::uint32_t n = 1; n <= 40; ++n) out.push_back(j.apply(schedules::certctl.delay(n), n, rng));
+  for (std::uint32_t n = 1; n <= 40; ++n)
+    out.push_back(j.apply(schedules::certctl.delay(n), n, rng));
   return out;
 }
 
@@ -769,8 +773,7 @@ TEST(BackoffPolicy, LimitsDefaultsMatchCertctl) {
 
 // Retry-After (RFC 9110 §10.2.3) combined with the schedule.
 
-next_step first_step(retry_after_policy ra, std::optional<duration> hint,
-                     limits l = limits{600s}) {
+next_step first_step(retry_after_policy ra, std::optional<duration> hint, limits l = limits{600s}) {
   backoff_policy p{schedules::certctl, no_jitter{}, l, ra};
   splitmix64 rng{1};
   return p.next(1, 0s, hint, rng);  // scheduled: 5 s
@@ -807,16 +810,15 @@ TEST(BackoffPolicyRetryAfter, EqualHintKeepsSchedule) {
 
 TEST(BackoffPolicyRetryAfter, CeilingClampsHugeHint) {
   const limits day{24h};
-  for (duration hint : {std::chrono::duration_cast<duration>(10h),
-                        std::chrono::duration_cast<duration>(std::chrono::hours{24 * 365}),
-                        duration::max()}) {
+  for (duration hint :
+       {std::chrono::duration_cast<duration>(10h),
+        std::chrono::duration_cast<duration>(std::chrono::hours{24 * 365}), duration::max()}) {
     const next_step s = first_step({}, hint, day);
     ASSERT_TRUE(s.waits()) << hint.count();
     EXPECT_EQ(s.delay, 1h);  // the default ceiling
     EXPECT_EQ(s.why, wait_reason::retry_after);
   }
-  const next_step custom =
-      first_step({retry_after_mode::at_least_schedule, 10min, 0ms}, 2h, day);
+  const next_step custom = first_step({retry_after_mode::at_least_schedule, 10min, 0ms}, 2h, day);
   ASSERT_TRUE(custom.waits());
   EXPECT_EQ(custom.delay, 10min);
 }

@@ -56,6 +56,9 @@ int load(const char* path, certretry::harness::scenario& s) {
     return certretry::harness::exit_malformed;
   }
   s = std::move(parsed).value();
+  const std::string p(path);
+  const auto slash = p.find_last_of('/');
+  s.base_dir = slash == std::string::npos ? "." : p.substr(0, slash == 0 ? 1 : slash);
   return 0;
 }
 

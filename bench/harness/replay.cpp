@@ -2,6 +2,10 @@
 
 #include "json_out.hpp"
 
+#include "certretry/acme/ari.hpp"
+#include "certretry/acme/cert_id.hpp"
+#include "certretry/acme/new_order.hpp"
+#include "certretry/acme/poll.hpp"
 #include "certretry/backoff/policy.hpp"
 #include "certretry/core/rfc3339.hpp"
 #include "certretry/poll/run.hpp"
@@ -12,8 +16,10 @@
 #include <simdjson.h>
 
 #include <cmath>
+#include <fstream>
 #include <functional>
 #include <map>
+#include <sstream>
 
 namespace certretry::harness {
 namespace {
@@ -62,6 +68,7 @@ class transcript_sink {
         en.what = std::string(to_string(e.kind));
         en.why = e.error ? e.error.message() : std::string(e.why);
         line.str("event", en.what).str("why", en.why);
+        if (e.kind == event_kind::renewal_time) line.str("at", format_rfc3339(e.when));
         break;
     }
     en.line = line.done();
@@ -287,11 +294,207 @@ replay_result replay_tpp_enroll(const scenario& s) {
   return run_tpp<tpp::stale_enrollment_detector>(w, std::move(o), *policy, s.seed, *max_body);
 }
 
+// --- ACME ---------------------------------------------------------------------------------
+
+// The nonce options ACME machines share. `initial` is the nonce at hand when the run starts.
+bool read_nonce(option_reader& opts, acme::nonce_options& n, std::optional<std::string> initial,
+                std::string& detail) {
+  n.new_nonce_url = opts.string("new_nonce_url").value_or(n.new_nonce_url);
+  const double retries = opts.number("max_bad_nonce_retries").value_or(3.0);
+  if (!(retries >= 0 && retries <= 100 && std::floor(retries) == retries)) {
+    detail = "options.max_bad_nonce_retries: must be a whole number from 0 to 100";
+    return false;
+  }
+  n.max_bad_nonce_retries = static_cast<std::uint32_t>(retries);
+  n.initial = opts.string("nonce").value_or(initial.value_or(""));
+  if (!n.initial.empty() && !acme::is_valid_nonce(n.initial)) {
+    detail = "options.nonce: '" + n.initial + "' is not a base64url nonce";
+    return false;
+  }
+  if (n.new_nonce_url.empty() || n.new_nonce_url.front() != '/') {
+    detail = "options.new_nonce_url: must be a path starting with '/'";
+    return false;
+  }
+  return true;
+}
+
+// RFC 8555 §7.4 identifiers: a list of DNS names, or of {"type", "value"} objects as sent.
+std::optional<std::string> read_identifiers(option_reader& opts, std::string& detail) {
+  const auto raw = opts.raw("identifiers");
+  if (!raw) return std::string(R"([{"type":"dns","value":"example.com"}])");
+  simdjson::dom::parser parser;
+  const simdjson::padded_string padded(std::string_view{*raw});
+  simdjson::dom::array arr;
+  if (parser.parse(padded).get_array().get(arr) || arr.size() == 0) {
+    detail = "options.identifiers: must be a non-empty list of names or {type, value} objects";
+    return std::nullopt;
+  }
+  std::string out = "[";
+  for (simdjson::dom::element e : arr) {
+    if (out.size() > 1) out += ',';
+    std::string_view name;
+    if (!e.get_string().get(name)) {
+      out += R"({"type":"dns","value":)";
+      certretry::detail::append_json_string(out, name);
+      out += '}';
+    } else if (e.is_object()) {
+      out += simdjson::minify(e);
+    } else {
+      detail = "options.identifiers: must be a non-empty list of names or {type, value} objects";
+      return std::nullopt;
+    }
+  }
+  return out + "]";
+}
+
+bool is_path(const std::string& url) { return !url.empty() && url.front() == '/'; }
+
+replay_result replay_acme_new_order(const scenario& s) {
+  option_reader opts{s};
+  std::string detail;
+  common_options common;
+  if (!read_common(opts, common, detail)) return malformed(detail);
+  acme::new_order_options o;
+  o.new_order_url = opts.string("new_order_url").value_or(o.new_order_url);
+  o.replaces = opts.string("replaces");
+  o.renewal_info_advertised = opts.boolean("renewal_info_advertised").value_or(true);
+  const auto ids = read_identifiers(opts, detail);
+  if (!ids) return malformed(detail);
+  o.identifiers_json = *ids;
+  if (!read_nonce(opts, o.nonce, std::nullopt, detail)) return malformed(detail);
+  const auto policy = read_backoff(opts, {"acme", 0.0, 600.0}, detail);
+  if (!policy) return malformed(detail);
+  const auto max_body = read_max_body(opts, detail);
+  if (!max_body) return malformed(detail);
+  o.max_body_bytes = *max_body;
+  if (!opts.finish(detail, s.machine)) return malformed(detail);
+  if (!is_path(o.new_order_url))
+    return malformed("options.new_order_url: must be a path starting with '/'");
+
+  world w{s, common.start};
+  acme::new_order_machine<any_schedule, any_jitter, splitmix64, transcript_sink> m{
+      std::move(o), *policy, splitmix64{s.seed}, w.sink()};
+  return w.run_machine(m);
+}
+
+replay_result replay_acme_poll(const scenario& s) {
+  option_reader opts{s};
+  std::string detail;
+  common_options common;
+  if (!read_common(opts, common, detail)) return malformed(detail);
+  acme::poll_options o;
+  o.url = opts.string("url").value_or("/acme/order/1");
+  const std::string kind = opts.string("kind").value_or("order");
+  // A replayed poll starts with a nonce at hand (the reply before it carried one), so its
+  // first request is the POST-as-GET itself.
+  if (!read_nonce(opts, o.nonce, std::string("replayNonce0"), detail)) return malformed(detail);
+  const auto first = opts.number("first_retry_after_s");
+  o.wait_first = opts.boolean("wait_first").value_or(first.has_value());
+  o.pacing.stretch = opts.number("stretch").value_or(o.pacing.stretch);
+  o.pacing.max_stretch = opts.number("max_stretch").value_or(o.pacing.max_stretch);
+  const double floor_s = opts.number("processing_error_floor_s").value_or(5.0);
+  const auto policy = read_backoff(opts, {"acme", 0.0, 600.0}, detail);
+  if (!policy) return malformed(detail);
+  const auto max_body = read_max_body(opts, detail);
+  if (!max_body) return malformed(detail);
+  o.max_body_bytes = *max_body;
+  if (!opts.finish(detail, s.machine)) return malformed(detail);
+  const auto k = acme::resource_kind_from_name(kind);
+  if (!k) return malformed("options.kind: '" + kind + "' is not one of order, authz, challenge");
+  o.kind = *k;
+  if (!is_path(o.url)) return malformed("options.url: must be a path starting with '/'");
+  if (first) {
+    if (!(*first >= 0 && *first <= 86400))
+      return malformed("options.first_retry_after_s: must be between 0 and 86400 seconds");
+    o.first_retry_after = seconds_to_ms(*first);
+  }
+  if (!(o.pacing.stretch >= 1 && o.pacing.stretch <= 10))
+    return malformed("options.stretch: must be between 1 and 10");
+  if (!(o.pacing.max_stretch >= 1 && o.pacing.max_stretch <= 100))
+    return malformed("options.max_stretch: must be between 1 and 100");
+  if (!(floor_s >= 0 && floor_s <= 3600))
+    return malformed("options.processing_error_floor_s: must be between 0 and 3600 seconds");
+  o.pacing.processing_error_floor = seconds_to_ms(floor_s);
+
+  world w{s, common.start};
+  acme::resource_poller<any_schedule, any_jitter, splitmix64, transcript_sink> m{
+      std::move(o), *policy, splitmix64{s.seed}, w.sink()};
+  return w.run_machine(m);
+}
+
+replay_result replay_ari_renewal(const scenario& s) {
+  option_reader opts{s};
+  std::string detail;
+  common_options common;
+  if (!read_common(opts, common, detail)) return malformed(detail);
+  acme::ari_options o;
+  o.renewal_info_url = opts.string("renewal_info_url").value_or(o.renewal_info_url);
+  const auto cert_id = opts.string("cert_id");
+  const auto cert_pem = opts.string("cert_pem");
+  const auto not_after = opts.string("not_after");
+  const double min_s = opts.number("min_retry_after_s").value_or(60.0);
+  const double max_s = opts.number("max_retry_after_s").value_or(86400.0);
+  const double long_s = opts.number("long_term_retry_s").value_or(21600.0);
+  const double temps = opts.number("max_temporary_retries").value_or(5.0);
+  o.wait_for_window = opts.boolean("wait_for_window").value_or(true);
+  const auto max_body = read_max_body(opts, detail);
+  if (!max_body) return malformed(detail);
+  o.max_body_bytes = *max_body;
+  if (!opts.finish(detail, s.machine)) return malformed(detail);
+  if (!is_path(o.renewal_info_url))
+    return malformed("options.renewal_info_url: must be a path starting with '/'");
+  if (cert_id.has_value() == cert_pem.has_value())
+    return malformed("options.cert_id: give either cert_id or cert_pem (a PEM file), not both");
+  if (cert_id) {
+    o.cert_id = *cert_id;
+  } else {
+    const std::string path =
+        !cert_pem->empty() && cert_pem->front() == '/' ? *cert_pem : s.base_dir + "/" + *cert_pem;
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    if (in) text << in.rdbuf();
+    if (!in) return malformed("options.cert_pem: cannot read '" + path + "'");
+    auto id = acme::cert_id_from_pem(text.str());
+    if (!id)
+      return malformed("options.cert_pem: '" + path + "' is not a usable certificate (" +
+                       id.error().message() + ")");
+    o.cert_id = id.value();
+  }
+  if (o.cert_id.empty() || o.cert_id.find_first_of("/?# ") != std::string::npos)
+    return malformed("options.cert_id: must be a CertID (base64url.base64url)");
+  if (not_after) {
+    const auto t = parse_rfc3339(*not_after);
+    if (!t)
+      return malformed("options.not_after: '" + *not_after +
+                       "' is not an RFC 3339 time (e.g. 2025-04-01T00:00:00Z)");
+    o.not_after = *t;
+  } else {
+    o.not_after = common.start + std::chrono::hours{24 * 90};  // a 90-day certificate
+  }
+  if (!(min_s >= 1 && max_s >= min_s && max_s <= 365.0 * 86400))
+    return malformed(
+        "options.min_retry_after_s / max_retry_after_s: need 1 <= min <= max <= 31536000");
+  if (!(long_s >= 60 && long_s <= 365.0 * 86400))
+    return malformed("options.long_term_retry_s: must be between 60 and 31536000 seconds");
+  if (!(temps >= 0 && temps <= 100 && std::floor(temps) == temps))
+    return malformed("options.max_temporary_retries: must be a whole number from 0 to 100");
+  o.min_retry_after = seconds_to_ms(min_s);
+  o.max_retry_after = seconds_to_ms(max_s);
+  o.long_term_retry = seconds_to_ms(long_s);
+  o.max_temporary_retries = static_cast<std::uint32_t>(temps);
+
+  world w{s, common.start};
+  acme::ari_machine<any_schedule, any_jitter, splitmix64, transcript_sink> m{
+      std::move(o), acme::ari_error_policy(), splitmix64{s.seed}, w.sink()};
+  return w.run_machine(m);
+}
+
 using machine_fn = replay_result (*)(const scenario&);
 
 const std::map<std::string, machine_fn, std::less<>>& machines() {
   static const std::map<std::string, machine_fn, std::less<>> table{
-      {"async-poll", &replay_async_poll},
+      {"acme-new-order", &replay_acme_new_order}, {"acme-poll", &replay_acme_poll},
+      {"ari-renewal", &replay_ari_renewal},       {"async-poll", &replay_async_poll},
       {"tpp-enroll", &replay_tpp_enroll},
   };
   return table;

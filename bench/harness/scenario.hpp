@@ -32,6 +32,8 @@ struct scenario {
   std::vector<std::pair<std::string, std::vector<scripted_reply>>> server;
   // Extension (docs/harness.md): assertions `certretry-harness check` verifies. Minified JSON.
   std::optional<std::string> expect;
+  // The scenario file's folder: relative file options (cert_pem) are read from there.
+  std::string base_dir = ".";
 };
 
 // Parses a scenario; on error, `detail` names the field and what is wrong with it.

@@ -23,6 +23,7 @@ enum class event_kind : std::uint8_t {
   fallback,             // ACME: new-order retried without `replaces`
   bad_nonce,            // ACME: retried with a fresh nonce
   renewal_time,         // ARI: renewal time chosen (at)
+  processing_error,     // ACME: a resource still processing carries an `error` (RFC 8555 §8.2)
   budget_denied,        // a retry budget withheld an attempt
   finish,               // the machine finished: kind, why
 };
@@ -37,6 +38,7 @@ constexpr std::string_view to_string(event_kind k) noexcept {
     case event_kind::fallback: return "fallback";
     case event_kind::bad_nonce: return "bad-nonce";
     case event_kind::renewal_time: return "renewal-time";
+    case event_kind::processing_error: return "processing-error";
     case event_kind::budget_denied: return "budget-denied";
     case event_kind::finish: return "finish";
   }
@@ -55,6 +57,7 @@ struct event {
   wait_reason wait_why{};        // wait
   outcome_kind outcome{};        // finish
   std::string_view why{};        // verdict, wait, finish, and the named events
+  time_point when{};             // renewal_time: the time chosen
 };
 
 template <class S>

@@ -12,6 +12,7 @@
 #include "certretry/core/event.hpp"
 #include "certretry/core/random.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -79,21 +80,36 @@ class machine_kit {
   // After a pending or transient verdict: the next wait, or still_pending when the deadline,
   // the attempt cap or a Retry-After past the deadline says stop. An attempt is a round of
   // requests separated by waits.
-  action back_off(time_point now, std::string_view last_why, std::optional<duration> hint) {
-    const next_step step = policy_.next(waits_ + 1, now - started_, hint, rng_);
+  // `at_least` raises the wait (never past the deadline): a protocol's own floor, such as
+  // RFC 8555 §8.2's for a challenge the server is still retrying.
+  action back_off(time_point now, std::string_view last_why, std::optional<duration> hint,
+                  duration at_least = duration::zero()) {
+    next_step step = plan(now, hint);
+    if (step.waits() && step.delay < at_least) step.delay = std::min(at_least, time_left(now));
     if (!step.waits()) {
       if (step.hint_beyond_deadline) outcome_.not_before = now + step.delay;
       return finish_with(now, outcome_kind::still_pending, step.reason, last_why,
                          step.hint_beyond_deadline ? step.delay : duration{-1});
     }
+    return wait_for(now, step.delay, step.why);
+  }
+
+  // What the policy says next, without acting on it (a machine that weighs it against its own
+  // deadlines, as ARI does against notAfter).
+  next_step plan(time_point now, std::optional<duration> hint) {
+    return policy_.next(waits_ + 1, now - started_, hint, rng_);
+  }
+
+  // A wait the machine decided itself (a renewal window, a protocol's own interval).
+  action wait_for(time_point now, duration delay, wait_reason why) {
     ++waits_;
     sink_(event{.kind = event_kind::wait,
                 .at = now,
                 .attempt = sends_,
-                .delay = step.delay,
-                .wait_why = step.why,
-                .why = to_string(step.why)});
-    return wait{step.delay, step.why};
+                .delay = delay,
+                .wait_why = why,
+                .why = to_string(why)});
+    return wait{delay, why};
   }
 
   // Time left before the deadline.
@@ -153,6 +169,7 @@ class machine_kit {
   }
 
   void set_certificate(std::string_view bytes) { outcome_.certificate.assign(bytes); }
+  void set_not_before(time_point t) { outcome_.not_before = t; }
   outcome take_outcome() { return std::move(outcome_); }
 
   bool finished() const noexcept { return finished_; }
@@ -162,6 +179,7 @@ class machine_kit {
   time_point started() const noexcept { return started_; }
   const backoff_policy<S, J>& policy() const noexcept { return policy_; }
   Sink& sink() noexcept { return sink_; }
+  R& rng() noexcept { return rng_; }
 
  private:
   backoff_policy<S, J> policy_;

@@ -123,15 +123,30 @@ constexpr problem_class classify(const problem& p, int http_status) noexcept {
   return problem_class::permanent;
 }
 
-// Whether a new-order error says the server refused its `replaces` field (facts.md: RFC 9773's
-// 409 alreadyReplaced, Boulder's 409 conflict until 2025, Boulder's malformed 400/404 "Could not
-// validate ARI 'replaces' field :: ..."). Only a 4xx counts: a rate limit, a bad nonce or an
-// outage must never turn into dropping `replaces`.
+// Whether a problem's detail, or a kept subproblem's, speaks of the replaced certificate
+// ("replaces", "replacement", "already replaced").
+constexpr bool mentions_replacement(const problem& p) noexcept {
+  if (detail::contains_ignoring_case(p.detail, "replace")) return true;
+  for (std::size_t i = 0; i < p.kept_subproblems(); ++i)
+    if (detail::contains_ignoring_case(p.subproblems[i].detail, "replace")) return true;
+  return false;
+}
+
+// Whether a new-order error rejects the `replaces` claim itself rather than the order, so that
+// the same order without `replaces` may succeed (facts.md, seed 002). Decided from the whole
+// response, because servers differ: RFC 9773's 409 alreadyReplaced, Boulder's 409 conflict until
+// 2025, Boulder's malformed 400/404 "Could not validate ARI 'replaces' field :: ...", any other
+// 409 (new-order creates nothing else it could conflict with), and any other refusal whose
+// detail names the replacement (another account's certificate). Never a problem that is not
+// permanent: a bad nonce, a rate limit (429) or an outage (5xx) must not drop `replaces`.
 constexpr bool is_replacement_rejection(const problem& p, int http_status) noexcept {
   if (http_status < 400 || http_status > 499) return false;
+  // A 429 or 408 is about the pace, whatever type the server put on it.
+  if (http_status == 429 || http_status == 408) return false;
+  if (classify(p, http_status) != problem_class::permanent) return false;
   const std::string_view name = p.type_name;
   if (name == "alreadyReplaced" || name == "conflict") return true;
-  return name == "malformed" && detail::contains_ignoring_case(p.detail, "replaces");
+  return http_status == 409 || mentions_replacement(p);
 }
 
 // RFC 8555 §7.1.6's statuses of orders, authorizations and challenges.
@@ -257,6 +272,18 @@ class problem_reader {
   certretry::detail::json_reader json_;
 };
 
+// How many of an authorization's challenges keep their fields; the rest are only counted.
+inline constexpr std::size_t max_kept_challenges = 4;
+
+// A challenge as listed in an authorization (RFC 8555 §7.1.5, §8).
+struct challenge_ref {
+  std::string_view type{};  // "http-01", "dns-01", "tls-alpn-01" ...
+  std::string_view url{};
+  std::string_view status{};
+  std::string_view token{};
+  std::optional<problem> error;
+};
+
 // An order, authorization or challenge: the fields a polling client acts on.
 struct acme_object {
   std::string_view status{};
@@ -267,8 +294,28 @@ struct acme_object {
   std::string_view certificate{};     // order, once valid
   std::size_t authorization_count = 0;
   std::string_view first_authorization{};
-  std::size_t challenge_count = 0;      // authorization
-  std::optional<time_point> validated;  // challenge, once valid
+  std::size_t challenge_count = 0;                              // authorization
+  std::array<challenge_ref, max_kept_challenges> challenges{};  // authorization: the first few
+  std::string_view token{};                                     // challenge
+  std::optional<time_point> validated;                          // challenge, once valid
+
+  std::size_t kept_challenges() const noexcept {
+    return challenge_count < max_kept_challenges ? challenge_count : max_kept_challenges;
+  }
+  // The first kept challenge of a type, if listed.
+  const challenge_ref* challenge(std::string_view type) const noexcept {
+    for (std::size_t i = 0; i < kept_challenges(); ++i)
+      if (challenges[i].type == type) return &challenges[i];
+    return nullptr;
+  }
+  // Why the resource failed or is being retried: its own error, else (an authorization) the
+  // first listed challenge's.
+  const problem* first_error() const noexcept {
+    if (error) return &*error;
+    for (std::size_t i = 0; i < kept_challenges(); ++i)
+      if (challenges[i].error) return &*challenges[i].error;
+    return nullptr;
+  }
 
   resource_status state() const noexcept { return parse_resource_status(status); }
 };
@@ -300,6 +347,8 @@ class object_reader {
         if (v.get_string().get(out.finalize)) return std::nullopt;
       } else if (key == "certificate") {
         if (v.get_string().get(out.certificate)) return std::nullopt;
+      } else if (key == "token") {
+        if (v.get_string().get(out.token)) return std::nullopt;
       } else if (key == "expires" || key == "validated") {
         std::string_view s;
         if (v.get_string().get(s)) return std::nullopt;
@@ -326,10 +375,14 @@ class object_reader {
         simdjson::ondemand::array arr;
         if (v.get_array().get(arr)) return std::nullopt;
         out.challenge_count = 0;
+        out.challenges = {};
         for (auto element : arr) {
           simdjson::ondemand::object c;
           if (element.get_object().get(c)) return std::nullopt;
-          ++out.challenge_count;  // the challenge's fields are skipped unread
+          challenge_ref ref;
+          if (!read_challenge(c, ref)) return std::nullopt;
+          if (out.challenge_count < max_kept_challenges) out.challenges[out.challenge_count] = ref;
+          ++out.challenge_count;
         }
       }
     }
@@ -338,6 +391,32 @@ class object_reader {
   }
 
  private:
+  // A challenge inside an authorization: the fields above, as strict as the object's own.
+  static bool read_challenge(simdjson::ondemand::object c, challenge_ref& out) {
+    for (auto field : c) {
+      std::string_view key;
+      if (field.unescaped_key().get(key)) return false;
+      simdjson::ondemand::value v;
+      if (field.value().get(v)) return false;
+      if (key == "type") {
+        if (v.get_string().get(out.type)) return false;
+      } else if (key == "url") {
+        if (v.get_string().get(out.url)) return false;
+      } else if (key == "status") {
+        if (v.get_string().get(out.status)) return false;
+      } else if (key == "token") {
+        if (v.get_string().get(out.token)) return false;
+      } else if (key == "error") {
+        simdjson::ondemand::object e;
+        if (v.get_object().get(e)) return false;
+        problem p;
+        if (!detail::read_problem(e, p)) return false;
+        out.error = p;
+      }
+    }
+    return true;
+  }
+
   certretry::detail::json_reader json_;
 };
 

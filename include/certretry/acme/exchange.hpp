@@ -1,0 +1,328 @@
+// certretry/acme/exchange.hpp — what every signed ACME request shares: a nonce, badNonce
+// recovery, and the triage of problem documents (RFC 8555 §6.5, §6.6, §6.7).
+//
+// Every POST needs a fresh anti-replay nonce. The machine takes it from the last reply's
+// Replay-Nonce header, or asks the new-nonce URL (HEAD) when it has none. A 400 badNonce is
+// retried at once with the nonce that error carries (fetching one only if it carries none),
+// at most `max_bad_nonce_retries` times in a row, and never with a changed payload.
+//
+// Signing is the transport's business, so the machines stay sans-IO: a POST request_view
+// carries the JWS *payload* as its body (empty = POST-as-GET, RFC 8555 §6.3) and the nonce to
+// sign with as a `Replay-Nonce` field. A signing transport moves that nonce into the JWS
+// protected header and sends the flattened JWS (examples/acme_pebble does this with OpenSSL).
+//
+// signed_machine is the CRTP base of post_machine, new_order_machine and resource_poller: it
+// implements the machine concept and hands each reply that is not about the nonce to the
+// derived machine's on_reply().
+#pragma once
+
+#include "certretry/backoff/policy.hpp"
+#include "certretry/core/action.hpp"
+#include "certretry/core/text.hpp"
+#include "certretry/poll/basic_machine.hpp"
+#include "certretry/triage/acme.hpp"
+#include "certretry/triage/result.hpp"
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace certretry::acme {
+
+// RFC 8555 §6.5.1: the header that carries a fresh nonce in every reply, and (certretry's
+// convention, above) the nonce a POST request is to be signed with.
+inline constexpr std::string_view replay_nonce_header = "Replay-Nonce";
+// Nonces longer than this are ignored: Boulder's are 32 characters, Pebble's 22.
+inline constexpr std::size_t max_nonce_bytes = 256;
+
+// RFC 8555 §6.5.1: a nonce is base64url (no padding); clients MUST ignore invalid values.
+constexpr bool is_valid_nonce(std::string_view n) noexcept {
+  if (n.empty() || n.size() > max_nonce_bytes) return false;
+  for (char c : n) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+struct nonce_options {
+  // The directory's newNonce URL (RFC 8555 §7.2), asked with HEAD when no nonce is at hand.
+  std::string new_nonce_url = "/acme/new-nonce";
+  // badNonce replies retried at once, in a row, before the request fails.
+  std::uint32_t max_bad_nonce_retries = 3;
+  // A nonce already at hand (the last reply of the previous machine); empty = fetch one.
+  std::string initial;
+};
+
+// The policy ACME machines use unless given another: certretry's ACME schedule (1 s x1.5 up to
+// 3 s), no jitter (the server's Retry-After paces), Retry-After honoured as a floor up to 1 h,
+// 10 minutes in all.
+inline backoff_policy<any_schedule, any_jitter> default_policy(duration max_wait = 10min) {
+  limits l;
+  l.max_wait = max_wait;
+  return {any_schedule{schedules::acme}, any_jitter{no_jitter{}}, l, retry_after_policy{}};
+}
+
+namespace detail {
+
+// "type: detail" of a problem, bounded and sanitised, for reasons and events.
+inline void describe_problem(std::string& out, const problem& p) {
+  certretry::detail::append_sanitized(out, p.type_name.empty() ? p.type : p.type_name, 64);
+  if (!p.detail.empty()) {
+    out += ": ";
+    certretry::detail::append_sanitized(out, p.detail, 256);
+  }
+}
+
+enum class signed_state : std::uint8_t { idle, fetching_nonce, posting, waiting, finished };
+
+template <class Derived, schedule S, jitter J, random_source R, event_sink Sink>
+class signed_machine {
+ public:
+  action start(time_point now) {
+    if (state_ != signed_state::idle) return misuse(now, "start() called twice");
+    kit_.begin(now);
+    return self().on_start(now);
+  }
+
+  action on_response(time_point now, const response_view& r) {
+    if (state_ != signed_state::fetching_nonce && state_ != signed_state::posting)
+      return misuse(now, "response arrived while no request was outstanding");
+    // Every reply may carry the next nonce (RFC 8555 §6.5: successful ones MUST).
+    if (auto n = r.header(replay_nonce_header); n && is_valid_nonce(*n)) nonce_.assign(*n);
+    if (state_ == signed_state::fetching_nonce) return on_nonce_reply(now, r);
+
+    std::optional<problem> p;
+    if (r.status >= 400) p = problems_.read(r.body);
+    if (p && p->type_name == "badNonce") return on_bad_nonce(now, r, *p);
+    bad_nonces_ = 0;
+    return self().on_reply(now, r, p ? &*p : nullptr);
+  }
+
+  action on_transport_error(time_point now, std::error_code ec) {
+    if (state_ != signed_state::fetching_nonce && state_ != signed_state::posting)
+      return misuse(now, "transport error while no request was outstanding");
+    const std::string_view why = transport_error_name(ec);
+    kit_.report_verdict(now, 0, ec, verdict::transient, why);
+    // The nonce of a request whose reply was lost may have been used: never reuse it.
+    return retry_later(now, why, std::nullopt);
+  }
+
+  action on_wait_elapsed(time_point now) {
+    if (state_ != signed_state::waiting) return misuse(now, "wait elapsed while not waiting");
+    return self().on_resume(now);
+  }
+
+  action cancel(time_point now) {
+    state_ = signed_state::finished;
+    return kit_.cancel(now);
+  }
+
+  outcome take_outcome() { return kit_.take_outcome(); }
+
+  // The freshest unused nonce: hand it to the next machine (nonce_options::initial) to save a
+  // new-nonce request.
+  std::string_view nonce() const noexcept { return nonce_; }
+  // The reply that finished the machine successfully: status, headers (Location), body.
+  const response& reply() const noexcept { return reply_; }
+  std::uint32_t sends() const noexcept { return kit_.sends(); }
+  std::uint32_t bad_nonces() const noexcept { return bad_nonce_total_; }
+  signed_state state() const noexcept { return state_; }
+  Sink& sink() noexcept { return kit_.sink(); }
+
+ protected:
+  signed_machine(nonce_options nonce, backoff_policy<S, J> policy, R rng, Sink sink,
+                 std::size_t max_body_bytes)
+      : kit_(policy, std::move(rng), std::move(sink)),
+        nonce_options_(std::move(nonce)),
+        problems_(max_body_bytes),
+        nonce_(is_valid_nonce(nonce_options_.initial) ? nonce_options_.initial : std::string{}) {}
+
+  // Sends the signed request `url` with `payload` (kept for badNonce retries), after fetching a
+  // nonce if none is at hand.
+  action post(time_point now, std::string_view url, std::string_view payload) {
+    if (url_.data() != url.data()) url_.assign(url);
+    if (payload_.data() != payload.data()) payload_.assign(payload);
+    return resend(now);
+  }
+
+  // The same request again (same URL, same payload), with the freshest nonce.
+  action resend(time_point now) {
+    if (nonce_.empty()) {
+      state_ = signed_state::fetching_nonce;
+      return kit_.send_request(now, {"HEAD", nonce_options_.new_nonce_url, {}, {}});
+    }
+    state_ = signed_state::posting;
+    headers_[0].name.assign(replay_nonce_header);
+    headers_[0].value = std::move(nonce_);
+    nonce_.clear();  // single use (RFC 8555 §6.5)
+    return kit_.send_request(now, {"POST", url_, headers_, payload_});
+  }
+
+  // The same request at once, unless the deadline has passed.
+  action resend_now(time_point now, std::string_view why) {
+    if (kit_.time_left(now) <= duration::zero())
+      return finish(now, outcome_kind::still_pending, errc::deadline_exceeded, why);
+    return resend(now);
+  }
+
+  // Waits per the policy (and the reply's Retry-After), then on_resume() of the derived machine
+  // (by default: the same request again).
+  action retry_later(time_point now, std::string_view why, std::optional<duration> hint,
+                     duration at_least = duration::zero()) {
+    if (why_.data() != why.data()) why_.assign(why);
+    const action next = kit_.back_off(now, why_, hint, at_least);
+    state_ = kit_.finished() ? signed_state::finished : signed_state::waiting;
+    return next;
+  }
+
+  // A reply that is neither success nor handled by the derived machine: rateLimited and 429
+  // wait for Retry-After, serverInternal and 5xx back off, anything else fails with the
+  // server's own words (RFC 8555 §6.6, §6.7).
+  action on_error_reply(time_point now, const response_view& r, const problem* p,
+                        std::string_view call) {
+    problem_class c;
+    if (p) {
+      c = classify(*p, r.status);
+    } else {
+      const status_triage st = triage_status(r.status);
+      c = st.v == verdict::transient
+              ? (r.status == 429 ? problem_class::wait_retry_after : problem_class::transient)
+              : problem_class::permanent;
+    }
+    why_.assign(call);
+    why_ += " answered " + std::to_string(r.status);
+    if (p) {
+      why_ += ": ";
+      describe_problem(why_, *p);
+    } else if (r.status >= 200 && r.status <= 299) {
+      why_ += " with a body that is not what ACME sends";
+    }
+    const bool retry = c != problem_class::permanent;
+    kit_.report_verdict(now, r.status, {}, retry ? verdict::transient : verdict::permanent, why_);
+    if (retry) return retry_later(now, why_, kit_.retry_after_hint(now, r));
+    return finish(now, outcome_kind::failed, errc::server_rejected, why_);
+  }
+
+  action succeed(time_point now, const response_view& r, std::string_view why) {
+    kit_.report_verdict(now, r.status, {}, verdict::done, why);
+    reply_.status = r.status;
+    reply_.headers.assign(r.headers.begin(), r.headers.end());
+    reply_.body.assign(r.body);
+    return finish(now, outcome_kind::issued, {}, "");
+  }
+
+  action finish(time_point now, outcome_kind kind, std::error_code ec, std::string_view why) {
+    state_ = signed_state::finished;
+    return kit_.finish_with(now, kind, ec, why);
+  }
+
+  action misuse(time_point now, std::string_view what) {
+    state_ = signed_state::finished;
+    return kit_.misuse(now, what);
+  }
+
+  // Defaults the derived machine may hide.
+  action on_resume(time_point now) { return resend(now); }
+
+  machine_kit<S, J, R, Sink> kit_;
+  std::string why_;
+  std::string url_;
+  std::string payload_;
+
+ private:
+  Derived& self() noexcept { return static_cast<Derived&>(*this); }
+
+  action on_nonce_reply(time_point now, const response_view& r) {
+    if (!nonce_.empty()) {
+      kit_.report_verdict(now, r.status, {}, verdict::done, "fresh nonce");
+      return resend_now(now, "fresh nonce");
+    }
+    // RFC 8555 §7.2: HEAD answers 200 and GET 204, each with a Replay-Nonce.
+    const bool ok = r.status >= 200 && r.status <= 299;
+    const status_triage st = triage_status(r.status);
+    const verdict v = ok || st.v == verdict::transient ? verdict::transient : verdict::permanent;
+    why_ = ok ? "new-nonce reply has no usable Replay-Nonce"
+              : "new-nonce answered " + std::to_string(r.status) + ": " + std::string(st.why);
+    kit_.report_verdict(now, r.status, {}, v, why_);
+    if (v == verdict::permanent)
+      return finish(now, outcome_kind::failed, errc::server_rejected, why_);
+    state_ = signed_state::posting;  // after the wait, resend() asks for a nonce again
+    return retry_later(now, why_, kit_.retry_after_hint(now, r));
+  }
+
+  action on_bad_nonce(time_point now, const response_view& r, const problem& p) {
+    ++bad_nonce_total_;
+    why_ = "badNonce";
+    if (!p.detail.empty()) {
+      why_ += ": ";
+      certretry::detail::append_sanitized(why_, p.detail, 128);
+    }
+    if (bad_nonces_ >= nonce_options_.max_bad_nonce_retries) {
+      kit_.report_verdict(now, r.status, {}, verdict::permanent, why_);
+      return finish(now, outcome_kind::failed, errc::server_rejected,
+                    "server rejected " + std::to_string(bad_nonces_ + 1) +
+                        " fresh nonces in a row (" + why_ + ")");
+    }
+    ++bad_nonces_;
+    kit_.report_verdict(now, r.status, {}, verdict::transient, why_);
+    kit_.report(now, event_kind::bad_nonce,
+                nonce_.empty() ? "no Replay-Nonce in the error: fetching one"
+                               : "retrying with the error's Replay-Nonce");
+    return resend_now(now, why_);
+  }
+
+  nonce_options nonce_options_;
+  problem_reader problems_;
+  std::string nonce_;
+  std::array<header_field, 1> headers_{};
+  response reply_{};
+  signed_state state_ = signed_state::idle;
+  std::uint32_t bad_nonces_ = 0;       // in a row, for the request outstanding
+  std::uint32_t bad_nonce_total_ = 0;  // over the whole run
+
+  friend Derived;
+};
+
+}  // namespace detail
+
+// One signed POST, retried as ACME allows: a new account, a challenge response (`{}`), a
+// finalize, a certificate download (POST-as-GET: empty payload). Issued on any 2xx; reply()
+// holds it.
+struct post_options {
+  std::string url;
+  std::string payload;  // JSON text; empty for POST-as-GET
+  nonce_options nonce;
+  std::size_t max_body_bytes = certretry::default_max_body_bytes;
+};
+
+template <schedule S = any_schedule, jitter J = any_jitter, random_source R = splitmix64,
+          event_sink Sink = null_sink>
+class post_machine : public detail::signed_machine<post_machine<S, J, R, Sink>, S, J, R, Sink> {
+  using base = detail::signed_machine<post_machine, S, J, R, Sink>;
+  friend base;
+
+ public:
+  post_machine(post_options options, backoff_policy<S, J> policy, R rng, Sink sink = {})
+      : base(std::move(options.nonce), policy, std::move(rng), std::move(sink),
+             options.max_body_bytes),
+        target_(std::move(options.url)),
+        body_(std::move(options.payload)) {}
+
+ private:
+  action on_start(time_point now) { return this->post(now, target_, body_); }
+
+  action on_reply(time_point now, const response_view& r, const problem* p) {
+    if (r.status >= 200 && r.status <= 299) return this->succeed(now, r, "accepted");
+    return this->on_error_reply(now, r, p, "POST");
+  }
+
+  std::string target_;
+  std::string body_;
+};
+
+}  // namespace certretry::acme

@@ -1,0 +1,157 @@
+// certretry/acme/new_order.hpp — new-order (RFC 8555 §7.4) with ARI's `replaces` (RFC 9773 §5)
+// and the fallback that keeps renewals from failing forever (seed 002).
+//
+// `replaces` is sent only when the directory advertises renewalInfo. When the server rejects the
+// replacement claim (new_order_rule::fall_back: every server variant in facts.md and any other
+// 4xx refusal of the claim itself), the order is retried at once, once, without `replaces`, and a
+// `fallback` event carries the server's type and detail. A bad nonce is retried with `replaces`
+// kept; a rate limit waits for Retry-After and keeps it; an outage (5xx, network) backs off and
+// keeps it; a second rejection after falling back fails: no loop.
+//
+// States: idle -> [fetching nonce ->] posting -> (waiting -> posting | finished)
+#pragma once
+
+#include "certretry/acme/exchange.hpp"
+#include "certretry/core/text.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace certretry::acme {
+
+// What a new-order reply leads to (the decision table of docs/acme.md). badNonce never reaches
+// this table: the exchange retries it with the same payload before.
+enum class new_order_rule : std::uint8_t {
+  created,           // 2xx: the order exists (Location)
+  fall_back,         // the `replaces` claim was refused: once more, without it
+  second_rejection,  // refused again after falling back (or refused although none was sent)
+  wait_retry_after,  // rateLimited / 429: wait, keep `replaces`
+  back_off,          // serverInternal / 5xx: back off, keep `replaces`
+  failed,            // any other refusal: the order itself is wrong
+};
+
+constexpr std::string_view to_string(new_order_rule r) noexcept {
+  switch (r) {
+    case new_order_rule::created: return "created";
+    case new_order_rule::fall_back: return "fall back without replaces";
+    case new_order_rule::second_rejection: return "failed: replacement refused again";
+    case new_order_rule::wait_retry_after: return "wait for Retry-After, keep replaces";
+    case new_order_rule::back_off: return "back off, keep replaces";
+    case new_order_rule::failed: return "failed";
+  }
+  return "?";
+}
+
+// p: the reply's problem document, if it had one. replaces_sent: the request carried
+// `replaces`. A 2xx without a problem is created; without a problem document, a 409 is a
+// refused claim (facts.md: Posh-ACME falls back on any 409) and other statuses are triaged by
+// class.
+constexpr new_order_rule decide_new_order(int status, const problem* p,
+                                          bool replaces_sent) noexcept {
+  if (status >= 200 && status <= 299) return new_order_rule::created;
+  const problem none{};
+  const problem& q = p ? *p : none;
+  if (is_replacement_rejection(q, status))
+    return replaces_sent ? new_order_rule::fall_back : new_order_rule::second_rejection;
+  switch (classify(q, status)) {
+    case problem_class::wait_retry_after: return new_order_rule::wait_retry_after;
+    case problem_class::transient: return new_order_rule::back_off;
+    default: return new_order_rule::failed;
+  }
+}
+
+struct new_order_options {
+  std::string new_order_url = "/acme/new-order";
+  // The "identifiers" array as JSON text (RFC 8555 §7.4), e.g.
+  // [{"type":"dns","value":"example.com"}].
+  std::string identifiers_json = R"([{"type":"dns","value":"example.com"}])";
+  // The ARI CertID of the certificate this order replaces (RFC 9773 §5), if any.
+  std::optional<std::string> replaces;
+  // Whether the directory has a renewalInfo URL: `replaces` is sent only then (RFC 9773 §5).
+  bool renewal_info_advertised = true;
+  nonce_options nonce;
+  std::size_t max_body_bytes = certretry::default_max_body_bytes;
+};
+
+template <schedule S = any_schedule, jitter J = any_jitter, random_source R = splitmix64,
+          event_sink Sink = null_sink>
+class new_order_machine
+    : public detail::signed_machine<new_order_machine<S, J, R, Sink>, S, J, R, Sink> {
+  using base = detail::signed_machine<new_order_machine, S, J, R, Sink>;
+  friend base;
+
+ public:
+  new_order_machine(new_order_options options, backoff_policy<S, J> policy, R rng, Sink sink = {})
+      : base(std::move(options.nonce), policy, std::move(rng), std::move(sink),
+             options.max_body_bytes),
+        options_(std::move(options)) {
+    with_replaces_ = options_.replaces.has_value() && !options_.replaces->empty() &&
+                     options_.renewal_info_advertised;
+  }
+
+  // Whether the order was retried without `replaces`.
+  bool fell_back() const noexcept { return fell_back_; }
+  // Whether the request outstanding (or the last one) carries `replaces`.
+  bool sends_replaces() const noexcept { return with_replaces_; }
+  // The new order's URL (the Location of the 201), once created.
+  std::string_view order_url() const noexcept {
+    const auto loc = find_header(this->reply().headers, "Location");
+    return loc ? *loc : std::string_view{};
+  }
+
+ private:
+  action on_start(time_point now) { return this->post(now, options_.new_order_url, payload()); }
+
+  const std::string& payload() {
+    body_ = "{\"identifiers\":";
+    body_ += options_.identifiers_json;
+    if (with_replaces_) {
+      body_ += ",\"replaces\":";
+      certretry::detail::append_json_string(body_, *options_.replaces);
+    }
+    body_ += '}';
+    return body_;
+  }
+
+  action on_reply(time_point now, const response_view& r, const problem* p) {
+    switch (decide_new_order(r.status, p, with_replaces_)) {
+      case new_order_rule::created: return this->succeed(now, r, "order created");
+      case new_order_rule::fall_back: {
+        std::string& why = this->why_;
+        why = "replaces refused: ";
+        if (p)
+          detail::describe_problem(why, *p);
+        else
+          why += std::to_string(r.status);
+        this->kit_.report_verdict(now, r.status, {}, verdict::transient, why);
+        this->kit_.report(now, event_kind::fallback, why);
+        fell_back_ = true;
+        with_replaces_ = false;
+        this->payload_ = payload();
+        return this->resend_now(now, why);
+      }
+      case new_order_rule::second_rejection: {
+        std::string& why = this->why_;
+        why = fell_back_ ? "refused again after falling back without replaces: "
+                         : "replacement refused although no replaces was sent: ";
+        if (p)
+          detail::describe_problem(why, *p);
+        else
+          why += std::to_string(r.status);
+        this->kit_.report_verdict(now, r.status, {}, verdict::permanent, why);
+        return this->finish(now, outcome_kind::failed, errc::server_rejected, why);
+      }
+      default: return this->on_error_reply(now, r, p, "new-order");
+    }
+  }
+
+  new_order_options options_;
+  std::string body_;
+  bool with_replaces_ = false;
+  bool fell_back_ = false;
+};
+
+}  // namespace certretry::acme

@@ -1,0 +1,193 @@
+// certretry/acme/poll.hpp — polling an order, authorization or challenge (RFC 8555 §7.1.6, §7.4,
+// §7.5.1, §8.2) until it is valid, with every reply's Retry-After honoured.
+//
+// Each poll is a POST-as-GET (empty payload) with a fresh nonce; a bad nonce is retried at once
+// (exchange.hpp). Between polls the machine waits:
+//   - at least the Retry-After of the reply it just read: every reply's, not the first one only
+//     (lego reads it once; certbot ignores it for authorizations; facts.md). A poller started
+//     right after the request that began the processing (finalize, a challenge response) waits
+//     for that reply's Retry-After before its first poll (poll_options::first_retry_after);
+//   - stretched by poll_pacing::stretch for each further reply still in progress, up to
+//     max_stretch times the server's value: an order still processing after several of the
+//     server's own intervals is a slow one, and polling it at the server's floor is what
+//     acmez does (docs/acme.md measures the difference);
+//   - the schedule's delay when the server sends none (schedules::acme: 1 s x1.5 up to 3 s);
+//   - at least processing_error_floor (5 s) while the resource carries an `error` and the server
+//     is retrying the validation itself (RFC 8555 §8.2; seed 004: step-ca retries every 12 s);
+//   - never less than the policy's min_delay (1 s), never past the deadline: still_pending then.
+// The resource's `error` is surfaced as a processing-error event and in the verdict's why.
+//
+// States: idle -> [waiting ->] [fetching nonce ->] posting -> (waiting -> posting | finished)
+#pragma once
+
+#include "certretry/acme/exchange.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace certretry::acme {
+
+enum class resource_kind : std::uint8_t { order, authorization, challenge };
+
+constexpr std::string_view to_string(resource_kind k) noexcept {
+  switch (k) {
+    case resource_kind::order: return "order";
+    case resource_kind::authorization: return "authorization";
+    case resource_kind::challenge: return "challenge";
+  }
+  return "?";
+}
+
+// The names scenarios use (scenario-format.md: order, authz, challenge).
+constexpr std::optional<resource_kind> resource_kind_from_name(std::string_view n) noexcept {
+  if (n == "order") return resource_kind::order;
+  if (n == "authz" || n == "authorization") return resource_kind::authorization;
+  if (n == "challenge") return resource_kind::challenge;
+  return std::nullopt;
+}
+
+struct poll_pacing {
+  // Each further in-progress reply multiplies the server's Retry-After by this much ...
+  double stretch = 1.25;
+  // ... up to this many times the server's value.
+  double max_stretch = 4.0;
+  // RFC 8555 §8.2: while the server retries a failed validation (the resource is still
+  // in progress but carries an `error`), polls closer than this only read the same error.
+  duration processing_error_floor = 5s;
+};
+
+// The wait a Retry-After `ra` asks for after `k` earlier in-progress replies.
+constexpr duration stretched_retry_after(duration ra, std::uint32_t k,
+                                         const poll_pacing& p) noexcept {
+  const double cap = std::max(1.0, p.max_stretch);
+  double f = 1.0;
+  for (std::uint32_t i = 0; i < k && f < cap; ++i) f *= std::max(1.0, p.stretch);
+  f = std::min(f, cap);
+  return certretry::detail::saturate_ms(static_cast<double>(ra.count()) * f);
+}
+
+// What a poll reply's status means for the kind polled.
+struct poll_status_rule {
+  verdict v;
+  std::string_view why;
+};
+
+constexpr poll_status_rule poll_rule(resource_kind kind, resource_status s) noexcept {
+  switch (s) {
+    case resource_status::valid: return {verdict::done, "valid"};
+    case resource_status::processing: return {verdict::pending, "processing"};
+    // An order is pending until its authorizations are valid; an authorization until its
+    // challenge is; a challenge until the server starts validating it.
+    case resource_status::pending: return {verdict::pending, "pending"};
+    // An order is ready once its authorizations are valid: the caller finalizes next.
+    case resource_status::ready:
+      return kind == resource_kind::order ? poll_status_rule{verdict::done, "ready to finalize"}
+                                          : poll_status_rule{verdict::pending, "unknown status"};
+    case resource_status::invalid: return {verdict::permanent, "invalid"};
+    case resource_status::deactivated: return {verdict::permanent, "deactivated"};
+    case resource_status::expired: return {verdict::permanent, "expired"};
+    case resource_status::revoked: return {verdict::permanent, "revoked"};
+    case resource_status::unknown: break;
+  }
+  // A status this client does not know: keep polling, bounded by the deadline.
+  return {verdict::pending, "unknown status"};
+}
+
+struct poll_options {
+  std::string url;
+  resource_kind kind = resource_kind::order;
+  nonce_options nonce;
+  // Set when the request that began the processing (finalize, a challenge response) has just
+  // been answered: the first poll waits, for that reply's Retry-After if it had one.
+  bool wait_first = false;
+  std::optional<duration> first_retry_after;
+  poll_pacing pacing;
+  std::size_t max_body_bytes = certretry::default_max_body_bytes;
+};
+
+template <schedule S = any_schedule, jitter J = any_jitter, random_source R = splitmix64,
+          event_sink Sink = null_sink>
+class resource_poller
+    : public detail::signed_machine<resource_poller<S, J, R, Sink>, S, J, R, Sink> {
+  using base = detail::signed_machine<resource_poller, S, J, R, Sink>;
+  friend base;
+
+ public:
+  resource_poller(poll_options options, backoff_policy<S, J> policy, R rng, Sink sink = {})
+      : base(std::move(options.nonce), policy, std::move(rng), std::move(sink),
+             options.max_body_bytes),
+        options_(std::move(options)),
+        objects_(options_.max_body_bytes) {}
+
+  // The status last read (valid once issued; ready for an order awaiting finalize).
+  resource_status status() const noexcept { return status_; }
+  // Replies read that said the resource was still in progress.
+  std::uint32_t in_progress_replies() const noexcept { return in_progress_; }
+
+ private:
+  action on_start(time_point now) {
+    if (!options_.wait_first) return this->post(now, options_.url, {});
+    this->url_ = options_.url;
+    this->payload_.clear();
+    ++in_progress_;  // the reply that began the processing counts as the first
+    return this->retry_later(now, "waiting for the server to process", options_.first_retry_after,
+                             duration::zero());
+  }
+
+  action on_reply(time_point now, const response_view& r, const problem* p) {
+    if (r.status < 200 || r.status > 299) return this->on_error_reply(now, r, p, "poll");
+    const auto obj = objects_.read(r.body);
+    std::string& why = this->why_;
+    if (!obj || obj->status.empty()) {
+      // Acting on half a resource is worse than reading it again.
+      why = std::string(to_string(options_.kind)) + " reply is not an ACME object";
+      this->kit_.report_verdict(now, r.status, {}, verdict::transient, why);
+      return this->retry_later(now, why, this->kit_.retry_after_hint(now, r));
+    }
+    status_ = obj->state();
+    const poll_status_rule rule = poll_rule(options_.kind, status_);
+    why.assign(to_string(options_.kind));
+    why += ' ';
+    if (rule.why == "unknown status") {
+      why += "status ";
+      certretry::detail::append_sanitized(why, obj->status, 32);
+    } else {
+      why += rule.why;
+    }
+    const problem* error = obj->first_error();
+    if (error) {
+      why += ": ";
+      detail::describe_problem(why, *error);
+    }
+    switch (rule.v) {
+      case verdict::done: return this->succeed(now, r, why);
+      case verdict::permanent:
+        this->kit_.report_verdict(now, r.status, {}, verdict::permanent, why);
+        return this->finish(now, outcome_kind::failed, errc::server_rejected, why);
+      default: break;
+    }
+    this->kit_.report_verdict(now, r.status, {}, verdict::pending, why);
+    if (error) {
+      std::string text;
+      detail::describe_problem(text, *error);
+      this->kit_.report(now, event_kind::processing_error, text);
+    }
+    auto hint = this->kit_.retry_after_hint(now, r);
+    if (hint) hint = stretched_retry_after(*hint, in_progress_, options_.pacing);
+    ++in_progress_;
+    return this->retry_later(now, why, hint,
+                             error ? options_.pacing.processing_error_floor : duration::zero());
+  }
+
+  poll_options options_;
+  object_reader objects_;
+  resource_status status_ = resource_status::unknown;
+  std::uint32_t in_progress_ = 0;
+};
+
+}  // namespace certretry::acme

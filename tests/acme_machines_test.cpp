@@ -1,0 +1,845 @@
+// The ACME machines: badNonce recovery (RFC 8555 §6.5), new-order with ARI `replaces` and its
+// fallback (RFC 9773 §5, seed 002: every row of docs/acme.md's decision table), polling of
+// orders, authorizations and challenges (RFC 8555 §7.1.6, §7.4, §8.2, seed 004), and the ARI
+// renewal machine (RFC 9773 §4). Server replies follow facts.md "ACME".
+#include "certretry/acme/ari.hpp"
+#include "certretry/acme/exchange.hpp"
+#include "certretry/acme/new_order.hpp"
+#include "certretry/acme/poll.hpp"
+#include "certretry/core/rfc3339.hpp"
+#include "certretry/poll/run.hpp"
+#include "certretry/poll/scripted.hpp"
+
+#include "support/event_log.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace {
+
+using namespace certretry;
+using namespace certretry::acme;
+using namespace certretry::testing;
+using namespace std::chrono_literals;
+using time_point = certretry::time_point;
+using duration = certretry::duration;
+
+const time_point t0{std::chrono::seconds{1'700'000'000}};
+
+constexpr std::string_view nonce_key = "HEAD /acme/new-nonce";
+constexpr std::string_view order_key = "POST /acme/new-order";
+constexpr std::string_view cert_id = "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE";
+
+std::string problem_json(std::string_view type, std::string_view detail, int status) {
+  return R"({"type":")" + std::string(type) + R"(","detail":")" + std::string(detail) +
+         R"(","status":)" + std::to_string(status) + "}";
+}
+
+scripted_reply reply(int status, std::string body = {}, std::vector<header_field> headers = {}) {
+  return scripted_reply::respond(status, std::move(body), std::move(headers));
+}
+
+scripted_reply with_nonce(int status, std::string body, std::string nonce,
+                          std::vector<header_field> more = {}) {
+  more.push_back({"Replay-Nonce", std::move(nonce)});
+  return reply(status, std::move(body), std::move(more));
+}
+
+scripted_reply nonce_reply(std::string nonce) { return with_nonce(200, {}, std::move(nonce)); }
+
+const std::string bad_nonce_body = problem_json("urn:ietf:params:acme:error:badNonce",
+                                                "JWS has an invalid anti-replay nonce", 400);
+const std::string order_created =
+    R"({"status":"pending","expires":"2025-01-08T00:00:00Z","identifiers":[{"type":"dns","value":"example.com"}],)"
+    R"("authorizations":["https://ca.example/acme/authz/1"],"finalize":"https://ca.example/acme/order/1/finalize"})";
+
+scripted_reply created() {
+  return reply(201, order_created,
+               {{"Location", "https://ca.example/acme/order/1"}, {"Replay-Nonce", "nNext"}});
+}
+
+// A machine run against a scripted server on a virtual clock, with its events kept.
+struct bench {
+  virtual_clock clock{t0};
+  scripted_transport server{clock};
+  std::vector<seen_event> log;
+  capture_sink sink() { return capture_sink{&log}; }
+
+  template <class M>
+  outcome run_machine(M& m) {
+    virtual_sleeper sleeper{clock};
+    return run(m, server, clock, sleeper);
+  }
+  std::vector<duration> waits() const {
+    std::vector<duration> out;
+    for (const auto* e : only(log, event_kind::wait)) out.push_back(e->delay);
+    return out;
+  }
+  std::vector<std::string> requests() const {
+    std::vector<std::string> out;
+    for (const auto& r : server.sent()) out.push_back(r.method + " " + r.target);
+    return out;
+  }
+};
+
+// The nonce a POST was signed with (certretry's convention: a Replay-Nonce field).
+std::string nonce_of(const request& r) {
+  const auto n = find_header(r.headers, "Replay-Nonce");
+  return n ? std::string(*n) : std::string{};
+}
+
+using order_machine = new_order_machine<any_schedule, any_jitter, splitmix64, capture_sink>;
+using poller = resource_poller<any_schedule, any_jitter, splitmix64, capture_sink>;
+using ari = ari_machine<any_schedule, any_jitter, splitmix64, capture_sink>;
+
+new_order_options renewal_order() {
+  new_order_options o;
+  o.replaces = std::string(cert_id);
+  return o;
+}
+
+// --- nonces and badNonce (RFC 8555 §6.5) -------------------------------------------------------
+
+TEST(Nonce, ValidValuesAreBase64url) {
+  EXPECT_TRUE(is_valid_nonce("oFvnlFP1wIhRlYS2jTaXbA"));
+  EXPECT_TRUE(is_valid_nonce("a-b_C9"));
+  EXPECT_FALSE(is_valid_nonce(""));
+  EXPECT_FALSE(is_valid_nonce("abc="));  // padding is not base64url as ACME uses it
+  EXPECT_FALSE(is_valid_nonce("a b"));
+  EXPECT_FALSE(is_valid_nonce("a+b/"));
+  EXPECT_FALSE(is_valid_nonce(std::string(max_nonce_bytes + 1, 'a')));
+  EXPECT_TRUE(is_valid_nonce(std::string(max_nonce_bytes, 'a')));
+}
+
+TEST(Nonce, FetchedWithHeadWhenNoneIsAtHand) {
+  bench b;
+  b.server.script(std::string(nonce_key), {nonce_reply("n1")});
+  b.server.script(std::string(order_key), {created()});
+  order_machine m{renewal_order(), default_policy(), splitmix64{1}, b.sink()};
+  const outcome o = b.run_machine(m);
+  EXPECT_EQ(o.kind, outcome_kind::issued);
+  ASSERT_EQ(b.requests(),
+            (std::vector<std::string>{"HEAD /acme/new-nonce", "POST /acme/new-order"}));
+  EXPECT_EQ(nonce_of(b.server.sent()[1]), "n1");
+  EXPECT_EQ(b.server.sent()[0].body, "");
+  EXPECT_EQ(m.nonce(), "nNext");  // the 201's nonce, for the next machine
+  EXPECT_EQ(m.order_url(), "https://ca.example/acme/order/1");
+  EXPECT_EQ(o.sends, 2u);
+}
+
+TEST(Nonce, AnInitialNonceSavesTheHead) {
+  bench b;
+  b.server.script(std::string(order_key), {created()});
+  auto opts = renewal_order();
+  opts.nonce.initial = "given";
+  order_machine m{opts, default_policy(), splitmix64{1}, b.sink()};
+  EXPECT_EQ(b.run_machine(m).kind, outcome_kind::issued);
+  ASSERT_EQ(b.server.sent().size(), 1u);
+  EXPECT_EQ(nonce_of(b.server.sent()[0]), "given");
+}
+
+TEST(Nonce, BadNonceRetriedAtOnceWithTheErrorsNonceAndTheSamePayload) {
+  bench b;
+  b.server.script(std::string(nonce_key), {nonce_reply("n1")});
+  b.server.script(std::string(order_key),
+                  {with_nonce(400, bad_nonce_body, "fromError"), created()});
+  order_machine m{renewal_order(), default_policy(), splitmix64{1}, b.sink()};
+  const outcome o = b.run_machine(m);
+  EXPECT_EQ(o.kind, outcome_kind::issued);
+  ASSERT_EQ(b.server.sent().size(), 3u);  // no second HEAD: the error carried a nonce
+  EXPECT_EQ(nonce_of(b.server.sent()[2]), "fromError");
+  EXPECT_EQ(b.server.sent()[1].body, b.server.sent()[2].body);
+  EXPECT_NE(b.server.sent()[2].body.find(R"("replaces":")"), std::string::npos);
+  EXPECT_EQ(only(b.log, event_kind::bad_nonce).size(), 1u);
+  EXPECT_TRUE(b.waits().empty());
+  EXPECT_EQ(b.clock.now(), t0);
+  EXPECT_EQ(m.bad_nonces(), 1u);
+}
+
+TEST(Nonce, BadNonceWithoutReplayNonceFetchesOne) {
+  bench b;
+  b.server.script(std::string(nonce_key), {nonce_reply("n1"), nonce_reply("n2")});
+  b.server.script(std::string(order_key), {reply(400, bad_nonce_body), created()});
+  order_machine m{renewal_order(), default_policy(), splitmix64{1}, b.sink()};
+  EXPECT_EQ(b.run_machine(m).kind, outcome_kind::issued);
+  EXPECT_EQ(b.requests(),
+            (std::vector<std::string>{"HEAD /acme/new-nonce", "POST /acme/new-order",
+                                      "HEAD /acme/new-nonce", "POST /acme/new-order"}));
+  EXPECT_EQ(nonce_of(b.server.sent()[3]), "n2");
+}
+
+TEST(Nonce, InvalidReplayNonceValuesAreIgnored) {
+  bench b;
+  b.server.script(std::string(nonce_key), {nonce_reply("n1"), nonce_reply("n2")});
+  b.server.script(std::string(order_key),
+                  {with_nonce(400, bad_nonce_body, "not a nonce="), created()});
+  order_machine m{renewal_order(), default_policy(), splitmix64{1}, b.sink()};
+  EXPECT_EQ(b.run_machine(m).kind, outcome_kind::issued);
+  EXPECT_EQ(nonce_of(b.server.sent()[3]), "n2");
+}
+
+class BadNonceBound : public ::testing::TestWithParam<std::uint32_t> {};
+
+TEST_P(BadNonceBound, FailsAfterTheBoundNeverLoops) {
+  const std::uint32_t bound = GetParam();
+  bench b;
+  b.server.script(std::string(nonce_key), {nonce_reply("n0")});
+  b.server.script(std::string(order_key), {with_nonce(400, bad_nonce_body, "again")});
+  auto opts = renewal_order();
+  opts.nonce.max_bad_nonce_retries = bound;
+  order_machine m{opts, default_policy(), splitmix64{1}, b.sink()};
+  const outcome o = b.run_machine(m);
+  EXPECT_EQ(o.kind, outcome_kind::failed);
+  EXPECT_EQ(b.server.calls(order_key), bound + 1);  // the request and `bound` retries
+  EXPECT_EQ(only(b.log, event_kind::bad_nonce).size(), bound);
+  EXPECT_NE(o.reason.find("badNonce"), std::string::npos) << o.reason;
+  EXPECT_NE(o.reason.find(std::to_string(bound + 1) + " fresh nonces in a row"), std::string::npos)
+      << o.reason;
+  EXPECT_EQ(b.clock.now(), t0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Bounds, BadNonceBound, ::testing::Values(0u, 1u, 3u, 7u));
+
+TEST(Nonce, DefaultBoundIsThree) { EXPECT_EQ(nonce_options{}.max_bad_nonce_retries, 3u); }
+
+TEST(Nonce, TheBoundCountsBadNoncesInARow) {
+  bench b;
+  b.server.script(std::string(nonce_key), {nonce_reply("n0")});
+  const auto bad = with_nonce(400, bad_nonce_body, "again");
+  b.server.script(std::string(order_key),
+                  {bad, bad, bad, with_nonce(503, "", "after503"), bad, bad, bad, created()});
+  order_machine m{renewal_order(), default_policy(), splitmix64{1}, b.sink()};
+  EXPECT_EQ(b.run_machine(m).kind, outcome_kind::issued);
+  EXPECT_EQ(m.bad_nonces(), 6u);
+}
+
+TEST(Nonce, NewNonceWithoutNonceBacksOffAndNewNonce404Fails) {
+  {
+    bench b;
+    b.server.script(std::string(nonce_key), {reply(200), nonce_reply("n1")});
+    b.server.script(std::string(order_key), {created()});
+    order_machine m{renewal_order(), default_policy(), splitmix64{1}, b.sink()};
+    EXPECT_EQ(b.run_machine(m).kind, outcome_kind::issued);
+    ASSERT_EQ(b.waits().size(), 1u);
+    EXPECT_GE(b.waits()[0], 1s);
+  }
+  {
+    bench b;
+    b.server.script(std::string(nonce_key), {reply(404)});
+    order_machine m{renewal_order(), default_policy(), splitmix64{1}, b.sink()};
+    const outcome o = b.run_machine(m);
+    EXPECT_EQ(o.kind, outcome_kind::failed);
+    EXPECT_NE(o.reason.find("new-nonce answered 404"), std::string::npos) << o.reason;
+  }
+}
+
+// --- new-order and `replaces` (docs/acme.md's decision table) ------------------------------------
+
+TEST(NewOrder, ReplacesOnlyWhenRenewalInfoIsAdvertised) {
+  for (bool advertised : {true, false}) {
+    bench b;
+    b.server.script(std::string(nonce_key), {nonce_reply("n1")});
+    b.server.script(std::string(order_key), {created()});
+    auto opts = renewal_order();
+    opts.renewal_info_advertised = advertised;
+    order_machine m{opts, default_policy(), splitmix64{1}, b.sink()};
+    EXPECT_EQ(b.run_machine(m).kind, outcome_kind::issued);
+    const std::string& body = b.server.sent()[1].body;
+    EXPECT_EQ(body.find("replaces") != std::string::npos, advertised) << body;
+    EXPECT_NE(body.find(R"({"identifiers":[{"type":"dns","value":"example.com"}])"),
+              std::string::npos)
+        << body;
+  }
+}
+
+TEST(NewOrder, NoReplacesForAFirstCertificate) {
+  bench b;
+  b.server.script(std::string(nonce_key), {nonce_reply("n1")});
+  b.server.script(std::string(order_key), {created()});
+  order_machine m{new_order_options{}, default_policy(), splitmix64{1}, b.sink()};
+  EXPECT_EQ(b.run_machine(m).kind, outcome_kind::issued);
+  EXPECT_EQ(b.server.sent()[1].body, R"({"identifiers":[{"type":"dns","value":"example.com"}]})");
+}
+
+struct table_row {
+  std::string_view label;
+  scripted_reply first;  // the reply to the order carrying `replaces`
+  new_order_rule rule;
+  friend std::ostream& operator<<(std::ostream& os, const table_row& r) { return os << r.label; }
+};
+
+const std::string boulder_prefix = "Could not validate ARI 'replaces' field :: ";
+
+std::vector<table_row> table_rows() {
+  return {
+      {"rfc9773_already_replaced_409",
+       with_nonce(409,
+                  problem_json("urn:ietf:params:acme:error:alreadyReplaced",
+                               "certificate has already been replaced", 409),
+                  "n2"),
+       new_order_rule::fall_back},
+      {"boulder_conflict_409",
+       with_nonce(409,
+                  problem_json("urn:ietf:params:acme:error:conflict",
+                               "While validating order as a replacement an error occurred :: "
+                               "cannot indicate an order replaces certificate with serial "
+                               "\\\"XXXX\\\", which already has a replacement order",
+                               409),
+                  "n2"),
+       new_order_rule::fall_back},
+      {"boulder_malformed_404_unknown_serial",
+       with_nonce(404,
+                  problem_json("urn:ietf:params:acme:error:malformed",
+                               boulder_prefix + "path contained an unknown serial", 404),
+                  "n2"),
+       new_order_rule::fall_back},
+      {"boulder_malformed_400_identifiers",
+       with_nonce(400,
+                  problem_json("urn:ietf:params:acme:error:malformed",
+                               boulder_prefix + "identifiers in this order do not match", 400),
+                  "n2"),
+       new_order_rule::fall_back},
+      {"bare_409_without_problem", with_nonce(409, "Conflict", "n2"), new_order_rule::fall_back},
+      {"unauthorized_other_account",
+       with_nonce(403,
+                  problem_json("urn:ietf:params:acme:error:unauthorized",
+                               "the certificate in replaces belongs to another account", 403),
+                  "n2"),
+       new_order_rule::fall_back},
+      {"rate_limited_keeps_replaces",
+       with_nonce(429,
+                  problem_json("urn:ietf:params:acme:error:rateLimited",
+                               "too many new orders recently", 429),
+                  "n2", {{"Retry-After", "30"}}),
+       new_order_rule::wait_retry_after},
+      {"plain_429_keeps_replaces", with_nonce(429, "", "n2"), new_order_rule::wait_retry_after},
+      {"server_internal_keeps_replaces",
+       with_nonce(500,
+                  problem_json("urn:ietf:params:acme:error:serverInternal",
+                               "error checking replaces", 500),
+                  "n2"),
+       new_order_rule::back_off},
+      {"503_keeps_replaces", with_nonce(503, "<html>down</html>", "n2"), new_order_rule::back_off},
+      {"malformed_order_fails",
+       with_nonce(400,
+                  problem_json("urn:ietf:params:acme:error:rejectedIdentifier",
+                               "Invalid identifiers requested", 400),
+                  "n2"),
+       new_order_rule::failed},
+  };
+}
+
+class DecisionTable : public ::testing::TestWithParam<table_row> {};
+
+TEST_P(DecisionTable, RuleFromTheWholeResponse) {
+  const table_row& row = GetParam();
+  problem_reader reader;
+  const auto p = reader.read(row.first.reply->body);
+  EXPECT_EQ(decide_new_order(row.first.reply->status, p ? &*p : nullptr, true), row.rule);
+}
+
+TEST_P(DecisionTable, MachineFollowsTheRule) {
+  const table_row& row = GetParam();
+  bench b;
+  b.server.script(std::string(nonce_key), {nonce_reply("n1")});
+  b.server.script(std::string(order_key), {row.first, created()});
+  order_machine m{renewal_order(), default_policy(), splitmix64{1}, b.sink()};
+  const outcome o = b.run_machine(m);
+  const auto& sent = b.server.sent();
+  const auto fallbacks = only(b.log, event_kind::fallback);
+  switch (row.rule) {
+    case new_order_rule::fall_back:
+      EXPECT_EQ(o.kind, outcome_kind::issued);
+      ASSERT_EQ(sent.size(), 3u);  // HEAD, order with replaces, the same without, at once
+      EXPECT_NE(sent[1].body.find("replaces"), std::string::npos);
+      EXPECT_EQ(sent[2].body.find("replaces"), std::string::npos);
+      EXPECT_EQ(nonce_of(sent[2]), "n2");
+      ASSERT_EQ(fallbacks.size(), 1u);
+      EXPECT_TRUE(m.fell_back());
+      EXPECT_TRUE(b.waits().empty());
+      break;
+    case new_order_rule::wait_retry_after:
+    case new_order_rule::back_off:
+      EXPECT_EQ(o.kind, outcome_kind::issued);
+      ASSERT_EQ(sent.size(), 3u);
+      EXPECT_NE(sent[2].body.find("replaces"), std::string::npos);  // kept
+      EXPECT_EQ(sent[1].body, sent[2].body);
+      EXPECT_TRUE(fallbacks.empty());
+      ASSERT_EQ(b.waits().size(), 1u);
+      if (row.label == "rate_limited_keeps_replaces") {
+        EXPECT_GE(b.waits()[0], 30s);
+      }
+      break;
+    default:
+      EXPECT_EQ(o.kind, outcome_kind::failed);
+      EXPECT_EQ(sent.size(), 2u);
+      EXPECT_TRUE(fallbacks.empty());
+      EXPECT_NE(o.reason.find("rejectedIdentifier"), std::string::npos) << o.reason;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Rows, DecisionTable, ::testing::ValuesIn(table_rows()),
+                         [](const auto& i) { return std::string(i.param.label); });
+
+TEST(NewOrder, FallbackEventCarriesTheServersTypeAndDetail) {
+  bench b;
+  b.server.script(std::string(nonce_key), {nonce_reply("n1")});
+  b.server.script(std::string(order_key),
+                  {with_nonce(409,
+                              problem_json("urn:ietf:params:acme:error:alreadyReplaced",
+                                           "already replaced by order 77", 409),
+                              "n2"),
+                   created()});
+  order_machine m{renewal_order(), default_policy(), splitmix64{1}, b.sink()};
+  ASSERT_EQ(b.run_machine(m).kind, outcome_kind::issued);
+  const auto ev = only(b.log, event_kind::fallback);
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_NE(ev[0]->why.find("alreadyReplaced"), std::string::npos) << ev[0]->why;
+  EXPECT_NE(ev[0]->why.find("already replaced by order 77"), std::string::npos) << ev[0]->why;
+}
+
+TEST(NewOrder, BadNonceKeepsReplacesAndNeverFallsBack) {
+  bench b;
+  b.server.script(std::string(nonce_key), {nonce_reply("n1")});
+  b.server.script(std::string(order_key),
+                  {with_nonce(400,
+                              problem_json("urn:ietf:params:acme:error:badNonce",
+                                           "nonce for replaces request was stale", 400),
+                              "n2"),
+                   created()});
+  order_machine m{renewal_order(), default_policy(), splitmix64{1}, b.sink()};
+  ASSERT_EQ(b.run_machine(m).kind, outcome_kind::issued);
+  EXPECT_TRUE(only(b.log, event_kind::fallback).empty());
+  EXPECT_NE(b.server.sent()[2].body.find("replaces"), std::string::npos);
+}
+
+TEST(NewOrder, TransportErrorKeepsReplaces) {
+  bench b;
+  b.server.script(std::string(nonce_key), {nonce_reply("n1"), nonce_reply("n2")});
+  b.server.script(std::string(order_key),
+                  {scripted_reply::fail(make_error_code(errc::transport_timeout)), created()});
+  order_machine m{renewal_order(), default_policy(), splitmix64{1}, b.sink()};
+  ASSERT_EQ(b.run_machine(m).kind, outcome_kind::issued);
+  // The nonce of the lost request is not reused: a fresh one is fetched.
+  EXPECT_EQ(b.requests()[2], "HEAD /acme/new-nonce");
+  EXPECT_NE(b.server.sent()[3].body.find("replaces"), std::string::npos);
+  EXPECT_TRUE(only(b.log, event_kind::fallback).empty());
+}
+
+TEST(NewOrder, SecondRejectionAfterFallingBackFailsWithoutLooping) {
+  bench b;
+  b.server.script(std::string(nonce_key), {nonce_reply("n1")});
+  b.server.script(std::string(order_key),
+                  {with_nonce(409,
+                              problem_json("urn:ietf:params:acme:error:conflict",
+                                           "already has a replacement order", 409),
+                              "n2")});
+  order_machine m{renewal_order(), default_policy(), splitmix64{1}, b.sink()};
+  const outcome o = b.run_machine(m);
+  EXPECT_EQ(o.kind, outcome_kind::failed);
+  EXPECT_EQ(b.server.calls(order_key), 2u);
+  EXPECT_EQ(only(b.log, event_kind::fallback).size(), 1u);
+  EXPECT_NE(o.reason.find("refused again after falling back"), std::string::npos) << o.reason;
+}
+
+TEST(NewOrder, RejectionWithoutReplacesSentFails) {
+  bench b;
+  b.server.script(std::string(nonce_key), {nonce_reply("n1")});
+  b.server.script(
+      std::string(order_key),
+      {with_nonce(409, problem_json("urn:ietf:params:acme:error:alreadyReplaced", "x", 409),
+                  "n2")});
+  order_machine m{new_order_options{}, default_policy(), splitmix64{1}, b.sink()};
+  EXPECT_EQ(b.run_machine(m).kind, outcome_kind::failed);
+  EXPECT_EQ(b.server.calls(order_key), 1u);
+}
+
+TEST(NewOrder, RateLimitPastTheDeadlineEndsStillPending) {
+  bench b;
+  b.server.script(std::string(nonce_key), {nonce_reply("n1")});
+  b.server.script(
+      std::string(order_key),
+      {with_nonce(
+          429, problem_json("urn:ietf:params:acme:error:rateLimited", "too many certificates", 429),
+          "n2", {{"Retry-After", "86400"}})});
+  order_machine m{renewal_order(), default_policy(10min), splitmix64{1}, b.sink()};
+  const outcome o = b.run_machine(m);
+  EXPECT_EQ(o.kind, outcome_kind::still_pending);
+  ASSERT_TRUE(o.not_before.has_value());
+  EXPECT_GE(*o.not_before, t0 + 86400s);
+  EXPECT_EQ(b.server.calls(order_key), 1u);
+}
+
+// --- polling orders, authorizations, challenges ---------------------------------------------------
+
+constexpr std::string_view order_url = "/acme/order/1";
+constexpr std::string_view poll_key = "POST /acme/order/1";
+
+scripted_reply processing(std::optional<int> retry_after_s) {
+  std::vector<header_field> h{{"Replay-Nonce", "p"}};
+  if (retry_after_s) h.push_back({"Retry-After", std::to_string(*retry_after_s)});
+  return reply(200, R"({"status":"processing"})", std::move(h));
+}
+scripted_reply order_valid() {
+  return with_nonce(200, R"({"status":"valid","certificate":"https://ca.example/cert/1"})", "v");
+}
+
+poll_options order_poll() {
+  poll_options o;
+  o.url = std::string(order_url);
+  o.kind = resource_kind::order;
+  o.nonce.initial = "start";
+  return o;
+}
+
+TEST(Poll, EveryPollIsPostAsGetWithAFreshNonce) {
+  bench b;
+  b.server.script(std::string(poll_key), {processing(3), order_valid()});
+  poller m{order_poll(), default_policy(), splitmix64{1}, b.sink()};
+  EXPECT_EQ(b.run_machine(m).kind, outcome_kind::issued);
+  ASSERT_EQ(b.server.sent().size(), 2u);
+  for (const auto& r : b.server.sent()) {
+    EXPECT_EQ(r.method, "POST");
+    EXPECT_EQ(r.body, "");  // POST-as-GET (RFC 8555 §6.3)
+  }
+  EXPECT_EQ(nonce_of(b.server.sent()[0]), "start");
+  EXPECT_EQ(nonce_of(b.server.sent()[1]), "p");
+  EXPECT_EQ(m.status(), resource_status::valid);
+}
+
+TEST(Poll, HonoursEveryRepliesRetryAfterStretchedWhileStillProcessing) {
+  bench b;
+  b.server.script(std::string(poll_key),
+                  {processing(3), processing(3), processing(3), processing(10), order_valid()});
+  poller m{order_poll(), default_policy(), splitmix64{1}, b.sink()};
+  EXPECT_EQ(b.run_machine(m).kind, outcome_kind::issued);
+  // 3 s, then x1.25 per further processing reply; the fourth reply asks for 10 s: 10 x 1.25^3.
+  EXPECT_EQ(b.waits(), (std::vector<duration>{3000ms, 3750ms, 4688ms, 19531ms}));
+}
+
+TEST(Poll, StretchIsCappedAtFourTimesTheServersValue) {
+  EXPECT_EQ(stretched_retry_after(3s, 0, {}), 3s);
+  EXPECT_EQ(stretched_retry_after(3s, 1, {}), 3750ms);
+  EXPECT_EQ(stretched_retry_after(3s, 50, {}), 12s);
+  EXPECT_EQ(stretched_retry_after(3s, 5, poll_pacing{.stretch = 1.0}), 3s);
+}
+
+TEST(Poll, WithoutRetryAfterTheAcmeSchedule) {
+  bench b;
+  b.server.script(std::string(poll_key), {processing({}), processing({}), processing({}),
+                                          processing({}), processing({}), order_valid()});
+  poller m{order_poll(), default_policy(), splitmix64{1}, b.sink()};
+  EXPECT_EQ(b.run_machine(m).kind, outcome_kind::issued);
+  EXPECT_EQ(b.waits(), (std::vector<duration>{1000ms, 1500ms, 2250ms, 3000ms, 3000ms}));
+}
+
+TEST(Poll, NeverSoonerThanOneSecond) {
+  bench b;
+  b.server.script(std::string(poll_key), {processing(0), order_valid()});
+  poller m{order_poll(), default_policy(), splitmix64{1}, b.sink()};
+  EXPECT_EQ(b.run_machine(m).kind, outcome_kind::issued);
+  ASSERT_EQ(b.waits().size(), 1u);
+  EXPECT_GE(b.waits()[0], 1s);
+}
+
+TEST(Poll, WaitFirstUsesTheTriggeringRepliesRetryAfter) {
+  bench b;
+  b.server.script(std::string(poll_key), {processing(3), order_valid()});
+  auto opts = order_poll();
+  opts.wait_first = true;
+  opts.first_retry_after = 3s;
+  poller m{opts, default_policy(), splitmix64{1}, b.sink()};
+  EXPECT_EQ(b.run_machine(m).kind, outcome_kind::issued);
+  EXPECT_EQ(b.log.front().kind, event_kind::wait);
+  EXPECT_EQ(b.waits(), (std::vector<duration>{3000ms, 3750ms}));
+}
+
+TEST(Poll, ChallengeErrorIsSurfacedAndPollsSlowDown) {
+  // Seed 004: the challenge stays processing while the server retries validation, with an
+  // error and a Retry-After.
+  bench b;
+  const std::string key = "POST /acme/chall/1";
+  const std::string retrying =
+      R"({"type":"http-01","status":"processing","token":"tok","url":"https://ca.example/acme/chall/1",)"
+      R"("error":{"type":"urn:ietf:params:acme:error:connection","detail":"connection refused by 192.0.2.1:80"}})";
+  b.server.script(key, {with_nonce(200, retrying, "c1", {{"Retry-After", "2"}}),
+                        with_nonce(200, retrying, "c2"),
+                        with_nonce(200, R"({"type":"http-01","status":"valid"})", "c3")});
+  poll_options o;
+  o.url = "/acme/chall/1";
+  o.kind = resource_kind::challenge;
+  o.nonce.initial = "start";
+  poller m{o, default_policy(), splitmix64{1}, b.sink()};
+  EXPECT_EQ(b.run_machine(m).kind, outcome_kind::issued);
+  const auto errors = only(b.log, event_kind::processing_error);
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_NE(errors[0]->why.find("connection: connection refused by 192.0.2.1:80"),
+            std::string::npos)
+      << errors[0]->why;
+  const auto verdicts = only(b.log, event_kind::verdict);
+  EXPECT_NE(verdicts[0]->why.find("challenge processing: connection"), std::string::npos)
+      << verdicts[0]->why;
+  // RFC 8555 §8.2: not closer than 5 s while the server retries, even though it asked for 2.
+  EXPECT_EQ(b.waits(), (std::vector<duration>{5s, 5s}));
+}
+
+TEST(Poll, InvalidFailsWithTheServersError) {
+  bench b;
+  b.server.script(
+      std::string(poll_key),
+      {with_nonce(
+          200,
+          R"({"status":"invalid","error":{"type":"urn:ietf:params:acme:error:badCSR","detail":"key too small"}})",
+          "x")});
+  poller m{order_poll(), default_policy(), splitmix64{1}, b.sink()};
+  const outcome o = b.run_machine(m);
+  EXPECT_EQ(o.kind, outcome_kind::failed);
+  EXPECT_NE(o.reason.find("order invalid: badCSR: key too small"), std::string::npos) << o.reason;
+}
+
+TEST(Poll, InvalidAuthorizationNamesItsChallengesError) {
+  bench b;
+  b.server.script(
+      "POST /acme/authz/1",
+      {with_nonce(
+          200,
+          R"({"status":"invalid","identifier":{"type":"dns","value":"example.com"},)"
+          R"("challenges":[{"type":"http-01","url":"https://ca.example/c/1","status":"invalid",)"
+          R"("error":{"type":"urn:ietf:params:acme:error:unauthorized","detail":"wrong key authorization"}}]})",
+          "x")});
+  poll_options o;
+  o.url = "/acme/authz/1";
+  o.kind = resource_kind::authorization;
+  o.nonce.initial = "s";
+  poller m{o, default_policy(), splitmix64{1}, b.sink()};
+  const outcome out = b.run_machine(m);
+  EXPECT_EQ(out.kind, outcome_kind::failed);
+  EXPECT_NE(out.reason.find("authorization invalid: unauthorized: wrong key authorization"),
+            std::string::npos)
+      << out.reason;
+}
+
+TEST(Poll, StatusRules) {
+  EXPECT_EQ(poll_rule(resource_kind::order, resource_status::ready).v, verdict::done);
+  EXPECT_EQ(poll_rule(resource_kind::challenge, resource_status::ready).v, verdict::pending);
+  EXPECT_EQ(poll_rule(resource_kind::authorization, resource_status::pending).v, verdict::pending);
+  EXPECT_EQ(poll_rule(resource_kind::order, resource_status::processing).v, verdict::pending);
+  for (auto s : {resource_status::invalid, resource_status::deactivated, resource_status::expired,
+                 resource_status::revoked})
+    EXPECT_EQ(poll_rule(resource_kind::authorization, s).v, verdict::permanent);
+  EXPECT_EQ(poll_rule(resource_kind::order, resource_status::unknown).v, verdict::pending);
+  EXPECT_EQ(resource_kind_from_name("authz"), resource_kind::authorization);
+  EXPECT_EQ(resource_kind_from_name("authorization"), resource_kind::authorization);
+  EXPECT_FALSE(resource_kind_from_name("orders").has_value());
+}
+
+TEST(Poll, ReadyOrderEndsThePoll) {
+  bench b;
+  b.server.script(std::string(poll_key), {with_nonce(200, R"({"status":"ready"})", "x")});
+  poller m{order_poll(), default_policy(), splitmix64{1}, b.sink()};
+  EXPECT_EQ(b.run_machine(m).kind, outcome_kind::issued);
+  EXPECT_EQ(m.status(), resource_status::ready);
+}
+
+TEST(Poll, DeadlineEndsStillPending) {
+  bench b;
+  b.server.script(std::string(poll_key), {processing(3)});
+  poller m{order_poll(), default_policy(60s), splitmix64{1}, b.sink()};
+  const outcome o = b.run_machine(m);
+  EXPECT_EQ(o.kind, outcome_kind::still_pending);
+  EXPECT_LE(b.clock.now() - t0, 60s);
+}
+
+TEST(Poll, UnreadableBodyIsReadAgainAndErrorsAreTriaged) {
+  {
+    bench b;
+    b.server.script(std::string(poll_key), {with_nonce(200, "<html>", "x"), order_valid()});
+    poller m{order_poll(), default_policy(), splitmix64{1}, b.sink()};
+    EXPECT_EQ(b.run_machine(m).kind, outcome_kind::issued);
+    EXPECT_EQ(b.waits().size(), 1u);
+  }
+  {
+    bench b;
+    b.server.script(
+        std::string(poll_key),
+        {with_nonce(429, problem_json("urn:ietf:params:acme:error:rateLimited", "slow", 429), "x",
+                    {{"Retry-After", "20"}}),
+         order_valid()});
+    poller m{order_poll(), default_policy(), splitmix64{1}, b.sink()};
+    EXPECT_EQ(b.run_machine(m).kind, outcome_kind::issued);
+    EXPECT_EQ(b.waits(), (std::vector<duration>{20s}));
+  }
+  {
+    bench b;
+    b.server.script(
+        std::string(poll_key),
+        {with_nonce(404,
+                    problem_json("urn:ietf:params:acme:error:malformed", "No order for ID 1", 404),
+                    "x")});
+    poller m{order_poll(), default_policy(), splitmix64{1}, b.sink()};
+    const outcome o = b.run_machine(m);
+    EXPECT_EQ(o.kind, outcome_kind::failed);
+    EXPECT_NE(o.reason.find("No order for ID 1"), std::string::npos);
+  }
+}
+
+// --- ARI (RFC 9773 §4) --------------------------------------------------------------------------
+
+std::string window_body(time_point start, time_point end) {
+  return R"({"suggestedWindow":{"start":")" + format_rfc3339(start) + R"(","end":")" +
+         format_rfc3339(end) + R"("},"explanationURL":"https://ca.example/why"})";
+}
+
+const std::string ari_key = std::string("GET /acme/renewal-info/") + std::string(cert_id);
+
+ari_options ari_for(time_point not_after) {
+  ari_options o;
+  o.cert_id = std::string(cert_id);
+  o.not_after = not_after;
+  return o;
+}
+
+TEST(Ari, PicksATimeInTheWindowWaitsAndRenews) {
+  bench b;
+  const time_point start = t0 + 24h * 60, end = start + 48h;
+  b.server.script(ari_key, {reply(200, window_body(start, end), {{"Retry-After", "21600"}})});
+  ari m{ari_for(t0 + 24h * 90), ari_error_policy(), splitmix64{7}, b.sink()};
+  const outcome o = b.run_machine(m);
+  ASSERT_EQ(o.kind, outcome_kind::renew_at);
+  ASSERT_TRUE(o.not_before.has_value());
+  EXPECT_GE(*o.not_before, start);
+  EXPECT_LT(*o.not_before, end);
+  EXPECT_EQ(b.clock.now(), *o.not_before);                      // waited for the window
+  EXPECT_EQ(only(b.log, event_kind::renewal_time).size(), 1u);  // the pick is kept
+  // Polled every 6 h (the server's Retry-After) until the chosen time.
+  const auto waits = b.waits();
+  ASSERT_GE(waits.size(), 2u);
+  for (std::size_t i = 0; i + 1 < waits.size(); ++i) EXPECT_EQ(waits[i], 6h);
+  EXPECT_EQ(only(b.log, event_kind::wait).back()->wait_why, wait_reason::window);
+  EXPECT_LE(waits.back(), 6h);
+}
+
+TEST(Ari, WindowInThePastMeansNow) {
+  bench b;
+  b.server.script(ari_key, {reply(200, window_body(t0 - 48h, t0 - 24h), {{"Retry-After", "60"}})});
+  ari m{ari_for(t0 + 24h), ari_error_policy(), splitmix64{7}, b.sink()};
+  const outcome o = b.run_machine(m);
+  EXPECT_EQ(o.kind, outcome_kind::renew_at);
+  EXPECT_EQ(o.not_before, t0);
+  EXPECT_TRUE(b.waits().empty());
+}
+
+TEST(Ari, RetryAfterIsClamped) {
+  for (const auto& [header, want] :
+       std::vector<std::pair<std::string, duration>>{{"10", 1min}, {"259200", 24h}, {"3600", 1h}}) {
+    bench b;
+    b.server.script(ari_key, {reply(200, window_body(t0 + 24h * 30, t0 + 24h * 31),
+                                    {{"Retry-After", header}})});
+    ari m{ari_for(t0 + 24h * 60), ari_error_policy(), splitmix64{7}, b.sink()};
+    ASSERT_EQ(b.run_machine(m).kind, outcome_kind::renew_at);
+    EXPECT_EQ(b.waits().front(), want) << header;
+  }
+}
+
+TEST(Ari, ClampIsConfigurable) {
+  bench b;
+  b.server.script(ari_key,
+                  {reply(200, window_body(t0 + 24h * 30, t0 + 24h * 31), {{"Retry-After", "10"}})});
+  auto o = ari_for(t0 + 24h * 60);
+  o.min_retry_after = 5min;
+  ari m{o, ari_error_policy(), splitmix64{7}, b.sink()};
+  ASSERT_EQ(b.run_machine(m).kind, outcome_kind::renew_at);
+  EXPECT_EQ(b.waits().front(), 5min);
+}
+
+TEST(Ari, NoRetryAfterMeansSixHours) {
+  bench b;
+  b.server.script(ari_key, {reply(200, window_body(t0 + 24h * 30, t0 + 24h * 31))});
+  ari m{ari_for(t0 + 24h * 60), ari_error_policy(), splitmix64{7}, b.sink()};
+  ASSERT_EQ(b.run_machine(m).kind, outcome_kind::renew_at);
+  EXPECT_EQ(b.waits().front(), 6h);
+}
+
+TEST(Ari, TemporaryErrorsBackOffThenSixHours) {
+  bench b;
+  b.server.script(ari_key, {reply(503), reply(503), reply(503), reply(503), reply(503), reply(503),
+                            reply(200, window_body(t0 + 24h * 30, t0 + 24h * 31))});
+  ari m{ari_for(t0 + 24h * 60), ari_error_policy(), splitmix64{7}, b.sink()};
+  ASSERT_EQ(b.run_machine(m).kind, outcome_kind::renew_at);
+  const auto waits = b.waits();
+  ASSERT_GE(waits.size(), 6u);
+  // Five backed-off retries (1 min doubling, +-20 %), then the long-term interval.
+  for (std::size_t i = 0; i < 5; ++i) {
+    EXPECT_GE(waits[i], 48s * (1 << i)) << i;
+    EXPECT_LE(waits[i], 72s * (1 << i)) << i;
+  }
+  EXPECT_EQ(waits[5], 6h);
+}
+
+TEST(Ari, LongTermErrorsWaitSixHours) {
+  for (const auto& r :
+       {reply(200, R"({"suggestedWindow":{"start":"x"}})"), reply(404),
+        reply(400, problem_json("urn:ietf:params:acme:error:malformed", "bad", 400))}) {
+    bench b;
+    b.server.script(ari_key, {r, reply(200, window_body(t0 + 24h * 30, t0 + 24h * 31))});
+    ari m{ari_for(t0 + 24h * 60), ari_error_policy(), splitmix64{7}, b.sink()};
+    ASSERT_EQ(b.run_machine(m).kind, outcome_kind::renew_at);
+    EXPECT_EQ(b.waits().front(), 6h);
+  }
+}
+
+TEST(Ari, NeverPollsAtOrAfterNotAfter) {
+  {
+    bench b;  // expired: no request at all
+    ari m{ari_for(t0 - 1s), ari_error_policy(), splitmix64{7}, b.sink()};
+    const outcome o = b.run_machine(m);
+    EXPECT_EQ(o.kind, outcome_kind::renew_at);
+    EXPECT_EQ(o.not_before, t0);
+    EXPECT_TRUE(b.server.sent().empty());
+  }
+  {
+    bench b;  // errors until notAfter: renew now rather than poll past it
+    b.server.script(ari_key, {reply(404)});
+    ari m{ari_for(t0 + 2h), ari_error_policy(), splitmix64{7}, b.sink()};
+    const outcome o = b.run_machine(m);
+    EXPECT_EQ(o.kind, outcome_kind::renew_at);
+    EXPECT_EQ(b.server.sent().size(), 1u);
+    EXPECT_EQ(o.not_before, t0);
+    EXPECT_NE(o.reason.find("no renewal window before notAfter"), std::string::npos) << o.reason;
+  }
+}
+
+TEST(Ari, AMovedWindowIsPickedAgain) {
+  bench b;
+  b.server.script(
+      ari_key, {reply(200, window_body(t0 + 24h * 30, t0 + 24h * 31), {{"Retry-After", "86400"}}),
+                reply(200, window_body(t0 + 12h, t0 + 13h), {{"Retry-After", "86400"}})});
+  ari m{ari_for(t0 + 24h * 60), ari_error_policy(), splitmix64{7}, b.sink()};
+  const outcome o = b.run_machine(m);
+  ASSERT_EQ(o.kind, outcome_kind::renew_at);
+  EXPECT_EQ(only(b.log, event_kind::renewal_time).size(), 2u);
+  // The second window (moved earlier, e.g. after a revocation) had passed by the second poll.
+  EXPECT_EQ(o.not_before, t0 + 24h);
+}
+
+TEST(Ari, WithoutWaitingForTheWindowFinishesAtOnce) {
+  bench b;
+  const time_point start = t0 + 24h * 30;
+  b.server.script(ari_key, {reply(200, window_body(start, start + 24h))});
+  auto o = ari_for(t0 + 24h * 60);
+  o.wait_for_window = false;
+  ari m{o, ari_error_policy(), splitmix64{7}, b.sink()};
+  const outcome out = b.run_machine(m);
+  EXPECT_EQ(out.kind, outcome_kind::renew_at);
+  EXPECT_EQ(b.clock.now(), t0);
+  ASSERT_TRUE(out.not_before.has_value());
+  EXPECT_GE(*out.not_before, start);
+}
+
+}  // namespace
