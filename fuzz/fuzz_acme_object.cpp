@@ -37,6 +37,14 @@ void check_object(const acme_object& o, std::size_t body_size) {
       FUZZ_CHECK(o.status != s);
   }
   if (o.authorization_count == 0) FUZZ_CHECK(o.first_authorization.empty());
+  FUZZ_CHECK(o.kept_challenges() <= max_kept_challenges);
+  for (std::size_t i = 0; i < o.kept_challenges(); ++i) {
+    const challenge_ref& c = o.challenges[i];
+    for (std::string_view s : {c.type, c.url, c.status, c.token}) check_view(s, body_size);
+    if (c.error) check_view(c.error->detail, body_size);
+    if (!c.type.empty()) FUZZ_CHECK(o.challenge(c.type) != nullptr);
+  }
+  if (const problem* p = o.first_error(); p && !o.error) FUZZ_CHECK(o.kept_challenges() > 0);
   // Each counted element takes at least two bytes ("{}" or "\"\"").
   FUZZ_CHECK(o.authorization_count <= body_size / 2 && o.challenge_count <= body_size / 2);
   if (o.error) {
@@ -70,7 +78,7 @@ expected reference(simdjson::dom::object obj) {
     const std::string_view k = field.key;
     const simdjson::dom::element v = field.value;
     std::string_view s;
-    if (k == "status" || k == "url" || k == "finalize" || k == "certificate") {
+    if (k == "status" || k == "url" || k == "finalize" || k == "certificate" || k == "token") {
       if (v.get_string().get(s)) return refused();
       if (k == "status") e.status = s;
       if (k == "url") e.url = s;
@@ -100,7 +108,16 @@ expected reference(simdjson::dom::object obj) {
       if (v.get_array().get(arr)) return refused();
       e.challenges = 0;
       for (auto c : arr) {
-        if (!c.is_object()) return refused();
+        simdjson::dom::object co;
+        if (c.get_object().get(co)) return refused();
+        // A listed challenge is as strict as the object: its known fields have their types.
+        for (auto cf : co) {
+          if (cf.key == "type" || cf.key == "url" || cf.key == "status" || cf.key == "token") {
+            if (!cf.value.is_string()) return refused();
+          } else if (cf.key == "error") {
+            if (!cf.value.is_object()) return refused();
+          }
+        }
         ++e.challenges;
       }
     }

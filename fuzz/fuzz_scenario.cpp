@@ -4,8 +4,11 @@
 #include "replay.hpp"
 #include "scenario.hpp"
 
+#include "certretry/core/rfc3339.hpp"
+
 #include <simdjson.h>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -32,6 +35,20 @@ std::optional<double> number_option(const scenario& s, std::string_view name) {
 bool bounded_run(const scenario& s) {
   if (const auto w = number_option(s, "max_wait_s"); w && *w > 3600) return false;
   if (const auto d = number_option(s, "min_delay_s"); d && *d < 1) return false;
+  if (s.machine == "ari-renewal") {
+    // ARI runs until notAfter, polling at most every min_retry_after_s: a week at the default
+    // minute is about 10 000 polls.
+    if (const auto m = number_option(s, "min_retry_after_s"); m && *m < 60) return false;
+    const auto text = [&](std::string_view name, std::string_view fallback) {
+      const auto it = s.options.find(name);
+      if (it == s.options.end()) return std::string(fallback);
+      const auto* v = std::get_if<std::string>(&it->second.v);
+      return v ? *v : std::string{};
+    };
+    const auto now = certretry::parse_rfc3339(text("now", "2025-01-01T00:00:00Z"));
+    const auto not_after = certretry::parse_rfc3339(text("not_after", ""));
+    if (!now || !not_after || *not_after - *now > std::chrono::hours{24 * 7}) return false;
+  }
   return true;
 }
 
@@ -51,7 +68,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   const replay_result r = replay(s);
   FUZZ_CHECK(r.exit_code == exit_finished || r.exit_code == exit_malformed ||
-        r.exit_code == exit_unmatched);
+             r.exit_code == exit_unmatched);
   if (r.exit_code != exit_finished) {
     FUZZ_CHECK(!r.error.empty());
     return 0;
