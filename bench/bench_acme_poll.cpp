@@ -29,6 +29,8 @@
 #include "certretry/sim/acme_server.hpp"
 #include "certretry/triage/acme.hpp"
 
+#include "support/table_main.hpp"
+
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -393,41 +395,8 @@ BENCHMARK_CAPTURE(BM_order, certretry_none, &clients[4], &servers[1]);
 BENCHMARK_CAPTURE(BM_order, certbot_none, &clients[1], &servers[1]);
 BENCHMARK_CAPTURE(BM_order, lego_retry_after, &clients[0], &servers[0]);
 
-bool take_flag(std::string_view arg, std::string_view name, std::uint64_t& value) {
-  if (!arg.starts_with(name)) return false;
-  const std::string text(arg.substr(name.size()));
-  char* end = nullptr;
-  const unsigned long long v = std::strtoull(text.c_str(), &end, 10);
-  if (text.empty() || end == nullptr || *end != '\0') {
-    std::fprintf(stderr, "bad value for %.*s\n", static_cast<int>(name.size()), name.data());
-    std::exit(2);
-  }
-  value = v;
-  return true;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool table_only = false;
-  std::uint64_t seed = 1, n = 10000;
-  int kept = 1;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "--table-only")
-      table_only = true;
-    else if (take_flag(arg, "--seed=", seed) || take_flag(arg, "--orders=", n))
-      continue;
-    else
-      argv[kept++] = argv[i];
-  }
-  argc = kept;
-  if (n == 0) n = 1;
-  if (!table_only) {
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-  }
-  return print_table(static_cast<std::size_t>(n), seed);
+  return certretry::bench::table_main(argc, argv, "--orders=", print_table);
 }

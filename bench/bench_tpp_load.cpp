@@ -29,6 +29,8 @@
 #include "certretry/sim/tpp_server.hpp"
 #include "certretry/tpp/enroll.hpp"
 
+#include "support/table_main.hpp"
+
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -128,9 +130,7 @@ constexpr std::array<client, 4> clients{{
 constexpr std::string_view policy_dn = "\\VED\\Policy\\Bench";
 
 std::string object_name(std::size_t i) { return "host-" + std::to_string(i) + ".example.com"; }
-std::string certificate_dn(std::size_t i) {
-  return std::string(policy_dn) + "\\" + object_name(i);
-}
+std::string certificate_dn(std::size_t i) { return std::string(policy_dn) + "\\" + object_name(i); }
 
 tpp::enroll_options options_for(const client& c, std::size_t i) {
   tpp::enroll_options o;
@@ -185,7 +185,8 @@ struct row {
     return stuck == 0 ? 0.0 : static_cast<double>(stuck_extra) / static_cast<double>(stuck);
   }
   double recovered_pct() const {
-    return stuck == 0 ? 0.0 : 100.0 * static_cast<double>(stuck_recovered) / static_cast<double>(stuck);
+    return stuck == 0 ? 0.0
+                      : 100.0 * static_cast<double>(stuck_recovered) / static_cast<double>(stuck);
   }
   double mean_s() const {
     if (issue_ms.empty()) return 0.0;
@@ -212,8 +213,8 @@ row simulate(const client& c, bool with_stuck, std::size_t n, std::uint64_t seed
   r.with_stuck = with_stuck;
   r.n = n;
   for (std::size_t i = 0; i < n; ++i)
-    server.add_certificate(certificate_dn(i),
-                           is_stuck(i, with_stuck) ? sim::tpp_prior::failed : sim::tpp_prior::issued);
+    server.add_certificate(certificate_dn(i), is_stuck(i, with_stuck) ? sim::tpp_prior::failed
+                                                                      : sim::tpp_prior::issued);
   r.issue_ms.reserve(n);
   r.sends.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
@@ -261,12 +262,14 @@ int print_table(std::size_t n, std::uint64_t seed) {
   for (std::size_t k = 0; k < clients.size(); ++k)
     rows.push_back(simulate(clients[k], true, n, seed, &rows[k]));
 
-  std::printf("\n## TPP polling load: %zu enrollments per row, mean issuance 7 s (exponential), "
-              "50 ms per call, seed %llu\n\n",
-              n, static_cast<unsigned long long>(seed));
-  std::printf("| client | stuck | calls / enrollment | calls / healthy enrollment | time to "
-              "certificate mean | p99 | stuck recovered | extra calls / stuck enrollment | "
-              "resets sent |\n");
+  std::printf(
+      "\n## TPP polling load: %zu enrollments per row, mean issuance 7 s (exponential), "
+      "50 ms per call, seed %llu\n\n",
+      n, static_cast<unsigned long long>(seed));
+  std::printf(
+      "| client | stuck | calls / enrollment | calls / healthy enrollment | time to "
+      "certificate mean | p99 | stuck recovered | extra calls / stuck enrollment | "
+      "resets sent |\n");
   std::printf("|---|--:|--:|--:|--:|--:|--:|--:|--:|\n");
   for (const row& r : rows) {
     std::printf("| %s | %s | %s | %s | %s s | %s s | %s | %s | %llu |\n",
@@ -283,14 +286,15 @@ int print_table(std::size_t n, std::uint64_t seed) {
   for (const row& r : rows) {
     const bool match = r.server.calls() == r.calls;
     consistent = consistent && match;
-    std::printf("- %s, %s stuck: healthy: %s | stuck: %s; server saw %llu calls (%s), "
-                "Restart=true resets %llu, old certificates issued %llu\n",
-                std::string(r.who->name).c_str(), r.with_stuck ? "20 %" : "0 %",
-                outcomes_text(r.healthy_outcomes).c_str(), outcomes_text(r.stuck_outcomes).c_str(),
-                static_cast<unsigned long long>(r.server.calls()),
-                match ? "= client sends" : "MISMATCH with client sends",
-                static_cast<unsigned long long>(r.server.restart_true),
-                static_cast<unsigned long long>(r.server.wrong_certificates));
+    std::printf(
+        "- %s, %s stuck: healthy: %s | stuck: %s; server saw %llu calls (%s), "
+        "Restart=true resets %llu, old certificates issued %llu\n",
+        std::string(r.who->name).c_str(), r.with_stuck ? "20 %" : "0 %",
+        outcomes_text(r.healthy_outcomes).c_str(), outcomes_text(r.stuck_outcomes).c_str(),
+        static_cast<unsigned long long>(r.server.calls()),
+        match ? "= client sends" : "MISMATCH with client sends",
+        static_cast<unsigned long long>(r.server.restart_true),
+        static_cast<unsigned long long>(r.server.wrong_certificates));
   }
 
   // rows: [0..3] healthy, [4..7] 20 % stuck; clients in the order of `clients`.
@@ -307,24 +311,26 @@ int print_table(std::size_t n, std::uint64_t seed) {
               fixed(watch0.calls_per_healthy(), 3).c_str(),
               fixed(watch20.calls_per_healthy(), 3).c_str(),
               verdict(watch0.calls_per_healthy() <= 2.05 && watch20.calls_per_healthy() <= 2.05));
-  std::printf("- certretry recovers 100 %% of stuck enrollments: watch %s %%, poll %s %% -> %s\n",
-              fixed(watch20.recovered_pct(), 1).c_str(), fixed(poll20.recovered_pct(), 1).c_str(),
-              verdict(watch20.stuck_recovered == watch20.stuck &&
-                      poll20.stuck_recovered == poll20.stuck));
-  std::printf("- certretry <= 2 extra calls per stuck enrollment: watch %s, poll %s -> %s "
-              "(with Restart=false the floor is 3: the retrieve that detects, the reset, the "
-              "second request)\n",
-              fixed(watch20.extra_per_stuck(), 2).c_str(), fixed(poll20.extra_per_stuck(), 2).c_str(),
-              verdict(watch20.extra_per_stuck() <= 2.0 && poll20.extra_per_stuck() <= 2.0));
+  std::printf(
+      "- certretry recovers 100 %% of stuck enrollments: watch %s %%, poll %s %% -> %s\n",
+      fixed(watch20.recovered_pct(), 1).c_str(), fixed(poll20.recovered_pct(), 1).c_str(),
+      verdict(watch20.stuck_recovered == watch20.stuck && poll20.stuck_recovered == poll20.stuck));
+  std::printf(
+      "- certretry <= 2 extra calls per stuck enrollment: watch %s, poll %s -> %s "
+      "(with Restart=false the floor is 3: the retrieve that detects, the reset, the "
+      "second request)\n",
+      fixed(watch20.extra_per_stuck(), 2).c_str(), fixed(poll20.extra_per_stuck(), 2).c_str(),
+      verdict(watch20.extra_per_stuck() <= 2.0 && poll20.extra_per_stuck() <= 2.0));
   std::printf("- VCert's stuck enrollments never recover: %zu of %zu recovered -> %s\n",
               vcert20.stuck_recovered, vcert20.stuck, verdict(vcert20.stuck_recovered == 0));
-  std::printf("- cert-manager pays +1 call on every enrollment: resets %llu / %zu and %llu / %zu; "
-              "calls per healthy enrollment %s vs certretry poll %s (+%s) -> %s\n",
-              static_cast<unsigned long long>(cm0.server.reset), cm0.n,
-              static_cast<unsigned long long>(cm20.server.reset), cm20.n,
-              fixed(cm0.calls_per_healthy(), 3).c_str(), fixed(poll0.calls_per_healthy(), 3).c_str(),
-              fixed(cm0.calls_per_healthy() - poll0.calls_per_healthy(), 3).c_str(),
-              verdict(cm0.server.reset == cm0.n && cm20.server.reset == cm20.n));
+  std::printf(
+      "- cert-manager pays +1 call on every enrollment: resets %llu / %zu and %llu / %zu; "
+      "calls per healthy enrollment %s vs certretry poll %s (+%s) -> %s\n",
+      static_cast<unsigned long long>(cm0.server.reset), cm0.n,
+      static_cast<unsigned long long>(cm20.server.reset), cm20.n,
+      fixed(cm0.calls_per_healthy(), 3).c_str(), fixed(poll0.calls_per_healthy(), 3).c_str(),
+      fixed(cm0.calls_per_healthy() - poll0.calls_per_healthy(), 3).c_str(),
+      verdict(cm0.server.reset == cm0.n && cm20.server.reset == cm20.n));
   std::uint64_t restarts = 0, olds = 0;
   for (const row& r : rows) {
     if (r.who->name.starts_with("certretry")) restarts += r.server.restart_true;
@@ -360,38 +366,8 @@ BENCHMARK_CAPTURE(BM_enrollment, certretry_watch_stuck, &clients[0], true);
 BENCHMARK_CAPTURE(BM_enrollment, certretry_poll_healthy, &clients[1], false);
 BENCHMARK_CAPTURE(BM_enrollment, cert_manager_healthy, &clients[3], false);
 
-bool take_flag(std::string_view arg, std::string_view name, std::uint64_t& value) {
-  if (!arg.starts_with(name)) return false;
-  const std::string text(arg.substr(name.size()));
-  char* end = nullptr;
-  const unsigned long long v = std::strtoull(text.c_str(), &end, 10);
-  if (text.empty() || end == nullptr || *end != '\0') {
-    std::fprintf(stderr, "bad value for %.*s\n", static_cast<int>(name.size()), name.data());
-    std::exit(2);
-  }
-  value = v;
-  return true;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool table_only = false;
-  std::uint64_t seed = 1, n = 10000;
-  int kept = 1;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "--table-only") table_only = true;
-    else if (take_flag(arg, "--seed=", seed) || take_flag(arg, "--enrollments=", n)) continue;
-    else argv[kept++] = argv[i];
-  }
-  argc = kept;
-  if (n == 0) n = 1;
-  if (!table_only) {
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-  }
-  return print_table(static_cast<std::size_t>(n), seed);
+  return certretry::bench::table_main(argc, argv, "--enrollments=", print_table);
 }

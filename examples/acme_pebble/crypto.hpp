@@ -2,6 +2,9 @@
 // signs ES256 JWS (RFC 7518 §3.4), its JWK (RFC 7517), and a CSR for dNSName identifiers.
 #pragma once
 
+#include <certretry/acme/cert_id.hpp>
+#include <certretry/core/text.hpp>
+
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
@@ -21,56 +24,16 @@
 
 namespace acme_pebble {
 
-// RFC 8555 §6.1 / RFC 7515 §2: base64url without padding.
+// RFC 8555 §6.1 / RFC 7515 §2: base64url without padding (the library's, as for the CertID).
 inline std::string base64url(std::string_view bytes) {
-  static constexpr char alphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  out.reserve((bytes.size() * 4 + 2) / 3);
-  std::size_t i = 0;
-  const auto at = [&](std::size_t k) { return static_cast<std::uint32_t>(std::uint8_t(bytes[k])); };
-  for (; i + 3 <= bytes.size(); i += 3) {
-    const std::uint32_t v = at(i) << 16 | at(i + 1) << 8 | at(i + 2);
-    out += alphabet[v >> 18 & 63];
-    out += alphabet[v >> 12 & 63];
-    out += alphabet[v >> 6 & 63];
-    out += alphabet[v & 63];
-  }
-  if (bytes.size() - i == 1) {
-    const std::uint32_t v = at(i) << 16;
-    out += alphabet[v >> 18 & 63];
-    out += alphabet[v >> 12 & 63];
-  } else if (bytes.size() - i == 2) {
-    const std::uint32_t v = at(i) << 16 | at(i + 1) << 8;
-    out += alphabet[v >> 18 & 63];
-    out += alphabet[v >> 12 & 63];
-    out += alphabet[v >> 6 & 63];
-  }
-  return out;
+  return certretry::acme::base64url(
+      {reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size()});
 }
 
-// A JSON string literal for text that may hold quotes, backslashes or control characters.
+// A JSON string literal (quotes and escapes) for text such as a nonce or a URL.
 inline std::string json_quote(std::string_view s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          static constexpr char hex[] = "0123456789abcdef";
-          out += "\\u00";
-          out += hex[(c >> 4) & 0xf];
-          out += hex[c & 0xf];
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
+  std::string out;
+  certretry::detail::append_json_string(out, s);
   return out;
 }
 
