@@ -22,7 +22,7 @@ namespace {
 using namespace certretry;
 using namespace certretry::acme;
 
-constexpr std::array<int, 18> statuses{0,   -1,  200, 399, 400, 403, 404,     409,     429,
+constexpr std::array<int, 19> statuses{0,   -1,  200, 399, 400, 403, 404,     408,     409, 429,
                                        499, 500, 503, 599, 600, 999, INT_MIN, INT_MAX, 100};
 
 bool valid_utf8(std::string_view s) { return simdjson::validate_utf8(s.data(), s.size()); }
@@ -68,7 +68,7 @@ void check_problem(const problem& p, std::size_t body_size) {
       FUZZ_CHECK((c == problem_class::transient) == (n == "serverInternal"));
     } else if (status == 429) {
       FUZZ_CHECK(c == problem_class::wait_retry_after);
-    } else if (status >= 500 && status <= 599) {
+    } else if (status == 408 || (status >= 500 && status <= 599)) {
       FUZZ_CHECK(c == problem_class::transient);
     } else {
       FUZZ_CHECK(c == problem_class::permanent);

@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 #include <ostream>
@@ -35,6 +36,7 @@ const time_point t0{std::chrono::seconds{1'700'000'000}};
 constexpr std::string_view nonce_key = "HEAD /acme/new-nonce";
 constexpr std::string_view order_key = "POST /acme/new-order";
 constexpr std::string_view cert_id = "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE";
+constexpr std::string_view poll_key_for_errors = "POST /acme/order/9";
 
 std::string problem_json(std::string_view type, std::string_view detail, int status) {
   return R"({"type":")" + std::string(type) + R"(","detail":")" + std::string(detail) +
@@ -476,6 +478,61 @@ TEST(NewOrder, RateLimitPastTheDeadlineEndsStillPending) {
   EXPECT_EQ(b.server.calls(order_key), 1u);
 }
 
+// --- errors without Retry-After (seed 003: spread retries, stop adding load) -----------------------
+
+TEST(Errors, RateLimitWithoutRetryAfterBacksOffExponentiallyWithJitter) {
+  bench b;
+  b.server.script(std::string(nonce_key), {nonce_reply("n1")});
+  const auto limited = with_nonce(
+      429, problem_json("urn:ietf:params:acme:error:rateLimited", "too many", 429), "n2");
+  b.server.script(std::string(order_key), {limited, limited, limited, limited, created()});
+  order_machine m{renewal_order(), default_policy(), splitmix64{5}, b.sink()};
+  ASSERT_EQ(b.run_machine(m).kind, outcome_kind::issued);
+  const auto waits = b.waits();
+  ASSERT_EQ(waits.size(), 4u);
+  for (std::size_t i = 0; i < waits.size(); ++i) {
+    EXPECT_GE(waits[i], 4s * (1 << i)) << i;  // 5 s doubling, +-20 %
+    EXPECT_LE(waits[i], 6s * (1 << i)) << i;
+  }
+}
+
+TEST(Errors, ErrorBackoffIsCappedAndSpread) {
+  const error_backoff e;
+  EXPECT_EQ(e.wait(1, 0.5), 5s);
+  EXPECT_EQ(e.wait(2, 0.5), 10s);
+  EXPECT_EQ(e.wait(30, 0.5), 5min);
+  EXPECT_EQ(e.wait(1, 0.0), 4s);
+  EXPECT_EQ(e.wait(30, 0.999999), 6min);
+  EXPECT_EQ(error_backoff{.jitter = 0}.wait(3, 0.9), 20s);
+}
+
+TEST(Errors, RetryAfterReplacesTheErrorBackoff) {
+  bench b;
+  b.server.script(std::string(nonce_key), {nonce_reply("n1")});
+  b.server.script(std::string(order_key),
+                  {with_nonce(503, "", "n2", {{"Retry-After", "2"}}), created()});
+  order_machine m{renewal_order(), default_policy(), splitmix64{5}, b.sink()};
+  ASSERT_EQ(b.run_machine(m).kind, outcome_kind::issued);
+  EXPECT_EQ(b.waits(), (std::vector<duration>{2s}));
+}
+
+TEST(Errors, ASuccessResetsTheErrorCount) {
+  bench b;
+  b.server.script(std::string(poll_key_for_errors),
+                  {with_nonce(503, "", "a"), with_nonce(200, R"({"status":"processing"})", "b"),
+                   with_nonce(503, "", "c"), with_nonce(200, R"({"status":"valid"})", "d")});
+  poll_options o;
+  o.url = "/acme/order/9";
+  o.nonce.initial = "s";
+  resource_poller<any_schedule, any_jitter, splitmix64, capture_sink> m{o, default_policy(),
+                                                                        splitmix64{1}, b.sink()};
+  ASSERT_EQ(b.run_machine(m).kind, outcome_kind::issued);
+  const auto waits = b.waits();
+  ASSERT_EQ(waits.size(), 3u);
+  EXPECT_LE(waits[0], 6s);  // first error
+  EXPECT_LE(waits[2], 6s);  // first error again after the 200
+}
+
 // --- polling orders, authorizations, challenges ---------------------------------------------------
 
 constexpr std::string_view order_url = "/acme/order/1";
@@ -587,6 +644,7 @@ TEST(Poll, ChallengeErrorIsSurfacedAndPollsSlowDown) {
       << verdicts[0]->why;
   // RFC 8555 §8.2: not closer than 5 s while the server retries, even though it asked for 2.
   EXPECT_EQ(b.waits(), (std::vector<duration>{5s, 5s}));
+  for (const auto* w : only(b.log, event_kind::wait)) EXPECT_EQ(w->wait_why, wait_reason::floor);
 }
 
 TEST(Poll, InvalidFailsWithTheServersError) {
@@ -780,6 +838,35 @@ TEST(Ari, TemporaryErrorsBackOffThenSixHours) {
     EXPECT_LE(waits[i], 72s * (1 << i)) << i;
   }
   EXPECT_EQ(waits[5], 6h);
+}
+
+TEST(Ari, FirstErrorBackoffIsSpread) {
+  // Clients failed by one outage must not all come back at the same second.
+  std::vector<duration> firsts;
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    bench b;
+    b.server.script(ari_key, {reply(503), reply(200, window_body(t0 + 24h * 30, t0 + 24h * 31))});
+    ari m{ari_for(t0 + 24h * 60), ari_error_policy(), splitmix64{seed}, b.sink()};
+    ASSERT_EQ(b.run_machine(m).kind, outcome_kind::renew_at);
+    firsts.push_back(b.waits().front());
+    EXPECT_GE(firsts.back(), 48s);
+    EXPECT_LE(firsts.back(), 72s);
+  }
+  std::sort(firsts.begin(), firsts.end());
+  EXPECT_GE(firsts.back() - firsts.front(), 10s);
+}
+
+TEST(Ari, ErrorsNameTheServersProblem) {
+  bench b;
+  b.server.script(ari_key, {reply(404, problem_json("urn:ietf:params:acme:error:malformed",
+                                                    "Certificate not found", 404)),
+                            reply(200, window_body(t0 + 24h * 30, t0 + 24h * 31))});
+  ari m{ari_for(t0 + 24h * 60), ari_error_policy(), splitmix64{7}, b.sink()};
+  ASSERT_EQ(b.run_machine(m).kind, outcome_kind::renew_at);
+  const auto verdicts = only(b.log, event_kind::verdict);
+  EXPECT_EQ(verdicts[0]->v, verdict::transient);  // the run goes on
+  EXPECT_NE(verdicts[0]->why.find("malformed: Certificate not found"), std::string::npos)
+      << verdicts[0]->why;
 }
 
 TEST(Ari, LongTermErrorsWaitSixHours) {

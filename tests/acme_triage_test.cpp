@@ -111,6 +111,9 @@ INSTANTIATE_TEST_SUITE_P(
         status_case{"urn:ietf:params:acme:error:somethingNew", 500, problem_class::transient},
         status_case{"urn:ietf:params:acme:error:somethingNew", 503, problem_class::transient},
         status_case{"urn:ietf:params:acme:error:somethingNew", 599, problem_class::transient},
+        // 408: the server gave up waiting for the request; try again (as certctl's table does).
+        status_case{"urn:ietf:params:acme:error:somethingNew", 408, problem_class::transient},
+        status_case{"about:blank", 408, problem_class::transient},
         status_case{"urn:ietf:params:acme:error:somethingNew", 400, problem_class::permanent},
         status_case{"urn:ietf:params:acme:error:somethingNew", 404, problem_class::permanent},
         status_case{"urn:ietf:params:acme:error:somethingNew", 600, problem_class::permanent},

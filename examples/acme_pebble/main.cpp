@@ -282,11 +282,14 @@ class client {
   static constexpr certretry::duration step_deadline = 2min;
 
   post_machine post(std::string url, std::string payload) {
-    return post_machine{
-        {.url = std::move(url), .payload = std::move(payload), .nonce = nonce_options()},
-        acme::default_policy(step_deadline),
-        next_seed(),
-        counting_sink{&tally_}};
+    return post_machine{{.url = std::move(url),
+                         .payload = std::move(payload),
+                         .nonce = nonce_options(),
+                         .errors = {},
+                         .max_body_bytes = certretry::default_max_body_bytes},
+                        acme::default_policy(step_deadline),
+                        next_seed(),
+                        counting_sink{&tally_}};
   }
 
   new_order_machine new_order(std::string identifiers_json) {

@@ -8,6 +8,10 @@
 #     block, or none);
 #   - a file that does not exist: exit 2;
 #   - the still_pending outcome line of a Retry-After past the deadline carries not_before;
+#   - the ACME machines' malformed options (written here, inline): exit 2 naming the field;
+#   - what `check` has no assertion for in the acme-*/ari-* scenarios: whether each new-order
+#     payload carries `replaces`, the renewal-time event's `at`, the renew_at and still_pending
+#     outcomes' not_before, and that another seed picks another renewal time;
 #   - --help: exit 0 and the list of machines.
 # usage: check_exit_codes.sh PATH/TO/certretry-harness
 set -u
@@ -145,11 +149,141 @@ tail -n 1 "$tmp/out" | grep -qF '"outcome":"still_pending","sends":1,' ||
 tail -n 1 "$tmp/out" | grep -qF '"not_before":"2025-01-01T00:15:00Z"' ||
   fail "async-retry-after-beyond-deadline.json: outcome lacks not_before 2025-01-01T00:15:00Z"
 
+# --- ACME machines ---------------------------------------------------------------------------
+
+# option_case NAME MACHINE OPTIONS_JSON TEXT : a scenario for MACHINE with OPTIONS_JSON is refused
+# (exit 2, nothing on stdout) with TEXT, the field, on stderr. The scenario is written to $tmp
+# (cert_pem paths resolve against that directory).
+option_case() {
+  checked=$((checked + 1))
+  printf '{"machine": "%s", "options": %s, "server": {"*": [{"status": 200}]}}\n' "$2" "$3" \
+    >"$tmp/$1.json"
+  run replay "$tmp/$1.json"
+  expect_rc "$1" 2
+  [ -s "$tmp/out" ] && fail "$1: printed a transcript for a malformed scenario"
+  expect_err "$1" "$4"
+}
+printf 'not a certificate\n' >"$tmp/not-a-cert.pem"
+cid='"cert_id": "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE"'
+
+option_case new-order-unknown acme-new-order '{"replace": "x"}' \
+  'options.replace: unknown option for machine acme-new-order'
+option_case new-order-nonce acme-new-order '{"nonce": "not a nonce!"}' \
+  "options.nonce: 'not a nonce!' is not a base64url nonce"
+option_case new-order-replaces-type acme-new-order '{"replaces": 7}' \
+  'options.replaces: must be a string'
+option_case new-order-advertised-type acme-new-order '{"renewal_info_advertised": "yes"}' \
+  'options.renewal_info_advertised: must be true or false'
+option_case new-order-identifiers acme-new-order '{"identifiers": []}' \
+  'options.identifiers: must be a non-empty list'
+option_case new-order-url acme-new-order '{"new_order_url": "https://acme.example/new-order"}' \
+  "options.new_order_url: must be a path starting with '/'"
+option_case new-order-nonce-url acme-new-order '{"new_nonce_url": "new-nonce"}' \
+  "options.new_nonce_url: must be a path starting with '/'"
+option_case new-order-bad-nonce-retries acme-new-order '{"max_bad_nonce_retries": 1.5}' \
+  'options.max_bad_nonce_retries: must be a whole number from 0 to 100'
+option_case poll-unknown acme-poll '{"retry_after_s": 3}' \
+  'options.retry_after_s: unknown option for machine acme-poll'
+option_case poll-kind acme-poll '{"kind": "certificate"}' \
+  "options.kind: 'certificate' is not one of order, authz, challenge"
+option_case poll-nonce acme-poll '{"nonce": "n=1"}' "options.nonce: 'n=1' is not a base64url nonce"
+option_case poll-url acme-poll '{"url": "order/1"}' "options.url: must be a path starting with '/'"
+option_case poll-first acme-poll '{"first_retry_after_s": -1}' 'options.first_retry_after_s:'
+option_case poll-stretch acme-poll '{"stretch": 0.5}' 'options.stretch: must be between 1 and 10'
+option_case poll-max-wait acme-poll '{"max_wait_s": -5}' 'options.max_wait_s:'
+option_case ari-unknown ari-renewal "{$cid, \"retry_after_s\": 60}" \
+  'options.retry_after_s: unknown option for machine ari-renewal'
+option_case ari-both ari-renewal "{$cid, \"cert_pem\": \"cert.pem\"}" \
+  'options.cert_id: give either cert_id or cert_pem'
+option_case ari-neither ari-renewal '{}' 'options.cert_id: give either cert_id or cert_pem'
+option_case ari-cert-id ari-renewal '{"cert_id": "a/b"}' 'options.cert_id: must be a CertID'
+option_case ari-not-after ari-renewal "{$cid, \"not_after\": \"2025-03-01\"}" \
+  "options.not_after: '2025-03-01' is not an RFC 3339 time"
+option_case ari-now ari-renewal "{$cid, \"now\": \"yesterday\"}" "options.now: 'yesterday'"
+option_case ari-pem-missing ari-renewal '{"cert_pem": "no-such.pem"}' \
+  "options.cert_pem: cannot read '$tmp/no-such.pem'"
+option_case ari-pem-unusable ari-renewal '{"cert_pem": "not-a-cert.pem"}' \
+  "options.cert_pem: '$tmp/not-a-cert.pem' is not a usable certificate"
+option_case ari-url ari-renewal "{$cid, \"renewal_info_url\": \"renewal-info\"}" \
+  "options.renewal_info_url: must be a path starting with '/'"
+option_case ari-min-max ari-renewal "{$cid, \"min_retry_after_s\": 600, \"max_retry_after_s\": 60}" \
+  'options.min_retry_after_s / max_retry_after_s:'
+
+# The new-order payloads (the JWS payload is the send line's body; `check` cannot see it).
+# post_bodies FILE : the new-order POST lines of FILE's transcript, one per line, in $tmp/posts.
+post_bodies() {
+  run replay "$here/$1"
+  expect_rc "$1" 0
+  grep -F '"send":"POST /acme/new-order' "$tmp/out" >"$tmp/posts"
+}
+has_replaces() { grep -qF '"replaces":"aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE"' <<<"$1"; }
+
+# Every POST carries replaces: the happy path, badNonce, rate limit and outage retries.
+for f in acme-new-order-replaces-happy.json acme-new-order-bad-nonce-keeps-replaces.json \
+  acme-new-order-bad-nonce-no-replay-nonce.json acme-new-order-bad-nonce-bound.json \
+  acme-new-order-rate-limited.json acme-new-order-outage-keeps-replaces.json; do
+  checked=$((checked + 1))
+  post_bodies "$f"
+  [ -s "$tmp/posts" ] || fail "$f: no new-order POST in the transcript"
+  while IFS= read -r line; do
+    has_replaces "$line" || fail "$f: a new-order POST lacks replaces: $line"
+  done <"$tmp/posts"
+done
+# No POST carries replaces: the directory does not advertise renewalInfo.
+checked=$((checked + 1))
+post_bodies acme-new-order-not-advertised.json
+grep -qF '"replaces"' "$tmp/posts" && fail "acme-new-order-not-advertised.json: replaces was sent"
+# Every fallback: the first POST carries replaces, the last one (after the fallback) does not.
+for f in "$here"/acme-new-order-fallback-*.json acme-new-order-second-rejection.json; do
+  f=$(basename "$f")
+  checked=$((checked + 1))
+  post_bodies "$f"
+  [ "$(wc -l <"$tmp/posts")" -eq 2 ] || fail "$f: wanted 2 new-order POSTs"
+  has_replaces "$(head -n 1 "$tmp/posts")" || fail "$f: the first POST lacks replaces"
+  grep -qF '"replaces"' <<<"$(tail -n 1 "$tmp/posts")" &&
+    fail "$f: the POST after the fallback still carries replaces"
+done
+
+# outcome_has FILE TEXT : FILE replays (exit 0) and its outcome line contains TEXT.
+outcome_has() {
+  checked=$((checked + 1))
+  run replay "$here/$1"
+  expect_rc "$1" 0
+  tail -n 1 "$tmp/out" | grep -qF -- "$2" || fail "$1: outcome line lacks '$2'"
+}
+# A rate limit past the deadline: still_pending, not before the server's Retry-After (3600 s).
+outcome_has acme-new-order-rate-limit-beyond-deadline.json '"not_before":"2025-01-01T01:00:00Z"'
+# renew_at: not_before is the renewal time picked, now, or the last poll before notAfter.
+outcome_has ari-renewal-window-future.json '"outcome":"renew_at","sends":4,'
+outcome_has ari-renewal-window-future.json '"not_before":"2025-01-01T13:54:31.088Z"'
+grep -qF '"event":"renewal-time","why":"window 2025-01-01T12:00:00Z to 2025-01-01T18:00:00Z","at":"2025-01-01T13:54:31.088Z"}' \
+  "$tmp/out" || fail "ari-renewal-window-future.json: no renewal-time event with at 13:54:31.088Z"
+outcome_has ari-renewal-window-past.json '"not_before":"2025-01-01T00:00:00Z"'
+outcome_has ari-renewal-expired.json '"not_before":"2025-01-01T00:00:00Z"'
+outcome_has ari-renewal-not-after-first.json '"not_before":"2025-01-01T08:00:00Z"'
+outcome_has ari-renewal-window-moved.json '"not_before":"2025-01-01T07:21:39.739Z"'
+grep -c '"event":"renewal-time"' "$tmp/out" | grep -qx 2 ||
+  fail "ari-renewal-window-moved.json: wanted two renewal-time events"
+
+# The renewal time depends on the seed (and only on it): seeds 1 and 3 pick different times.
+checked=$((checked + 1))
+sed 's/"seed": 1,/"seed": 3,/' "$here/ari-renewal-window-future.json" >"$tmp/ari-seed-3.json"
+run replay "$here/ari-renewal-window-future.json"
+at1=$(grep -o '"at":"[^"]*"' "$tmp/out")
+run replay "$tmp/ari-seed-3.json"
+at3=$(grep -o '"at":"[^"]*"' "$tmp/out")
+{ [ -n "$at1" ] && [ -n "$at3" ]; } || fail "ari seeds: no renewal-time at in the transcripts"
+[ "$at1" != "$at3" ] || fail "ari seeds: seeds 1 and 3 picked the same renewal time ($at1)"
+run replay "$tmp/ari-seed-3.json"
+[ "$(grep -o '"at":"[^"]*"' "$tmp/out")" = "$at3" ] || fail "ari seeds: seed 3 is not repeatable"
+
 # --help: exit 0 and the machines.
 checked=$((checked + 1))
 run --help
 expect_rc --help 0
 grep -q '^machines: .*async-poll' "$tmp/out" || fail "--help does not list the machines"
+grep -q '^machines: acme-new-order, acme-poll, ari-renewal, ' "$tmp/out" ||
+  fail "--help does not list the ACME machines"
 # No arguments: usage on stderr, exit 2.
 run
 expect_rc "no arguments" 2

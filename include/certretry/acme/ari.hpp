@@ -18,6 +18,7 @@
 // States: idle -> fetching -> (waiting -> fetching | window -> finished | finished)
 #pragma once
 
+#include "certretry/acme/exchange.hpp"
 #include "certretry/acme/renewal_window.hpp"
 #include "certretry/backoff/policy.hpp"
 #include "certretry/core/rfc3339.hpp"
@@ -52,7 +53,7 @@ struct ari_options {
 inline backoff_policy<any_schedule, any_jitter> ari_error_policy() {
   limits l;
   l.max_wait = std::chrono::hours{24 * 400};
-  l.min_delay = std::chrono::minutes{1};
+  l.min_delay = std::chrono::seconds{1};  // not 1 min: that would cut the jitter's lower half
   retry_after_policy ra;
   ra.mode = retry_after_mode::ignore;  // the machine clamps Retry-After itself (§4.3)
   return {any_schedule{exponential_schedule(std::chrono::minutes{1}, std::chrono::hours{1})},
@@ -68,7 +69,8 @@ class ari_machine {
   ari_machine(ari_options options, backoff_policy<S, J> policy, R rng, Sink sink = {})
       : options_(std::move(options)),
         kit_(policy, std::move(rng), std::move(sink)),
-        reader_(options_.max_body_bytes) {
+        reader_(options_.max_body_bytes),
+        problems_(options_.max_body_bytes) {
     target_ = options_.renewal_info_url;
     while (!target_.empty() && target_.back() == '/') target_.pop_back();
     target_ += '/';
@@ -98,6 +100,10 @@ class ari_machine {
       return on_window(now, r.status, info.assume_value(), ra);
     }
     why_ = "renewalInfo answered " + std::to_string(r.status);
+    if (const auto p = problems_.read(r.body)) {
+      why_ += ": ";
+      detail::describe_problem(why_, *p);
+    }
     if (triage_status(r.status).v == verdict::transient) {
       // A 429 or 503 that says when is the server's interval, clamped (§4.3).
       if (ra) {
@@ -186,9 +192,10 @@ class ari_machine {
     return next_poll(now, step.delay, step.why);
   }
 
+  // Not `permanent`: the run goes on, only the next poll is far (§4.3.3).
   action long_term(time_point now, int status, std::optional<duration> ra) {
     temporary_ = 0;
-    kit_.report_verdict(now, status, {}, verdict::permanent, why_);
+    kit_.report_verdict(now, status, {}, verdict::transient, why_);
     const duration d = ra && *ra > options_.long_term_retry ? *ra : options_.long_term_retry;
     return next_poll(now, d, wait_reason::schedule);
   }
@@ -231,6 +238,7 @@ class ari_machine {
   ari_options options_;
   machine_kit<S, J, R, Sink> kit_;
   renewal_info_reader reader_;
+  problem_reader problems_;
   std::string target_;
   std::string why_;
   ari_state state_ = ari_state::idle;

@@ -29,8 +29,7 @@ inline constexpr std::size_t max_certificate_bytes = 64 * 1024;
 
 // RFC 4648 §5 base64url, without the '=' padding (RFC 9773 §4.1, RFC 8555 §6.1).
 constexpr std::string base64url(std::span<const unsigned char> bytes) {
-  constexpr char alphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   std::string out;
   out.reserve((bytes.size() * 4 + 2) / 3);
   std::size_t i = 0;

@@ -23,6 +23,7 @@
 #include "certretry/triage/acme.hpp"
 #include "certretry/triage/result.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -56,6 +57,26 @@ struct nonce_options {
   std::uint32_t max_bad_nonce_retries = 3;
   // A nonce already at hand (the last reply of the previous machine); empty = fetch one.
   std::string initial;
+};
+
+// How errors are spaced when the server says nothing (a 429 or 5xx without Retry-After, a
+// network failure): the ACME schedule paces a server at work, not one that refuses or fails, and
+// a client hammering a rate limit every few seconds is what seed 003's outage was made of.
+// The n-th error in a row waits base x factor^(n-1), capped, x (1 + U[-jitter, jitter]) so that
+// clients failed by one outage do not come back together. A Retry-After replaces it.
+struct error_backoff {
+  duration base = 5s;
+  double factor = 2.0;
+  duration cap = 5min;
+  double jitter = 0.2;
+
+  // n >= 1: errors in a row; u in [0, 1).
+  constexpr duration wait(std::uint32_t n, double u) const noexcept {
+    const duration d = geometric_schedule{base, factor, cap}.delay(n);
+    const double j = std::clamp(jitter, 0.0, 1.0);
+    return certretry::detail::saturate_ms(static_cast<double>(d.count()) *
+                                          (1.0 + j * (2.0 * u - 1.0)));
+  }
 };
 
 // The policy ACME machines use unless given another: certretry's ACME schedule (1 s x1.5 up to
@@ -100,6 +121,7 @@ class signed_machine {
     if (r.status >= 400) p = problems_.read(r.body);
     if (p && p->type_name == "badNonce") return on_bad_nonce(now, r, *p);
     bad_nonces_ = 0;
+    if (r.status >= 200 && r.status <= 299) errors_in_a_row_ = 0;
     return self().on_reply(now, r, p ? &*p : nullptr);
   }
 
@@ -109,7 +131,7 @@ class signed_machine {
     const std::string_view why = transport_error_name(ec);
     kit_.report_verdict(now, 0, ec, verdict::transient, why);
     // The nonce of a request whose reply was lost may have been used: never reuse it.
-    return retry_later(now, why, std::nullopt);
+    return retry_after_error(now, why, std::nullopt);
   }
 
   action on_wait_elapsed(time_point now) {
@@ -136,9 +158,10 @@ class signed_machine {
 
  protected:
   signed_machine(nonce_options nonce, backoff_policy<S, J> policy, R rng, Sink sink,
-                 std::size_t max_body_bytes)
+                 std::size_t max_body_bytes, error_backoff errors)
       : kit_(policy, std::move(rng), std::move(sink)),
         nonce_options_(std::move(nonce)),
+        errors_(errors),
         problems_(max_body_bytes),
         nonce_(is_valid_nonce(nonce_options_.initial) ? nonce_options_.initial : std::string{}) {}
 
@@ -173,11 +196,20 @@ class signed_machine {
   // Waits per the policy (and the reply's Retry-After), then on_resume() of the derived machine
   // (by default: the same request again).
   action retry_later(time_point now, std::string_view why, std::optional<duration> hint,
-                     duration at_least = duration::zero()) {
+                     duration at_least = duration::zero(),
+                     wait_reason at_least_why = wait_reason::floor) {
     if (why_.data() != why.data()) why_.assign(why);
-    const action next = kit_.back_off(now, why_, hint, at_least);
+    const action next = kit_.back_off(now, why_, hint, at_least, at_least_why);
     state_ = kit_.finished() ? signed_state::finished : signed_state::waiting;
     return next;
+  }
+
+  // After an error: the server's Retry-After if it sent one, else the error_backoff step.
+  action retry_after_error(time_point now, std::string_view why, std::optional<duration> hint) {
+    ++errors_in_a_row_;
+    const duration paced =
+        hint ? duration::zero() : errors_.wait(errors_in_a_row_, uniform_unit(kit_.rng()));
+    return retry_later(now, why, hint, paced, wait_reason::schedule);
   }
 
   // A reply that is neither success nor handled by the derived machine: rateLimited and 429
@@ -204,7 +236,7 @@ class signed_machine {
     }
     const bool retry = c != problem_class::permanent;
     kit_.report_verdict(now, r.status, {}, retry ? verdict::transient : verdict::permanent, why_);
-    if (retry) return retry_later(now, why_, kit_.retry_after_hint(now, r));
+    if (retry) return retry_after_error(now, why_, kit_.retry_after_hint(now, r));
     return finish(now, outcome_kind::failed, errc::server_rejected, why_);
   }
 
@@ -252,7 +284,7 @@ class signed_machine {
     if (v == verdict::permanent)
       return finish(now, outcome_kind::failed, errc::server_rejected, why_);
     state_ = signed_state::posting;  // after the wait, resend() asks for a nonce again
-    return retry_later(now, why_, kit_.retry_after_hint(now, r));
+    return retry_after_error(now, why_, kit_.retry_after_hint(now, r));
   }
 
   action on_bad_nonce(time_point now, const response_view& r, const problem& p) {
@@ -277,11 +309,13 @@ class signed_machine {
   }
 
   nonce_options nonce_options_;
+  error_backoff errors_;
   problem_reader problems_;
   std::string nonce_;
   std::array<header_field, 1> headers_{};
   response reply_{};
   signed_state state_ = signed_state::idle;
+  std::uint32_t errors_in_a_row_ = 0;  // 429, 5xx, network: the error_backoff step
   std::uint32_t bad_nonces_ = 0;       // in a row, for the request outstanding
   std::uint32_t bad_nonce_total_ = 0;  // over the whole run
 
@@ -297,6 +331,7 @@ struct post_options {
   std::string url;
   std::string payload;  // JSON text; empty for POST-as-GET
   nonce_options nonce;
+  error_backoff errors;
   std::size_t max_body_bytes = certretry::default_max_body_bytes;
 };
 
@@ -309,7 +344,7 @@ class post_machine : public detail::signed_machine<post_machine<S, J, R, Sink>, 
  public:
   post_machine(post_options options, backoff_policy<S, J> policy, R rng, Sink sink = {})
       : base(std::move(options.nonce), policy, std::move(rng), std::move(sink),
-             options.max_body_bytes),
+             options.max_body_bytes, options.errors),
         target_(std::move(options.url)),
         body_(std::move(options.payload)) {}
 

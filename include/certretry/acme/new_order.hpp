@@ -73,6 +73,7 @@ struct new_order_options {
   // Whether the directory has a renewalInfo URL: `replaces` is sent only then (RFC 9773 §5).
   bool renewal_info_advertised = true;
   nonce_options nonce;
+  error_backoff errors;
   std::size_t max_body_bytes = certretry::default_max_body_bytes;
 };
 
@@ -86,7 +87,7 @@ class new_order_machine
  public:
   new_order_machine(new_order_options options, backoff_policy<S, J> policy, R rng, Sink sink = {})
       : base(std::move(options.nonce), policy, std::move(rng), std::move(sink),
-             options.max_body_bytes),
+             options.max_body_bytes, options.errors),
         options_(std::move(options)) {
     with_replaces_ = options_.replaces.has_value() && !options_.replaces->empty() &&
                      options_.renewal_info_advertised;

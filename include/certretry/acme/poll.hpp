@@ -107,6 +107,7 @@ struct poll_options {
   bool wait_first = false;
   std::optional<duration> first_retry_after;
   poll_pacing pacing;
+  error_backoff errors;
   std::size_t max_body_bytes = certretry::default_max_body_bytes;
 };
 
@@ -120,7 +121,7 @@ class resource_poller
  public:
   resource_poller(poll_options options, backoff_policy<S, J> policy, R rng, Sink sink = {})
       : base(std::move(options.nonce), policy, std::move(rng), std::move(sink),
-             options.max_body_bytes),
+             options.max_body_bytes, options.errors),
         options_(std::move(options)),
         objects_(options_.max_body_bytes) {}
 
@@ -181,7 +182,8 @@ class resource_poller
     if (hint) hint = stretched_retry_after(*hint, in_progress_, options_.pacing);
     ++in_progress_;
     return this->retry_later(now, why, hint,
-                             error ? options_.pacing.processing_error_floor : duration::zero());
+                             error ? options_.pacing.processing_error_floor : duration::zero(),
+                             wait_reason::floor);
   }
 
   poll_options options_;

@@ -41,6 +41,8 @@ enum class wait_reason : std::uint8_t {
   deadline_clamp,  // the delay was cut to the time left before the deadline
   budget,          // a retry budget withheld the attempt
   window,          // waiting for a renewal window
+  floor,           // a protocol's minimum interval (RFC 8555 §8.2: 5 s while the server retries
+                   // a validation) raised the wait
 };
 
 constexpr std::string_view to_string(verdict v) noexcept {
@@ -72,6 +74,7 @@ constexpr std::string_view to_string(wait_reason w) noexcept {
     case wait_reason::deadline_clamp: return "deadline-clamp";
     case wait_reason::budget: return "budget";
     case wait_reason::window: return "window";
+    case wait_reason::floor: return "floor";
   }
   return "?";
 }

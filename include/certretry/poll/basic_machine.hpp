@@ -80,12 +80,18 @@ class machine_kit {
   // After a pending or transient verdict: the next wait, or still_pending when the deadline,
   // the attempt cap or a Retry-After past the deadline says stop. An attempt is a round of
   // requests separated by waits.
-  // `at_least` raises the wait (never past the deadline): a protocol's own floor, such as
-  // RFC 8555 §8.2's for a challenge the server is still retrying.
+  // `at_least` raises the wait (never past the deadline), reported as `at_least_why`: a
+  // protocol's own floor, such as RFC 8555 §8.2's for a challenge the server is still retrying,
+  // or a machine's own pacing of errors.
   action back_off(time_point now, std::string_view last_why, std::optional<duration> hint,
-                  duration at_least = duration::zero()) {
+                  duration at_least = duration::zero(),
+                  wait_reason at_least_why = wait_reason::floor) {
     next_step step = plan(now, hint);
-    if (step.waits() && step.delay < at_least) step.delay = std::min(at_least, time_left(now));
+    if (step.waits() && step.delay < at_least) {
+      const duration left = time_left(now);
+      step.delay = std::min(at_least, left);
+      step.why = at_least <= left ? at_least_why : wait_reason::deadline_clamp;
+    }
     if (!step.waits()) {
       if (step.hint_beyond_deadline) outcome_.not_before = now + step.delay;
       return finish_with(now, outcome_kind::still_pending, step.reason, last_why,

@@ -119,6 +119,7 @@ constexpr problem_class classify(const problem& p, int http_status) noexcept {
   for (std::string_view t : detail::permanent_types)
     if (name == t) return problem_class::permanent;
   if (http_status == 429) return problem_class::wait_retry_after;
+  if (http_status == 408) return problem_class::transient;  // the server timed out waiting
   if (http_status >= 500 && http_status <= 599) return problem_class::transient;
   return problem_class::permanent;
 }
