@@ -10,6 +10,7 @@
 // Global operator new/delete are replaced below to count heap allocations while a benchmark
 // loop runs; allocs_per_step is that count divided by the iterations.
 
+#include "certretry/acme/poll.hpp"
 #include "certretry/backoff/jitter.hpp"
 #include "certretry/backoff/policy.hpp"
 #include "certretry/backoff/schedule.hpp"
@@ -44,14 +45,12 @@ std::atomic<bool> counting{false};
 std::atomic<std::uint64_t> allocations{0};
 
 void* counted_malloc(std::size_t size) noexcept {
-  if (counting.load(std::memory_order_relaxed))
-    allocations.fetch_add(1, std::memory_order_relaxed);
+  if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1, std::memory_order_relaxed);
   return std::malloc(size == 0 ? 1 : size);
 }
 
 void* counted_aligned_malloc(std::size_t size, std::align_val_t align) noexcept {
-  if (counting.load(std::memory_order_relaxed))
-    allocations.fetch_add(1, std::memory_order_relaxed);
+  if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1, std::memory_order_relaxed);
   const auto a = static_cast<std::size_t>(align);
   // aligned_alloc wants a size that is a multiple of the alignment.
   const std::size_t rounded = ((size == 0 ? 1 : size) + a - 1) / a * a;
@@ -115,9 +114,7 @@ void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
 void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
 void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept {
-  std::free(p);
-}
+void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
 
 // ---------------------------------------------------------------------------------------------
 
@@ -161,8 +158,7 @@ runtime_machine make_runtime() {
   const any_schedule s = named_schedule(schedule_name).value_or(any_schedule{schedules::certctl});
   const any_jitter j = named_jitter(jitter_name, 0.2, 5min).value_or(any_jitter{});
   return runtime_machine{digicert_triage(),
-                         backoff_policy<any_schedule, any_jitter>{s, j, endless()},
-                         splitmix64{42}};
+                         backoff_policy<any_schedule, any_jitter>{s, j, endless()}, splitmix64{42}};
 }
 
 // What the machine gets after triage: a pending status, or a transient failure (503) whose
@@ -206,12 +202,10 @@ void decide_then_wait_elapsed(benchmark::State& state, Machine m, const decision
   check_still_polling(state, m);
 }
 
-void BM_step_decide_and_wait_elapsed_concrete(benchmark::State& state,
-                                              const decision_input* in) {
+void BM_step_decide_and_wait_elapsed_concrete(benchmark::State& state, const decision_input* in) {
   decide_then_wait_elapsed(state, make_concrete(), *in);
 }
-void BM_step_decide_and_wait_elapsed_runtime(benchmark::State& state,
-                                             const decision_input* in) {
+void BM_step_decide_and_wait_elapsed_runtime(benchmark::State& state, const decision_input* in) {
   decide_then_wait_elapsed(state, make_runtime(), *in);
 }
 
@@ -247,6 +241,45 @@ void BM_step_on_response_and_wait_elapsed_digicert(benchmark::State& state, int 
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) *
                           static_cast<std::int64_t>(body.size()));
 }
+
+// An ACME order poll (acme::resource_poller, RFC 8555 §7.4): the reply says processing with a
+// Replay-Nonce and Boulder's Retry-After: 3; the machine reads both, waits, and sends the next
+// POST-as-GET signed with that nonce.
+void BM_step_acme_poll_processing(benchmark::State& state) {
+  acme::poll_options o;
+  o.url = "/acme/order/1";
+  o.nonce.initial = "oFvnlFP1wIhRlYS2jTaXbA";
+  acme::resource_poller<> m{o, acme::default_policy(std::chrono::hours{24 * 365 * 100}),
+                            splitmix64{1}};
+  time_point now{std::chrono::sys_days{std::chrono::year{2025} / 1 / 1}};
+  benchmark::DoNotOptimize(m.start(now));
+  const header_field headers[] = {{"Replay-Nonce", "zRo3OB7tlbUlX8pwwG_xFX1M9KIUrRvp"},
+                                  {"Retry-After", "3"},
+                                  {"Content-Type", "application/json"}};
+  constexpr std::string_view body =
+      R"({"status":"processing","expires":"2025-01-08T00:00:00Z","identifiers":[{"type":"dns",)"
+      R"("value":"www.example.com"}],"authorizations":["https://ca.example/acme/authz/1"],)"
+      R"("finalize":"https://ca.example/acme/order/1/finalize"})";
+  const response_view r{200, headers, body};
+  bool polling = true;
+  const auto step = [&] {
+    now += response_latency;
+    const action a = m.on_response(now, r);
+    if (const auto* w = std::get_if<wait>(&a))
+      now += w->delay;
+    else
+      polling = false;
+    const action b = m.on_wait_elapsed(now);
+    benchmark::DoNotOptimize(b);
+  };
+  step();
+  step();  // both nonce buffers sized
+  allocation_scope scope;
+  for (auto _ : state) step();
+  report_allocations(state, scope.stop());
+  if (!polling) state.SkipWithError("the ACME poller stopped polling");
+}
+BENCHMARK(BM_step_acme_poll_processing);
 
 BENCHMARK_CAPTURE(BM_step_decide_and_wait_elapsed_concrete, pending, &pending_status);
 BENCHMARK_CAPTURE(BM_step_decide_and_wait_elapsed_concrete, transient_retry_after,

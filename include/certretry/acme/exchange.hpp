@@ -181,7 +181,8 @@ class signed_machine {
     }
     state_ = signed_state::posting;
     headers_[0].name.assign(replay_nonce_header);
-    headers_[0].value = std::move(nonce_);
+    // Swapped, not moved: the two buffers take turns, so a steady poll never allocates.
+    std::swap(headers_[0].value, nonce_);
     nonce_.clear();  // single use (RFC 8555 §6.5)
     return kit_.send_request(now, {"POST", url_, headers_, payload_});
   }
