@@ -197,8 +197,13 @@ struct world {
 
   template <class Machine>
   replay_result run_machine(Machine& m) {
+    return run_machine_with(m, server);
+  }
+
+  template <class Machine, class Transport>
+  replay_result run_machine_with(Machine& m, Transport& transport) {
     virtual_sleeper sleeper{clock};
-    outcome o = run(m, server, clock, sleeper, server);
+    outcome o = run(m, transport, clock, sleeper, server);
     replay_result r;
     if (server.unmatched()) {
       r.exit_code = exit_unmatched;
@@ -296,6 +301,42 @@ replay_result replay_tpp_enroll(const scenario& s) {
 
 // --- ACME ---------------------------------------------------------------------------------
 
+// A scenario that scripts no new-nonce endpoint (no "HEAD|GET|POST <new_nonce_url>" key and no
+// "*") leaves nonces to the scripted server: the machine starts with one, and every reply that
+// carries none gets a fresh Replay-Nonce, as RFC 8555 §6.5 requires of a real server's
+// successful replies. Scenarios can then script the resource alone; one that scripts new-nonce
+// gets exactly its replies.
+bool scripts_new_nonce(const scenario& s, std::string_view url) {
+  for (const auto& [key, replies] : s.server) {
+    if (key == "*") return true;
+    for (std::string_view method : {"HEAD ", "GET ", "POST "})
+      if (key.size() == method.size() + url.size() && key.starts_with(method) &&
+          std::string_view(key).substr(method.size()) == url)
+        return true;
+  }
+  return false;
+}
+
+struct nonce_supplier {
+  scripted_transport* inner;
+  std::uint64_t issued = 0;
+
+  result<response> send(const request_view& r) {
+    auto out = inner->send(r);
+    if (out && !find_header(out.value().headers, acme::replay_nonce_header))
+      out.value().headers.push_back(
+          {std::string(acme::replay_nonce_header), "scriptNonce" + std::to_string(++issued)});
+    return out;
+  }
+};
+
+template <class Machine>
+replay_result run_acme(world& w, Machine& m, bool supply_nonces) {
+  if (!supply_nonces) return w.run_machine(m);
+  nonce_supplier t{&w.server};
+  return w.run_machine_with(m, t);
+}
+
 // The nonce options ACME machines share. `initial` is the nonce at hand when the run starts.
 bool read_nonce(option_reader& opts, acme::nonce_options& n, std::optional<std::string> initial,
                 std::string& detail) {
@@ -370,11 +411,13 @@ replay_result replay_acme_new_order(const scenario& s) {
   if (!opts.finish(detail, s.machine)) return malformed(detail);
   if (!is_path(o.new_order_url))
     return malformed("options.new_order_url: must be a path starting with '/'");
+  const bool supply = !scripts_new_nonce(s, o.nonce.new_nonce_url);
+  if (supply && o.nonce.initial.empty()) o.nonce.initial = "scriptNonce0";
 
   world w{s, common.start};
   acme::new_order_machine<any_schedule, any_jitter, splitmix64, transcript_sink> m{
       std::move(o), *policy, splitmix64{s.seed}, w.sink()};
-  return w.run_machine(m);
+  return run_acme(w, m, supply);
 }
 
 replay_result replay_acme_poll(const scenario& s) {
@@ -415,11 +458,12 @@ replay_result replay_acme_poll(const scenario& s) {
   if (!(floor_s >= 0 && floor_s <= 3600))
     return malformed("options.processing_error_floor_s: must be between 0 and 3600 seconds");
   o.pacing.processing_error_floor = seconds_to_ms(floor_s);
+  const bool supply = !scripts_new_nonce(s, o.nonce.new_nonce_url);
 
   world w{s, common.start};
   acme::resource_poller<any_schedule, any_jitter, splitmix64, transcript_sink> m{
       std::move(o), *policy, splitmix64{s.seed}, w.sink()};
-  return w.run_machine(m);
+  return run_acme(w, m, supply);
 }
 
 replay_result replay_ari_renewal(const scenario& s) {
