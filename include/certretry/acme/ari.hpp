@@ -150,13 +150,9 @@ class ari_machine {
 
   // The reply's Retry-After, clamped to [min, max] (§4.3); nothing when absent or unusable.
   std::optional<duration> retry_after(time_point now, const response_view& r) {
-    const auto hint = read_retry_after(r.headers, now);
+    const auto hint = kit_.read_retry_after_reporting(now, r);
     if (!hint) return std::nullopt;
-    if (!hint->has_value()) {
-      kit_.report(now, event_kind::retry_after_invalid, "", hint->error());
-      return std::nullopt;
-    }
-    return clamp_ari_retry_after(hint->value(), options_.min_retry_after, options_.max_retry_after);
+    return clamp_ari_retry_after(*hint, options_.min_retry_after, options_.max_retry_after);
   }
 
   action on_window(time_point now, int status, const renewal_info& info,

@@ -99,6 +99,14 @@ inline void describe_problem(std::string& out, const problem& p) {
   }
 }
 
+// The problem's "type: detail", or the bare status when the reply had no problem document.
+inline void describe_reply(std::string& out, int status, const problem* p) {
+  if (p)
+    describe_problem(out, *p);
+  else
+    out += std::to_string(status);
+}
+
 enum class signed_state : std::uint8_t { idle, fetching_nonce, posting, waiting, finished };
 
 template <class Derived, schedule S, jitter J, random_source R, event_sink Sink>
@@ -168,9 +176,14 @@ class signed_machine {
   // Sends the signed request `url` with `payload` (kept for badNonce retries), after fetching a
   // nonce if none is at hand.
   action post(time_point now, std::string_view url, std::string_view payload) {
+    set_request(url, payload);
+    return resend(now);
+  }
+
+  // The request resend() sends, without sending it yet.
+  void set_request(std::string_view url, std::string_view payload) {
     if (url_.data() != url.data()) url_.assign(url);
     if (payload_.data() != payload.data()) payload_.assign(payload);
-    return resend(now);
   }
 
   // The same request again (same URL, same payload), with the freshest nonce.

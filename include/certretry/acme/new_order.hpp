@@ -123,10 +123,7 @@ class new_order_machine
       case new_order_rule::fall_back: {
         std::string& why = this->why_;
         why = "replaces refused: ";
-        if (p)
-          detail::describe_problem(why, *p);
-        else
-          why += std::to_string(r.status);
+        detail::describe_reply(why, r.status, p);
         this->kit_.report_verdict(now, r.status, {}, verdict::transient, why);
         this->kit_.report(now, event_kind::fallback, why);
         fell_back_ = true;
@@ -138,10 +135,7 @@ class new_order_machine
         std::string& why = this->why_;
         why = fell_back_ ? "refused again after falling back without replaces: "
                          : "replacement refused although no replaces was sent: ";
-        if (p)
-          detail::describe_problem(why, *p);
-        else
-          why += std::to_string(r.status);
+        detail::describe_reply(why, r.status, p);
         this->kit_.report_verdict(now, r.status, {}, verdict::permanent, why);
         return this->finish(now, outcome_kind::failed, errc::server_rejected, why);
       }

@@ -75,6 +75,7 @@ constexpr duration stretched_retry_after(duration ra, std::uint32_t k,
 struct poll_status_rule {
   verdict v;
   std::string_view why;
+  bool unknown = false;  // a status word this kind does not have: the why quotes it
 };
 
 constexpr poll_status_rule poll_rule(resource_kind kind, resource_status s) noexcept {
@@ -87,7 +88,7 @@ constexpr poll_status_rule poll_rule(resource_kind kind, resource_status s) noex
     // An order is ready once its authorizations are valid: the caller finalizes next.
     case resource_status::ready:
       return kind == resource_kind::order ? poll_status_rule{verdict::done, "ready to finalize"}
-                                          : poll_status_rule{verdict::pending, "unknown status"};
+                                          : poll_status_rule{verdict::pending, "status", true};
     case resource_status::invalid: return {verdict::permanent, "invalid"};
     case resource_status::deactivated: return {verdict::permanent, "deactivated"};
     case resource_status::expired: return {verdict::permanent, "expired"};
@@ -95,7 +96,7 @@ constexpr poll_status_rule poll_rule(resource_kind kind, resource_status s) noex
     case resource_status::unknown: break;
   }
   // A status this client does not know: keep polling, bounded by the deadline.
-  return {verdict::pending, "unknown status"};
+  return {verdict::pending, "status", true};
 }
 
 struct poll_options {
@@ -133,8 +134,7 @@ class resource_poller
  private:
   action on_start(time_point now) {
     if (!options_.wait_first) return this->post(now, options_.url, {});
-    this->url_ = options_.url;
-    this->payload_.clear();
+    this->set_request(options_.url, {});
     ++in_progress_;  // the reply that began the processing counts as the first
     return this->retry_later(now, "waiting for the server to process", options_.first_retry_after,
                              duration::zero());
@@ -154,11 +154,10 @@ class resource_poller
     const poll_status_rule rule = poll_rule(options_.kind, status_);
     why.assign(to_string(options_.kind));
     why += ' ';
-    if (rule.why == "unknown status") {
-      why += "status ";
+    why += rule.why;
+    if (rule.unknown) {
+      why += ' ';
       certretry::detail::append_sanitized(why, obj->status, 32);
-    } else {
-      why += rule.why;
     }
     const problem* error = obj->first_error();
     if (error) {

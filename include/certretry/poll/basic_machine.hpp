@@ -70,6 +70,12 @@ class machine_kit {
   // value is reported (retry-after-invalid) and ignored.
   std::optional<duration> retry_after_hint(time_point now, const response_view& r) {
     if (policy_.retry_after().mode == retry_after_mode::ignore) return std::nullopt;
+    return read_retry_after_reporting(now, r);
+  }
+
+  // The response's Retry-After whatever the policy says (a machine that applies its own rule,
+  // as ARI's clamp); an unusable value is reported and ignored.
+  std::optional<duration> read_retry_after_reporting(time_point now, const response_view& r) {
     auto ra = read_retry_after(r.headers, now);
     if (!ra) return std::nullopt;
     if (ra->has_value()) return ra->value();

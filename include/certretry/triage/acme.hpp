@@ -357,11 +357,7 @@ class object_reader {
         if (!t) return std::nullopt;
         (key == "expires" ? out.expires : out.validated) = t;
       } else if (key == "error") {
-        simdjson::ondemand::object e;
-        if (v.get_object().get(e)) return std::nullopt;
-        problem p;
-        if (!detail::read_problem(e, p)) return std::nullopt;
-        out.error = p;
+        if (!read_error(v, out.error)) return std::nullopt;
       } else if (key == "authorizations") {
         simdjson::ondemand::array arr;
         if (v.get_array().get(arr)) return std::nullopt;
@@ -408,13 +404,19 @@ class object_reader {
       } else if (key == "token") {
         if (v.get_string().get(out.token)) return false;
       } else if (key == "error") {
-        simdjson::ondemand::object e;
-        if (v.get_object().get(e)) return false;
-        problem p;
-        if (!detail::read_problem(e, p)) return false;
-        out.error = p;
+        if (!read_error(v, out.error)) return false;
       }
     }
+    return true;
+  }
+
+  // An `error` member (RFC 8555 §7.1.3, §7.1.5): a problem document, or the body is unusable.
+  static bool read_error(simdjson::ondemand::value v, std::optional<problem>& out) {
+    simdjson::ondemand::object e;
+    if (v.get_object().get(e)) return false;
+    problem p;
+    if (!detail::read_problem(e, p)) return false;
+    out = p;
     return true;
   }
 
