@@ -1,7 +1,7 @@
 // bench/bench_acme_poll.cpp — how often ACME clients poll an order between finalize and `valid`,
 // how long they take to see it valid, and whether they poll sooner than the server asked.
 //
-// 10 000 simulated orders per row against certretry::sim::acme_server (processing after
+// 10 000 simulated orders per row against certretry::model::acme_server (processing after
 // finalize lognormal, median 2 s, p99 10 s; 50 ms per call), for two servers:
 //
 //   Retry-After 3 s   Boulder: `Retry-After: 3` on every processing reply, finalize included
@@ -24,10 +24,10 @@
 #include "certretry/core/action.hpp"
 #include "certretry/core/random.hpp"
 #include "certretry/core/time.hpp"
-#include "certretry/poll/run.hpp"
-#include "certretry/poll/scripted.hpp"
-#include "certretry/sim/acme_server.hpp"
-#include "certretry/triage/acme.hpp"
+#include "certretry/machine/run.hpp"
+#include "certretry/testing/scripted.hpp"
+#include "certretry/testing/acme_server.hpp"
+#include "certretry/acme/reply.hpp"
 
 #include "support/table_main.hpp"
 
@@ -115,13 +115,13 @@ constexpr std::array<client, 5> clients{{
 }};
 
 struct server_kind {
-  sim::acme_order_style style;
+  model::acme_order_style style;
   std::string_view name;
 };
 
 constexpr std::array<server_kind, 2> servers{{
-    {sim::acme_order_style::boulder, "Retry-After 3 s (Boulder)"},
-    {sim::acme_order_style::no_retry_after, "no Retry-After"},
+    {model::acme_order_style::boulder, "Retry-After 3 s (Boulder)"},
+    {model::acme_order_style::no_retry_after, "no Retry-After"},
 }};
 
 // What one order cost a client.
@@ -143,7 +143,7 @@ std::string nonce_of(const response& r) {
 
 // A signed POST in certretry's convention (acme/exchange.hpp): the payload as the body, the
 // nonce to sign with as a Replay-Nonce field.
-result<response> post(sim::acme_server& server, std::string_view url, std::string_view payload,
+result<response> post(model::acme_server& server, std::string_view url, std::string_view payload,
                       const std::string& nonce) {
   const std::array<header_field, 1> h{{{std::string(acme::replay_nonce_header), nonce}}};
   return server.send({"POST", url, h, payload});
@@ -151,15 +151,15 @@ result<response> post(sim::acme_server& server, std::string_view url, std::strin
 
 // One of today's clients: finalize, then poll at the policy's pace until the order is valid.
 template <class Policy>
-order_result poll_with(sim::acme_server& server, virtual_clock& clock, std::uint64_t id) {
+order_result poll_with(model::acme_server& server, virtual_clock& clock, std::uint64_t id) {
   Policy policy;
   acme::object_reader reader;
   virtual_sleeper sleeper{clock};
   order_result out;
   const time_point t0 = clock.now();
-  const std::string order_url = sim::acme_server::order_path(id);
+  const std::string order_url = model::acme_server::order_path(id);
   auto reply =
-      post(server, sim::acme_server::finalize_path(id), finalize_payload, server.fresh_nonce());
+      post(server, model::acme_server::finalize_path(id), finalize_payload, server.fresh_nonce());
   while (reply.has_value()) {
     const response& r = reply.value();
     const auto obj = reader.read(r.body);
@@ -181,7 +181,7 @@ order_result poll_with(sim::acme_server& server, virtual_clock& clock, std::uint
 
 // The transport certretry's machine runs on: the model itself, counting what goes out.
 struct model_transport {
-  sim::acme_server* server;
+  model::acme_server* server;
   std::uint32_t sent = 0;
   result<response> send(const request_view& r) {
     ++sent;
@@ -191,14 +191,14 @@ struct model_transport {
 
 // certretry: the benchmark sends the finalize, then resource_poller takes over with the
 // finalize reply's Retry-After and nonce, and reads every later reply's Retry-After itself.
-order_result poll_with_certretry(sim::acme_server& server, virtual_clock& clock, std::uint64_t id) {
+order_result poll_with_certretry(model::acme_server& server, virtual_clock& clock, std::uint64_t id) {
   order_result out;
   const time_point t0 = clock.now();
   auto fin =
-      post(server, sim::acme_server::finalize_path(id), finalize_payload, server.fresh_nonce());
+      post(server, model::acme_server::finalize_path(id), finalize_payload, server.fresh_nonce());
   if (!fin.has_value() || fin.value().status != 200) return out;
   acme::poll_options options;
-  options.url = sim::acme_server::order_path(id);
+  options.url = model::acme_server::order_path(id);
   options.kind = acme::resource_kind::order;
   options.nonce.initial = nonce_of(fin.value());
   options.wait_first = true;
@@ -213,7 +213,7 @@ order_result poll_with_certretry(sim::acme_server& server, virtual_clock& clock,
   return out;
 }
 
-order_result poll_order(const client& c, sim::acme_server& server, virtual_clock& clock,
+order_result poll_order(const client& c, model::acme_server& server, virtual_clock& clock,
                         std::uint64_t id) {
   switch (c.id) {
     case client_id::lego: return poll_with<lego_policy>(server, clock, id);
@@ -254,7 +254,7 @@ struct row {
 
 row simulate(const server_kind& s, const client& c, std::size_t n, std::uint64_t seed) {
   virtual_clock clock;
-  sim::acme_server server{clock, {.seed = seed, .order_style = s.style}};
+  model::acme_server server{clock, {.seed = seed, .order_style = s.style}};
   row r;
   r.server = &s;
   r.who = &c;
@@ -291,7 +291,7 @@ int print_table(std::size_t n, std::uint64_t seed) {
     return rows[server * clients.size() + static_cast<std::size_t>(id)];
   };
 
-  const sim::acme_server_options model{};
+  const model::acme_server_options model{};
   std::printf(
       "\n## ACME order polling after finalize: %zu orders per row, processing lognormal "
       "(median %s s, p99 %s s), %lld ms per call, seed %llu\n\n",
@@ -306,7 +306,7 @@ int print_table(std::size_t n, std::uint64_t seed) {
   std::printf("|---|---|---|--:|--:|--:|--:|---|--:|\n");
   for (std::size_t k = 0; k < rows.size(); ++k) {
     const row& r = rows[k];
-    const bool sends_ra = r.server->style == sim::acme_order_style::boulder;
+    const bool sends_ra = r.server->style == model::acme_order_style::boulder;
     const row& mine = at(k / clients.size(), client_id::certretry);
     std::printf(
         "| %s | %s | %s | %s | %s s | %s s | %llu | %s | %s |\n",
@@ -378,7 +378,7 @@ int print_table(std::size_t n, std::uint64_t seed) {
 
 void BM_order(benchmark::State& state, const client* c, const server_kind* s) {
   virtual_clock clock;
-  sim::acme_server server{clock, {.order_style = s->style}};
+  model::acme_server server{clock, {.order_style = s->style}};
   std::uint64_t polls = 0;
   for (auto _ : state) {
     const std::uint64_t id = server.create_order();

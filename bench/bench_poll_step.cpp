@@ -20,8 +20,8 @@
 #include "certretry/core/random.hpp"
 #include "certretry/core/time.hpp"
 #include "certretry/poll/machine.hpp"
-#include "certretry/triage/async_ca.hpp"
-#include "certretry/triage/result.hpp"
+#include "certretry/async_ca/poller.hpp"
+#include "certretry/core/verdict.hpp"
 
 #include <benchmark/benchmark.h>
 

@@ -1,7 +1,7 @@
 // bench/bench_tpp_load.cpp — the load TPP clients put on Venafi TPP: calls per enrollment, time
 // to certificate, and what happens to renewals stuck on "Fix any errors, and then click Retry."
 //
-// 10 000 simulated enrollments per row against certretry::sim::tpp_server (mean issuance 7 s,
+// 10 000 simulated enrollments per row against certretry::model::tpp_server (mean issuance 7 s,
 // exponential; 50 ms per call), each driven by certretry::run() with a virtual clock, for four
 // clients, healthy and with 20 % of the certificates stuck behind a failed earlier enrollment:
 //
@@ -24,9 +24,9 @@
 #include "certretry/core/action.hpp"
 #include "certretry/core/random.hpp"
 #include "certretry/core/time.hpp"
-#include "certretry/poll/run.hpp"
-#include "certretry/poll/scripted.hpp"
-#include "certretry/sim/tpp_server.hpp"
+#include "certretry/machine/run.hpp"
+#include "certretry/testing/scripted.hpp"
+#include "certretry/testing/tpp_server.hpp"
 #include "certretry/tpp/enroll.hpp"
 
 #include "support/table_main.hpp"
@@ -146,7 +146,7 @@ tpp::enroll_options options_for(const client& c, std::size_t i) {
 using bench_policy = backoff_policy<fixed_schedule, no_jitter>;
 
 // One enrollment, start to finish, on the server's clock.
-outcome enroll(const client& c, std::size_t i, sim::tpp_server& server, virtual_clock& clock) {
+outcome enroll(const client& c, std::size_t i, model::tpp_server& server, virtual_clock& clock) {
   virtual_sleeper sleeper{clock};
   if (c.vcert) {
     vcert_baseline m{options_for(c, i), c.max_wait};
@@ -173,7 +173,7 @@ struct row {
   std::size_t stuck_recovered = 0;
   std::vector<std::int64_t> issue_ms;  // time to certificate of the issued ones
   std::array<std::size_t, 6> healthy_outcomes{}, stuck_outcomes{};  // by outcome_kind
-  sim::tpp_counters server{};
+  model::tpp_counters server{};
   std::uint64_t old_certificates = 0;  // OLD-... certificates handed to the client
 
   double per(std::uint64_t total, std::size_t count) const {
@@ -207,14 +207,14 @@ struct row {
 row simulate(const client& c, bool with_stuck, std::size_t n, std::uint64_t seed,
              const row* healthy = nullptr) {
   virtual_clock clock;
-  sim::tpp_server server{clock, sim::tpp_server_options{.seed = seed}};
+  model::tpp_server server{clock, model::tpp_server_options{.seed = seed}};
   row r;
   r.who = &c;
   r.with_stuck = with_stuck;
   r.n = n;
   for (std::size_t i = 0; i < n; ++i)
-    server.add_certificate(certificate_dn(i), is_stuck(i, with_stuck) ? sim::tpp_prior::failed
-                                                                      : sim::tpp_prior::issued);
+    server.add_certificate(certificate_dn(i), is_stuck(i, with_stuck) ? model::tpp_prior::failed
+                                                                      : model::tpp_prior::issued);
   r.issue_ms.reserve(n);
   r.sends.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
@@ -232,7 +232,7 @@ row simulate(const client& c, bool with_stuck, std::size_t n, std::uint64_t seed
     if (issued) {
       r.issue_ms.push_back((clock.now() - start).count());
       if (stuck) ++r.stuck_recovered;
-      if (sim::tpp_server::is_old_certificate(out.certificate)) ++r.old_certificates;
+      if (model::tpp_server::is_old_certificate(out.certificate)) ++r.old_certificates;
     }
   }
   r.server = server.counters();
@@ -347,12 +347,12 @@ int print_table(std::size_t n, std::uint64_t seed) {
 
 void BM_enrollment(benchmark::State& state, const client* c, bool stuck) {
   virtual_clock clock;
-  sim::tpp_server server{clock};
+  model::tpp_server server{clock};
   const std::string dn = certificate_dn(0);
-  server.add_certificate(dn, stuck ? sim::tpp_prior::failed : sim::tpp_prior::issued);
+  server.add_certificate(dn, stuck ? model::tpp_prior::failed : model::tpp_prior::issued);
   std::uint64_t sends = 0;
   for (auto _ : state) {
-    if (stuck) server.add_certificate(dn, sim::tpp_prior::failed);
+    if (stuck) server.add_certificate(dn, model::tpp_prior::failed);
     const outcome out = enroll(*c, 0, server, clock);
     sends += out.sends;
     benchmark::DoNotOptimize(out.kind);

@@ -10,8 +10,8 @@
 
 #include "certretry/core/action.hpp"
 #include "certretry/core/http.hpp"
-#include "certretry/triage/async_ca.hpp"
-#include "certretry/triage/result.hpp"
+#include "certretry/async_ca/poller.hpp"
+#include "certretry/core/verdict.hpp"
 
 #include <benchmark/benchmark.h>
 #include <nlohmann/json.hpp>

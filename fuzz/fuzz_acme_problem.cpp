@@ -4,7 +4,7 @@
 //
 // Input: the whole input is the body. It is read at the default limit, at exactly its size
 // (same answer) and one byte under (refused).
-#include "certretry/triage/acme.hpp"
+#include "certretry/acme/reply.hpp"
 #include "fuzz_support.hpp"
 
 #include <simdjson.h>

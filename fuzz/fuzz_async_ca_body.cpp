@@ -18,9 +18,9 @@
 // The single triage check uses the first reply; the poller gets them all, the last repeating.
 #include "fuzz_support.hpp"
 #include "certretry/backoff/policy.hpp"
-#include "certretry/poll/run.hpp"
-#include "certretry/poll/scripted.hpp"
-#include "certretry/triage/async_ca.hpp"
+#include "certretry/machine/run.hpp"
+#include "certretry/testing/scripted.hpp"
+#include "certretry/async_ca/poller.hpp"
 
 #include <algorithm>
 #include <array>

@@ -5,7 +5,7 @@
 //
 // Input: the whole input is the body. It is read at the default limit, at exactly its size
 // (same answer) and one byte under (body_too_large).
-#include "certretry/triage/acme.hpp"
+#include "certretry/acme/reply.hpp"
 #include "fuzz_support.hpp"
 
 #include <simdjson.h>

@@ -30,10 +30,10 @@
 //     left), body
 #include "fuzz_support.hpp"
 #include "certretry/backoff/policy.hpp"
-#include "certretry/poll/run.hpp"
-#include "certretry/poll/scripted.hpp"
+#include "certretry/machine/run.hpp"
+#include "certretry/testing/scripted.hpp"
 #include "certretry/tpp/enroll.hpp"
-#include "certretry/triage/tpp.hpp"
+#include "certretry/tpp/reply.hpp"
 
 #include <simdjson.h>
 

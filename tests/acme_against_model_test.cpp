@@ -1,13 +1,13 @@
-// The ACME machines against the server model (sim/acme_server.hpp), which answers in each
+// The ACME machines against the server model (testing/acme_server.hpp), which answers in each
 // server's own style (facts.md "ACME"): the `replaces` fallback for every rejection style, no
 // fallback under nonce, rate-limit and outage faults, and ARI against renewalInfo with Boulder's
 // 6 h ±20 % Retry-After and injected errors. Pebble 2.4 has no ARI, so this and the replay
 // scenarios are where ARI meets a server.
 #include "certretry/acme/ari.hpp"
 #include "certretry/acme/new_order.hpp"
-#include "certretry/poll/run.hpp"
-#include "certretry/poll/scripted.hpp"
-#include "certretry/sim/acme_server.hpp"
+#include "certretry/machine/run.hpp"
+#include "certretry/testing/scripted.hpp"
+#include "certretry/testing/acme_server.hpp"
 
 #include "support/event_log.hpp"
 
@@ -20,16 +20,16 @@
 namespace {
 
 using namespace certretry;
-using namespace certretry::testing;
+using namespace certretry::model;
 using namespace std::chrono_literals;
 using time_point = certretry::time_point;
 using duration = certretry::duration;
-using sim::acme_server;
+using model::acme_server;
 
 // RFC 9773's example CertID; its serial is 0x0087654321.
 const std::string cert_id = "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE";
 
-sim::acme_certificate certificate(time_point start, time_point end) {
+model::acme_certificate certificate(time_point start, time_point end) {
   return {cert_id, {"example.com"}, start, end, ""};
 }
 
@@ -43,7 +43,7 @@ struct world {
   virtual_clock clock{time_point{std::chrono::seconds{1'735'689'600}}};  // 2025-01-01
   acme_server server;
   std::vector<seen_event> log;
-  explicit world(sim::acme_server_options o = {}) : server(clock, std::move(o)) {}
+  explicit world(model::acme_server_options o = {}) : server(clock, std::move(o)) {}
 
   template <class M>
   outcome run_machine(M& m) {
@@ -54,7 +54,7 @@ struct world {
 
 using order_machine = acme::new_order_machine<any_schedule, any_jitter, splitmix64, capture_sink>;
 
-class ReplacesStyle : public ::testing::TestWithParam<sim::acme_replaces_style> {};
+class ReplacesStyle : public ::testing::TestWithParam<model::acme_replaces_style> {};
 
 TEST_P(ReplacesStyle, AlreadyReplacedFallsBackOnceAndTheOrderIsCreated) {
   world w{{.replaces_style = GetParam()}};
@@ -71,8 +71,8 @@ TEST_P(ReplacesStyle, AlreadyReplacedFallsBackOnceAndTheOrderIsCreated) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Styles, ReplacesStyle,
-                         ::testing::Values(sim::acme_replaces_style::rfc9773,
-                                           sim::acme_replaces_style::boulder_conflict));
+                         ::testing::Values(model::acme_replaces_style::rfc9773,
+                                           model::acme_replaces_style::boulder_conflict));
 
 TEST(AgainstModel, UnknownSerialIsBouldersMalformedAndFallsBack) {
   world w;  // no certificate known: Boulder's 404 malformed "Could not validate ARI ..."

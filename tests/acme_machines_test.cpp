@@ -7,8 +7,8 @@
 #include "certretry/acme/new_order.hpp"
 #include "certretry/acme/poll.hpp"
 #include "certretry/core/rfc3339.hpp"
-#include "certretry/poll/run.hpp"
-#include "certretry/poll/scripted.hpp"
+#include "certretry/machine/run.hpp"
+#include "certretry/testing/scripted.hpp"
 
 #include "support/event_log.hpp"
 
@@ -26,7 +26,7 @@ namespace {
 
 using namespace certretry;
 using namespace certretry::acme;
-using namespace certretry::testing;
+using namespace certretry::model;
 using namespace std::chrono_literals;
 using time_point = certretry::time_point;
 using duration = certretry::duration;

@@ -1,9 +1,9 @@
-// The ACME server model (sim/acme_server.hpp) against facts.md "ACME": what the order polling
+// The ACME server model (testing/acme_server.hpp) against facts.md "ACME": what the order polling
 // benchmark's figures rest on, and the replies ACME machines are tested against.
 #include <certretry/acme/exchange.hpp>
 #include <certretry/backoff/retry_after.hpp>
-#include <certretry/sim/acme_server.hpp>
-#include <certretry/triage/acme.hpp>
+#include <certretry/testing/acme_server.hpp>
+#include <certretry/acme/reply.hpp>
 
 #include <gtest/gtest.h>
 
@@ -17,7 +17,7 @@
 namespace {
 
 using namespace certretry;
-using sim::acme_server;
+using model::acme_server;
 
 // RFC 9773 §4.1's example CertID: serial 0x87654321, whose DER content keeps a leading 0x00.
 constexpr std::string_view rfc_cert_id = "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE";
@@ -53,8 +53,8 @@ std::string_view status_of(const response& r) {
 // --- (a) order processing --------------------------------------------------------------------
 
 TEST(AcmeServerModel, SigmaIsLnFiveOverZ99) {
-  EXPECT_NEAR(sim::acme_model::processing_sigma, std::log(5.0) / 2.326, 1e-12);
-  EXPECT_NEAR(acme_server::sigma_for(2s, 10s), sim::acme_model::processing_sigma, 1e-12);
+  EXPECT_NEAR(model::acme_model::processing_sigma, std::log(5.0) / 2.326, 1e-12);
+  EXPECT_NEAR(acme_server::sigma_for(2s, 10s), model::acme_model::processing_sigma, 1e-12);
 }
 
 // Processing times over 10 000 seeded orders: median 2 s and p99 10 s. The sample median of a
@@ -100,8 +100,8 @@ TEST(AcmeServerModel, ProcessingTimeIsPerOrderAndSeeded) {
 }
 
 // A median equal to the p99 makes sigma zero: every order processes for exactly that long.
-sim::acme_server_options fixed_processing(duration d) {
-  sim::acme_server_options o;
+model::acme_server_options fixed_processing(duration d) {
+  model::acme_server_options o;
   o.latency = 0ms;
   o.processing_median = d;
   o.processing_p99 = d;
@@ -133,7 +133,7 @@ TEST(AcmeServerModel, BoulderSendsRetryAfterThreeOnEveryProcessingReply) {
 TEST(AcmeServerModel, NoRetryAfterStyleSendsNone) {
   virtual_clock clock;
   acme_server s{clock,
-                {.seed = 2, .latency = 0ms, .order_style = sim::acme_order_style::no_retry_after}};
+                {.seed = 2, .latency = 0ms, .order_style = model::acme_order_style::no_retry_after}};
   const auto id = s.create_order();
   const response fin = finalize(s, id);
   EXPECT_EQ(status_of(fin), "processing");
@@ -195,7 +195,7 @@ TEST(AcmeServerModel, NoncesAreFreshAndSingleUse) {
   const response none = post(s, acme_server::order_path(id), {}, "");
   EXPECT_EQ(none.status, 400);
   EXPECT_EQ(s.counters().bad_nonce, 2u);
-  const auto head = s.send({"HEAD", sim::acme_new_nonce_path});
+  const auto head = s.send({"HEAD", model::acme_new_nonce_path});
   ASSERT_TRUE(head.has_value());
   EXPECT_EQ(head.value().status, 200);
   EXPECT_TRUE(acme::is_valid_nonce(header(head.value(), "Replay-Nonce")));
@@ -212,7 +212,7 @@ TEST(AcmeServerModel, LatencyAdvancesTheClock) {
 
 // --- (b) renewalInfo -------------------------------------------------------------------------
 
-sim::acme_certificate rfc_certificate() {
+model::acme_certificate rfc_certificate() {
   const time_point start = time_point{} + 24h * 20000;
   return {.cert_id = std::string(rfc_cert_id),
           .identifiers = {"example.com"},
@@ -296,7 +296,7 @@ TEST(AcmeServerModel, RenewalInfoFaults) {
     const auto r = s.send({"GET", path});
     if (!r.has_value()) {
       EXPECT_EQ(r.error(), make_error_code(errc::transport_timeout));
-      EXPECT_EQ(clock.now() - before, sim::acme_model::client_timeout);
+      EXPECT_EQ(clock.now() - before, model::acme_model::client_timeout);
       ++timeouts;
       continue;
     }
@@ -328,7 +328,7 @@ struct problem_reply {
 };
 
 problem_reply new_order(acme_server& s, std::string_view payload) {
-  const response r = post(s, sim::acme_new_order_path, payload, s.fresh_nonce());
+  const response r = post(s, model::acme_new_order_path, payload, s.fresh_nonce());
   problem_reply out;
   out.status = r.status;
   out.retry_after = header(r, "Retry-After");
@@ -355,7 +355,7 @@ TEST(AcmeServerModel, FirstReplacementIsAccepted) {
   virtual_clock clock;
   acme_server s{clock};
   s.add_certificate(rfc_certificate());
-  const response r = post(s, sim::acme_new_order_path, replacing, s.fresh_nonce());
+  const response r = post(s, model::acme_new_order_path, replacing, s.fresh_nonce());
   EXPECT_EQ(r.status, 201);
   EXPECT_EQ(header(r, "Location"), "https://acme.test/acme/order/1");
   EXPECT_EQ(status_of(r), "ready");
@@ -381,7 +381,7 @@ TEST(AcmeServerModel, Rfc9773AlreadyReplaced) {
 
 TEST(AcmeServerModel, BoulderConflict) {
   virtual_clock clock;
-  acme_server s{clock, {.replaces_style = sim::acme_replaces_style::boulder_conflict}};
+  acme_server s{clock, {.replaces_style = model::acme_replaces_style::boulder_conflict}};
   s.add_certificate(rfc_certificate());
   s.mark_replaced(rfc_cert_id);
   const problem_reply p = new_order(s, replacing);
@@ -402,7 +402,7 @@ TEST(AcmeServerModel, BoulderMalformedUnknownSerial) {
             "replacement: request included `replaces` field, but no current certificate with "
             "serial \"" +
                 std::string(rfc_serial) + "\" exists");
-  EXPECT_TRUE(p.detail.starts_with(sim::acme_text::ari_prefix));
+  EXPECT_TRUE(p.detail.starts_with(model::acme_text::ari_prefix));
 }
 
 TEST(AcmeServerModel, BoulderMalformedIdentifierMismatch) {
@@ -429,15 +429,15 @@ TEST(AcmeServerModel, RejectionsAreReplacementRejectionsAndFaultsAreNot) {
   s.add_certificate(rfc_certificate());
   acme::problem_reader reader;
   const auto rejection = [&](std::string_view payload) {
-    const response r = post(s, sim::acme_new_order_path, payload, s.fresh_nonce());
+    const response r = post(s, model::acme_new_order_path, payload, s.fresh_nonce());
     const auto p = reader.read(r.body);
     return p && acme::is_replacement_rejection(*p, r.status);
   };
   EXPECT_TRUE(rejection(replacing) == false);  // accepted (201)
   EXPECT_TRUE(rejection(replacing));           // alreadyReplaced
-  s.queue_new_order_fault(sim::acme_fault::bad_nonce);
-  s.queue_new_order_fault(sim::acme_fault::rate_limited);
-  s.queue_new_order_fault(sim::acme_fault::unavailable);
+  s.queue_new_order_fault(model::acme_fault::bad_nonce);
+  s.queue_new_order_fault(model::acme_fault::rate_limited);
+  s.queue_new_order_fault(model::acme_fault::unavailable);
   EXPECT_FALSE(rejection(replacing));
   EXPECT_FALSE(rejection(replacing));
   EXPECT_FALSE(rejection(replacing));
@@ -447,9 +447,9 @@ TEST(AcmeServerModel, QueuedFaults) {
   virtual_clock clock;
   acme_server s{clock};
   s.add_certificate(rfc_certificate());
-  s.queue_new_order_fault(sim::acme_fault::bad_nonce);
-  s.queue_new_order_fault(sim::acme_fault::rate_limited);
-  s.queue_new_order_fault(sim::acme_fault::unavailable);
+  s.queue_new_order_fault(model::acme_fault::bad_nonce);
+  s.queue_new_order_fault(model::acme_fault::rate_limited);
+  s.queue_new_order_fault(model::acme_fault::unavailable);
 
   const problem_reply bad = new_order(s, replacing);
   EXPECT_EQ(bad.status, 400);
@@ -461,7 +461,7 @@ TEST(AcmeServerModel, QueuedFaults) {
   EXPECT_EQ(limited.type, "urn:ietf:params:acme:error:rateLimited");
   EXPECT_EQ(limited.retry_after, "3600");
 
-  const response down = post(s, sim::acme_new_order_path, replacing, s.fresh_nonce());
+  const response down = post(s, model::acme_new_order_path, replacing, s.fresh_nonce());
   EXPECT_EQ(down.status, 503);
   EXPECT_EQ(header(down, "Content-Type"), "text/html");
   EXPECT_EQ(header(down, "Retry-After"), "<none>");

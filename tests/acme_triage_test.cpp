@@ -1,7 +1,7 @@
 // ACME replies: problem documents and their classes (RFC 8555 §6.7, RFC 9457), rejected
 // `replaces` fields as each server sends them (facts.md "ACME", seed 002), orders,
 // authorizations and challenges (RFC 8555 §7.1), and renewalInfo (RFC 9773 §4.2).
-#include "certretry/triage/acme.hpp"
+#include "certretry/acme/reply.hpp"
 
 #include <gtest/gtest.h>
 

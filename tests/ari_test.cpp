@@ -22,7 +22,7 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using certretry::errc;
 using certretry::time_point;
-using certretry::acme::base64url;
+using certretry::base64url;
 using certretry::acme::cert_id_from_der;
 using certretry::acme::cert_id_from_pem;
 

@@ -2,9 +2,9 @@
 // through run() on a virtual clock against a scripted server. The numbers are certctl's (seed
 // 001, facts.md "Async CAs"): 5 s x3 capped at 5 min, 20 % jitter, a 10 min deadline.
 #include "certretry/poll/machine.hpp"
-#include "certretry/poll/run.hpp"
-#include "certretry/poll/scripted.hpp"
-#include "certretry/triage/async_ca.hpp"
+#include "certretry/machine/run.hpp"
+#include "certretry/testing/scripted.hpp"
+#include "certretry/async_ca/poller.hpp"
 
 #include "support/event_log.hpp"
 
@@ -24,7 +24,7 @@
 namespace {
 
 using namespace certretry;
-using namespace certretry::testing;
+using namespace certretry::model;
 using namespace std::chrono_literals;
 using time_point = certretry::time_point;
 using duration = certretry::duration;

@@ -1,7 +1,7 @@
-// The TPP server model (sim/tpp_server.hpp) against seed 000, and certretry's TPP machine
+// The TPP server model (testing/tpp_server.hpp) against seed 000, and certretry's TPP machine
 // against the model: what the load benchmark's figures rest on.
-#include <certretry/poll/run.hpp>
-#include <certretry/sim/tpp_server.hpp>
+#include <certretry/machine/run.hpp>
+#include <certretry/testing/tpp_server.hpp>
 #include <certretry/tpp/enroll.hpp>
 
 #include <gtest/gtest.h>
@@ -28,7 +28,7 @@ tpp::enroll_options options_for(int i, tpp::reset_strategy s, tpp::retrieve_mode
 using policy_t = backoff_policy<fixed_schedule, no_jitter>;
 constexpr policy_t two_seconds{schedules::vcert, no_jitter{}, limits{.max_wait = 600s}};
 
-outcome enroll(sim::tpp_server& server, virtual_clock& clock, tpp::enroll_options o) {
+outcome enroll(model::tpp_server& server, virtual_clock& clock, tpp::enroll_options o) {
   tpp::enroll_machine<tpp::stale_enrollment_detector, fixed_schedule, no_jitter> m{
       std::move(o), two_seconds, splitmix64{1}};
   virtual_sleeper sleeper{clock};
@@ -39,11 +39,11 @@ outcome enroll(sim::tpp_server& server, virtual_clock& clock, tpp::enroll_option
 // Chi-square with 2 degrees of freedom over 10 000 draws; 13.82 is the 0.1 % critical value.
 TEST(TppServerModel, StuckCasesFollowTheSeedFrequencies) {
   virtual_clock clock;
-  sim::tpp_server server{clock, {.seed = 7}};
+  model::tpp_server server{clock, {.seed = 7}};
   std::array<int, 3> seen{};
   constexpr int n = 10000;
   for (int i = 0; i < n; ++i) {
-    server.add_certificate(dn_of(i), sim::tpp_prior::failed);
+    server.add_certificate(dn_of(i), model::tpp_prior::failed);
     const std::string body = "{\"PolicyDN\":\"\\\\VED\\\\Policy\\\\Sim\",\"ObjectName\":\"host-" +
                              std::to_string(i) + "\"}";
     ASSERT_TRUE(server.send({"POST", tpp::request_path, {}, body}).has_value());
@@ -63,11 +63,11 @@ TEST(TppServerModel, StuckCasesFollowTheSeedFrequencies) {
 // the mean time to certificate over many healthy renewals is close to 7 s.
 TEST(TppServerModel, MeanIssuanceIsSevenSeconds) {
   virtual_clock clock;
-  sim::tpp_server server{clock, {.seed = 3, .latency = 0ms}};
+  model::tpp_server server{clock, {.seed = 3, .latency = 0ms}};
   constexpr int n = 4000;
   double total_s = 0;
   for (int i = 0; i < n; ++i) {
-    server.add_certificate(dn_of(i), sim::tpp_prior::issued);
+    server.add_certificate(dn_of(i), model::tpp_prior::issued);
     const time_point t0 = clock.now();
     const outcome o = enroll(server, clock,
                              options_for(i, tpp::reset_strategy::reset_on_detection,
@@ -82,8 +82,8 @@ TEST(TppServerModel, MeanIssuanceIsSevenSeconds) {
 // WorkToDoTimeout holds a retrieve until issuance or the timeout, whichever comes first.
 TEST(TppServerModel, WorkToDoTimeoutHoldsTheRetrieve) {
   virtual_clock clock;
-  sim::tpp_server server{clock, {.seed = 11, .latency = 0ms, .mean_issuance = 3600s}};
-  server.add_certificate(dn_of(1), sim::tpp_prior::pending);
+  model::tpp_server server{clock, {.seed = 11, .latency = 0ms, .mean_issuance = 3600s}};
+  server.add_certificate(dn_of(1), model::tpp_prior::pending);
   const std::string body =
       "{\"CertificateDN\":\"" + std::string("\\\\VED\\\\Policy\\\\Sim\\\\host-1") +
       "\",\"Format\":\"base64\",\"IncludeChain\":true,\"WorkToDoTimeout\":\"30\"}";
@@ -101,12 +101,12 @@ TEST(TppServerModel, MachineRecoversEveryStuckCertificate) {
        {tpp::reset_strategy::reset_on_detection, tpp::reset_strategy::reset_before_request}) {
     for (const auto mode : {tpp::retrieve_mode::watch, tpp::retrieve_mode::poll}) {
       virtual_clock clock;
-      sim::tpp_server server{clock, {.seed = 5}};
+      model::tpp_server server{clock, {.seed = 5}};
       for (int i = 0; i < 200; ++i) {
-        server.add_certificate(dn_of(i), sim::tpp_prior::failed);
+        server.add_certificate(dn_of(i), model::tpp_prior::failed);
         const outcome o = enroll(server, clock, options_for(i, strategy, mode));
         ASSERT_EQ(o.kind, outcome_kind::issued) << o.reason;
-        EXPECT_FALSE(sim::tpp_server::is_old_certificate(o.certificate));
+        EXPECT_FALSE(model::tpp_server::is_old_certificate(o.certificate));
         EXPECT_FALSE(server.inspect(dn_of(i)).stuck);
       }
       EXPECT_EQ(server.counters().restart_true, 0u);
@@ -118,8 +118,8 @@ TEST(TppServerModel, MachineRecoversEveryStuckCertificate) {
 // query-only leaves the command to the caller: needs_reset, then tpp::reset_step() recovers.
 TEST(TppServerModel, QueryOnlyThenResetStepRecovers) {
   virtual_clock clock;
-  sim::tpp_server server{clock, {.seed = 9}};
-  server.add_certificate(dn_of(1), sim::tpp_prior::failed);
+  model::tpp_server server{clock, {.seed = 9}};
+  server.add_certificate(dn_of(1), model::tpp_prior::failed);
   const auto o = options_for(1, tpp::reset_strategy::query_only, tpp::retrieve_mode::watch);
   const outcome first = enroll(server, clock, o);
   EXPECT_EQ(first.kind, outcome_kind::needs_reset);
@@ -136,8 +136,8 @@ TEST(TppServerModel, QueryOnlyThenResetStepRecovers) {
 // that does it (Solution 3 as shipped), and certretry never does it.
 TEST(TppServerModel, RestartTrueRaceReturnsTheOldCertificate) {
   virtual_clock clock;
-  sim::tpp_server server{clock, {.seed = 2, .restart_race = true}};
-  server.add_certificate(dn_of(1), sim::tpp_prior::failed);
+  model::tpp_server server{clock, {.seed = 2, .restart_race = true}};
+  server.add_certificate(dn_of(1), model::tpp_prior::failed);
   const std::string req = "{\"PolicyDN\":\"\\\\VED\\\\Policy\\\\Sim\",\"ObjectName\":\"host-1\"}";
   const std::string dn_json = "\"\\\\VED\\\\Policy\\\\Sim\\\\host-1\"";
   ASSERT_TRUE(server.send({"POST", tpp::request_path, {}, req}).has_value());
@@ -156,16 +156,16 @@ TEST(TppServerModel, RestartTrueRaceReturnsTheOldCertificate) {
                           "{\"CertificateDN\":" + dn_json + ",\"WorkToDoTimeout\":\"30\"}"});
     if (r.value().status == 200) data = tpp::reply_reader{}.read(r.value().body).certificate_data;
   }
-  EXPECT_TRUE(sim::tpp_server::is_old_certificate(data)) << data;
+  EXPECT_TRUE(model::tpp_server::is_old_certificate(data)) << data;
   EXPECT_EQ(server.counters().restart_true, 1u);
 
   // certretry against the same faulty server: Restart=false only, the right certificate.
-  server.add_certificate(dn_of(2), sim::tpp_prior::failed);
+  server.add_certificate(dn_of(2), model::tpp_prior::failed);
   const outcome o = enroll(server, clock,
                            options_for(2, tpp::reset_strategy::reset_on_detection,
                                        tpp::retrieve_mode::watch));
   EXPECT_EQ(o.kind, outcome_kind::issued);
-  EXPECT_FALSE(sim::tpp_server::is_old_certificate(o.certificate));
+  EXPECT_FALSE(model::tpp_server::is_old_certificate(o.certificate));
   EXPECT_EQ(server.counters().restart_true, 1u);
 }
 

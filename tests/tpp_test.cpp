@@ -2,10 +2,10 @@
 // "Fix any errors, and then click Retry." renewal recovered. Expected values come from seed 000
 // (the "State / Result of POST /retrieve / Result of POST /reset" table, Solutions 1-4, cases
 // 1-3, the "misbehaving TPP" update, the 2023 decision) and facts.md "Venafi TPP".
-#include "certretry/poll/run.hpp"
-#include "certretry/poll/scripted.hpp"
+#include "certretry/machine/run.hpp"
+#include "certretry/testing/scripted.hpp"
 #include "certretry/tpp/enroll.hpp"
-#include "certretry/triage/tpp.hpp"
+#include "certretry/tpp/reply.hpp"
 
 #include "support/event_log.hpp"
 
@@ -28,7 +28,7 @@
 namespace {
 
 using namespace certretry;
-using namespace certretry::testing;
+using namespace certretry::model;
 using namespace std::chrono_literals;
 using time_point = certretry::time_point;
 using duration = certretry::duration;

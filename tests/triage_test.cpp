@@ -1,6 +1,6 @@
 // async_ca_triage: certctl's status-code table (seed 001) row by row, every status string the
 // four async CAs document (facts.md, "Async CAs"), and each CA's collect stage.
-#include "certretry/triage/async_ca.hpp"
+#include "certretry/async_ca/poller.hpp"
 
 #include <gtest/gtest.h>
 

@@ -8,10 +8,10 @@
 #include "certretry/acme/poll.hpp"
 #include "certretry/backoff/policy.hpp"
 #include "certretry/core/rfc3339.hpp"
-#include "certretry/poll/run.hpp"
-#include "certretry/poll/scripted.hpp"
+#include "certretry/machine/run.hpp"
+#include "certretry/testing/scripted.hpp"
 #include "certretry/tpp/enroll.hpp"
-#include "certretry/triage/async_ca.hpp"
+#include "certretry/async_ca/poller.hpp"
 
 #include <simdjson.h>
 

@@ -2,7 +2,7 @@
 #pragma once
 
 #include "certretry/core/errc.hpp"
-#include "certretry/poll/scripted.hpp"
+#include "certretry/testing/scripted.hpp"
 
 #include <cstdint>
 #include <map>

@@ -22,8 +22,8 @@
 #include <certretry/backoff/retry_after.hpp>
 #include <certretry/core/event.hpp>
 #include <certretry/core/system.hpp>
-#include <certretry/poll/run.hpp>
-#include <certretry/triage/acme.hpp>
+#include <certretry/machine/run.hpp>
+#include <certretry/acme/reply.hpp>
 
 #include <fcntl.h>
 #include <unistd.h>

@@ -1,10 +1,12 @@
-// certretry/certretry.hpp — everything. Include narrower headers to pay for less: core/,
-// backoff/ and poll/ need only the standard library and Boost.Outcome; triage/, tpp/ and acme/
-// bring simdjson, acme/cert_id.hpp OpenSSL. sim/ (server models for tests and benchmarks) is
-// not included.
+// certretry/certretry.hpp — the whole library. Include narrower headers to pay for less:
+// core/, backoff/, machine/ and poll/ need only the standard library and Boost.Outcome (the
+// certretry::core component); json/, async_ca/, tpp/ and acme/ bring simdjson (certretry::json);
+// acme/cert_id.hpp brings OpenSSL (certretry::acme). Of testing/ only the scripted transport and
+// virtual clock are included here; the server models are included by the tests that use them.
 #pragma once
 
 #include "certretry/core/action.hpp"
+#include "certretry/core/base64url.hpp"
 #include "certretry/core/concepts.hpp"
 #include "certretry/core/errc.hpp"
 #include "certretry/core/event.hpp"
@@ -14,24 +16,25 @@
 #include "certretry/core/system.hpp"
 #include "certretry/core/text.hpp"
 #include "certretry/core/time.hpp"
+#include "certretry/core/verdict.hpp"
 
 #include "certretry/backoff/jitter.hpp"
 #include "certretry/backoff/policy.hpp"
 #include "certretry/backoff/retry_after.hpp"
 #include "certretry/backoff/schedule.hpp"
 
-#include "certretry/poll/basic_machine.hpp"
-#include "certretry/poll/machine.hpp"
-#include "certretry/poll/run.hpp"
-#include "certretry/poll/scripted.hpp"
+#include "certretry/machine/kit.hpp"
+#include "certretry/machine/run.hpp"
 
-#include "certretry/triage/acme.hpp"
-#include "certretry/triage/async_ca.hpp"
-#include "certretry/triage/json.hpp"
-#include "certretry/triage/result.hpp"
-#include "certretry/triage/tpp.hpp"
+#include "certretry/json/reader.hpp"
+
+#include "certretry/poll/machine.hpp"
+
+#include "certretry/async_ca/poller.hpp"
+#include "certretry/async_ca/triage.hpp"
 
 #include "certretry/tpp/enroll.hpp"
+#include "certretry/tpp/reply.hpp"
 
 #include "certretry/acme/ari.hpp"
 #include "certretry/acme/cert_id.hpp"
@@ -39,3 +42,6 @@
 #include "certretry/acme/new_order.hpp"
 #include "certretry/acme/poll.hpp"
 #include "certretry/acme/renewal_window.hpp"
+#include "certretry/acme/reply.hpp"
+
+#include "certretry/testing/scripted.hpp"

@@ -5,8 +5,8 @@
 // configured to reset must be proven to send the reset, on the wire, every time: here over 100
 // enrollments, through every way of building the machine (concrete and type-erased policies,
 // with and without an event sink, and tpp::reset_step()) and every benign reset reply.
-#include "certretry/poll/run.hpp"
-#include "certretry/poll/scripted.hpp"
+#include "certretry/machine/run.hpp"
+#include "certretry/testing/scripted.hpp"
 #include "certretry/tpp/enroll.hpp"
 
 #include <gtest/gtest.h>

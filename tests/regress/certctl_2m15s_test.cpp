@@ -3,9 +3,9 @@
 // named schedules: schedules::certctl is the code, schedules::certctl_documented the document.
 // This pins the difference and what each does against a 10 min deadline under a sustained 429.
 #include "certretry/backoff/schedule.hpp"
-#include "certretry/poll/run.hpp"
-#include "certretry/poll/scripted.hpp"
-#include "certretry/triage/async_ca.hpp"
+#include "certretry/machine/run.hpp"
+#include "certretry/testing/scripted.hpp"
+#include "certretry/async_ca/poller.hpp"
 
 #include <gtest/gtest.h>
 

@@ -8,7 +8,7 @@
 #include <system_error>
 #include <vector>
 
-namespace certretry::testing {
+namespace certretry::model {
 
 struct seen_event {
   event_kind kind{};
@@ -56,4 +56,4 @@ inline std::vector<const seen_event*> only(const std::vector<seen_event>& log, e
   return out;
 }
 
-}  // namespace certretry::testing
+}  // namespace certretry::model

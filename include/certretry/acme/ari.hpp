@@ -23,9 +23,9 @@
 #include "certretry/backoff/policy.hpp"
 #include "certretry/core/rfc3339.hpp"
 #include "certretry/core/text.hpp"
-#include "certretry/poll/basic_machine.hpp"
-#include "certretry/triage/acme.hpp"
-#include "certretry/triage/result.hpp"
+#include "certretry/machine/kit.hpp"
+#include "certretry/acme/reply.hpp"
+#include "certretry/core/verdict.hpp"
 
 #include <cstdint>
 #include <optional>

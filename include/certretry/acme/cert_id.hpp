@@ -6,6 +6,7 @@
 // by a std::unique_ptr and freed on every path.
 #pragma once
 
+#include "certretry/core/base64url.hpp"
 #include "certretry/core/errc.hpp"
 
 #include <openssl/asn1.h>
@@ -27,27 +28,6 @@ namespace certretry::acme {
 // Largest PEM or DER input cert_id_from_pem / cert_id_from_der accept.
 inline constexpr std::size_t max_certificate_bytes = 64 * 1024;
 
-// RFC 4648 §5 base64url, without the '=' padding (RFC 9773 §4.1, RFC 8555 §6.1).
-constexpr std::string base64url(std::span<const unsigned char> bytes) {
-  constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  out.reserve((bytes.size() * 4 + 2) / 3);
-  std::size_t i = 0;
-  for (; i + 3 <= bytes.size(); i += 3) {
-    const unsigned v = (unsigned{bytes[i]} << 16) | (unsigned{bytes[i + 1]} << 8) | bytes[i + 2];
-    out += alphabet[(v >> 18) & 63];
-    out += alphabet[(v >> 12) & 63];
-    out += alphabet[(v >> 6) & 63];
-    out += alphabet[v & 63];
-  }
-  if (const std::size_t rest = bytes.size() - i; rest != 0) {
-    const unsigned v = (unsigned{bytes[i]} << 16) | (rest == 2 ? unsigned{bytes[i + 1]} << 8 : 0u);
-    out += alphabet[(v >> 18) & 63];
-    out += alphabet[(v >> 12) & 63];
-    if (rest == 2) out += alphabet[(v >> 6) & 63];
-  }
-  return out;
-}
 
 namespace detail {
 

@@ -17,11 +17,12 @@
 #pragma once
 
 #include "certretry/backoff/policy.hpp"
+#include "certretry/core/base64url.hpp"
 #include "certretry/core/action.hpp"
 #include "certretry/core/text.hpp"
-#include "certretry/poll/basic_machine.hpp"
-#include "certretry/triage/acme.hpp"
-#include "certretry/triage/result.hpp"
+#include "certretry/machine/kit.hpp"
+#include "certretry/acme/reply.hpp"
+#include "certretry/core/verdict.hpp"
 
 #include <algorithm>
 #include <array>
@@ -41,13 +42,7 @@ inline constexpr std::size_t max_nonce_bytes = 256;
 
 // RFC 8555 §6.5.1: a nonce is base64url (no padding); clients MUST ignore invalid values.
 constexpr bool is_valid_nonce(std::string_view n) noexcept {
-  if (n.empty() || n.size() > max_nonce_bytes) return false;
-  for (char c : n) {
-    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '_';
-    if (!ok) return false;
-  }
-  return true;
+  return n.size() <= max_nonce_bytes && is_base64url(n);
 }
 
 struct nonce_options {

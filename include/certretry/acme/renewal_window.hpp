@@ -5,7 +5,7 @@
 
 #include "certretry/core/random.hpp"
 #include "certretry/core/time.hpp"
-#include "certretry/triage/acme.hpp"
+#include "certretry/acme/reply.hpp"
 
 #include <chrono>
 #include <cstdint>

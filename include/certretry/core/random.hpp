@@ -8,6 +8,7 @@
 #include <bit>
 #include <concepts>
 #include <cstdint>
+#include <string_view>
 #include <random>
 
 namespace certretry {
@@ -59,6 +60,17 @@ constexpr double uniform_unit(R& rng) {
 template <random_source R>
 constexpr double uniform_between(R& rng, double lo, double hi) {
   return lo + (hi - lo) * uniform_unit(rng);
+}
+
+// FNV-1a (64 bit): a stable hash for deriving per-object seeds from names (a DN, a CertID), so
+// one object's draws do not depend on which objects came before it.
+constexpr std::uint64_t fnv1a(std::string_view s) noexcept {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (const char c : s) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 0x100000001b3ULL;
+  }
+  return h;
 }
 
 }  // namespace certretry

@@ -16,9 +16,10 @@
 #include "certretry/core/errc.hpp"
 #include "certretry/core/event.hpp"
 #include "certretry/core/random.hpp"
-#include "certretry/poll/basic_machine.hpp"
-#include "certretry/triage/result.hpp"
+#include "certretry/machine/kit.hpp"
+#include "certretry/core/verdict.hpp"
 
+#include <concepts>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -27,6 +28,15 @@
 #include <utility>
 
 namespace certretry {
+
+// What a poll machine needs from triage: the request to send next, and a verdict on each
+// response. Triage is stateful per order (it knows which stage it is in).
+template <class T>
+concept poll_triage = requires(T& t, const response_view& r) {
+  { t.next_request() } -> std::convertible_to<request_view>;
+  { t.classify(r) } -> std::same_as<triage_result>;
+  t.reset();
+};
 
 enum class poll_state : std::uint8_t { idle, awaiting_response, waiting, finished };
 

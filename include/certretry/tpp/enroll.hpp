@@ -23,9 +23,9 @@
 
 #include "certretry/core/action.hpp"
 #include "certretry/core/text.hpp"
-#include "certretry/poll/basic_machine.hpp"
-#include "certretry/triage/result.hpp"
-#include "certretry/triage/tpp.hpp"
+#include "certretry/machine/kit.hpp"
+#include "certretry/core/verdict.hpp"
+#include "certretry/tpp/reply.hpp"
 
 #include <chrono>
 #include <cstdint>

@@ -1,4 +1,4 @@
-// certretry/sim/tpp_server.hpp — a model of a Venafi TPP server's certificate endpoints
+// certretry/testing/tpp_server.hpp — a model of a Venafi TPP server's certificate endpoints
 // (request, retrieve, reset, renew), for tests and benchmarks of TPP clients.
 //
 // tpp_server is a certretry transport (send(request_view) -> result<response>) that runs on a
@@ -73,8 +73,8 @@
 #include "certretry/core/random.hpp"
 #include "certretry/core/text.hpp"
 #include "certretry/core/time.hpp"
-#include "certretry/poll/scripted.hpp"
-#include "certretry/triage/json.hpp"
+#include "certretry/testing/scripted.hpp"
+#include "certretry/json/reader.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -87,7 +87,7 @@
 #include <string_view>
 #include <utility>
 
-namespace certretry::sim {
+namespace certretry::model {
 
 // TPP's endpoints (WebSDK).
 inline constexpr std::string_view tpp_request_path = "/vedsdk/certificates/request";
@@ -95,7 +95,7 @@ inline constexpr std::string_view tpp_retrieve_path = "/vedsdk/certificates/retr
 inline constexpr std::string_view tpp_reset_path = "/vedsdk/certificates/reset";
 inline constexpr std::string_view tpp_renew_path = "/vedsdk/certificates/renew";
 
-// TPP's words, spelled here independently of the client's constants (triage/tpp.hpp), so that
+// TPP's words, spelled here independently of the client's constants (tpp/reply.hpp), so that
 // a typo on either side shows up as a failing test rather than agreeing with itself.
 namespace tpp_text {
 inline constexpr std::string_view click_retry =
@@ -182,7 +182,7 @@ class tpp_server {
   // their first request (a first enrollment); retrieve, reset and renew on them answer 400.
   void add_certificate(std::string dn, tpp_prior prior) {
     object& o = objects_[dn];
-    const std::uint64_t salt = dn_hash(dn) ^ options_.seed;
+    const std::uint64_t salt = fnv1a(dn) ^ options_.seed;
     o = object{};
     o.issuance_rng = splitmix64{salt ^ 0x69737375616e6365ULL};
     o.case_rng = splitmix64{salt ^ 0x7374756b63617365ULL};
@@ -257,19 +257,9 @@ class tpp_server {
     bool restart = false;
   };
 
-  // FNV-1a: mixes the DN into each object's seed.
-  static constexpr std::uint64_t dn_hash(std::string_view s) noexcept {
-    std::uint64_t h = 0xcbf29ce484222325ULL;
-    for (const char c : s) {
-      h ^= static_cast<unsigned char>(c);
-      h *= 0x100000001b3ULL;
-    }
-    return h;
-  }
-
   // A stable, GUID-shaped identifier for the object.
   static std::string guid(std::string_view dn) {
-    const std::uint64_t a = dn_hash(dn), b = dn_hash(std::string(dn) + "#");
+    const std::uint64_t a = fnv1a(dn), b = fnv1a(std::string(dn) + "#");
     char buf[40];
     std::snprintf(buf, sizeof buf, "{%08llx-%04llx-%04llx-%04llx-%012llx}",
                   static_cast<unsigned long long>(a >> 32),
@@ -560,4 +550,4 @@ class tpp_server {
   certretry::detail::json_reader reader_{};
 };
 
-}  // namespace certretry::sim
+}  // namespace certretry::model

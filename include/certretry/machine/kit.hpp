@@ -1,4 +1,4 @@
-// certretry/poll/basic_machine.hpp — what every machine shares: counting requests, reporting
+// certretry/machine/kit.hpp — what every machine shares: counting requests, reporting
 // events, reading Retry-After, asking the backoff policy for the next wait, and finishing.
 //
 // Machines (the poll machine, the TPP enrollment machine, ...) own one machine_kit and keep only

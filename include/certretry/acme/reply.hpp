@@ -1,4 +1,4 @@
-// certretry/triage/acme.hpp — reading ACME servers' replies: problem documents (RFC 8555 §6.7,
+// certretry/acme/reply.hpp — reading ACME servers' replies: problem documents (RFC 8555 §6.7,
 // RFC 9457), orders, authorizations and challenges (RFC 8555 §7.1.3-§7.1.5), and renewalInfo
 // (RFC 9773 §4.2); facts.md "ACME".
 //
@@ -12,7 +12,7 @@
 #include "certretry/core/http.hpp"
 #include "certretry/core/rfc3339.hpp"
 #include "certretry/core/time.hpp"
-#include "certretry/triage/json.hpp"
+#include "certretry/json/reader.hpp"
 
 #include <simdjson.h>
 

@@ -1,4 +1,4 @@
-// certretry/poll/run.hpp — the thin driver that joins any machine to a real transport.
+// certretry/machine/run.hpp — the thin driver that joins any machine to a real transport.
 //
 // run() is the loop users would otherwise write: send what the machine asks, sleep what it
 // asks, feed back what happened with the clock's time, until it finishes. A response that

@@ -1,4 +1,4 @@
-// certretry/triage/tpp.hpp — reading Venafi TPP's replies to request, retrieve and reset
+// certretry/tpp/reply.hpp — reading Venafi TPP's replies to request, retrieve and reset
 // (seed 000, facts.md "Venafi TPP").
 //
 // Replies are JSON, parsed with simdjson On-Demand and bounded like every server body. Status
@@ -9,7 +9,7 @@
 
 #include "certretry/core/http.hpp"
 #include "certretry/core/text.hpp"
-#include "certretry/triage/json.hpp"
+#include "certretry/json/reader.hpp"
 
 #include <cstdint>
 #include <optional>

@@ -1,4 +1,4 @@
-// certretry/triage/json.hpp — bounded simdjson On-Demand reading of server bodies.
+// certretry/json/reader.hpp — bounded simdjson On-Demand reading of server bodies.
 //
 // Server input is hostile: bodies are size-checked before parsing, copied once into a reused,
 // padded buffer (no allocation once warm), and every access returns an error value. Only the

@@ -1,4 +1,4 @@
-// certretry/sim/acme_server.hpp — a model of an ACME server's order finalization, renewalInfo and
+// certretry/testing/acme_server.hpp — a model of an ACME server's order finalization, renewalInfo and
 // new-order `replaces` handling, for tests and benchmarks of ACME clients.
 //
 // acme_server is a certretry transport (send(request_view) -> result<response>) that runs on a
@@ -41,14 +41,15 @@
 // limit pause) is marked as such where it is defined.
 #pragma once
 
+#include "certretry/core/base64url.hpp"
 #include "certretry/core/errc.hpp"
 #include "certretry/core/http.hpp"
 #include "certretry/core/random.hpp"
 #include "certretry/core/rfc3339.hpp"
 #include "certretry/core/text.hpp"
 #include "certretry/core/time.hpp"
-#include "certretry/poll/scripted.hpp"
-#include "certretry/triage/json.hpp"
+#include "certretry/testing/scripted.hpp"
+#include "certretry/json/reader.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -65,7 +66,7 @@
 #include <utility>
 #include <vector>
 
-namespace certretry::sim {
+namespace certretry::model {
 
 // The model's endpoints (the directory's URLs, RFC 8555 §7.1.1, without the origin).
 inline constexpr std::string_view acme_new_nonce_path = "/acme/new-nonce";
@@ -264,7 +265,7 @@ class acme_server {
     certificate& slot = certificates_[c.cert_id];
     slot = certificate{};
     slot.serial = serial_of(c.cert_id).value_or(std::string{});
-    slot.rng = splitmix64{options_.seed ^ hash(c.cert_id) ^ 0x72656e6577616c21ULL};
+    slot.rng = splitmix64{options_.seed ^ fnv1a(c.cert_id) ^ 0x72656e6577616c21ULL};
     slot.data = std::move(c);
   }
 
@@ -376,7 +377,7 @@ class acme_server {
     if (dot == std::string_view::npos || dot == 0 || dot + 1 == cert_id.size() ||
         cert_id.find('.', dot + 1) != std::string_view::npos)
       return std::nullopt;
-    if (!base64url_ok(cert_id.substr(0, dot))) return std::nullopt;
+    if (!base64url_decode(cert_id.substr(0, dot))) return std::nullopt;
     const auto bytes = base64url_decode(cert_id.substr(dot + 1));
     if (!bytes) return std::nullopt;
     std::string hex;
@@ -426,49 +427,6 @@ class acme_server {
     time_point last_reply_at{};
     std::optional<duration> last_retry_after;
   };
-
-  // FNV-1a: mixes a CertID into its certificate's seed.
-  static constexpr std::uint64_t hash(std::string_view s) noexcept {
-    std::uint64_t h = 0xcbf29ce484222325ULL;
-    for (const char c : s) {
-      h ^= static_cast<unsigned char>(c);
-      h *= 0x100000001b3ULL;
-    }
-    return h;
-  }
-
-  static constexpr int base64url_value(char c) noexcept {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '-') return 62;
-    if (c == '_') return 63;
-    return -1;
-  }
-
-  static constexpr bool base64url_ok(std::string_view s) noexcept {
-    if (s.empty() || s.size() % 4 == 1) return false;
-    for (const char c : s)
-      if (base64url_value(c) < 0) return false;
-    return true;
-  }
-
-  // RFC 4648 §5 without padding (RFC 9773 §4.1).
-  static std::optional<std::vector<unsigned char>> base64url_decode(std::string_view s) {
-    if (!base64url_ok(s)) return std::nullopt;
-    std::vector<unsigned char> out;
-    std::uint32_t acc = 0;
-    int bits = 0;
-    for (const char c : s) {
-      acc = (acc << 6) | static_cast<std::uint32_t>(base64url_value(c));
-      bits += 6;
-      if (bits >= 8) {
-        bits -= 8;
-        out.push_back(static_cast<unsigned char>((acc >> bits) & 0xff));
-      }
-    }
-    return out;
-  }
 
   // --- nonces (RFC 8555 §6.5) -------------------------------------------------------------
 
@@ -899,4 +857,4 @@ class acme_server {
   certretry::detail::json_reader reader_{};
 };
 
-}  // namespace certretry::sim
+}  // namespace certretry::model

@@ -1,4 +1,4 @@
-// certretry/triage/async_ca.hpp — triage for asynchronous CAs: DigiCert, Sectigo, Entrust,
+// certretry/async_ca/triage.hpp — triage for asynchronous CAs: DigiCert, Sectigo, Entrust,
 // GlobalSign and a generic order API (seed 001, facts.md "Async CAs").
 //
 // Each profile names the status endpoint, the download/collect endpoint when the certificate is
@@ -11,9 +11,8 @@
 #pragma once
 
 #include "certretry/core/http.hpp"
-#include "certretry/poll/machine.hpp"
-#include "certretry/triage/json.hpp"
-#include "certretry/triage/result.hpp"
+#include "certretry/json/reader.hpp"
+#include "certretry/core/verdict.hpp"
 
 #include <array>
 #include <cstdint>
@@ -373,10 +372,5 @@ class async_ca_triage {
   bool collecting_ = false;
   std::string why_;
 };
-
-// The async-CA poller: the generic poll machine with async-CA triage.
-template <schedule S = any_schedule, jitter J = any_jitter, random_source R = splitmix64,
-          event_sink Sink = null_sink>
-using async_ca_poller = poll_machine<async_ca_triage, S, J, R, Sink>;
 
 }  // namespace certretry

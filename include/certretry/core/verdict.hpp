@@ -1,11 +1,10 @@
-// certretry/triage/result.hpp — what triage concludes from one response, and the HTTP status
+// certretry/core/verdict.hpp — what triage concludes from one response, and the HTTP status
 // classes every triage shares (certctl's status-code table, seed 001).
 #pragma once
 
 #include "certretry/core/action.hpp"
 #include "certretry/core/http.hpp"
 
-#include <concepts>
 #include <cstdint>
 #include <string_view>
 
@@ -20,15 +19,6 @@ struct triage_result {
   // pending: the work moved to a new stage (status said issued, now collect), so the next
   // request goes out at once instead of after a wait.
   bool poll_now = false;
-};
-
-// What a poll machine needs from triage: the request to send next, and a verdict on each
-// response. Triage is stateful per order (it knows which stage it is in).
-template <class T>
-concept poll_triage = requires(T& t, const response_view& r) {
-  { t.next_request() } -> std::convertible_to<request_view>;
-  { t.classify(r) } -> std::same_as<triage_result>;
-  t.reset();
 };
 
 // The status-code rows of certctl's triage table; 2xx bodies are the profile's business.

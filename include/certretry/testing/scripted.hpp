@@ -1,4 +1,4 @@
-// certretry/poll/scripted.hpp — a virtual clock and a scripted server, for users' own tests.
+// certretry/testing/scripted.hpp — a virtual clock and a scripted server, for users' own tests.
 //
 // The scripted transport answers each "METHOD TARGET" from a list of replies served in order,
 // the last one repeating forever (the replay scenario contract, docs/harness.md), and advances

@@ -1,0 +1,3 @@
+// Fixture for the layer check: tpp must not include acme (same layer).
+#pragma once
+#include <certretry/acme/reply.hpp>
