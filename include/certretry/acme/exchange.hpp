@@ -56,7 +56,8 @@ struct nonce_options {
 
 // How errors are spaced when the server says nothing (a 429 or 5xx without Retry-After, a
 // network failure): the ACME schedule paces a server at work, not one that refuses or fails, and
-// a client hammering a rate limit every few seconds is what seed 003's outage was made of.
+// a client hammering a rate limit every few seconds is what the GlobalSign outage of 2020-10-28
+// was made of (docs/sources.md#globalsign-2020-10-28).
 // The n-th error in a row waits base x factor^(n-1), capped, x (1 + U[-jitter, jitter]) so that
 // clients failed by one outage do not come back together. A Retry-After replaces it.
 struct error_backoff {

@@ -1,12 +1,13 @@
 // certretry/acme/new_order.hpp — new-order (RFC 8555 §7.4) with ARI's `replaces` (RFC 9773 §5)
-// and the fallback that keeps renewals from failing forever (seed 002).
+// and the fallback that keeps renewals from failing forever (Boulder's 409 conflict:
+// docs/sources.md#boulder-7385, docs/sources.md#le-community-ari-conflict).
 //
 // `replaces` is sent only when the directory advertises renewalInfo. When the server rejects the
-// replacement claim (new_order_rule::fall_back: every server variant in facts.md and any other
-// 4xx refusal of the claim itself), the order is retried at once, once, without `replaces`, and a
-// `fallback` event carries the server's type and detail. A bad nonce is retried with `replaces`
-// kept; a rate limit waits for Retry-After and keeps it; an outage (5xx, network) backs off and
-// keeps it; a second rejection after falling back fails: no loop.
+// replacement claim (new_order_rule::fall_back: every server variant in docs/acme.md's decision
+// table and any other 4xx refusal of the claim itself), the order is retried at once, once,
+// without `replaces`, and a `fallback` event carries the server's type and detail. A bad nonce
+// is retried with `replaces` kept; a rate limit waits for Retry-After and keeps it; an outage
+// (5xx, network) backs off and keeps it; a second rejection after falling back fails: no loop.
 //
 // States: idle -> [fetching nonce ->] posting -> (waiting -> posting | finished)
 #pragma once
@@ -47,8 +48,8 @@ constexpr std::string_view to_string(new_order_rule r) noexcept {
 
 // p: the reply's problem document, if it had one. replaces_sent: the request carried
 // `replaces`. A 2xx without a problem is created; without a problem document, a 409 is a
-// refused claim (facts.md: Posh-ACME falls back on any 409) and other statuses are triaged by
-// class.
+// refused claim (Posh-ACME falls back on any 409: docs/sources.md#posh-acme) and other statuses
+// are triaged by class.
 constexpr new_order_rule decide_new_order(int status, const problem* p,
                                           bool replaces_sent) noexcept {
   if (status >= 200 && status <= 299) return new_order_rule::created;

@@ -4,7 +4,8 @@
 // Each poll is a POST-as-GET (empty payload) with a fresh nonce; a bad nonce is retried at once
 // (exchange.hpp). Between polls the machine waits:
 //   - at least the Retry-After of the reply it just read: every reply's, not the first one only
-//     (lego reads it once; certbot ignores it for authorizations; facts.md). A poller started
+//     (lego reads it once, certbot ignores it for authorizations: docs/sources.md#lego,
+//     docs/sources.md#certbot). A poller started
 //     right after the request that began the processing (finalize, a challenge response) waits
 //     for that reply's Retry-After before its first poll (poll_options::first_retry_after);
 //   - stretched by poll_pacing::stretch for each further reply still in progress, up to
@@ -13,7 +14,8 @@
 //     acmez does (docs/acme.md measures the difference);
 //   - the schedule's delay when the server sends none (schedules::acme: 1 s x1.5 up to 3 s);
 //   - at least processing_error_floor (5 s) while the resource carries an `error` and the server
-//     is retrying the validation itself (RFC 8555 §8.2; seed 004: step-ca retries every 12 s);
+//     is retrying the validation itself (RFC 8555 §8.2; step-ca retries every 12 s:
+//     docs/sources.md#step-ca-challenge-retries);
 //   - never less than the policy's min_delay (1 s), never past the deadline: still_pending then.
 // The resource's `error` is surfaced as a processing-error event and in the verdict's why.
 //
@@ -43,7 +45,7 @@ constexpr std::string_view to_string(resource_kind k) noexcept {
   return "?";
 }
 
-// The names scenarios use (scenario-format.md: order, authz, challenge).
+// The names scenarios use (docs/harness.md, the acme-poll machine: order, authz, challenge).
 constexpr std::optional<resource_kind> resource_kind_from_name(std::string_view n) noexcept {
   if (n == "order") return resource_kind::order;
   if (n == "authz" || n == "authorization") return resource_kind::authorization;

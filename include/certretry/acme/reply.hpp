@@ -1,6 +1,6 @@
 // certretry/acme/reply.hpp — reading ACME servers' replies: problem documents (RFC 8555 §6.7,
 // RFC 9457), orders, authorizations and challenges (RFC 8555 §7.1.3-§7.1.5), and renewalInfo
-// (RFC 9773 §4.2); facts.md "ACME".
+// (RFC 9773 §4.2), as servers send them (docs/sources.md#boulder, docs/sources.md#pebble).
 //
 // Bodies are hostile and bounded like every server body: one copy into the reader's padded
 // buffer, one simdjson On-Demand pass, and trailing bytes after the top-level value refused.
@@ -76,7 +76,7 @@ enum class problem_class {
 namespace detail {
 
 // Every problem type RFC 8555 §6.7 registers except the three that are not permanent, plus
-// alreadyReplaced (RFC 9773 §5) and Boulder's conflict (facts.md).
+// alreadyReplaced (RFC 9773 §5) and Boulder's conflict (docs/sources.md#boulder-7385).
 inline constexpr std::array<std::string_view, 23> permanent_types{"accountDoesNotExist",
                                                                   "alreadyRevoked",
                                                                   "badCSR",
@@ -134,12 +134,13 @@ constexpr bool mentions_replacement(const problem& p) noexcept {
 }
 
 // Whether a new-order error rejects the `replaces` claim itself rather than the order, so that
-// the same order without `replaces` may succeed (facts.md, seed 002). Decided from the whole
-// response, because servers differ: RFC 9773's 409 alreadyReplaced, Boulder's 409 conflict until
-// 2025, Boulder's malformed 400/404 "Could not validate ARI 'replaces' field :: ...", any other
-// 409 (new-order creates nothing else it could conflict with), and any other refusal whose
-// detail names the replacement (another account's certificate). Never a problem that is not
-// permanent: a bad nonce, a rate limit (429) or an outage (5xx) must not drop `replaces`.
+// the same order without `replaces` may succeed (docs/sources.md#le-community-ari-conflict).
+// Decided from the whole response, because servers differ: RFC 9773's 409 alreadyReplaced,
+// Boulder's 409 conflict until 2025, Boulder's malformed 400/404 "Could not validate ARI
+// 'replaces' field :: ..." (docs/sources.md#boulder-wfe), any other 409 (new-order creates
+// nothing else it could conflict with), and any other refusal whose detail names the
+// replacement (another account's certificate). Never a problem that is not permanent: a bad
+// nonce, a rate limit (429) or an outage (5xx) must not drop `replaces`.
 constexpr bool is_replacement_rejection(const problem& p, int http_status) noexcept {
   if (http_status < 400 || http_status > 499) return false;
   // A 429 or 408 is about the pace, whatever type the server put on it.

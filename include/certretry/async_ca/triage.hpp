@@ -1,5 +1,6 @@
 // certretry/async_ca/triage.hpp — triage for asynchronous CAs: DigiCert, Sectigo, Entrust,
-// GlobalSign and a generic order API (seed 001, facts.md "Async CAs").
+// GlobalSign and a generic order API (docs/sources.md#certctl-connectors,
+// docs/sources.md#certctl-async-polling-doc).
 //
 // Each profile names the status endpoint, the download/collect endpoint when the certificate is
 // not in the status body, and every status string the CA documents. Statuses match

@@ -2,8 +2,8 @@
 //
 // A jitter is a small value type with `duration apply(duration scheduled, std::uint32_t n,
 // R& rng)` and `void reset()`; randomness comes only from the injected rng. The AWS backoff
-// simulation (facts.md) is why these exist: with 100 contending clients, no jitter cost 1846
-// calls, full jitter 796, equal 812, decorrelated 998.
+// simulation (docs/sources.md#aws-backoff-jitter) is why these exist: with 100 contending
+// clients, no jitter cost 1846 calls, full jitter 796, equal 812, decorrelated 998.
 #pragma once
 
 #include "certretry/backoff/schedule.hpp"

@@ -89,7 +89,8 @@ inline constexpr geometric_schedule certctl{5s, 3.0, 5min};
 inline constexpr table_schedule certctl_documented{5s, 15s, 45s, 2min, 5min};
 // VCert's TPP retrieve loop: every 2 s, no backoff.
 inline constexpr fixed_schedule vcert{2s};
-// ACME clients (facts.md): lego 5 s x1.5 up to 500 s, certbot 1 s, acme.sh 2 s, acmez 250 ms.
+// ACME clients: lego 5 s x1.5 up to 500 s, certbot 1 s, acme.sh 2 s, acmez 250 ms
+// (docs/sources.md#lego, #certbot, #acme-sh, #acmez).
 inline constexpr geometric_schedule lego{5s, 1.5, 500s};
 inline constexpr fixed_schedule certbot{1s};
 inline constexpr fixed_schedule acme_sh{2s};

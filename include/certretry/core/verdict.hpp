@@ -1,5 +1,6 @@
 // certretry/core/verdict.hpp — what triage concludes from one response, and the HTTP status
-// classes every triage shares (certctl's status-code table, seed 001).
+// classes every triage shares (certctl's status-code table:
+// docs/sources.md#certctl-async-polling-doc).
 #pragma once
 
 #include "certretry/core/action.hpp"

@@ -23,7 +23,7 @@
 
 namespace certretry {
 
-// The names transcripts use for transport errors (scenario-format.md).
+// The names transcripts use for transport errors (docs/harness.md, scenario format v1).
 inline std::string_view transport_error_name(std::error_code ec) noexcept {
   if (ec.category() == error_category()) {
     switch (static_cast<errc>(ec.value())) {
@@ -168,7 +168,8 @@ class machine_kit {
     return finish{kind};
   }
 
-  // The caller gave up: nothing more is sent (seed 003: never retry what the caller abandoned).
+  // The caller gave up: nothing more is sent (never retry what the caller abandoned: the
+  // GlobalSign outage of 2020-10-28, docs/sources.md#globalsign-2020-10-28).
   action cancel(time_point now) {
     if (finished_) return finish{outcome_.kind};
     return finish_with(now, outcome_kind::cancelled, errc::cancelled, "cancelled by the caller");

@@ -2,8 +2,8 @@
 //
 // run() is the loop users would otherwise write: send what the machine asks, sleep what it
 // asks, feed back what happened with the clock's time, until it finishes. A response that
-// arrives after the caller gave up is not acted on, and nothing more is sent (seed 003: work
-// the caller abandoned must not be retried).
+// arrives after the caller gave up is not acted on, and nothing more is sent (work the caller
+// abandoned must not be retried: docs/sources.md#globalsign-2020-10-28).
 #pragma once
 
 #include "certretry/core/action.hpp"

@@ -3,8 +3,9 @@
 // Poll a status endpoint (and, once it reports ready, a download endpoint) until triage says
 // done or permanent, waiting between polls as the backoff policy decides: schedule, jitter,
 // Retry-After, a hard deadline that is never overshot, an attempt cap and a minimum delay.
-// Transport errors, 429 and 5xx are transient (certctl's table, seed 001). The deadline ends
-// the run with still_pending: the caller re-enqueues, it does not fail.
+// Transport errors, 429 and 5xx are transient (certctl's table:
+// docs/sources.md#certctl-async-polling-doc). The deadline ends the run with still_pending: the
+// caller re-enqueues, it does not fail.
 //
 // States:  idle --start--> awaiting_response --response--> (waiting | finished)
 //          waiting --wait elapsed--> awaiting_response;  any --cancel--> finished

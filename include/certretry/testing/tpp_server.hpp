@@ -8,7 +8,8 @@
 // the object's DN, so an object's draws do not depend on what other objects did or in which
 // order the calls came.
 //
-// What it models (seed 000's state table, facts.md "Venafi TPP"):
+// What it models (the retrieve/reset state table of docs/sources.md#tpp-writeup; the replies of
+// docs/sources.md#tpp-retrieve and docs/sources.md#tpp-reset):
 //
 //   object state                     retrieve                                  reset(Restart=false)
 //   no certificate, no enrollment    202 {"Stage":0,"Status":"Not yet available"}  400 (1)
@@ -26,27 +27,28 @@
 //       object."}
 //
 // A failed ("stuck") enrollment blocks every later request: the request itself answers 200
-// (seed, Solution 4: it always does), and the retrieves after it answer 500 with one of the
-// seed's three message sequences, drawn per request: case 1 (60 %) "click Retry" throughout,
-// case 2 (30 %) "WebSDK CertRequest Module Requested Certificate" once then "click Retry",
-// case 3 (10 %) "WebSDK ..." throughout. Time never clears it: only a reset does, after which
-// a new request enrolls normally.
+// (Solution 4 of docs/sources.md#vcert-269: it always does), and the retrieves after it answer
+// 500 with one of the three message sequences of docs/sources.md#tpp-writeup, drawn per request:
+// case 1 (60 %) "click Retry" throughout, case 2 (30 %) "WebSDK CertRequest Module Requested
+// Certificate" once then "click Retry", case 3 (10 %) "WebSDK ..." throughout. Time never clears
+// it: only a reset does, after which a new request enrolls normally.
 //
 // WorkToDoTimeout ("N", a string of whole seconds as VCert sends it, or a number): a retrieve or
 // request carrying it is held until the enrollment's certificate is issued or N seconds have
 // passed, whichever comes first, then answered with the state at that time. Without it, and
 // whenever there is no running enrollment to wait for (a stuck one included), it is answered at
-// once. A watch that times out answers 202 "Post CSR": the enrollment keeps running (the seed's
-// "timed out due to WorkToDoTimeout" row is unconfirmed; no timeout failure is modelled).
+// once. A watch that times out answers 202 "Post CSR": the enrollment keeps running (the state
+// table's "timed out due to WorkToDoTimeout" row is unconfirmed; no timeout failure is
+// modelled).
 //
 // Issuance time: every enrollment (a request, a renew, a reset with Restart=true) draws its
 // time to issuance from  min_issuance + Exp(mean_issuance - min_issuance)  (a shifted
 // exponential; by default min_issuance = 0, a plain exponential of mean 7 s, TPP's reported
-// mean). The only number known about TPP's issuance time is that mean; among distributions on
-// [0, inf) with a given mean the exponential assumes the least (maximum entropy), and its tail
-// is the heavier one for what a watch cares about: P(T > 30 s) = e^(-30/7) = 1.4 %, against 0.8 %
-// for a 1 s floor plus Exp(6 s). Set min_issuance for a pipeline with a known minimum; the mean
-// stays mean_issuance.
+// mean: docs/sources.md#tpp-writeup). The only number known about TPP's issuance time is that
+// mean; among distributions on [0, inf) with a given mean the exponential assumes the least
+// (maximum entropy), and its tail is the heavier one for what a watch cares about:
+// P(T > 30 s) = e^(-30/7) = 1.4 %, against 0.8 % for a 1 s floor plus Exp(6 s). Set
+// min_issuance for a pipeline with a known minimum; the mean stays mean_issuance.
 //
 // Injectable faults (all off by default):
 //   restart_race        reset with "Restart":true after a request restarts the *earlier*
@@ -56,12 +58,12 @@
 //                       fault, Restart=true restarts the latest request's enrollment correctly.
 //   misbehaving_websdk  the first retrieve after a request on a healthy object answers
 //                       500 {"Stage":500,"Status":"WebSDK CertRequest Module Requested
-//                       Certificate"} although nothing failed (the seed's "misbehaving TPP",
-//                       1 Dec 2022); the enrollment runs on.
+//                       Certificate"} although nothing failed (the "misbehaving TPP" of
+//                       1 Dec 2022, docs/sources.md#tpp-writeup); the enrollment runs on.
 //   unknown_rows        a retrieve that would answer 202 "Post CSR" answers instead one of the
-//                       seed's two "??" rows: 500 {"Stage":-1,"Status":"Not yet available"} or
-//                       202 {"Stage":-1,"Status":"WebSDK CertRequest Module Requested
-//                       Certificate"} (half each); the enrollment runs on.
+//                       state table's two "??" rows: 500 {"Stage":-1,"Status":"Not yet
+//                       available"} or 202 {"Stage":-1,"Status":"WebSDK CertRequest Module
+//                       Requested Certificate"} (half each); the enrollment runs on.
 //
 // Issued certificates are "CERT-<serial>" (serials count up from 1 per server), or
 // "OLD-<serial>" when the restart race produced them; is_old_certificate() tells them apart.
@@ -121,7 +123,8 @@ enum class tpp_prior : std::uint8_t {
   failed,   // a certificate exists and its last enrollment failed: the "stuck" renewal
 };
 
-// Which of the seed's three message sequences a request on a stuck object produced.
+// Which of the three message sequences (docs/sources.md#tpp-writeup) a request on a stuck
+// object produced.
 enum class stuck_case : std::uint8_t {
   click_retry = 1,              // case 1, 60 %: "click Retry" on every retrieve
   websdk_then_click_retry = 2,  // case 2, 30 %: "WebSDK ..." once, then "click Retry"

@@ -1,5 +1,6 @@
 // certretry/tpp/enroll.hpp — Venafi TPP enrollment: request, then retrieve until issued, with
-// the stuck "Fix any errors, and then click Retry." renewal recovered (seed 000).
+// the stuck "Fix any errors, and then click Retry." renewal recovered (docs/sources.md#vcert-269,
+// docs/sources.md#tpp-writeup).
 //
 // When an earlier enrollment of the certificate failed, TPP answers the first retrieve after a
 // new request with 500 and one of two Status messages (60 % "click Retry" throughout, 30 %
@@ -9,7 +10,7 @@
 //                                  the happy path, and never reset(Restart=true) right after a
 //                                  request (it races inside TPP: VCert 4.23, reverted in 4.24)
 //   reset-before-request          reset(Restart=false) before every request (cert-manager >=
-//                                  1.12, seed Solution 2): +1 call every time
+//                                  1.12, docs/sources.md#cert-manager-5805): +1 call every time
 //   query-only                    retrieve stays a query (the 2023 decision): finish with
 //                                  needs_reset; tpp::reset_step() is the separate command
 // At most one reset per enrollment: a detection after a reset fails, never loops.
@@ -208,8 +209,9 @@ class enroll_machine {
     if (r.status == 500 && rep.json && (!rep.status.empty() || rep.stage)) {
       if (first && detector_(rep.status)) return on_stale_enrollment(now, r.status, rep.status);
       // "WebSDK ... Requested Certificate" later on, or Stage -1 "Not yet available" (the two
-      // "??" rows of the seed's table): TPP has the request and has not finished it. Pending,
-      // bounded by the deadline. Any other 500 is the enrollment's own failure, in TPP's words.
+      // "??" rows of the state table, docs/sources.md#tpp-writeup): TPP has the request and has
+      // not finished it. Pending, bounded by the deadline. Any other 500 is the enrollment's own
+      // failure, in TPP's words.
       const bool websdk = same_message(rep.status, websdk_requested_message);
       if (websdk || (rep.stage == -1 && same_message(rep.status, not_yet_available_message))) {
         // A detector that does not count "WebSDK ..." skips it and checks the next reply.
@@ -264,7 +266,8 @@ class enroll_machine {
         ++resets_;
         kit_.report_verdict(now, r.status, {}, verdict::done, "no reset required");
         // Before a request: go on and request. After a detection: nothing was stuck (the
-        // "misbehaving TPP" of seed 000): keep retrieving the enrollment already running.
+        // "misbehaving TPP", docs/sources.md#tpp-writeup): keep retrieving the enrollment
+        // already running.
         if (before_request) return follow_up(now, enroll_state::requesting, "no reset required");
         return retry_later(now, "no reset required", std::nullopt, enroll_state::retrieving);
       }

@@ -1,5 +1,6 @@
 // certretry/tpp/reply.hpp — reading Venafi TPP's replies to request, retrieve and reset
-// (seed 000, facts.md "Venafi TPP").
+// (Venafi TPP: Certificates/Request, Retrieve, Reset: docs/sources.md#tpp-request,
+// docs/sources.md#tpp-retrieve, docs/sources.md#tpp-reset).
 //
 // Replies are JSON, parsed with simdjson On-Demand and bounded like every server body. Status
 // messages are compared on the parsed Status field, ignoring case and runs of white space, never
@@ -18,15 +19,16 @@
 
 namespace certretry::tpp {
 
-// The two messages a first retrieve answers with when an earlier enrollment failed (seed 000,
-// "Past enrollment is failed and another cert was requested").
+// The two messages a first retrieve answers with when an earlier enrollment failed (the state
+// table's row "Past enrollment is failed and another cert was requested",
+// docs/sources.md#tpp-writeup).
 inline constexpr std::string_view click_retry_message =
     "This certificate cannot be processed while it is in an error state. Fix any errors, and "
     "then click Retry.";
 inline constexpr std::string_view websdk_requested_message =
     "WebSDK CertRequest Module Requested Certificate";
 inline constexpr std::string_view not_yet_available_message = "Not yet available";
-// Reset's two benign 400s (facts.md).
+// Reset's two benign 400s (Venafi TPP: Certificates/Reset, docs/sources.md#tpp-reset).
 inline constexpr std::string_view no_reset_required_message =
     "Reset is not completed. No reset is required for the certificate.";
 inline constexpr std::string_view not_found_suffix =
@@ -94,7 +96,8 @@ constexpr bool ends_with_message(std::string_view text, std::string_view suffix)
 }
 
 // Which first-retrieve Status values mean "a stale failed enrollment blocks this one".
-// Both messages (seed 000, Solution 3): relying on "click Retry" alone misses case 3 (10 %).
+// Both messages (Solution 3 of docs/sources.md#vcert-269): relying on "click Retry" alone misses
+// case 3 (10 %, docs/sources.md#tpp-writeup).
 struct stale_enrollment_detector {
   constexpr bool operator()(std::string_view status) const noexcept {
     return same_message(status, click_retry_message) ||
@@ -102,8 +105,8 @@ struct stale_enrollment_detector {
   }
 };
 
-// The weaker rule the seed rejects ("Could we rely solely on the Click retry message?"): kept so
-// tests can show what it misses.
+// The weaker rule the write-up rejects (docs/sources.md#tpp-writeup: relying solely on the
+// "click Retry" message): kept so tests can show what it misses.
 struct click_retry_detector {
   constexpr bool operator()(std::string_view status) const noexcept {
     return same_message(status, click_retry_message);
