@@ -1,7 +1,8 @@
 // The ACME machines: badNonce recovery (RFC 8555 §6.5), new-order with ARI `replaces` and its
-// fallback (RFC 9773 §5, seed 002: every row of docs/acme.md's decision table), polling of
-// orders, authorizations and challenges (RFC 8555 §7.1.6, §7.4, §8.2, seed 004), and the ARI
-// renewal machine (RFC 9773 §4). Server replies follow facts.md "ACME".
+// fallback (RFC 9773 §5; docs/sources.md#boulder-7385: every row of docs/acme.md's decision
+// table), polling of orders, authorizations and challenges (RFC 8555 §7.1.6, §7.4, §8.2; step-ca:
+// docs/sources.md#step-ca-challenge-retries), and the ARI renewal machine (RFC 9773 §4). Server
+// replies follow docs/sources.md#boulder and docs/sources.md#pebble.
 #include "certretry/acme/ari.hpp"
 #include "certretry/acme/exchange.hpp"
 #include "certretry/acme/new_order.hpp"
@@ -478,7 +479,7 @@ TEST(NewOrder, RateLimitPastTheDeadlineEndsStillPending) {
   EXPECT_EQ(b.server.calls(order_key), 1u);
 }
 
-// --- errors without Retry-After (seed 003: spread retries, stop adding load) -----------------------
+// --- errors without Retry-After (docs/sources.md#globalsign-2020-10-28) --------------------------
 
 TEST(Errors, RateLimitWithoutRetryAfterBacksOffExponentiallyWithJitter) {
   bench b;

@@ -1,5 +1,5 @@
 // ACME replies: problem documents and their classes (RFC 8555 §6.7, RFC 9457), rejected
-// `replaces` fields as each server sends them (facts.md "ACME", seed 002), orders,
+// `replaces` fields as each server sends them (docs/sources.md#boulder, #rfc9773-5), orders,
 // authorizations and challenges (RFC 8555 §7.1), and renewalInfo (RFC 9773 §4.2).
 #include "certretry/acme/reply.hpp"
 

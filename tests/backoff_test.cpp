@@ -1,5 +1,6 @@
-// Schedules, jitters and backoff_policy. Expected values come from facts.md ("Async CAs",
-// "ACME" client polling, "Overload") and the AWS backoff article's formulas.
+// Schedules, jitters and backoff_policy. Expected values come from docs/sources.md (certctl's
+// poller, the ACME clients' polling, the overload references) and the AWS backoff article's
+// formulas (docs/sources.md#aws-backoff-jitter).
 #include "certretry/backoff/jitter.hpp"
 #include "certretry/backoff/policy.hpp"
 #include "certretry/backoff/schedule.hpp"
@@ -47,7 +48,8 @@ std::string step_name(const ::testing::TestParamInfo<step_case>& p) {
   return "n" + std::to_string(p.param.n);
 }
 
-// certctl's code (facts.md): 5 s, x3, capped at 5 min: 5 s, 15 s, 45 s, 2 min 15 s, 5 min ...
+// certctl's code (docs/sources.md#certctl-asyncpoll): 5 s, x3, capped at 5 min: 5 s, 15 s, 45 s,
+// 2 min 15 s, 5 min ...
 class CertctlSchedule : public ::testing::TestWithParam<step_case> {};
 TEST_P(CertctlSchedule, Delay) {
   EXPECT_EQ(schedules::certctl.delay(GetParam().n), GetParam().expected);
@@ -60,7 +62,8 @@ INSTANTIATE_TEST_SUITE_P(Code, CertctlSchedule,
                                            step_case{u32_max, 5min}),
                          step_name);
 
-// certctl's operator reference (seed 001): 5 s, 15 s, 45 s, 2 min, then 5 min.
+// certctl's operator reference (docs/sources.md#certctl-async-polling-doc): 5 s, 15 s, 45 s,
+// 2 min, then 5 min.
 class CertctlDocumentedSchedule : public ::testing::TestWithParam<step_case> {};
 TEST_P(CertctlDocumentedSchedule, Delay) {
   EXPECT_EQ(schedules::certctl_documented.delay(GetParam().n), GetParam().expected);
@@ -82,14 +85,14 @@ TEST(CertctlSchedules, CodeAndDocumentDifferOnlyAtTheFourthWait) {
   }
 }
 
-// VCert polls TPP's retrieve every 2 s, no backoff (facts.md "Venafi TPP").
+// VCert polls TPP's retrieve every 2 s, no backoff (docs/sources.md#vcert).
 class VcertSchedule : public ::testing::TestWithParam<std::uint32_t> {};
 TEST_P(VcertSchedule, AlwaysTwoSeconds) { EXPECT_EQ(schedules::vcert.delay(GetParam()), 2s); }
 INSTANTIATE_TEST_SUITE_P(Fixed, VcertSchedule,
                          ::testing::Values(0u, 1u, 2u, 3u, 30u, 1024u, 1'000'000u, u32_max));
 
 TEST(FixedSchedules, ClientsFromFacts) {
-  // facts.md "ACME": certbot 1 s, acme.sh 2 s, acmez 250 ms.
+  // certbot 1 s, acme.sh 2 s, acmez 250 ms (docs/sources.md#certbot, #acme-sh, #acmez).
   EXPECT_EQ(schedules::certbot.delay(1), 1s);
   EXPECT_EQ(schedules::certbot.delay(50), 1s);
   EXPECT_EQ(schedules::acme_sh.delay(1), 2s);
@@ -98,7 +101,7 @@ TEST(FixedSchedules, ClientsFromFacts) {
   EXPECT_EQ(schedules::acmez.delay(50), 250ms);
 }
 
-// lego: 5 s x1.5 up to 500 s (facts.md "ACME"). Expected: 5000 ms * 1.5^(n-1), capped.
+// lego: 5 s x1.5 up to 500 s (docs/sources.md#lego). Expected: 5000 ms * 1.5^(n-1), capped.
 class LegoSchedule : public ::testing::TestWithParam<std::uint32_t> {};
 TEST_P(LegoSchedule, FollowsFormula) {
   const std::uint32_t n = GetParam();
@@ -143,7 +146,7 @@ TEST(GeometricSchedule, AttemptZeroReadsAsFirst) {
   EXPECT_EQ(exponential_schedule(1s, 1min).delay(0), 1s);
 }
 
-// Polly's exponential backoff overflowed at attempt >= 1024 (facts.md "Overload"): every
+// Polly's exponential backoff overflowed at attempt >= 1024 (docs/sources.md#polly-2164): every
 // growing schedule must sit at its cap for any later attempt.
 struct overflow_case {
   const char* name;
@@ -288,7 +291,7 @@ constexpr duration certctl_bases[] = {5s, 15s, 45s, 2min + 15s, 5min};
 class ProportionalJitter : public ::testing::TestWithParam<duration> {};
 
 TEST_P(ProportionalJitter, TwentyPercentStaysWithinBounds) {
-  // certctl: each wait x (1 + U[-0.2, 0.2]) (facts.md "Async CAs").
+  // certctl: each wait x (1 + U[-0.2, 0.2]) (docs/sources.md#certctl-asyncpoll).
   const duration base = GetParam();
   const double b = static_cast<double>(base.count());
   proportional_jitter j{0.2};
@@ -448,7 +451,7 @@ TEST(DecorrelatedJitterV2, GrowsToTheCap) {
 
 class DecorrelatedJitterV2Large : public ::testing::TestWithParam<std::uint32_t> {};
 TEST_P(DecorrelatedJitterV2Large, NoOverflowOrNaN) {
-  // Polly computed 2^t unbounded and overflowed at attempt 1024 (facts.md "Overload").
+  // Polly computed 2^t unbounded and overflowed at attempt 1024 (docs/sources.md#polly-2164).
   const std::uint32_t n = GetParam();
   for (std::uint64_t seed = 1; seed <= 50; ++seed) {
     decorrelated_jitter_v2 fresh{5min};
@@ -615,7 +618,8 @@ run_trace simulate(Policy& p, std::uint64_t seed, std::optional<duration> hint =
 }
 
 TEST(BackoffPolicy, CertctlWithoutJitterPollsSevenTimesInTenMinutes) {
-  // facts.md "Async CAs": polls at 0, 5, 20, 65, 200, 500, 600 s, then StillPending.
+  // certctl (docs/sources.md#certctl-asyncpoll): polls at 0, 5, 20, 65, 200, 500, 600 s, then
+  // StillPending.
   backoff_policy p{schedules::certctl, no_jitter{}, limits{600s}};
   const run_trace t = simulate(p, 1);
   const std::vector<duration> expected{0s, 5s, 20s, 65s, 200s, 500s, 600s};
@@ -641,7 +645,8 @@ TEST(BackoffPolicy, CertctlDocumentedWithoutJitter) {
 }
 
 TEST(BackoffPolicy, CertctlWithTwentyPercentJitterStaysBounded) {
-  // The seed: "at most 7-8 attempts" in PollMaxWait; the deadline is never passed.
+  // certctl's operator reference (docs/sources.md#certctl-async-polling-doc): "at most 7-8
+  // attempts" in PollMaxWait; the deadline is never passed.
   int seen_seven = 0;
   for (std::uint64_t seed = 1; seed <= 1000; ++seed) {
     backoff_policy p{schedules::certctl, proportional_jitter{0.2}, limits{600s}};
@@ -764,7 +769,7 @@ TEST(BackoffPolicy, ExposesItsConfiguration) {
 }
 
 TEST(BackoffPolicy, LimitsDefaultsMatchCertctl) {
-  // certctl's PollMaxWait default is 10 min (seed 001).
+  // certctl's PollMaxWait default is 10 min (docs/sources.md#certctl-async-polling-doc).
   const limits l{};
   EXPECT_EQ(l.max_wait, 10min);
   EXPECT_EQ(l.max_attempts, 0u);
@@ -845,7 +850,7 @@ TEST(BackoffPolicyRetryAfter, HintReplacesStillRespectsMinDelay) {
 }
 
 TEST(BackoffPolicyRetryAfter, IgnoreModeNeverReadsTheHint) {
-  // certctl never reads Retry-After (facts.md "Async CAs").
+  // certctl never reads Retry-After (docs/sources.md#certctl-asyncpoll).
   for (duration hint : {duration{0s}, duration{3s}, duration{30s}, duration{10h}}) {
     const next_step s = first_step({retry_after_mode::ignore}, hint);
     ASSERT_TRUE(s.waits());
@@ -906,7 +911,8 @@ TEST(BackoffPolicyRetryAfter, ScheduleBeyondDeadlineIsClampedNotAbandoned) {
 }
 
 TEST(BackoffPolicyRetryAfter, SteadyHintDrivesTheWholeRun) {
-  // ACME-style: the server keeps answering Retry-After: 60 (facts.md, Boulder on 500s).
+  // ACME-style: the server keeps answering Retry-After: 60 (Boulder's 500s as the model plays
+  // them: docs/sources.md#boulder-wfe).
   backoff_policy p{schedules::certctl, no_jitter{}, limits{600s}};
   const run_trace t = simulate(p, 1, 60s);
   // Waits: max(60, 5)=60, max(60,15)=60, 60, max(60,135)=135, 300, ...

@@ -1,6 +1,7 @@
 // poll_machine with async-CA triage (async_ca_poller): driven by hand, event by event, and
-// through run() on a virtual clock against a scripted server. The numbers are certctl's (seed
-// 001, facts.md "Async CAs"): 5 s x3 capped at 5 min, 20 % jitter, a 10 min deadline.
+// through run() on a virtual clock against a scripted server. The numbers are certctl's
+// (docs/sources.md#certctl-asyncpoll, docs/sources.md#certctl-async-polling-doc): 5 s x3 capped
+// at 5 min, 20 % jitter, a 10 min deadline.
 #include "certretry/poll/machine.hpp"
 #include "certretry/machine/run.hpp"
 #include "certretry/testing/scripted.hpp"
@@ -90,8 +91,9 @@ outcome run_in(world& w, M& m) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Sustained 429 without jitter: certctl's failure mode "Upstream returns 429 forever" (seed 001)
-// and facts.md: polls at 0, 5, 20, 65, 200, 500, 600 s = 7, then StillPending.
+// Sustained 429 without jitter: certctl's failure mode "Upstream returns 429 forever"
+// (docs/sources.md#certctl-async-polling-doc) and its code (docs/sources.md#certctl-asyncpoll):
+// polls at 0, 5, 20, 65, 200, 500, 600 s = 7, then StillPending.
 
 template <class M>
 void expect_sustained_429(M& m, world& w, std::vector<seen_event>& log,
@@ -177,8 +179,9 @@ TEST(PollSustained429, ByHandEveryAction) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Sustained 429 with certctl's ±20 % jitter, over 1000 seeds: 6 to 8 polls (seed 001 says "at
-// most 7-8"), never a send after the deadline, every wait within ±20 % of its base.
+// Sustained 429 with certctl's ±20 % jitter, over 1000 seeds: 6 to 8 polls (certctl's reference
+// says "at most 7-8": docs/sources.md#certctl-async-polling-doc), never a send after the
+// deadline, every wait within ±20 % of its base.
 
 TEST(PollSustained429, ProportionalJitterOverThousandSeeds) {
   for (std::uint64_t seed = 0; seed < 1000; ++seed) {
@@ -372,7 +375,8 @@ TEST(PollOutcome, DigiCertDownloadFollowsAtOnce) {
 }
 
 TEST(PollOutcome, SectigoCollectNotReadyRidesTheSchedule) {
-  // seed 001: collectNotReady "rides the same backoff schedule".
+  // certctl's reference (docs/sources.md#certctl-async-polling-doc): collectNotReady "rides the
+  // same backoff schedule".
   std::vector<seen_event> log;
   world w;
   w.server.script("GET /ssl/v1/11", {scripted_reply::respond(200, R"({"status":"Issued"})")});
@@ -389,7 +393,8 @@ TEST(PollOutcome, SectigoCollectNotReadyRidesTheSchedule) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Retry-After (RFC 9110 §10.2.3). certctl never reads it (facts.md); this library does.
+// Retry-After (RFC 9110 §10.2.3). certctl never reads it
+// (docs/sources.md#certctl-asyncpoll); this library does.
 
 std::vector<header_field> retry_after(std::string v) { return {{"Retry-After", std::move(v)}}; }
 
@@ -588,7 +593,7 @@ TEST(PollEvents, FinishReportsStillPendingWithItsError) {
 
 // ---------------------------------------------------------------------------------------------
 // Cancellation: nothing more is sent, and a response that arrives after the caller gave up is
-// not acted on (seed 003: never retry what the caller abandoned).
+// not acted on (never retry what the caller abandoned: docs/sources.md#globalsign-2020-10-28).
 
 struct stop_after_sends {
   const scripted_transport* server;

@@ -64,7 +64,7 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& p) { return "c" + std::to_string(p.index); });
 
 TEST(DelaySeconds, SecondsAreNotMilliseconds) {
-  // Azure read Retry-After seconds as milliseconds (facts.md "Overload").
+  // Azure read Retry-After seconds as milliseconds (docs/sources.md#azure-5268).
   const auto r = parse_retry_after("120", morning);
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r.value().count(), 120000);

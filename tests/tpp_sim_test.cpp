@@ -1,4 +1,5 @@
-// The TPP server model (testing/tpp_server.hpp) against seed 000, and certretry's TPP machine
+// The TPP server model (testing/tpp_server.hpp) against docs/sources.md#tpp-writeup and the
+// Venafi TPP replies of docs/sources.md (#tpp-retrieve, #tpp-reset), and certretry's TPP machine
 // against the model: what the load benchmark's figures rest on.
 #include <certretry/machine/run.hpp>
 #include <certretry/testing/tpp_server.hpp>
@@ -59,8 +60,9 @@ TEST(TppServerModel, StuckCasesFollowTheSeedFrequencies) {
   EXPECT_LT(chi2, 13.82) << seen[0] << " " << seen[1] << " " << seen[2];
 }
 
-// TPP's mean issuance time is 7 s (seed 000): a watch returns when the certificate is issued, so
-// the mean time to certificate over many healthy renewals is close to 7 s.
+// TPP's mean issuance time is 7 s (docs/sources.md#tpp-writeup): a watch returns when the
+// certificate is issued, so the mean time to certificate over many healthy renewals is close to
+// 7 s.
 TEST(TppServerModel, MeanIssuanceIsSevenSeconds) {
   virtual_clock clock;
   model::tpp_server server{clock, {.seed = 3, .latency = 0ms}};

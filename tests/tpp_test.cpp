@@ -1,7 +1,9 @@
 // Venafi TPP enrollment (tpp::enroll_machine): request, retrieve until issued, and the stuck
-// "Fix any errors, and then click Retry." renewal recovered. Expected values come from seed 000
-// (the "State / Result of POST /retrieve / Result of POST /reset" table, Solutions 1-4, cases
-// 1-3, the "misbehaving TPP" update, the 2023 decision) and facts.md "Venafi TPP".
+// "Fix any errors, and then click Retry." renewal recovered. Expected values come from the
+// maintainers' write-up (docs/sources.md#tpp-writeup: the "State / Result of POST /retrieve /
+// Result of POST /reset" table, cases 1-3, the "misbehaving TPP" update, the 2023 decision),
+// VCert #269's Solutions 1-4 (docs/sources.md#vcert-269) and Venafi's WebSDK pages
+// (docs/sources.md#tpp-request, #tpp-retrieve, #tpp-reset).
 #include "certretry/machine/run.hpp"
 #include "certretry/testing/scripted.hpp"
 #include "certretry/tpp/enroll.hpp"
@@ -39,7 +41,8 @@ constexpr std::string_view request_key = "POST /vedsdk/certificates/request";
 constexpr std::string_view retrieve_key = "POST /vedsdk/certificates/retrieve";
 constexpr std::string_view reset_key = "POST /vedsdk/certificates/reset";
 
-// The certificate's DN as TPP spells it (seed 000's error message names \VED\Policy\Test\foo.com).
+// The certificate's DN as TPP spells it (the write-up's error message names
+// \VED\Policy\Test\foo.com: docs/sources.md#tpp-writeup).
 constexpr std::string_view dn = R"(\VED\Policy\Test\foo.com)";
 constexpr std::string_view dn_json = R"("\\VED\\Policy\\Test\\foo.com")";
 constexpr std::string_view cert_data = "TUlJQmZvby5jb20=";
@@ -53,7 +56,7 @@ const std::string click_retry_body =
 const std::string websdk_body =
     R"({"Stage":500,"Status":"WebSDK CertRequest Module Requested Certificate"})";
 const std::string post_csr_body = R"({"Stage":500,"Status":"Post CSR"})";
-// Reset replies (facts.md).
+// Reset replies (Venafi TPP: Certificates/Reset, docs/sources.md#tpp-reset).
 const std::string reset_done = R"({"ProcessingResetCompleted":true})";
 const std::string reset_done_restart = R"({"ProcessingResetCompleted":true,"RestartCompleted":true})";
 const std::string no_reset_required =
@@ -134,7 +137,7 @@ std::vector<const request*> sent_to(const std::vector<request>& sent, std::strin
 }
 
 // Every reset goes out as {"CertificateDN": <dn>, "Restart": false}: never Restart=true, which
-// races a fresh request inside TPP (facts.md: VCert 4.23, reverted in 4.24).
+// races a fresh request inside TPP (VCert 4.23, reverted in 4.24: docs/sources.md#vcert-273).
 void expect_reset_bodies(const std::vector<request>& sent, std::string_view want_dn = dn) {
   for (const request* r : sent_to(sent, tpp::reset_path)) {
     EXPECT_EQ(r->method, "POST");
@@ -177,7 +180,8 @@ using fixed_policy = backoff_policy<fixed_schedule, no_jitter>;
 template <class D = tpp::stale_enrollment_detector>
 using enroller = tpp::enroll_machine<D, fixed_schedule, no_jitter, splitmix64, capture_sink>;
 
-// VCert's 2 s fixed retrieve interval (facts.md), a 10 min deadline unless a test says otherwise.
+// VCert's 2 s fixed retrieve interval (docs/sources.md#vcert), a 10 min deadline unless a test
+// says otherwise.
 template <class D = tpp::stale_enrollment_detector>
 enroller<D> make_enroller(std::vector<seen_event>& log, tpp::enroll_options o,
                           limits l = {.max_wait = 600s}, D d = {}) {
@@ -216,7 +220,8 @@ outcome run_in(world& w, M& m) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// A small model of TPP for one certificate whose earlier enrollment failed (seed 000, cases 1-3):
+// A small model of TPP for one certificate whose earlier enrollment failed (cases 1-3 of
+// docs/sources.md#tpp-writeup):
 // every retrieve after a request made while the failed enrollment exists answers the case's
 // messages in order (the last repeating); reset(Restart=false) clears the failed enrollment
 // (200 ProcessingResetCompleted), a reset with nothing to clear answers 400 "No reset is
@@ -269,8 +274,9 @@ const std::string click_retry{tpp::click_retry_message};
 const std::string websdk{tpp::websdk_requested_message};
 
 // =============================================================================================
-// The seed's table, row by row: the first retrieve after a request answers as the state says,
-// a reset (if the machine sends one) answers as the table's last column says.
+// The write-up's state table (docs/sources.md#tpp-writeup), row by row: the first retrieve after
+// a request answers as the state says, a reset (if the machine sends one) answers as the table's
+// last column says.
 
 enum class expect { issued_no_reset, pending, failed, reset_then_issued };
 
@@ -432,9 +438,9 @@ INSTANTIATE_TEST_SUITE_P(
         seed_case{"Case3WebSDKThroughout", {websdk, websdk, websdk, websdk, websdk}}),
     [](const ::testing::TestParamInfo<seed_case>& i) { return std::string(i.param.name); });
 
-// The weaker rule the seed rejects: "skip the WebSDK CertRequest messages until we see the Click
-// Retry message". It catches cases 1 and 2 but misses case 3 (10 %): no reset, and the run waits
-// until the end of the timeout.
+// The weaker rule the write-up rejects (docs/sources.md#tpp-writeup): skip the WebSDK CertRequest
+// messages until the "click Retry" message shows. It catches cases 1 and 2 but misses case 3
+// (10 %): no reset, and the run waits until the end of the timeout.
 struct click_retry_run {
   outcome out;
   std::vector<std::string> calls;
@@ -588,7 +594,8 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<detection_variant>& i) { return std::string(i.param.name); });
 
 // =============================================================================================
-// Only the first retrieve after a request can detect a stale enrollment (seed 000, Solution 3).
+// Only the first retrieve after a request can detect a stale enrollment (Solution 3 of
+// docs/sources.md#vcert-269).
 
 TEST(TppFirstRetrieveOnly, ClickRetryLaterFailsWithTppText) {
   std::vector<seen_event> log;
@@ -628,7 +635,7 @@ TEST(TppFirstRetrieveOnly, AfterTheResetTheNewRequestGetsItsOwnFirstRetrieve) {
 }
 
 // =============================================================================================
-// Reset replies (facts.md).
+// Reset replies (Venafi TPP: Certificates/Reset, docs/sources.md#tpp-reset).
 
 TEST(TppResetReply, ProcessingResetCompletedRequestsAgain) {
   for (const std::string& body : {reset_done, reset_done_restart}) {
@@ -829,7 +836,8 @@ TEST(TppOneReset, DetectionAfterResetBeforeRequestFails) {
 }
 
 // =============================================================================================
-// Happy-path call counts (seed 000: Solutions 1 and 2 add a call; Solution 3 does not).
+// Happy-path call counts (docs/sources.md#vcert-269: Solutions 1 and 2 add a call; Solution 3
+// does not).
 
 TEST(TppCallCounts, ResetOnDetectionTwoCallsNoReset) {
   std::vector<seen_event> log;
@@ -1096,7 +1104,8 @@ TEST(TppWatch, WorkToDoTimeoutShrinksToTheTimeLeft) {
 }
 
 TEST(TppPoll, VcertScheduleRetrievesEveryTwoSecondsUntilTheDeadline) {
-  // VCert polls every 2 s fixed; cert-manager's 60 s per reconcile (facts.md).
+  // VCert polls every 2 s fixed; cert-manager's 60 s per reconcile (docs/sources.md#vcert,
+  // docs/sources.md#cert-manager-5108).
   std::vector<seen_event> log;
   world w;
   w.retrieve({reply(202, post_csr_body)});
@@ -1148,7 +1157,7 @@ TEST(TppResetStep, ResetFirstThenRequestWithWorkToDoTimeout) {
 }
 
 // =============================================================================================
-// Request replies (facts.md: {"CertificateDN": ..., "Error": ...} on 200/201).
+// Request replies (docs/sources.md#tpp-request: {"CertificateDN": ..., "Error": ...} on 200/201).
 
 TEST(TppRequestReply, CreatedWithDnGoesOnToRetrieve) {
   for (int status : {200, 201}) {

@@ -1,5 +1,6 @@
-// async_ca_triage: certctl's status-code table (seed 001) row by row, every status string the
-// four async CAs document (facts.md, "Async CAs"), and each CA's collect stage.
+// async_ca_triage: certctl's status-code table (docs/sources.md#certctl-async-polling-doc) row by
+// row, every status string the four async CAs send (docs/sources.md#certctl-connectors), and each
+// CA's collect stage.
 #include "certretry/async_ca/poller.hpp"
 
 #include <gtest/gtest.h>
@@ -79,7 +80,8 @@ constexpr async_ca all_cas[] = {async_ca::digicert, async_ca::sectigo, async_ca:
                                 async_ca::globalsign, async_ca::generic};
 
 // ---------------------------------------------------------------------------------------------
-// certctl's 8-row table (seed 001, "Status-code triage"), per profile where the row applies.
+// certctl's 8-row table ("Status-code triage", docs/sources.md#certctl-async-polling-doc), per
+// profile where the row applies.
 // Network errors, the 8th row, belong to the poll machine (poll_test).
 
 struct table_row {
@@ -185,7 +187,8 @@ INSTANTIATE_TEST_SUITE_P(AsyncCa, CertctlTable, ::testing::ValuesIn(certctl_tabl
                          [](const auto& tp) { return tp.param.name; });
 
 // ---------------------------------------------------------------------------------------------
-// Every status string facts.md lists, in every spelling a server might send.
+// Every status string docs/sources.md#certctl-connectors lists, in every spelling a server might
+// send.
 
 enum class meaning { ready, pending, failed };
 
@@ -466,8 +469,8 @@ TEST(DigiCert, DownloadBadRequestIsPermanent) {
 }
 
 TEST(DigiCert, RateLimitBodyIsTransientWithTheCodeInWhy) {
-  // facts.md: DigiCert's 429 carries {"errors":[{"code":"request_limit_exceeded",...}]} and no
-  // Retry-After.
+  // DigiCert's 429 carries {"errors":[{"code":"request_limit_exceeded",...}]} and no Retry-After
+  // (docs/sources.md#digicert-rate-limits).
   async_ca_triage t{order_for(async_ca::digicert)};
   const seen r = classify(
       t, 429,
@@ -479,7 +482,7 @@ TEST(DigiCert, RateLimitBodyIsTransientWithTheCodeInWhy) {
 
 // ---------------------------------------------------------------------------------------------
 // Sectigo: Issued, then GET /ssl/v1/collect/{id}/pem; a collect answering 400 is not ready yet
-// (seed 001, "Sectigo collectNotReady sentinel").
+// ("Sectigo collectNotReady sentinel", docs/sources.md#certctl-async-polling-doc).
 
 TEST(Sectigo, IssuedThenCollectNotReadyThenCollected) {
   async_ca_triage t{order_for(async_ca::sectigo)};
@@ -546,7 +549,8 @@ TEST(Entrust, IssuedWithoutCertificateIsPending) {
 }
 
 TEST(Entrust, AwaitingApprovalIsPending) {
-  // Humans approve Entrust enrollments; this may take a day (seed 001, failure modes).
+  // Humans approve Entrust enrollments; this may take a day (certctl's failure modes:
+  // docs/sources.md#certctl-async-polling-doc).
   async_ca_triage t{order_for(async_ca::entrust)};
   const seen r = classify(t, 200, R"({"status":"AWAITING_APPROVAL"})");
   EXPECT_EQ(r.v, verdict::pending);

@@ -1,10 +1,10 @@
-// cert-manager issue 6397: cert-manager 1.11.5, 1.12.3 and 1.13.0-1 were configured to call
-// POST /vedsdk/certificates/reset before every request (seed 000, Solution 2) and never did: a
-// type check on a wrapped client was always false, so the stuck "Fix any errors, and then click
-// Retry." renewals came back (seed 000's resolution table, facts.md "Venafi TPP"). A strategy
-// configured to reset must be proven to send the reset, on the wire, every time: here over 100
-// enrollments, through every way of building the machine (concrete and type-erased policies,
-// with and without an event sink, and tpp::reset_step()) and every benign reset reply.
+// cert-manager issue 6397 (docs/sources.md#cert-manager-6397): cert-manager 1.11.5, 1.12.3 and
+// 1.13.0-1 were configured to call POST /vedsdk/certificates/reset before every request
+// (Solution 2, docs/sources.md#cert-manager-5805) and never did: a type check on a wrapped client
+// was always false, so the stuck "Fix any errors, and then click Retry." renewals came back. A
+// strategy configured to reset must be proven to send the reset, on the wire, every time: here
+// over 100 enrollments, through every way of building the machine (concrete and type-erased
+// policies, with and without an event sink, and tpp::reset_step()) and every benign reset reply.
 #include "certretry/machine/run.hpp"
 #include "certretry/testing/scripted.hpp"
 #include "certretry/tpp/enroll.hpp"
@@ -31,7 +31,8 @@ constexpr std::string_view request_key = "POST /vedsdk/certificates/request";
 constexpr std::string_view retrieve_key = "POST /vedsdk/certificates/retrieve";
 constexpr std::string_view reset_key = "POST /vedsdk/certificates/reset";
 
-// TPP's replies to POST /reset (facts.md): each lets the enrollment go on to the request.
+// TPP's replies to POST /reset (docs/sources.md#tpp-reset): each lets the enrollment go on to the
+// request.
 const std::vector<std::string> benign_reset_replies = {
     R"({"ProcessingResetCompleted":true})",
     R"({"ProcessingResetCompleted":true,"RestartCompleted":true})",

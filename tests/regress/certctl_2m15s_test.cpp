@@ -1,6 +1,7 @@
-// certctl's operator reference (seed 001) says the fourth wait is 2 min; its code (5 s x3,
-// capped at 5 min) waits 2 min 15 s. Both are real (facts.md "Async CAs"), so both exist as
-// named schedules: schedules::certctl is the code, schedules::certctl_documented the document.
+// certctl's operator reference (docs/sources.md#certctl-async-polling-doc) says the fourth wait
+// is 2 min; its code (5 s x3, capped at 5 min: docs/sources.md#certctl-asyncpoll) waits
+// 2 min 15 s. Both are real, so both exist as named schedules: schedules::certctl is the code,
+// schedules::certctl_documented the document.
 // This pins the difference and what each does against a 10 min deadline under a sustained 429.
 #include "certretry/backoff/schedule.hpp"
 #include "certretry/machine/run.hpp"
