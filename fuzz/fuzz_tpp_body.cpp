@@ -24,7 +24,7 @@
 //     status selector (1 byte, index into a table of TPP's statuses and boundary values)
 //     flags (1 byte): bits 0-2 latency (some relative to the WorkToDoTimeout asked), bit 3
 //                     transport error (kind in bits 4-5), bit 6 Retry-After header present,
-//                     bit 7 canned body (one of the seed's bodies) instead of raw bytes
+//                     bit 7 canned body (one of TPP's documented bodies) instead of raw bytes
 //     [Retry-After length (1 byte), value]
 //     canned: body index (1 byte) | raw: body length (2 bytes, big-endian; cut to what is
 //     left), body
@@ -59,7 +59,8 @@ constexpr std::array<int, 32> statuses{
     200, 202, 500, 400, 200, 202, 500, 400, 201, 503, 401, 403, 404, 429, 408, 204,
     0,   -1,  99,  100, 199, 299, 300, 302, 399, 499, 502, 599, 600, 65535, INT_MIN, INT_MAX};
 
-// The seed's bodies (000_…, facts.md "Venafi TPP") and a few near misses.
+// TPP's bodies as documented (docs/sources.md#tpp-request, #tpp-retrieve, #tpp-reset,
+// #tpp-writeup) and a few near misses.
 constexpr std::array<std::string_view, 24> canned_bodies{
     R"({"CertificateDN":"\\VED\\Policy\\certretry\\example.com","Guid":"{1}"})",
     R"({"Stage":500,"Status":"WebSDK CertRequest Module Requested Certificate"})",
