@@ -1,5 +1,6 @@
 // Observability: an event sink that logs what the poller does and why, for a Sectigo order
-// whose collect endpoint is not ready at first (it answers 400, seed 001).
+// whose collect endpoint is not ready at first (it answers 400: certctl's collectNotReady,
+// docs/sources.md#certctl-async-polling-doc).
 #include <certretry/certretry.hpp>
 
 #include <cstdio>
