@@ -47,10 +47,10 @@ namespace {
 
 using namespace certretry;
 
-// VCert (>= 4.24) as seed 000 and facts.md describe it: request, then retrieve every 2 s with no
-// backoff and no jitter; 200 with CertificateData is the certificate, 202 means wait, and any
-// other status is an error ("Unexpected status code on TPP Certificate Retrieval"). It never
-// resets, so a stuck certificate fails again on every renewal.
+// VCert (>= 4.24) as its code reads (docs/sources.md#vcert, #vcert-274): request, then retrieve
+// every 2 s with no backoff and no jitter; 200 with CertificateData is the certificate, 202
+// means wait, and any other status is an error ("Unexpected status code on TPP Certificate
+// Retrieval"). It never resets, so a stuck certificate fails again on every renewal.
 class vcert_baseline {
  public:
   vcert_baseline(tpp::enroll_options o, duration max_wait)
