@@ -5,12 +5,12 @@
 // finalize lognormal, median 2 s, p99 10 s; 50 ms per call), for two servers:
 //
 //   Retry-After 3 s   Boulder: `Retry-After: 3` on every processing reply, finalize included
-//   no Retry-After    a server that sends none (Pebble 2.4, facts.md)
+//   no Retry-After    a server that sends none (Pebble 2.4: docs/sources.md#pebble)
 //
-// and five clients: four of today's clients as facts.md describes their order polling (small
-// policies below, no code of theirs), and certretry's acme::resource_poller with its defaults,
-// driven by certretry::run() on the server's virtual clock. Every client sends the finalize
-// itself, then polls with POST-as-GET and a fresh nonce from the previous reply.
+// and five clients: four of today's clients as docs/sources.md describes their order polling
+// (small policies below, no code of theirs), and certretry's acme::resource_poller with its
+// defaults, driven by certretry::run() on the server's virtual clock. Every client sends the
+// finalize itself, then polls with POST-as-GET and a fresh nonce from the previous reply.
 //
 // Everything is deterministic: an order's processing time depends only on the seed and its
 // number, so order k takes as long for every client. The program first runs the Google
@@ -56,7 +56,7 @@ constexpr std::string_view finalize_payload = R"({"csr":"MIIBbench"})";
 // of the model comes near it (p99 10 s).
 constexpr duration give_up_after = 10min;
 
-// --- today's clients (facts.md "ACME": client polling today) --------------------------------
+// --- today's clients (docs/sources.md#acme-servers-and-clients) -----------------------------
 //
 // Each policy answers, after every reply saying the order is still processing (the finalize
 // reply first), how long to wait before the next poll, given that reply's Retry-After.

@@ -1,8 +1,8 @@
 // The ACME machines against the server model (testing/acme_server.hpp), which answers in each
-// server's own style (facts.md "ACME"): the `replaces` fallback for every rejection style, no
-// fallback under nonce, rate-limit and outage faults, and ARI against renewalInfo with Boulder's
-// 6 h ±20 % Retry-After and injected errors. Pebble 2.4 has no ARI, so this and the replay
-// scenarios are where ARI meets a server.
+// server's own style (docs/sources.md#boulder, docs/sources.md#pebble): the `replaces` fallback
+// for every rejection style, no fallback under nonce, rate-limit and outage faults, and ARI
+// against renewalInfo with Boulder's 6 h ±20 % Retry-After and injected errors. Pebble 2.4 has
+// no ARI, so this and the replay scenarios are where ARI meets a server.
 #include "certretry/acme/ari.hpp"
 #include "certretry/acme/new_order.hpp"
 #include "certretry/machine/run.hpp"

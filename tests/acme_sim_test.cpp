@@ -1,5 +1,6 @@
-// The ACME server model (testing/acme_server.hpp) against facts.md "ACME": what the order polling
-// benchmark's figures rest on, and the replies ACME machines are tested against.
+// The ACME server model (testing/acme_server.hpp) against the servers it
+// plays (docs/sources.md#boulder, docs/sources.md#pebble): what the order polling benchmark's
+// figures rest on, and the replies ACME machines are tested against.
 #include <certretry/acme/exchange.hpp>
 #include <certretry/backoff/retry_after.hpp>
 #include <certretry/testing/acme_server.hpp>
@@ -221,7 +222,8 @@ model::acme_certificate rfc_certificate() {
           .explanation_url = {}};
 }
 
-// facts.md: Boulder's renewalInfo Retry-After is 6 h ±20 %.
+// Boulder's renewalInfo Retry-After is 6 h ±20 %, as the model plays it
+// (docs/sources.md#boulder-wfe).
 TEST(AcmeServerModel, RenewalInfoRetryAfterIsSixHoursPlusMinusTwentyPercent) {
   virtual_clock clock;
   acme_server s{clock, {.seed = 4, .latency = 0ms}};
@@ -422,7 +424,8 @@ TEST(AcmeServerModel, BoulderMalformedIdentifierMismatch) {
 }
 
 // The library's own reader classifies every style as a replacement rejection, and none of the
-// faults: a rate limit or an outage must never make a client drop `replaces` (facts.md).
+// faults: a rate limit or an outage must never make a client drop `replaces` (docs/acme.md's
+// decision table).
 TEST(AcmeServerModel, RejectionsAreReplacementRejectionsAndFaultsAreNot) {
   virtual_clock clock;
   acme_server s{clock};
