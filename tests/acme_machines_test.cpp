@@ -619,8 +619,8 @@ TEST(Poll, WaitFirstUsesTheTriggeringRepliesRetryAfter) {
 }
 
 TEST(Poll, ChallengeErrorIsSurfacedAndPollsSlowDown) {
-  // Seed 004: the challenge stays processing while the server retries validation, with an
-  // error and a Retry-After.
+  // RFC 8555 §8.2 as step-ca does it (docs/sources.md#step-ca-challenge-retries): the challenge
+  // stays processing while the server retries validation, with an error and a Retry-After.
   bench b;
   const std::string key = "POST /acme/chall/1";
   const std::string retrying =

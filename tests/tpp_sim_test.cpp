@@ -36,7 +36,8 @@ outcome enroll(model::tpp_server& server, virtual_clock& clock, tpp::enroll_opti
   return run(m, server, clock, sleeper);
 }
 
-// Seed 000: a request on a blocked certificate answers case 1 60 %, case 2 30 %, case 3 10 %.
+// docs/sources.md#tpp-writeup: a request on a blocked certificate answers case 1 60 %, case 2
+// 30 %, case 3 10 %.
 // Chi-square with 2 degrees of freedom over 10 000 draws; 13.82 is the 0.1 % critical value.
 TEST(TppServerModel, StuckCasesFollowTheSeedFrequencies) {
   virtual_clock clock;

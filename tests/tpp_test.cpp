@@ -371,8 +371,8 @@ INSTANTIATE_TEST_SUITE_P(Seed000, TppTable, ::testing::ValuesIn(table_rows),
                          });
 
 // =============================================================================================
-// Seed 000 cases 1 (60 %), 2 (30 %) and 3 (10 %): the five Status messages TPP answers when an
-// enrollment is requested while an earlier one is failed.
+// Cases 1 (60 %), 2 (30 %) and 3 (10 %) of docs/sources.md#tpp-writeup: the five Status messages
+// TPP answers when an enrollment is requested while an earlier one is failed.
 
 struct seed_case {
   const char* name;
@@ -676,9 +676,9 @@ TEST(TppResetReply, NoResetRequiredBeforeRequestGoesOnToRequest) {
 }
 
 TEST(TppResetReply, NoResetRequiredAfterDetectionKeepsRetrieving) {
-  // Seed 000 "Update 1 Dec 2022": TPP 22.04 answered WebSDK with no prior enrollment (a
-  // misbehaving TPP). The reset then says nothing was stuck: keep retrieving the enrollment
-  // already running; no failure, no second request, no second reset.
+  // The write-up's "Update 1 Dec 2022" (docs/sources.md#tpp-writeup): TPP 22.04 answered WebSDK
+  // with no prior enrollment (a misbehaving TPP). The reset then says nothing was stuck: keep
+  // retrieving the enrollment already running; no failure, no second request, no second reset.
   std::vector<seen_event> log;
   world w;
   w.retrieve({reply(500, websdk_body), reply(202, post_csr_body), reply(200, cert_body)});
