@@ -1,8 +1,9 @@
 // certretry/certretry.hpp — the whole library. Include narrower headers to pay for less:
-// core/, backoff/, machine/ and poll/ need only the standard library and Boost.Outcome (the
-// certretry::core component); json/, async_ca/, tpp/ and acme/ bring simdjson (certretry::json);
-// acme/cert_id.hpp brings OpenSSL (certretry::acme). Of testing/ only the scripted transport and
-// virtual clock are included here; the server models are included by the tests that use them.
+// core/, backoff/, budget/, machine/ and poll/ need only the standard library and Boost.Outcome
+// (the certretry::core component); json/, async_ca/, tpp/ and acme/ bring simdjson
+// (certretry::json); acme/cert_id.hpp brings OpenSSL (certretry::acme). Of testing/ only the
+// scripted transport and virtual clock are included here; the server models are included by the
+// tests that use them.
 #pragma once
 
 #include "certretry/core/action.hpp"
@@ -22,6 +23,12 @@
 #include "certretry/backoff/policy.hpp"
 #include "certretry/backoff/retry_after.hpp"
 #include "certretry/backoff/schedule.hpp"
+
+#include "certretry/budget/adaptive.hpp"
+#include "certretry/budget/budget.hpp"
+#include "certretry/budget/ratio.hpp"
+#include "certretry/budget/token_bucket.hpp"
+#include "certretry/budget/window.hpp"
 
 #include "certretry/machine/kit.hpp"
 #include "certretry/machine/run.hpp"

@@ -2,22 +2,23 @@
 # layer, never one above it or beside it. Fails naming every include that breaks the rule.
 #   cmake -DINCLUDE_DIR=<repo>/include -P check_layers.cmake
 #
-#   0 core  ->  1 backoff  ->  2 machine, json  ->  3 poll  ->  4 async_ca, tpp, acme
-#   ->  5 transport  ->  6 testing  ->  7 sim, verify, tune
+#   0 core  ->  1 backoff  ->  2 budget  ->  3 machine, json  ->  4 poll  ->  5 async_ca, tpp,
+#   acme  ->  6 transport  ->  7 testing  ->  8 sim, verify, tune
 # certretry.hpp (the umbrella) may include anything.
 set(rank_core 0)
 set(rank_backoff 1)
-set(rank_machine 2)
-set(rank_json 2)
-set(rank_poll 3)
-set(rank_async_ca 4)
-set(rank_tpp 4)
-set(rank_acme 4)
-set(rank_transport 5)
-set(rank_testing 6)
-set(rank_sim 7)
-set(rank_verify 7)
-set(rank_tune 7)
+set(rank_budget 2)
+set(rank_machine 3)
+set(rank_json 3)
+set(rank_poll 4)
+set(rank_async_ca 5)
+set(rank_tpp 5)
+set(rank_acme 5)
+set(rank_transport 6)
+set(rank_testing 7)
+set(rank_sim 8)
+set(rank_verify 8)
+set(rank_tune 8)
 
 get_filename_component(INCLUDE_DIR "${INCLUDE_DIR}" ABSOLUTE)
 file(GLOB_RECURSE headers RELATIVE ${INCLUDE_DIR}/certretry ${INCLUDE_DIR}/certretry/*.hpp)

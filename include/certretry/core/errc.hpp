@@ -38,6 +38,8 @@ enum class errc : int {
   deadline_exceeded,
   attempts_exhausted,
   cancelled,
+  budget_exhausted,
+  caller_deadline_passed,
   // Configuration and harness input.
   invalid_policy = 80,
   scenario_malformed,
@@ -91,6 +93,12 @@ class errc_category final : public std::error_category {
         return "the attempt cap was reached before the server finished; re-enqueue and poll "
                "again later";
       case errc::cancelled: return "cancelled by the caller; no further request is sent";
+      case errc::budget_exhausted:
+        return "the retry budget withheld the request to spare an overloaded server; "
+               "re-enqueue no sooner than not_before, or on your own schedule";
+      case errc::caller_deadline_passed:
+        return "the caller's deadline passed before the work was done; the work is abandoned "
+               "and nothing more is sent";
       case errc::invalid_policy: return "policy value is out of range";
       case errc::scenario_malformed: return "scenario file is malformed";
       case errc::scenario_unknown_option:

@@ -1,0 +1,513 @@
+// Overload protection: the retry budgets and adaptive throttling against their published
+// parameters (gRPC proposal A6, the AWS SDKs' standard retry quota, the Google SRE book's
+// "Handling Overload", Finagle's RetryBudget), sharing across threads, and caller deadlines.
+#include "certretry/budget/adaptive.hpp"
+#include "certretry/budget/budget.hpp"
+#include "certretry/budget/ratio.hpp"
+#include "certretry/budget/token_bucket.hpp"
+#include "certretry/core/random.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+#include <cstdint>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using namespace certretry;
+using duration = certretry::duration;
+
+constexpr time_point t0{};
+
+token_bucket_params grpc(std::uint32_t max_tokens, double ratio) {
+  auto p = token_bucket_params::grpc(max_tokens, ratio);
+  EXPECT_TRUE(p.has_value());
+  return p.value();
+}
+
+// A generator whose every draw maps to the same uniform_unit value.
+struct fixed_draw {
+  using result_type = std::uint64_t;
+  std::uint64_t bits53;  // uniform_unit = bits53 / 2^53
+  static constexpr result_type min() { return 0; }
+  static constexpr result_type max() { return ~result_type{0}; }
+  result_type operator()() { return bits53; }
+};
+fixed_draw draw_of(double u) {
+  return fixed_draw{static_cast<std::uint64_t>(u * 0x1.0p53)};
+}
+
+// A generator that counts how often it is drawn from.
+struct counting_rng {
+  using result_type = std::uint64_t;
+  splitmix64 inner{7};
+  int draws = 0;
+  static constexpr result_type min() { return 0; }
+  static constexpr result_type max() { return ~result_type{0}; }
+  result_type operator()() {
+    ++draws;
+    return inner();
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+// no_budget
+
+TEST(NoBudget, AdmitsEverythingAndIsEmpty) {
+  no_budget b;
+  splitmix64 rng;
+  for (auto k : {send_kind::first, send_kind::follow_up, send_kind::retry,
+                 send_kind::retry_after_timeout})
+    EXPECT_TRUE(b.admit(t0, k, rng).admitted);
+  static_assert(std::is_empty_v<no_budget>);
+  static_assert(!budget_enabled<no_budget>);
+  static_assert(budget_enabled<token_bucket_budget>);
+}
+
+// ---------------------------------------------------------------------------------------------
+// gRPC retryThrottling (A6)
+
+TEST(GrpcThrottle, ParametersAreValidated) {
+  EXPECT_FALSE(token_bucket_params::grpc(0, 0.1).has_value());
+  EXPECT_FALSE(token_bucket_params::grpc(1001, 0.1).has_value());
+  EXPECT_FALSE(token_bucket_params::grpc(10, 0.0).has_value());
+  EXPECT_FALSE(token_bucket_params::grpc(10, -1.0).has_value());
+  EXPECT_EQ(token_bucket_params::grpc(10, 0.0001).error(), errc::invalid_policy);  // < 0.001
+  ASSERT_TRUE(token_bucket_params::grpc(1000, 0.1).has_value());
+  const auto p = token_bucket_params::grpc(10, 0.1234).value();
+  EXPECT_EQ(p.capacity_milli, 10'000);
+  EXPECT_EQ(p.success_reward_milli, 123);  // three decimals kept, as gRPC does
+}
+
+// gRPC's own unit test: max 4, ratio 1.6, threshold 2.
+TEST(GrpcThrottle, MatchesGrpcsOwnSequence) {
+  token_bucket_budget b{grpc(4, 1.6)};
+  splitmix64 rng;
+  const auto failure_then_may_retry = [&] {
+    b.record(t0, send_kind::first, call_result::failure);
+    return b.admit(t0, send_kind::retry, rng).admitted;
+  };
+  EXPECT_TRUE(failure_then_may_retry());  // 3
+  b.record(t0, send_kind::first, call_result::success);  // 4: never above max
+  EXPECT_EQ(b.milli_tokens(), 4000);
+  EXPECT_TRUE(failure_then_may_retry());   // 3
+  EXPECT_FALSE(failure_then_may_retry());  // 2: at the threshold, no retry
+  EXPECT_FALSE(failure_then_may_retry());  // 1
+  b.record(t0, send_kind::first, call_result::success);  // 2.6
+  EXPECT_EQ(b.milli_tokens(), 2600);
+  EXPECT_TRUE(b.admit(t0, send_kind::retry, rng).admitted);  // 2.6 > 2
+  EXPECT_TRUE(failure_then_may_retry() == false);            // 1.6
+  b.record(t0, send_kind::first, call_result::success);      // 3.2
+  EXPECT_TRUE(b.admit(t0, send_kind::retry, rng).admitted);
+}
+
+TEST(GrpcThrottle, NoRetryAtOrBelowHalfRecoveryWithSuccesses) {
+  token_bucket_budget b{grpc(100, 0.1)};
+  splitmix64 rng;
+  for (int i = 0; i < 49; ++i) b.record(t0, send_kind::first, call_result::failure);
+  EXPECT_EQ(b.tokens(), 51.0);
+  EXPECT_TRUE(b.admit(t0, send_kind::retry, rng).admitted);  // 51 > 50
+  b.record(t0, send_kind::retry, call_result::failure);
+  EXPECT_EQ(b.tokens(), 50.0);
+  const admission a = b.admit(t0, send_kind::retry, rng);  // 50 <= 50
+  EXPECT_FALSE(a.admitted);
+  EXPECT_EQ(a.why, token_bucket_budget::denied_text);
+  EXPECT_EQ(a.retry_in, duration::zero());  // time does not refill it
+  // First requests and polls are never throttled by a retry budget.
+  EXPECT_TRUE(b.admit(t0, send_kind::first, rng).admitted);
+  EXPECT_TRUE(b.admit(t0, send_kind::follow_up, rng).admitted);
+  // Time alone does not help.
+  EXPECT_FALSE(b.admit(t0 + 24h, send_kind::retry, rng).admitted);
+  // 0.1 per success: 10 successes lift it by one token, past the threshold.
+  for (int i = 0; i < 9; ++i) b.record(t0, send_kind::first, call_result::success);
+  EXPECT_EQ(b.milli_tokens(), 50'900);
+  EXPECT_TRUE(b.admit(t0, send_kind::retry, rng).admitted);
+  // Refusals and abandoned calls move nothing.
+  b.record(t0, send_kind::first, call_result::refused);
+  b.record(t0, send_kind::first, call_result::abandoned);
+  EXPECT_EQ(b.milli_tokens(), 50'900);
+}
+
+TEST(GrpcThrottle, NeverBelowZeroOrAboveMax) {
+  token_bucket_budget b{grpc(3, 5)};
+  for (int i = 0; i < 10; ++i) b.record(t0, send_kind::first, call_result::timeout);
+  EXPECT_EQ(b.milli_tokens(), 0);
+  b.record(t0, send_kind::first, call_result::success);
+  EXPECT_EQ(b.milli_tokens(), 3000);
+}
+
+TEST(GrpcThrottle, RetriesThemselvesCostNothing) {
+  token_bucket_budget b{grpc(10, 1)};
+  splitmix64 rng;
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(b.admit(t0, send_kind::retry, rng).admitted);
+  EXPECT_EQ(b.tokens(), 10.0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// AWS SDK standard retry quota
+
+TEST(AwsQuota, FiveAndTenAndOne) {
+  token_bucket_budget b{token_bucket_params::aws_standard()};
+  splitmix64 rng;
+  EXPECT_EQ(b.tokens(), 500.0);
+  ASSERT_TRUE(b.admit(t0, send_kind::retry, rng).admitted);
+  EXPECT_EQ(b.tokens(), 495.0);
+  ASSERT_TRUE(b.admit(t0, send_kind::retry_after_timeout, rng).admitted);
+  EXPECT_EQ(b.tokens(), 485.0);
+  // Failures themselves cost nothing: the retry pays.
+  b.record(t0, send_kind::first, call_result::failure);
+  b.record(t0, send_kind::first, call_result::timeout);
+  EXPECT_EQ(b.tokens(), 485.0);
+  // A success without a retry gives 1; a successful retry returns its cost.
+  b.record(t0, send_kind::first, call_result::success);
+  EXPECT_EQ(b.tokens(), 486.0);
+  b.record(t0, send_kind::retry_after_timeout, call_result::success);
+  EXPECT_EQ(b.tokens(), 496.0);
+  b.record(t0, send_kind::retry, call_result::success);
+  EXPECT_EQ(b.tokens(), 500.0);  // capped at the initial 500
+  b.record(t0, send_kind::follow_up, call_result::success);
+  EXPECT_EQ(b.tokens(), 500.0);
+}
+
+TEST(AwsQuota, HundredRetriesOrFiftyAfterTimeouts) {
+  {
+    token_bucket_budget b{token_bucket_params::aws_standard()};
+    splitmix64 rng;
+    int admitted = 0;
+    while (b.admit(t0, send_kind::retry, rng).admitted) ++admitted;
+    EXPECT_EQ(admitted, 100);  // 500 / 5
+    EXPECT_EQ(b.tokens(), 0.0);
+  }
+  {
+    token_bucket_budget b{token_bucket_params::aws_standard()};
+    splitmix64 rng;
+    int admitted = 0;
+    while (b.admit(t0, send_kind::retry_after_timeout, rng).admitted) ++admitted;
+    EXPECT_EQ(admitted, 50);  // 500 / 10
+  }
+}
+
+TEST(AwsQuota, RefusedWhenItCannotPayThenRecovers) {
+  token_bucket_budget b{token_bucket_params::aws_standard()};
+  splitmix64 rng;
+  for (int i = 0; i < 99; ++i) ASSERT_TRUE(b.admit(t0, send_kind::retry, rng).admitted);
+  EXPECT_EQ(b.tokens(), 5.0);
+  EXPECT_FALSE(b.admit(t0, send_kind::retry_after_timeout, rng).admitted);  // 5 < 10
+  EXPECT_EQ(b.tokens(), 5.0);  // a refused retry takes nothing
+  ASSERT_TRUE(b.admit(t0, send_kind::retry, rng).admitted);  // 5 >= 5
+  EXPECT_FALSE(b.admit(t0, send_kind::retry, rng).admitted);
+  for (int i = 0; i < 4; ++i) b.record(t0, send_kind::first, call_result::success);
+  EXPECT_FALSE(b.admit(t0, send_kind::retry, rng).admitted);  // 4
+  b.record(t0, send_kind::first, call_result::success);
+  EXPECT_TRUE(b.admit(t0, send_kind::retry, rng).admitted);  // 5
+}
+
+TEST(TokenBucket, ChosenDenialIsReported) {
+  token_bucket_budget finish{token_bucket_params::aws_standard()};
+  token_bucket_budget wait{token_bucket_params::aws_standard(on_denial::wait)};
+  EXPECT_EQ(finish.denial(), on_denial::finish);
+  EXPECT_EQ(wait.denial(), on_denial::wait);
+  EXPECT_EQ(token_bucket_budget{grpc(10, 1)}.denial(), on_denial::finish);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ratio budget
+
+TEST(RatioBudget, FinagleFloorTenPerSecond) {
+  ratio_budget b{ratio_budget_params::finagle()};
+  splitmix64 rng;
+  // No requests at all: the floor alone, 10/s over the 10 s window, allows 100 retries.
+  int admitted = 0;
+  while (b.admit(t0, send_kind::retry, rng).admitted) ++admitted;
+  EXPECT_EQ(admitted, 100);
+  // Each 5 requests buy one more (20 %).
+  for (int i = 0; i < 4; ++i) b.admit(t0, send_kind::first, rng);
+  EXPECT_FALSE(b.admit(t0, send_kind::retry, rng).admitted);
+  b.admit(t0, send_kind::follow_up, rng);
+  EXPECT_TRUE(b.admit(t0, send_kind::retry, rng).admitted);
+  EXPECT_FALSE(b.admit(t0, send_kind::retry, rng).admitted);
+  EXPECT_EQ(b.counts(t0).requests, 5u);
+  EXPECT_EQ(b.counts(t0).retries, 101u);
+}
+
+TEST(RatioBudget, SreTenPercentNoFloor) {
+  ratio_budget b{ratio_budget_params::sre()};
+  splitmix64 rng;
+  EXPECT_FALSE(b.admit(t0, send_kind::retry, rng).admitted);
+  for (int i = 0; i < 9; ++i) b.admit(t0, send_kind::first, rng);
+  EXPECT_FALSE(b.admit(t0, send_kind::retry, rng).admitted);  // 1 > 0.9
+  b.admit(t0, send_kind::first, rng);
+  EXPECT_TRUE(b.admit(t0, send_kind::retry, rng).admitted);  // 1 <= 1.0
+  EXPECT_FALSE(b.admit(t0, send_kind::retry_after_timeout, rng).admitted);
+  for (int i = 0; i < 10; ++i) b.admit(t0, send_kind::first, rng);
+  EXPECT_TRUE(b.admit(t0, send_kind::retry_after_timeout, rng).admitted);  // 2 <= 2.0
+}
+
+TEST(RatioBudget, WindowSlides) {
+  // 50 % plus one retry per window, a 10 s window in 1 s steps.
+  ratio_budget b{{.ratio = 0.5, .window = 10s, .min_retries_per_second = 0,
+                  .min_retries_per_window = 1}};
+  splitmix64 rng;
+  for (int i = 0; i < 4; ++i) b.admit(t0, send_kind::first, rng);
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(b.admit(t0 + 1s, send_kind::retry, rng).admitted);
+  const admission denied = b.admit(t0 + 2s, send_kind::retry, rng);
+  EXPECT_FALSE(denied.admitted);
+  // The requests at 0 s leave first, at 10 s, and take their room with them; only when the
+  // retries at 1 s have left too (11 s) does the floor admit one: 9 s after 2 s.
+  EXPECT_EQ(denied.retry_in, 9s);
+  EXPECT_EQ(b.counts(t0 + 9999ms).requests, 4u);
+  EXPECT_EQ(b.counts(t0 + 10s).requests, 0u);
+  EXPECT_EQ(b.counts(t0 + 10s).retries, 3u);
+  EXPECT_FALSE(b.admit(t0 + 10s, send_kind::retry, rng).admitted);
+  EXPECT_EQ(b.counts(t0 + 11s).retries, 0u);
+  EXPECT_TRUE(b.admit(t0 + 11s, send_kind::retry, rng).admitted);
+  // New requests give new room.
+  b.admit(t0 + 11s, send_kind::first, rng);
+  b.admit(t0 + 11s, send_kind::first, rng);
+  EXPECT_TRUE(b.admit(t0 + 11s, send_kind::retry, rng).admitted);  // 2 <= 1 + 1
+  EXPECT_FALSE(b.admit(t0 + 11s, send_kind::retry, rng).admitted);
+}
+
+TEST(RatioBudget, RetryInWhenOldRetriesLeaveFirst) {
+  ratio_budget b{{.ratio = 0.5, .window = 10s, .min_retries_per_second = 0,
+                  .min_retries_per_window = 1}};
+  splitmix64 rng;
+  EXPECT_TRUE(b.admit(t0, send_kind::retry, rng).admitted);  // the floor
+  b.admit(t0 + 1s, send_kind::first, rng);
+  b.admit(t0 + 1s, send_kind::first, rng);
+  EXPECT_TRUE(b.admit(t0 + 1s, send_kind::retry, rng).admitted);  // 2 <= 1 + 1
+  const admission a = b.admit(t0 + 1s, send_kind::retry, rng);
+  EXPECT_FALSE(a.admitted);
+  EXPECT_EQ(a.retry_in, 9s);  // the retry at 0 s leaves at 10 s
+}
+
+TEST(RatioBudget, RetryInUnknownWhenNoExpiryHelps) {
+  ratio_budget b{{.ratio = 0.5, .window = 10s, .min_retries_per_second = 0}};
+  splitmix64 rng;
+  for (int i = 0; i < 2; ++i) b.admit(t0 + 5s, send_kind::first, rng);
+  EXPECT_TRUE(b.admit(t0 + 5s, send_kind::retry, rng).admitted);
+  // Requests and retries leave together and no floor remains: only new requests help.
+  const admission a = b.admit(t0 + 5s, send_kind::retry, rng);
+  EXPECT_FALSE(a.admitted);
+  EXPECT_EQ(a.why, ratio_budget::denied_text);
+  EXPECT_EQ(a.retry_in, duration::zero());
+}
+
+TEST(RatioBudget, MinRetriesPerWindow) {
+  ratio_budget b{{.ratio = 0.2, .window = 10s, .min_retries_per_second = 0,
+                  .min_retries_per_window = 3}};
+  splitmix64 rng;
+  int admitted = 0;
+  while (b.admit(t0, send_kind::retry, rng).admitted) ++admitted;
+  EXPECT_EQ(admitted, 3);
+}
+
+TEST(RatioBudget, TimeGoingBackwardsCountsInTheNewestStep) {
+  ratio_budget b{{.ratio = 1.0, .window = 10s, .min_retries_per_second = 0}};
+  splitmix64 rng;
+  b.admit(t0 + 20s, send_kind::first, rng);
+  b.admit(t0 + 5s, send_kind::first, rng);  // a late report
+  EXPECT_EQ(b.counts(t0 + 20s).requests, 2u);
+  EXPECT_EQ(b.counts(t0 + 29s).requests, 2u);
+  EXPECT_EQ(b.counts(t0 + 30s).requests, 0u);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Adaptive throttling (SRE book)
+
+TEST(AdaptiveThrottle, FormulaAtKTwo) {
+  EXPECT_DOUBLE_EQ(adaptive_throttle::probability(0, 0, 2.0), 0.0);
+  EXPECT_DOUBLE_EQ(adaptive_throttle::probability(10, 0, 2.0), 10.0 / 11.0);
+  EXPECT_DOUBLE_EQ(adaptive_throttle::probability(10, 4, 2.0), 2.0 / 11.0);
+  EXPECT_DOUBLE_EQ(adaptive_throttle::probability(10, 5, 2.0), 0.0);
+  EXPECT_DOUBLE_EQ(adaptive_throttle::probability(10, 9, 2.0), 0.0);
+  EXPECT_DOUBLE_EQ(adaptive_throttle::probability(100, 25, 2.0), 50.0 / 101.0);
+  EXPECT_DOUBLE_EQ(adaptive_throttle::probability(100, 25, 1.0), 75.0 / 101.0);
+}
+
+TEST(AdaptiveThrottle, CountsRequestsAndAcceptsOverTheWindow) {
+  adaptive_throttle t;  // K = 2, 2 min
+  EXPECT_EQ(t.params().k, 2.0);
+  EXPECT_EQ(t.params().window, 2min);
+  fixed_draw top{(std::uint64_t{1} << 53) - 1};  // never below p < 1: every request admitted
+  // Ten requests of which the server accepted four (two successes, two refusals).
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(t.admit(t0, send_kind::first, top).admitted);
+  t.record(t0, send_kind::first, call_result::success);
+  t.record(t0, send_kind::first, call_result::success);
+  t.record(t0, send_kind::first, call_result::refused);
+  t.record(t0, send_kind::first, call_result::refused);
+  t.record(t0, send_kind::first, call_result::failure);
+  t.record(t0, send_kind::first, call_result::timeout);
+  t.record(t0, send_kind::first, call_result::abandoned);
+  EXPECT_EQ(t.counts(t0).requests, 10u);
+  EXPECT_EQ(t.counts(t0).accepts, 4u);
+  EXPECT_DOUBLE_EQ(t.rejection_probability(t0), 2.0 / 11.0);
+  // 2 min later all of it has left the window (12 s steps).
+  EXPECT_DOUBLE_EQ(t.rejection_probability(t0 + 108s), 2.0 / 11.0);
+  EXPECT_DOUBLE_EQ(t.rejection_probability(t0 + 2min), 0.0);
+}
+
+TEST(AdaptiveThrottle, RejectsExactlyBelowTheProbability) {
+  // requests 10, accepts 0: p = 10/11. A draw just below p rejects, one at p admits.
+  const double p = 10.0 / 11.0;
+  for (const auto& [u, admitted] : {std::pair{p - 1e-9, false}, std::pair{p + 1e-9, true}}) {
+    adaptive_throttle t;
+    splitmix64 rng;
+    for (int i = 0; i < 10; ++i) {
+      // p grows with every unanswered request; a generator drawing 1 - 2^-53 admits them all.
+      fixed_draw top{(std::uint64_t{1} << 53) - 1};
+      ASSERT_TRUE(t.admit(t0, send_kind::first, top).admitted);
+    }
+    ASSERT_DOUBLE_EQ(t.rejection_probability(t0), p);
+    fixed_draw d = draw_of(u);
+    const admission a = t.admit(t0, send_kind::follow_up, d);
+    EXPECT_EQ(a.admitted, admitted) << u;
+    if (!admitted) {
+      EXPECT_EQ(a.why, adaptive_throttle::denied_text);
+    }
+    // A rejected request still counts as requested.
+    EXPECT_EQ(t.counts(t0).requests, 11u);
+  }
+}
+
+TEST(AdaptiveThrottle, NoDrawWhileHealthy) {
+  adaptive_throttle t;
+  counting_rng rng;
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(t.admit(t0, send_kind::first, rng).admitted);
+    t.record(t0, send_kind::first, call_result::success);
+  }
+  EXPECT_EQ(rng.draws, 0);
+  // Unhealthy: one draw per request.
+  adaptive_throttle sick;
+  sick.admit(t0, send_kind::first, rng);  // p = 0 at the first request
+  sick.admit(t0, send_kind::first, rng);  // p = 1/2
+  EXPECT_EQ(rng.draws, 1);
+}
+
+TEST(AdaptiveThrottle, RejectedShareMatchesTheFormula) {
+  // Against a server that accepts nothing, requests r rise and p = r/(r+1); with a fixed 1000
+  // requests in the window (all at one instant) the share rejected at p = 1000/1001 is about
+  // that over many draws from one seed.
+  adaptive_throttle t;
+  splitmix64 rng{42};
+  fixed_draw top{(std::uint64_t{1} << 53) - 1};
+  for (int i = 0; i < 1000; ++i) t.admit(t0, send_kind::first, top);
+  for (int i = 0; i < 500; ++i) t.record(t0, send_kind::first, call_result::success);
+  // p = (1000 - 1000) / 1001 = 0: everything admitted.
+  EXPECT_DOUBLE_EQ(t.rejection_probability(t0), 0.0);
+  adaptive_throttle half;  // accepts a quarter: p = (r - 2 r/4)/(r+1) ~ 1/2
+  for (int i = 0; i < 4000; ++i) half.admit(t0, send_kind::first, top);
+  for (int i = 0; i < 1000; ++i) half.record(t0, send_kind::first, call_result::success);
+  int rejected = 0;
+  const int n = 2000;
+  double expected = 0;
+  for (int i = 0; i < n; ++i) {
+    expected += half.rejection_probability(t0);
+    if (!half.admit(t0, send_kind::first, rng).admitted) ++rejected;
+  }
+  EXPECT_NEAR(rejected, expected, 4 * std::sqrt(expected));
+}
+
+TEST(AdaptiveThrottle, DefaultDenialWaits) {
+  EXPECT_EQ(adaptive_throttle{}.denial(), on_denial::wait);
+  EXPECT_EQ(adaptive_throttle{{.denial = on_denial::finish}}.denial(), on_denial::finish);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sharing
+
+TEST(Share, HandlesShareOneBudget) {
+  token_bucket_budget bucket{token_bucket_params::aws_standard()};
+  budget_ref a = share(bucket);
+  budget_ref b = a;  // a copy shares too
+  splitmix64 rng;
+  ASSERT_TRUE(a.admit(t0, send_kind::retry, rng).admitted);
+  ASSERT_TRUE(b.admit(t0, send_kind::retry, rng).admitted);
+  EXPECT_EQ(bucket.tokens(), 490.0);
+  static_assert(retry_budget<budget_ref<token_bucket_budget>>);
+  static_assert(retry_budget<budget_ref<ratio_budget>>);
+  static_assert(retry_budget<budget_ref<adaptive_throttle>>);
+  static_assert(sizeof(budget_ref<ratio_budget>) == sizeof(void*));
+}
+
+// Many threads drain and refill one bucket; every token is accounted for (run under TSan by
+// the tsan preset).
+TEST(Share, TokenBucketUnderThreads) {
+  token_bucket_budget bucket{token_bucket_params::aws_standard()};
+  constexpr int threads = 8;
+  constexpr int rounds = 5000;
+  std::atomic<std::int64_t> admitted{0};
+  std::atomic<std::int64_t> refunded{0};
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t)
+    pool.emplace_back([&, t] {
+      splitmix64 rng(static_cast<std::uint64_t>(t));
+      budget_ref ref = share(bucket);
+      for (int i = 0; i < rounds; ++i) {
+        if (ref.admit(t0, send_kind::retry, rng).admitted) {
+          admitted.fetch_add(1);
+          if (i % 3 == 0) {
+            ref.record(t0, send_kind::retry, call_result::success);  // refunds 5
+            refunded.fetch_add(1);
+          }
+        }
+      }
+    });
+  for (auto& th : pool) th.join();
+  EXPECT_EQ(bucket.milli_tokens(), 500'000 - 5'000 * (admitted.load() - refunded.load()));
+  EXPECT_GE(admitted.load() - refunded.load(), 90);  // it drained to near empty
+  EXPECT_GE(bucket.milli_tokens(), 0);
+}
+
+TEST(Share, GrpcBucketUnderThreadsStaysInRange) {
+  token_bucket_budget bucket{grpc(1000, 0.5)};
+  std::vector<std::thread> pool;
+  for (int t = 0; t < 8; ++t)
+    pool.emplace_back([&, t] {
+      splitmix64 rng(static_cast<std::uint64_t>(t));
+      for (int i = 0; i < 4000; ++i) {
+        bucket.record(t0, send_kind::first,
+                      i % 4 == 0 ? call_result::success : call_result::failure);
+        (void)bucket.admit(t0, send_kind::retry, rng);
+      }
+    });
+  for (auto& th : pool) th.join();
+  // 8 x 4000 records: 8000 successes (+0.5 each) and 24000 failures (-1 each) from 1000:
+  // clamped at 0 on the way down, so at least 0 and at most 4000 left.
+  EXPECT_GE(bucket.milli_tokens(), 0);
+  EXPECT_LE(bucket.milli_tokens(), 1000'000);
+}
+
+TEST(Share, RatioAndAdaptiveUnderThreads) {
+  ratio_budget ratio{ratio_budget_params::finagle()};
+  adaptive_throttle throttle;
+  std::atomic<std::uint64_t> retries{0};
+  std::vector<std::thread> pool;
+  constexpr int threads = 8;
+  constexpr int rounds = 2000;
+  for (int t = 0; t < threads; ++t)
+    pool.emplace_back([&, t] {
+      splitmix64 rng(static_cast<std::uint64_t>(t) + 100);
+      for (int i = 0; i < rounds; ++i) {
+        const time_point now = t0 + duration{i};  // all inside one 1 s step of the window
+        ratio.admit(now, send_kind::first, rng);
+        if (ratio.admit(now, send_kind::retry, rng).admitted) retries.fetch_add(1);
+        if (throttle.admit(now, send_kind::first, rng).admitted)
+          throttle.record(now, send_kind::first,
+                          i % 2 ? call_result::success : call_result::failure);
+      }
+    });
+  for (auto& th : pool) th.join();
+  const auto c = ratio.counts(t0 + 2s);
+  EXPECT_EQ(c.requests, std::uint64_t{threads} * rounds);
+  EXPECT_EQ(c.retries, retries.load());
+  // 20 % of 16000 plus the floor of 100: never more, whatever the interleaving.
+  EXPECT_LE(c.retries, 16000u * 2 / 10 + 100);
+  EXPECT_EQ(throttle.counts(t0 + 2s).requests, std::uint64_t{threads} * rounds);
+}
+
+}  // namespace
