@@ -1,6 +1,7 @@
 // certretry-harness: replay scenarios against the library's machines (docs/harness.md).
 #include "replay.hpp"
 #include "scenario.hpp"
+#include "simulate.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -22,6 +23,9 @@ usage:
                                            transcripts and assert its "expect" block
   certretry-harness sweep SCENARIO.json [N] replay with seeds 1..N (default 1000) and print
                                            the distribution of requests, waits and end time
+  certretry-harness simulate FLEET.json [--json FILE] [--svg FILE]
+                                           run a fleet of machines against a CA model on
+                                           the fleet simulator; print a summary table
   certretry-harness --help                 this text
 
 exit codes (replay): 0 the machine finished (whatever the outcome), 2 malformed scenario or
@@ -166,6 +170,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (arg1 == "replay" && argc == 3) return cmd_replay(argv[2]);
+  if (arg1 == "simulate" && argc >= 3) return certretry::harness::cmd_simulate(argc - 2, argv + 2);
   if (arg1 == "sweep" && (argc == 3 || argc == 4))
     return cmd_sweep(argv[2], argc == 4 ? argv[3] : nullptr);
   if (arg1 == "check" && argc >= 3) {

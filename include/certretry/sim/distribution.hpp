@@ -1,0 +1,158 @@
+// certretry/sim/distribution.hpp — durations drawn from a distribution: fixed, exponential,
+// log-normal, |normal| (the AWS backoff simulator's network delay) or an empirical list of
+// measured durations (one per CSV line).
+//
+// Draws come only from the injected generator, mapped to [0, 1) by the library's own
+// uniform_unit, so one seed gives one sequence. Normal variates use Box-Muller.
+#pragma once
+
+#include "certretry/core/errc.hpp"
+#include "certretry/core/random.hpp"
+#include "certretry/core/time.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <numbers>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+namespace certretry::sim {
+
+// A standard normal variate (Box-Muller; one of the pair is kept unused for simplicity).
+template <random_source R>
+double standard_normal(R& rng) {
+  const double u1 = 1.0 - uniform_unit(rng);  // (0, 1]: log is finite
+  const double u2 = uniform_unit(rng);
+  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
+}
+
+class distribution {
+ public:
+  enum class kind : std::uint8_t { fixed, exponential, lognormal, abs_normal, empirical };
+
+  static distribution fixed(duration d) { return {kind::fixed, ms(d), 0.0, {}}; }
+  static distribution exponential(duration mean) { return {kind::exponential, ms(mean), 0.0, {}}; }
+  // Median and sigma of the underlying normal (ln X ~ N(ln median, sigma^2)).
+  static distribution lognormal(duration median, double sigma) {
+    return {kind::lognormal, ms(median), sigma, {}};
+  }
+  // |N(mean, sd)|: the AWS simulator's network delay.
+  static distribution abs_normal(duration mean, duration sd) {
+    return {kind::abs_normal, ms(mean), ms(sd), {}};
+  }
+  // Measured durations in milliseconds; draws interpolate between order statistics.
+  static distribution empirical(std::vector<double> samples_ms) {
+    std::sort(samples_ms.begin(), samples_ms.end());
+    return {kind::empirical, 0.0, 0.0, std::move(samples_ms)};
+  }
+
+  kind type() const noexcept { return kind_; }
+
+  template <random_source R>
+  duration sample(R& rng) const {
+    return detail::saturate_ms(sample_ms(rng));
+  }
+
+  template <random_source R>
+  double sample_ms(R& rng) const {
+    switch (kind_) {
+      case kind::fixed: return a_;
+      case kind::exponential: return -a_ * std::log(1.0 - uniform_unit(rng));
+      case kind::lognormal: return a_ * std::exp(b_ * standard_normal(rng));
+      case kind::abs_normal: return std::fabs(a_ + b_ * standard_normal(rng));
+      case kind::empirical: {
+        if (samples_.empty()) return 0.0;
+        if (samples_.size() == 1) return samples_.front();
+        const double x = uniform_unit(rng) * static_cast<double>(samples_.size() - 1);
+        const auto i = static_cast<std::size_t>(x);
+        const double f = x - static_cast<double>(i);
+        return samples_[i] + f * (samples_[i + 1] - samples_[i]);
+      }
+    }
+    return 0.0;
+  }
+
+  // The distribution's mean in milliseconds (what "spread evenly" and capacity planning use).
+  double mean_ms() const noexcept {
+    switch (kind_) {
+      case kind::fixed:
+      case kind::exponential: return a_;
+      case kind::lognormal: return a_ * std::exp(b_ * b_ / 2.0);
+      case kind::abs_normal: return a_;  // close enough when mean >> sd
+      case kind::empirical: {
+        double s = 0;
+        for (double v : samples_) s += v;
+        return samples_.empty() ? 0.0 : s / static_cast<double>(samples_.size());
+      }
+    }
+    return 0.0;
+  }
+  std::size_t samples() const noexcept { return samples_.size(); }
+
+ private:
+  distribution(kind k, double a, double b, std::vector<double> s)
+      : kind_(k), a_(a), b_(b), samples_(std::move(s)) {}
+  static double ms(duration d) { return static_cast<double>(d.count()); }
+
+  kind kind_;
+  double a_;  // fixed: value; exponential: mean; lognormal: median; abs_normal: mean (ms)
+  double b_;  // lognormal: sigma; abs_normal: sd (ms)
+  std::vector<double> samples_;
+};
+
+// At most this many durations in an empirical CSV.
+inline constexpr std::size_t max_empirical_samples = 1'000'000;
+// No measured duration is longer than a year.
+inline constexpr double max_empirical_seconds = 366.0 * 24 * 3600;
+
+// Reads durations in seconds, one per line (the first comma-separated field of each line). An
+// optional first line that is not a number is a header; blank lines and lines starting with '#'
+// are skipped. On error `detail` says which line and why.
+inline result<distribution> parse_durations_csv(std::string_view text, std::string& detail) {
+  std::vector<double> samples;
+  std::size_t line_no = 0;
+  bool header_allowed = true;
+  while (!text.empty()) {
+    const auto nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (const auto comma = line.find(','); comma != std::string_view::npos)
+      line = line.substr(0, comma);
+    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+    while (!line.empty() && (line.back() == ' ' || line.back() == '\t')) line.remove_suffix(1);
+    if (line.empty() || line.front() == '#') continue;
+    double v = 0;
+    const auto [end, ec] = std::from_chars(line.data(), line.data() + line.size(), v);
+    const bool number = ec == std::errc{} && end == line.data() + line.size();
+    if (!number && header_allowed) {
+      header_allowed = false;
+      continue;
+    }
+    header_allowed = false;
+    if (!number || !std::isfinite(v) || v < 0 || v > max_empirical_seconds) {
+      detail = "line " + std::to_string(line_no) +
+               ": expected a duration in seconds from 0 to 31622400 (one per line, first "
+               "field of a CSV line)";
+      return errc::scenario_malformed;
+    }
+    if (samples.size() == max_empirical_samples) {
+      detail = "more than " + std::to_string(max_empirical_samples) + " durations";
+      return errc::scenario_malformed;
+    }
+    samples.push_back(v * 1000.0);
+  }
+  if (samples.empty()) {
+    detail = "no durations (one number of seconds per line)";
+    return errc::scenario_malformed;
+  }
+  return distribution::empirical(std::move(samples));
+}
+
+}  // namespace certretry::sim
