@@ -3,6 +3,7 @@
 // "Handling Overload", Finagle's RetryBudget), sharing across threads, and caller deadlines.
 #include "certretry/budget/adaptive.hpp"
 #include "certretry/budget/budget.hpp"
+#include "certretry/budget/combine.hpp"
 #include "certretry/budget/ratio.hpp"
 #include "certretry/budget/token_bucket.hpp"
 #include "certretry/core/random.hpp"
@@ -205,11 +206,15 @@ TEST(AwsQuota, RefusedWhenItCannotPayThenRecovers) {
   EXPECT_TRUE(b.admit(t0, send_kind::retry, rng).admitted);  // 5
 }
 
-TEST(TokenBucket, ChosenDenialIsReported) {
-  token_bucket_budget finish{token_bucket_params::aws_standard()};
-  token_bucket_budget wait{token_bucket_params::aws_standard(on_denial::wait)};
-  EXPECT_EQ(finish.denial(), on_denial::finish);
-  EXPECT_EQ(wait.denial(), on_denial::wait);
+TEST(TokenBucket, ChosenDenialIsInTheAnswer) {
+  splitmix64 rng;
+  for (const on_denial d : {on_denial::finish, on_denial::wait}) {
+    token_bucket_budget b{token_bucket_params::aws_standard(d)};
+    EXPECT_EQ(b.denial(), d);
+    while (b.admit(t0, send_kind::retry, rng)) {
+    }
+    EXPECT_EQ(b.admit(t0, send_kind::retry, rng).then, d);
+  }
   EXPECT_EQ(token_bucket_budget{grpc(10, 1)}.denial(), on_denial::finish);
 }
 
@@ -414,7 +419,48 @@ TEST(AdaptiveThrottle, RejectedShareMatchesTheFormula) {
 
 TEST(AdaptiveThrottle, DefaultDenialWaits) {
   EXPECT_EQ(adaptive_throttle{}.denial(), on_denial::wait);
-  EXPECT_EQ(adaptive_throttle{{.denial = on_denial::finish}}.denial(), on_denial::finish);
+  adaptive_throttle t{{.denial = on_denial::finish}};
+  EXPECT_EQ(t.denial(), on_denial::finish);
+  fixed_draw top{(std::uint64_t{1} << 53) - 1};
+  for (int i = 0; i < 5; ++i) t.admit(t0, send_kind::first, top);
+  fixed_draw zero{0};
+  const admission a = t.admit(t0, send_kind::first, zero);
+  ASSERT_FALSE(a.admitted);
+  EXPECT_EQ(a.then, on_denial::finish);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Two budgets at once
+
+TEST(AllOf, BothMustAdmit) {
+  adaptive_throttle throttle;
+  token_bucket_budget quota{token_bucket_params::aws_standard()};
+  all_of both{share(throttle), share(quota)};
+  static_assert(retry_budget<decltype(both)>);
+  fixed_draw top{(std::uint64_t{1} << 53) - 1};
+  // The throttle admits (healthy), the quota pays: both count it.
+  ASSERT_TRUE(both.admit(t0, send_kind::retry, top).admitted);
+  EXPECT_EQ(quota.tokens(), 495.0);
+  EXPECT_EQ(throttle.counts(t0).requests, 1u);
+  both.record(t0, send_kind::retry, call_result::success);
+  EXPECT_EQ(quota.tokens(), 500.0);
+  EXPECT_EQ(throttle.counts(t0).accepts, 1u);
+  // The throttle refuses: the quota is not asked (and not charged).
+  for (int i = 0; i < 10; ++i) both.admit(t0, send_kind::first, top);
+  fixed_draw zero{0};
+  const admission a = both.admit(t0, send_kind::retry, zero);
+  EXPECT_FALSE(a.admitted);
+  EXPECT_EQ(a.why, adaptive_throttle::denied_text);
+  EXPECT_EQ(a.then, on_denial::wait);
+  EXPECT_EQ(quota.tokens(), 500.0);
+  // The quota refuses after the throttle admitted: the answer is the quota's.
+  token_bucket_budget empty{{.capacity_milli = 1000, .initial_milli = 0,
+                             .retry_cost_milli = 5000, .retry_floor_milli = 0}};
+  all_of second{no_budget{}, share(empty)};
+  const admission b = second.admit(t0, send_kind::retry, zero);
+  EXPECT_FALSE(b.admitted);
+  EXPECT_EQ(b.why, token_bucket_budget::denied_text);
+  EXPECT_EQ(b.then, on_denial::finish);
 }
 
 // ---------------------------------------------------------------------------------------------

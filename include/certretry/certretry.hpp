@@ -26,6 +26,7 @@
 
 #include "certretry/budget/adaptive.hpp"
 #include "certretry/budget/budget.hpp"
+#include "certretry/budget/combine.hpp"
 #include "certretry/budget/ratio.hpp"
 #include "certretry/budget/token_bucket.hpp"
 #include "certretry/budget/window.hpp"

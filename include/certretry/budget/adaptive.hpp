@@ -60,7 +60,7 @@ class adaptive_throttle {
       p = probability(t[requests_at], t[accepts_at], p_.k);
       counts_.add(now, requests_at);  // a rejected request still counts as requested
     }
-    if (p > 0.0 && uniform_unit(rng) < p) return admission::no(denied_text);
+    if (p > 0.0 && uniform_unit(rng) < p) return admission::no(denied_text, p_.denial);
     return admission::yes();
   }
 

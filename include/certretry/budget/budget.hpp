@@ -3,7 +3,7 @@
 //
 // A budget sees every request a machine wants to send (admit) and how each one ended (record).
 // It may withhold a request; the machine then waits (wait_reason::budget) or finishes, as the
-// budget's `denial` says, and reports a budget_denied event. Budgets exist because clients that
+// budget's answer says, and reports a budget_denied event. Budgets exist because clients that
 // keep retrying while most calls fail turn a slow server into an outage (GlobalSign Atlas,
 // 2020-10-28; Google SRE book, "Handling Overload").
 //
@@ -77,28 +77,29 @@ constexpr std::string_view to_string(on_denial d) noexcept {
   return "?";
 }
 
-// A budget's answer. `why` is static text; `retry_in` is when asking again may succeed
-// (zero: the budget cannot tell, as a token bucket that only successes refill).
+// A budget's answer. Denied: `why` is static text, `then` what the withheld request becomes (the
+// budget's configured denial), `retry_in` when asking again may succeed (zero: the budget cannot
+// tell, as a token bucket that only successes refill).
 struct admission {
   bool admitted = true;
   std::string_view why{};
+  on_denial then = on_denial::finish;
   duration retry_in{};
 
   static constexpr admission yes() noexcept { return {}; }
-  static constexpr admission no(std::string_view why, duration retry_in = {}) noexcept {
-    return {false, why, retry_in};
+  static constexpr admission no(std::string_view why, on_denial then,
+                                duration retry_in = {}) noexcept {
+    return {false, why, then, retry_in};
   }
   constexpr explicit operator bool() const noexcept { return admitted; }
 };
 
 // admit() is called before every request (the machine sends it only when admitted); record()
-// once for every admitted request, with the same kind, when its result is known. denial() says
-// what a withheld request becomes.
+// once for every admitted request, with the same kind, when its result is known.
 template <class B>
 concept retry_budget = requires(B& b, time_point now, send_kind k, call_result r, splitmix64& rng) {
   { b.admit(now, k, rng) } -> std::same_as<admission>;
   b.record(now, k, r);
-  { b.denial() } -> std::same_as<on_denial>;
 };
 
 // The default: admits everything and keeps nothing, so a machine without a budget compiles to
@@ -110,7 +111,6 @@ struct no_budget {
     return admission::yes();
   }
   static constexpr void record(time_point, send_kind, call_result) noexcept {}
-  static constexpr on_denial denial() noexcept { return on_denial::finish; }
 };
 static_assert(retry_budget<no_budget>);
 
@@ -131,7 +131,6 @@ class budget_ref {
     return b_->admit(now, k, rng);
   }
   void record(time_point now, send_kind k, call_result r) { b_->record(now, k, r); }
-  on_denial denial() const { return b_->denial(); }
   B& get() const noexcept { return *b_; }
 
  private:

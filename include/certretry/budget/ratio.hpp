@@ -71,9 +71,9 @@ class ratio_budget {
     // When the oldest retries leave the window, if that is enough.
     for (std::size_t k_steps = 1; k_steps <= detail::sliding_counts::slots; ++k_steps) {
       const auto later = counts_.after_expiry(now, k_steps);
-      if (fits(later.totals)) return admission::no(denied_text, later.in);
+      if (fits(later.totals)) return admission::no(denied_text, p_.denial, later.in);
     }
-    return admission::no(denied_text);
+    return admission::no(denied_text, p_.denial);
   }
 
   // Counting happens at admission; results do not move a ratio budget.

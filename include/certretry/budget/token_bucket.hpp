@@ -111,7 +111,7 @@ class token_bucket_budget {
     const std::int64_t cost = p_.cost_of(k);
     std::int64_t cur = milli_.load(std::memory_order_relaxed);
     for (;;) {
-      if (cur - cost < p_.retry_floor_milli) return admission::no(denied_text);
+      if (cur - cost < p_.retry_floor_milli) return admission::no(denied_text, p_.denial);
       if (cost == 0 ||
           milli_.compare_exchange_weak(cur, cur - cost, std::memory_order_relaxed))
         return admission::yes();
