@@ -26,7 +26,7 @@
 #include "certretry/core/time.hpp"
 #include "certretry/machine/run.hpp"
 #include "certretry/testing/scripted.hpp"
-#include "certretry/testing/acme_server.hpp"
+#include "certretry/testing/acme/server.hpp"
 #include "certretry/acme/reply.hpp"
 
 #include "support/table_main.hpp"

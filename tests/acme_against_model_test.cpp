@@ -1,4 +1,4 @@
-// The ACME machines against the server model (testing/acme_server.hpp), which answers in each
+// The ACME machines against the server model (testing/acme/server.hpp), which answers in each
 // server's own style (docs/sources.md#boulder, docs/sources.md#pebble): the `replaces` fallback
 // for every rejection style, no fallback under nonce, rate-limit and outage faults, and ARI
 // against renewalInfo with Boulder's 6 h ±20 % Retry-After and injected errors. Pebble 2.4 has
@@ -7,7 +7,7 @@
 #include "certretry/acme/new_order.hpp"
 #include "certretry/machine/run.hpp"
 #include "certretry/testing/scripted.hpp"
-#include "certretry/testing/acme_server.hpp"
+#include "certretry/testing/acme/server.hpp"
 
 #include "support/event_log.hpp"
 

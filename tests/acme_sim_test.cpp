@@ -1,9 +1,9 @@
-// The ACME server model (testing/acme_server.hpp) against the servers it
+// The ACME server model (testing/acme/server.hpp) against the servers it
 // plays (docs/sources.md#boulder, docs/sources.md#pebble): what the order polling benchmark's
 // figures rest on, and the replies ACME machines are tested against.
 #include <certretry/acme/exchange.hpp>
 #include <certretry/backoff/retry_after.hpp>
-#include <certretry/testing/acme_server.hpp>
+#include <certretry/testing/acme/server.hpp>
 #include <certretry/acme/reply.hpp>
 
 #include <gtest/gtest.h>
