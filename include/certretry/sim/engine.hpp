@@ -1,9 +1,15 @@
 // certretry/sim/engine.hpp — a discrete-event engine on a virtual clock.
 //
-// One core, no threads: events wait in one binary heap ordered by (time, insertion number), so
+// One core, no threads: events wait in a binary heap ordered by (time, insertion number), so
 // two events at the same millisecond run in the order they were scheduled and one seed gives
 // one run. An event is 24 bytes naming who it is for and what it is; the caller's handler does
 // the rest. Memory is the events scheduled and not yet run, nothing per event already run.
+//
+// Events that always come a fixed delay after "now" (a network hop of constant latency) arrive
+// in time order by construction; they may go to a FIFO lane instead of the heap, which costs
+// O(1) instead of O(log n). The order of execution is the same: the next event is the earliest
+// (time, insertion number) among the heap's top and the lanes' fronts. A lane push that would
+// break its order goes to the heap.
 #pragma once
 
 #include "certretry/core/time.hpp"
@@ -22,22 +28,63 @@ struct sim_event {
   std::uint32_t what = 0;
 };
 
-// A binary min-heap of events by (at, seq).
+// A FIFO of events in nondecreasing time: a ring buffer that grows.
+class event_lane {
+ public:
+  bool empty() const noexcept { return head_ == tail_; }
+  std::size_t size() const noexcept { return tail_ - head_; }
+  const sim_event& front() const noexcept { return buf_[head_ & mask_]; }
+  const sim_event& back() const noexcept { return buf_[(tail_ - 1) & mask_]; }
+  void push(const sim_event& e) {
+    if (size() == buf_.size()) grow();
+    buf_[tail_++ & mask_] = e;
+  }
+  sim_event pop() noexcept { return buf_[head_++ & mask_]; }
+
+ private:
+  void grow() {
+    std::vector<sim_event> next(buf_.empty() ? 64 : buf_.size() * 2);
+    for (std::size_t i = 0; i < size(); ++i) next[i] = buf_[(head_ + i) & mask_];
+    tail_ = size();
+    head_ = 0;
+    buf_ = std::move(next);
+    mask_ = buf_.size() - 1;
+  }
+  std::vector<sim_event> buf_;
+  std::size_t head_ = 0, tail_ = 0, mask_ = 0;
+};
+
+// A binary min-heap of events by (at, seq), and FIFO lanes beside it.
 class event_queue {
  public:
+  static constexpr std::size_t lanes = 2;
+
   void reserve(std::size_t n) { heap_.reserve(n); }
-  bool empty() const noexcept { return heap_.empty(); }
-  std::size_t size() const noexcept { return heap_.size(); }
+  bool empty() const noexcept { return size() == 0; }
+  std::size_t size() const noexcept {
+    std::size_t n = heap_.size();
+    for (const auto& l : lane_) n += l.size();
+    return n;
+  }
   std::uint64_t scheduled() const noexcept { return next_seq_; }
-  const sim_event& top() const noexcept { return heap_.front(); }
+  // The earliest event; the queue must not be empty.
+  const sim_event& top() const noexcept { return *earliest().first; }
 
   void push(time_point at, std::uint32_t who, std::uint32_t what) {
     heap_.push_back({at, next_seq_++, who, what});
     sift_up(heap_.size() - 1);
   }
+  // Into lane `k` when it keeps the lane in time order, else into the heap.
+  void push_lane(std::size_t k, time_point at, std::uint32_t who, std::uint32_t what) {
+    event_lane& l = lane_[k];
+    if (!l.empty() && at < l.back().at) return push(at, who, what);
+    l.push({at, next_seq_++, who, what});
+  }
 
   sim_event pop() {
-    sim_event out = heap_.front();
+    const auto [e, lane] = earliest();
+    if (lane < lanes) return lane_[lane].pop();
+    sim_event out = *e;
     const sim_event last = heap_.back();
     heap_.pop_back();
     if (!heap_.empty()) sift_down(last);
@@ -47,6 +94,18 @@ class event_queue {
  private:
   static bool before(const sim_event& a, const sim_event& b) noexcept {
     return a.at < b.at || (a.at == b.at && a.seq < b.seq);
+  }
+
+  // The earliest event and where it is (a lane's index, or `lanes` for the heap).
+  std::pair<const sim_event*, std::size_t> earliest() const noexcept {
+    const sim_event* best = heap_.empty() ? nullptr : &heap_.front();
+    std::size_t where = lanes;
+    for (std::size_t k = 0; k < lanes; ++k)
+      if (!lane_[k].empty() && (best == nullptr || before(lane_[k].front(), *best))) {
+        best = &lane_[k].front();
+        where = k;
+      }
+    return {best, where};
   }
 
   void sift_up(std::size_t i) {
@@ -76,6 +135,7 @@ class event_queue {
   }
 
   std::vector<sim_event> heap_;
+  event_lane lane_[lanes];
   std::uint64_t next_seq_ = 0;
 };
 
@@ -96,6 +156,10 @@ class engine {
   }
   void at(time_point t, std::uint32_t who, std::uint32_t what) {
     queue_.push(t < now_ ? now_ : t, who, what);
+  }
+  // An event a constant `delay` from now, through FIFO lane `lane` (< event_queue::lanes).
+  void after_in_lane(std::size_t lane, duration delay, std::uint32_t who, std::uint32_t what) {
+    queue_.push_lane(lane, delay > duration::zero() ? now_ + delay : now_, who, what);
   }
 
   template <class Handler>

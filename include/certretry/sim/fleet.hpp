@@ -107,6 +107,7 @@ struct fleet_result {
   std::uint64_t needed = 0;
   std::uint64_t retries = 0;      // requests after a failure
   std::uint64_t abandoned_requests = 0;  // needed-looking requests of abandoned orders
+  std::uint64_t unfinished_requests = 0;  // needed-looking requests of failed or pending ones
   std::uint64_t ari_requests = 0;
   std::uint64_t rate_limited = 0;  // 429s received
   std::uint64_t unavailable = 0;   // 5xx received
@@ -114,12 +115,14 @@ struct fleet_result {
   std::uint64_t backlog_max = 0;
   std::optional<duration> drain_time;  // last outage's end -> backlog 0
   std::uint64_t min_requests_per_certificate = 0;
+  std::uint64_t max_rate_limited_per_certificate = 0;  // 429s one certificate received, at most
   histogram time_to_certificate;  // ms, renewal start -> certificate received
   histogram requests_per_certificate;
   timeline tl;
   duration span{};  // first request -> last response
   duration renewal_window{};
   std::uint64_t events = 0;
+  std::uint64_t peak_in_flight = 0;  // certificates in flight at once, at most (memory)
 
   double calls_per_certificate() const {
     return issued ? static_cast<double>(requests) / static_cast<double>(issued) : 0.0;
@@ -223,7 +226,10 @@ class async_fleet {
     for (const client& c : slots_)
       if (c.st != stage::free) {
         ++result_.pending_at_deadline;
+        result_.unfinished_requests += c.chain_needed;
         result_.requests_per_certificate.add(c.requests);
+        result_.max_rate_limited_per_certificate =
+            std::max<std::uint64_t>(result_.max_rate_limited_per_certificate, c.rate_limited);
       }
     result_.ca = ca_.counters();
     result_.events = eng_.processed();
@@ -252,6 +258,7 @@ class async_fleet {
     std::uint32_t machines = 0;
     std::uint32_t chain_needed = 0;
     std::uint32_t requests = 0;
+    std::uint32_t rate_limited = 0;
     bool last_failed = false;
   };
 
@@ -287,12 +294,16 @@ class async_fleet {
     client& c = slots_[s];
     c = client{};
     c.cert = cert;
+    result_.peak_in_flight =
+        std::max<std::uint64_t>(result_.peak_in_flight, slots_.size() - free_.size());
     return s;
   }
 
   void release(std::uint32_t s) {
     client& c = slots_[s];
     result_.requests_per_certificate.add(c.requests);
+    result_.max_rate_limited_per_certificate =
+        std::max<std::uint64_t>(result_.max_rate_limited_per_certificate, c.rate_limited);
     c.ari.reset();
     c.submit.reset();
     c.poll.reset();
@@ -359,7 +370,6 @@ class async_fleet {
   void start_submit(std::uint32_t s) {
     client& c = slots_[s];
     c.st = stage::submit;
-    c.chain_needed = 0;
     c.submit = std::make_unique<submitter_t>(
         order_submit_triage{std::string(ca_.submit_path()), submit_body(c.cert),
                             std::string(ca_.id_field())},
@@ -415,7 +425,7 @@ class async_fleet {
       }
       if (trace_)
         trace_({false, now, c.cert, std::string(c.req.method), std::string(c.req.target), 0});
-      eng_.after(up_, s, ev_arrive);
+      eng_.after_in_lane(0, up_, s, ev_arrive);
     } else if (const auto* w = std::get_if<wait>(&a)) {
       eng_.after(w->delay, s, ev_wake);
     } else {
@@ -427,7 +437,11 @@ class async_fleet {
     client& c = slots_[s];
     c.reply = ca_.handle(c.req, c.cert % ca_.options().api_keys);
     note_backlog();
-    eng_.after(c.reply.delay + down_, s, ev_respond);
+    // Most replies leave at once: one lane keeps them in order; timeouts go by the heap.
+    if (c.reply.delay == duration::zero())
+      eng_.after_in_lane(1, down_, s, ev_respond);
+    else
+      eng_.after(c.reply.delay + down_, s, ev_respond);
   }
 
   void on_respond(std::uint32_t s) {
@@ -440,6 +454,7 @@ class async_fleet {
       c.last_failed = status == 429 || status >= 500 || status == 408;
       if (status == 429) {
         ++result_.rate_limited;
+        ++c.rate_limited;
         ++result_.tl.at(now).rate_limited;
       } else if (status >= 500) {
         ++result_.unavailable;
@@ -496,6 +511,7 @@ class async_fleet {
         }
         if (o.kind == outcome_kind::still_pending) return requeue(s, stage::requeue_submit, o);
         ++result_.failed;
+        result_.unfinished_requests += c.chain_needed;
         return release(s);
       }
       case stage::poll: {
@@ -514,6 +530,8 @@ class async_fleet {
           return requeue(s, stage::requeue_submit, o);
         }
         ++result_.failed;
+        result_.unfinished_requests += c.chain_needed;
+        c.chain_needed = 0;
         abandon_order(c);
         return release(s);
       }
