@@ -1,4 +1,5 @@
 // certretry-harness: replay scenarios against the library's machines (docs/harness.md).
+#include "machine.hpp"
 #include "replay.hpp"
 #include "scenario.hpp"
 #include "simulate.hpp"
@@ -26,6 +27,8 @@ usage:
   certretry-harness simulate FLEET.json [--json FILE] [--svg FILE]
                                            run a fleet of machines against a CA model on
                                            the fleet simulator; print a summary table
+  certretry-harness options [--markdown]   every machine's options: type, default, meaning
+                                           (--markdown: the tables of docs/harness.md)
   certretry-harness --help                 this text
 
 exit codes (replay): 0 the machine finished (whatever the outcome), 2 malformed scenario or
@@ -170,6 +173,10 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (arg1 == "replay" && argc == 3) return cmd_replay(argv[2]);
+  if (arg1 == "options" && (argc == 2 || (argc == 3 && std::string(argv[2]) == "--markdown"))) {
+    std::fputs(certretry::harness::options_reference(argc == 3).c_str(), stdout);
+    return 0;
+  }
   if (arg1 == "simulate" && argc >= 3) return certretry::harness::cmd_simulate(argc - 2, argv + 2);
   if (arg1 == "sweep" && (argc == 3 || argc == 4))
     return cmd_sweep(argv[2], argc == 4 ? argv[3] : nullptr);

@@ -2,7 +2,6 @@
 
 #include <simdjson.h>
 
-#include <algorithm>
 #include <cmath>
 
 namespace certretry::harness {
@@ -200,71 +199,6 @@ result<scenario> parse_scenario(std::string_view json, std::string& detail) {
     s.expect = simdjson::minify(e);
   }
   return s;
-}
-
-const option_value* option_reader::find(std::string_view name) {
-  read_.emplace_back(name);
-  const auto it = options_->find(name);
-  return it == options_->end() ? nullptr : &it->second;
-}
-
-std::optional<std::string> option_reader::string(std::string_view name) {
-  const auto* v = find(name);
-  if (!v) return std::nullopt;
-  if (const auto* s = std::get_if<std::string>(&v->v)) return *s;
-  if (error_.empty()) error_ = "options." + std::string(name) + ": must be a string";
-  return std::nullopt;
-}
-
-std::optional<std::string> option_reader::id(std::string_view name) {
-  const auto* v = find(name);
-  if (!v) return std::nullopt;
-  if (const auto* s = std::get_if<std::string>(&v->v)) return *s;
-  if (const auto* d = std::get_if<double>(&v->v); d && *d >= 0 && *d < 9e15 && std::floor(*d) == *d)
-    return std::to_string(static_cast<std::int64_t>(*d));
-  if (error_.empty()) error_ = "options." + std::string(name) + ": must be a string or an integer";
-  return std::nullopt;
-}
-
-std::optional<double> option_reader::number(std::string_view name) {
-  const auto* v = find(name);
-  if (!v) return std::nullopt;
-  if (const auto* d = std::get_if<double>(&v->v)) return *d;
-  if (error_.empty()) error_ = "options." + std::string(name) + ": must be a number";
-  return std::nullopt;
-}
-
-std::optional<bool> option_reader::boolean(std::string_view name) {
-  const auto* v = find(name);
-  if (!v) return std::nullopt;
-  if (const auto* b = std::get_if<bool>(&v->v)) return *b;
-  if (error_.empty()) error_ = "options." + std::string(name) + ": must be true or false";
-  return std::nullopt;
-}
-
-std::optional<std::string> option_reader::raw(std::string_view name) {
-  const auto* v = find(name);
-  if (!v) return std::nullopt;
-  if (const auto* r = std::get_if<raw_json>(&v->v)) return r->text;
-  if (error_.empty()) error_ = "options." + std::string(name) + ": must be a JSON array or object";
-  return std::nullopt;
-}
-
-bool option_reader::finish(std::string& detail, std::string_view machine) const {
-  if (!error_.empty()) {
-    detail = error_;
-    return false;
-  }
-  for (const auto& [name, value] : *options_) {
-    if (std::find(read_.begin(), read_.end(), name) == read_.end()) {
-      std::string known;
-      for (const auto& r : read_) known += (known.empty() ? "" : ", ") + r;
-      detail = "options." + name + ": unknown option for machine " + std::string(machine) +
-               " (known: " + known + ")";
-      return false;
-    }
-  }
-  return true;
 }
 
 }  // namespace certretry::harness

@@ -1,4 +1,5 @@
-// Replay scenarios, format v1 (docs/harness.md): parsing and the option reader machines use.
+// Replay scenarios, format v1 (docs/harness.md): parsing. Machines read their options through
+// their declarations (options.hpp).
 #pragma once
 
 #include "certretry/core/errc.hpp"
@@ -38,27 +39,5 @@ struct scenario {
 
 // Parses a scenario; on error, `detail` names the field and what is wrong with it.
 result<scenario> parse_scenario(std::string_view json, std::string& detail);
-
-// Reads a machine's options, remembering which were consumed so the rest can be reported.
-class option_reader {
- public:
-  explicit option_reader(const scenario& s) : options_(&s.options) {}
-
-  std::optional<std::string> string(std::string_view name);
-  // Accepts a JSON string or an integer (ids are often numeric).
-  std::optional<std::string> id(std::string_view name);
-  std::optional<double> number(std::string_view name);
-  std::optional<bool> boolean(std::string_view name);
-  std::optional<std::string> raw(std::string_view name);
-
-  // The first error met (wrong type), or the first option nobody read.
-  bool finish(std::string& detail, std::string_view machine) const;
-
- private:
-  const option_value* find(std::string_view name);
-  const std::map<std::string, option_value, std::less<>>* options_;
-  std::vector<std::string> read_;
-  std::string error_;
-};
 
 }  // namespace certretry::harness

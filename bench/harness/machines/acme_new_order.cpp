@@ -1,0 +1,126 @@
+// acme-new-order: one ACME order (RFC 8555 §7.4) claiming ARI's `replaces` (RFC 9773 §5), with
+// the fallback without it when the CA refuses the claim (docs/acme.md).
+#include "machines.hpp"
+#include "shared.hpp"
+
+#include "certretry/acme/new_order.hpp"
+#include "certretry/core/text.hpp"
+
+#include <simdjson.h>
+
+namespace certretry::harness {
+namespace {
+
+// RFC 8555 §7.4 identifiers: a list of DNS names, or of {"type", "value"} objects sent as given.
+// Rewrites the list as the payload's JSON.
+bool to_identifiers(std::string& list) {
+  simdjson::dom::parser parser;
+  const simdjson::padded_string padded(std::string_view{list});
+  simdjson::dom::array arr;
+  if (parser.parse(padded).get_array().get(arr) || arr.size() == 0) return false;
+  std::string out = "[";
+  for (simdjson::dom::element e : arr) {
+    if (out.size() > 1) out += ',';
+    std::string_view name;
+    if (!e.get_string().get(name)) {
+      out += R"({"type":"dns","value":)";
+      certretry::detail::append_json_string(out, name);
+      out += '}';
+    } else if (e.is_object()) {
+      out += simdjson::minify(e);
+    } else {
+      return false;
+    }
+  }
+  list = out + "]";
+  return true;
+}
+
+struct acme_new_order {
+  static constexpr std::string_view name = "acme-new-order";
+  static constexpr std::string_view summary =
+      "creates one ACME order, claiming with ARI's `replaces` that it renews a certificate, and "
+      "falls back once without the claim when the CA refuses it";
+
+  struct settings : clock_settings, backoff_settings, body_settings, nonce_settings {
+    std::string new_order_url, identifiers;
+    std::optional<std::string> replaces;
+    bool renewal_info_advertised = true;
+  };
+
+  using table = std::vector<option<settings>>;
+
+  static const table& options() {
+    static const table all = join<settings>({
+        table{
+            path_option<settings, &settings::new_order_url>(
+                "new_order_url", acme::new_order_options{}.new_order_url,
+                "the directory's `newOrder` URL, POSTed"),
+            new_nonce_url_option<settings>(),
+            {.name = "identifiers",
+             .kind = option_kind::json,
+             .def = std::string(R"(["example.com"])"),
+             .check = &to_identifiers,
+             .bad = "must be a non-empty list of names or {type, value} objects",
+             .type_doc = "non-empty list",
+             .doc = "the order's identifiers: a string is a DNS name "
+                    "(`{\"type\":\"dns\",\"value\":…}`), an object is sent as given (compacted)",
+             .store = &into<settings, &settings::identifiers>},
+            {.name = "replaces",
+             .kind = option_kind::text,
+             .doc = "the ARI CertID of the certificate this order renews "
+                    "(`aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE`); absent or `\"\"`: no `replaces`",
+             .store = &into<settings, &settings::replaces>},
+            {.name = "renewal_info_advertised",
+             .kind = option_kind::boolean,
+             .def = true,
+             .doc = "whether the directory has `renewalInfo`; `replaces` is sent only then "
+                    "(RFC 9773 §5)",
+             .store = &into<settings, &settings::renewal_info_advertised>},
+            nonce_option<settings>({}, "a nonce already at hand (the previous request's "
+                                       "`Replay-Nonce`): the first request is then the POST "
+                                       "itself, no `HEAD`"),
+            bad_nonce_retries_option<settings>(),
+        },
+        backoff_options<settings>({
+            .schedule = "acme",
+            .jitter_pct = 0,
+            .schedule_doc =
+                "the base delays between polls when the server sends no Retry-After (and the "
+                "floor under every other wait): any [named schedule](#named-schedules); `acme` = "
+                "1, 1.5, 2.25, 3, 3 … s. Errors without Retry-After (429, 408, 5xx, network) wait "
+                "the error backoff instead: 5 s doubling up to 5 min, ±20 % jitter from the seed",
+            .jitter_doc = "as for async-poll ([jitter kinds](#jitter-kinds)); no jitter by "
+                          "default: the server's Retry-After paces",
+        }),
+        table{
+            max_body_option<settings>("largest reply body read"),
+            now_option<settings>(),
+        },
+    });
+    return all;
+  }
+
+  static options_problem complete(settings&, const scenario&) { return std::nullopt; }
+
+  static replay_result run(world& w, const settings& s, std::uint64_t seed) {
+    acme::new_order_options o;
+    o.new_order_url = s.new_order_url;
+    o.replaces = s.replaces;
+    o.renewal_info_advertised = s.renewal_info_advertised;
+    o.identifiers_json = s.identifiers;
+    o.nonce = s.nonce_options();
+    o.max_body_bytes = s.max_body_bytes;
+    const bool supply = !scripts_new_nonce(w.scene, o.nonce.new_nonce_url);
+    if (supply && o.nonce.initial.empty()) o.nonce.initial = "scriptNonce0";
+    acme::new_order_machine<any_schedule, any_jitter, splitmix64, transcript_sink> m{
+        std::move(o), make_policy(s), splitmix64{seed}, w.sink()};
+    return drive_acme(w, m, supply);
+  }
+};
+
+}  // namespace
+
+machine_adapter acme_new_order_machine() { return adapter_of<acme_new_order>(); }
+
+}  // namespace certretry::harness

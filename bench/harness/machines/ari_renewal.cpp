@@ -1,0 +1,147 @@
+// ari-renewal: when to renew one certificate, from the CA's renewalInfo (RFC 9773).
+#include "machines.hpp"
+#include "shared.hpp"
+
+#include "certretry/acme/ari.hpp"
+#include "certretry/acme/cert_id.hpp"
+
+#include <fstream>
+#include <sstream>
+
+namespace certretry::harness {
+namespace {
+
+// RFC 9773 §4.1: the CertID is one path segment, base64url "." base64url.
+bool is_cert_id(std::string& id) {
+  return !id.empty() && id.find_first_of("/?# ") == std::string::npos;
+}
+
+struct ari_renewal {
+  static constexpr std::string_view name = "ari-renewal";
+  static constexpr std::string_view summary =
+      "asks the CA's renewalInfo when to renew one certificate and finishes `renew_at` that time";
+
+  struct settings : clock_settings, body_settings {
+    std::string renewal_info_url;
+    std::optional<std::string> cert_id, cert_pem;
+    std::optional<time_point> not_after;
+    duration min_retry_after{}, max_retry_after{}, long_term_retry{};
+    std::uint32_t max_temporary_retries = 0;
+    bool wait_for_window = true;
+  };
+
+  using table = std::vector<option<settings>>;
+
+  static const table& options() {
+    static const table all{
+        path_option<settings, &settings::renewal_info_url>(
+            "renewal_info_url", acme::ari_options{}.renewal_info_url,
+            "the directory's `renewalInfo` URL; the CertID is appended as one path segment (a "
+            "trailing `/` is not doubled)"),
+        {.name = "cert_id",
+         .kind = option_kind::text,
+         .check = &is_cert_id,
+         .bad = "must be a CertID (base64url.base64url)",
+         .doc = "the certificate's ARI CertID (`aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE`); no `/`, "
+                "`?`, `#` or space. Exactly one of `cert_id` and `cert_pem`",
+         .store = &into<settings, &settings::cert_id>},
+        {.name = "cert_pem",
+         .kind = option_kind::text,
+         .type_doc = "string, a file path",
+         .doc = "a PEM certificate, relative to the scenario file's directory (or absolute); its "
+                "CertID is base64url(AKI keyIdentifier) \".\" base64url(serial DER content, "
+                "leading 0x00 kept)",
+         .store = &into<settings, &settings::cert_pem>},
+        now_option<settings>(),
+        {.name = "not_after",
+         .kind = option_kind::time,
+         .bad = "'{}' is not an RFC 3339 time (e.g. 2025-04-01T00:00:00Z)",
+         .default_doc = "`now` + 90 days",
+         .doc = "the certificate's notAfter",
+         .store = &into<settings, &settings::not_after>},
+        {.name = "min_retry_after_s",
+         .kind = option_kind::seconds,
+         .def = 60.0,
+         .min = 1,
+         .max = 31536000,
+         .doc = "a renewalInfo Retry-After shorter than this is raised to it (RFC 9773 §4.3's "
+                "example: 1 min); at most `max_retry_after_s`",
+         .store = &into<settings, &settings::min_retry_after>},
+        {.name = "max_retry_after_s",
+         .kind = option_kind::seconds,
+         .def = 86400.0,
+         .min = 1,
+         .max = 31536000,
+         .doc = "a renewalInfo Retry-After longer than this is cut to it (RFC 9773 §4.3's "
+                "example: 1 day)",
+         .store = &into<settings, &settings::max_retry_after>},
+        {.name = "long_term_retry_s",
+         .kind = option_kind::seconds,
+         .def = 21600.0,
+         .min = 60,
+         .max = 31536000,
+         .doc = "the wait after a long-term error and after a reply without Retry-After (RFC "
+                "9773 §4.3.3); 21600 s is 6 h",
+         .store = &into<settings, &settings::long_term_retry>},
+        {.name = "max_temporary_retries",
+         .kind = option_kind::whole,
+         .def = 5.0,
+         .min = 0,
+         .max = 100,
+         .doc = "temporary errors backed off in a row; the next one waits `long_term_retry_s`",
+         .store = &into<settings, &settings::max_temporary_retries>},
+        {.name = "wait_for_window",
+         .kind = option_kind::boolean,
+         .def = true,
+         .doc = "`false`: finish `renew_at` as soon as a time is picked, without waiting for it",
+         .store = &into<settings, &settings::wait_for_window>},
+        max_body_option<settings>("largest renewalInfo body read"),
+    };
+    return all;
+  }
+
+  static options_problem complete(settings& s, const scenario& scene) {
+    if (s.cert_id.has_value() == s.cert_pem.has_value())
+      return "options.cert_id: give either cert_id or cert_pem (a PEM file), not both";
+    if (s.cert_pem) {
+      const std::string& pem = *s.cert_pem;
+      const std::string path = !pem.empty() && pem.front() == '/' ? pem : scene.base_dir + "/" + pem;
+      std::ifstream in(path, std::ios::binary);
+      std::ostringstream text;
+      if (in) text << in.rdbuf();
+      if (!in) return "options.cert_pem: cannot read '" + path + "'";
+      auto id = acme::cert_id_from_pem(text.str());
+      if (!id)
+        return "options.cert_pem: '" + path + "' is not a usable certificate (" +
+               id.error().message() + ")";
+      s.cert_id = id.value();
+      if (!is_cert_id(*s.cert_id)) return "options.cert_id: must be a CertID (base64url.base64url)";
+    }
+    if (!s.not_after) s.not_after = s.start + std::chrono::hours{24 * 90};  // a 90-day certificate
+    if (s.min_retry_after > s.max_retry_after)
+      return "options.min_retry_after_s / max_retry_after_s: need 1 <= min <= max <= 31536000";
+    return std::nullopt;
+  }
+
+  static replay_result run(world& w, const settings& s, std::uint64_t seed) {
+    acme::ari_options o;
+    o.renewal_info_url = s.renewal_info_url;
+    o.cert_id = *s.cert_id;
+    o.not_after = *s.not_after;
+    o.min_retry_after = s.min_retry_after;
+    o.max_retry_after = s.max_retry_after;
+    o.long_term_retry = s.long_term_retry;
+    o.max_temporary_retries = s.max_temporary_retries;
+    o.wait_for_window = s.wait_for_window;
+    o.max_body_bytes = s.max_body_bytes;
+    acme::ari_machine<any_schedule, any_jitter, splitmix64, transcript_sink> m{
+        std::move(o), acme::ari_error_policy(), splitmix64{seed}, w.sink()};
+    return w.drive(m);
+  }
+};
+
+}  // namespace
+
+machine_adapter ari_renewal_machine() { return adapter_of<ari_renewal>(); }
+
+}  // namespace certretry::harness
