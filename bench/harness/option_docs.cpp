@@ -117,9 +117,8 @@ std::string options_reference(bool markdown) {
   std::string out;
   for (const auto& m : machines()) {
     if (markdown)
-      out += (out.empty() ? "" : "\n") + std::string("### ") + std::string(m.name) +
-             " options\n\n`" + std::string(m.name) + "` " + std::string(m.summary) + ".\n\n" +
-             markdown_table(m.options());
+      out += "### " + std::string(m.name) + " options\n\n`" + std::string(m.name) + "` " +
+             std::string(m.summary) + ".\n\n" + markdown_table(m.options()) + "\n";
     else
       out += (out.empty() ? "" : "\n") + std::string(m.name) + ": " + plain(m.summary) + "\n" +
              plain_listing(m.options());
