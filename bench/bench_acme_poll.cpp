@@ -208,7 +208,7 @@ order_result poll_with_certretry(model::acme_server& server, virtual_clock& cloc
   virtual_sleeper sleeper{clock};
   const outcome o = run(poller, transport, clock, sleeper);
   out.polls = transport.sent;
-  out.valid = o.kind == outcome_kind::issued && poller.status() == acme::resource_status::valid;
+  out.valid = o.kind == outcome_kind::completed && poller.status() == acme::resource_status::valid;
   if (out.valid) out.to_valid = clock.now() - t0;
   return out;
 }

@@ -62,7 +62,7 @@ TEST_P(ReplacesStyle, AlreadyReplacedFallsBackOnceAndTheOrderIsCreated) {
   w.server.mark_replaced(cert_id);
   order_machine m{renewal(), acme::default_policy(), splitmix64{1}, capture_sink{&w.log}};
   const outcome o = w.run_machine(m);
-  EXPECT_EQ(o.kind, outcome_kind::issued) << o.reason;
+  EXPECT_EQ(o.kind, outcome_kind::completed) << o.reason;
   EXPECT_TRUE(m.fell_back());
   EXPECT_EQ(only(w.log, event_kind::fallback).size(), 1u);
   EXPECT_EQ(w.server.counters().replaces_rejected, 1u);
@@ -78,7 +78,7 @@ TEST(AgainstModel, UnknownSerialIsBouldersMalformedAndFallsBack) {
   world w;  // no certificate known: Boulder's 404 malformed "Could not validate ARI ..."
   order_machine m{renewal(), acme::default_policy(), splitmix64{1}, capture_sink{&w.log}};
   const outcome o = w.run_machine(m);
-  EXPECT_EQ(o.kind, outcome_kind::issued) << o.reason;
+  EXPECT_EQ(o.kind, outcome_kind::completed) << o.reason;
   const auto fb = only(w.log, event_kind::fallback);
   ASSERT_EQ(fb.size(), 1u);
   EXPECT_NE(fb[0]->why.find("Could not validate ARI 'replaces' field"), std::string::npos)
@@ -89,7 +89,7 @@ TEST(AgainstModel, IdentifierMismatchFallsBack) {
   world w;
   w.server.add_certificate({cert_id, {"other.example"}, w.clock.now(), w.clock.now() + 24h, ""});
   order_machine m{renewal(), acme::default_policy(), splitmix64{1}, capture_sink{&w.log}};
-  EXPECT_EQ(w.run_machine(m).kind, outcome_kind::issued);
+  EXPECT_EQ(w.run_machine(m).kind, outcome_kind::completed);
   EXPECT_TRUE(m.fell_back());
 }
 
@@ -108,7 +108,7 @@ TEST(AgainstModel, FaultsNeverDropReplaces) {
     opts.nonce.max_bad_nonce_retries = 10;
     order_machine m{opts, acme::default_policy(30min), splitmix64{seed}, capture_sink{&w.log}};
     const outcome o = w.run_machine(m);
-    ASSERT_EQ(o.kind, outcome_kind::issued) << "seed " << seed << ": " << o.reason;
+    ASSERT_EQ(o.kind, outcome_kind::completed) << "seed " << seed << ": " << o.reason;
     ++created;
     fallbacks += m.fell_back() ? 1 : 0;
     bad_nonces += static_cast<int>(m.bad_nonces());

@@ -126,7 +126,7 @@ TEST(Nonce, FetchedWithHeadWhenNoneIsAtHand) {
   b.server.script(std::string(order_key), {created()});
   order_machine m{renewal_order(), default_policy(), splitmix64{1}, b.sink()};
   const outcome o = b.run_machine(m);
-  EXPECT_EQ(o.kind, outcome_kind::issued);
+  EXPECT_EQ(o.kind, outcome_kind::completed);
   ASSERT_EQ(b.requests(),
             (std::vector<std::string>{"HEAD /acme/new-nonce", "POST /acme/new-order"}));
   EXPECT_EQ(nonce_of(b.server.sent()[1]), "n1");
@@ -142,7 +142,7 @@ TEST(Nonce, AnInitialNonceSavesTheHead) {
   auto opts = renewal_order();
   opts.nonce.initial = "given";
   order_machine m{opts, default_policy(), splitmix64{1}, b.sink()};
-  EXPECT_EQ(b.run_machine(m).kind, outcome_kind::issued);
+  EXPECT_EQ(b.run_machine(m).kind, outcome_kind::completed);
   ASSERT_EQ(b.server.sent().size(), 1u);
   EXPECT_EQ(nonce_of(b.server.sent()[0]), "given");
 }
@@ -154,7 +154,7 @@ TEST(Nonce, BadNonceRetriedAtOnceWithTheErrorsNonceAndTheSamePayload) {
                   {with_nonce(400, bad_nonce_body, "fromError"), created()});
   order_machine m{renewal_order(), default_policy(), splitmix64{1}, b.sink()};
   const outcome o = b.run_machine(m);
-  EXPECT_EQ(o.kind, outcome_kind::issued);
+  EXPECT_EQ(o.kind, outcome_kind::completed);
   ASSERT_EQ(b.server.sent().size(), 3u);  // no second HEAD: the error carried a nonce
   EXPECT_EQ(nonce_of(b.server.sent()[2]), "fromError");
   EXPECT_EQ(b.server.sent()[1].body, b.server.sent()[2].body);
@@ -170,7 +170,7 @@ TEST(Nonce, BadNonceWithoutReplayNonceFetchesOne) {
   b.server.script(std::string(nonce_key), {nonce_reply("n1"), nonce_reply("n2")});
   b.server.script(std::string(order_key), {reply(400, bad_nonce_body), created()});
   order_machine m{renewal_order(), default_policy(), splitmix64{1}, b.sink()};
-  EXPECT_EQ(b.run_machine(m).kind, outcome_kind::issued);
+  EXPECT_EQ(b.run_machine(m).kind, outcome_kind::completed);
   EXPECT_EQ(b.requests(),
             (std::vector<std::string>{"HEAD /acme/new-nonce", "POST /acme/new-order",
                                       "HEAD /acme/new-nonce", "POST /acme/new-order"}));
@@ -183,7 +183,7 @@ TEST(Nonce, InvalidReplayNonceValuesAreIgnored) {
   b.server.script(std::string(order_key),
                   {with_nonce(400, bad_nonce_body, "not a nonce="), created()});
   order_machine m{renewal_order(), default_policy(), splitmix64{1}, b.sink()};
-  EXPECT_EQ(b.run_machine(m).kind, outcome_kind::issued);
+  EXPECT_EQ(b.run_machine(m).kind, outcome_kind::completed);
   EXPECT_EQ(nonce_of(b.server.sent()[3]), "n2");
 }
 
@@ -218,7 +218,7 @@ TEST(Nonce, TheBoundCountsBadNoncesInARow) {
   b.server.script(std::string(order_key),
                   {bad, bad, bad, with_nonce(503, "", "after503"), bad, bad, bad, created()});
   order_machine m{renewal_order(), default_policy(), splitmix64{1}, b.sink()};
-  EXPECT_EQ(b.run_machine(m).kind, outcome_kind::issued);
+  EXPECT_EQ(b.run_machine(m).kind, outcome_kind::completed);
   EXPECT_EQ(m.bad_nonces(), 6u);
 }
 
@@ -228,7 +228,7 @@ TEST(Nonce, NewNonceWithoutNonceBacksOffAndNewNonce404Fails) {
     b.server.script(std::string(nonce_key), {reply(200), nonce_reply("n1")});
     b.server.script(std::string(order_key), {created()});
     order_machine m{renewal_order(), default_policy(), splitmix64{1}, b.sink()};
-    EXPECT_EQ(b.run_machine(m).kind, outcome_kind::issued);
+    EXPECT_EQ(b.run_machine(m).kind, outcome_kind::completed);
     ASSERT_EQ(b.waits().size(), 1u);
     EXPECT_GE(b.waits()[0], 1s);
   }
@@ -252,7 +252,7 @@ TEST(NewOrder, ReplacesOnlyWhenRenewalInfoIsAdvertised) {
     auto opts = renewal_order();
     opts.renewal_info_advertised = advertised;
     order_machine m{opts, default_policy(), splitmix64{1}, b.sink()};
-    EXPECT_EQ(b.run_machine(m).kind, outcome_kind::issued);
+    EXPECT_EQ(b.run_machine(m).kind, outcome_kind::completed);
     const std::string& body = b.server.sent()[1].body;
     EXPECT_EQ(body.find("replaces") != std::string::npos, advertised) << body;
     EXPECT_NE(body.find(R"({"identifiers":[{"type":"dns","value":"example.com"}])"),
@@ -266,7 +266,7 @@ TEST(NewOrder, NoReplacesForAFirstCertificate) {
   b.server.script(std::string(nonce_key), {nonce_reply("n1")});
   b.server.script(std::string(order_key), {created()});
   order_machine m{new_order_options{}, default_policy(), splitmix64{1}, b.sink()};
-  EXPECT_EQ(b.run_machine(m).kind, outcome_kind::issued);
+  EXPECT_EQ(b.run_machine(m).kind, outcome_kind::completed);
   EXPECT_EQ(b.server.sent()[1].body, R"({"identifiers":[{"type":"dns","value":"example.com"}]})");
 }
 
@@ -358,7 +358,7 @@ TEST_P(DecisionTable, MachineFollowsTheRule) {
   const auto fallbacks = only(b.log, event_kind::fallback);
   switch (row.rule) {
     case new_order_rule::fall_back:
-      EXPECT_EQ(o.kind, outcome_kind::issued);
+      EXPECT_EQ(o.kind, outcome_kind::completed);
       ASSERT_EQ(sent.size(), 3u);  // HEAD, order with replaces, the same without, at once
       EXPECT_NE(sent[1].body.find("replaces"), std::string::npos);
       EXPECT_EQ(sent[2].body.find("replaces"), std::string::npos);
@@ -369,7 +369,7 @@ TEST_P(DecisionTable, MachineFollowsTheRule) {
       break;
     case new_order_rule::wait_retry_after:
     case new_order_rule::back_off:
-      EXPECT_EQ(o.kind, outcome_kind::issued);
+      EXPECT_EQ(o.kind, outcome_kind::completed);
       ASSERT_EQ(sent.size(), 3u);
       EXPECT_NE(sent[2].body.find("replaces"), std::string::npos);  // kept
       EXPECT_EQ(sent[1].body, sent[2].body);
@@ -400,7 +400,7 @@ TEST(NewOrder, FallbackEventCarriesTheServersTypeAndDetail) {
                               "n2"),
                    created()});
   order_machine m{renewal_order(), default_policy(), splitmix64{1}, b.sink()};
-  ASSERT_EQ(b.run_machine(m).kind, outcome_kind::issued);
+  ASSERT_EQ(b.run_machine(m).kind, outcome_kind::completed);
   const auto ev = only(b.log, event_kind::fallback);
   ASSERT_EQ(ev.size(), 1u);
   EXPECT_NE(ev[0]->why.find("alreadyReplaced"), std::string::npos) << ev[0]->why;
@@ -417,7 +417,7 @@ TEST(NewOrder, BadNonceKeepsReplacesAndNeverFallsBack) {
                               "n2"),
                    created()});
   order_machine m{renewal_order(), default_policy(), splitmix64{1}, b.sink()};
-  ASSERT_EQ(b.run_machine(m).kind, outcome_kind::issued);
+  ASSERT_EQ(b.run_machine(m).kind, outcome_kind::completed);
   EXPECT_TRUE(only(b.log, event_kind::fallback).empty());
   EXPECT_NE(b.server.sent()[2].body.find("replaces"), std::string::npos);
 }
@@ -428,7 +428,7 @@ TEST(NewOrder, TransportErrorKeepsReplaces) {
   b.server.script(std::string(order_key),
                   {scripted_reply::fail(make_error_code(errc::transport_timeout)), created()});
   order_machine m{renewal_order(), default_policy(), splitmix64{1}, b.sink()};
-  ASSERT_EQ(b.run_machine(m).kind, outcome_kind::issued);
+  ASSERT_EQ(b.run_machine(m).kind, outcome_kind::completed);
   // The nonce of the lost request is not reused: a fresh one is fetched.
   EXPECT_EQ(b.requests()[2], "HEAD /acme/new-nonce");
   EXPECT_NE(b.server.sent()[3].body.find("replaces"), std::string::npos);
@@ -488,7 +488,7 @@ TEST(Errors, RateLimitWithoutRetryAfterBacksOffExponentiallyWithJitter) {
       429, problem_json("urn:ietf:params:acme:error:rateLimited", "too many", 429), "n2");
   b.server.script(std::string(order_key), {limited, limited, limited, limited, created()});
   order_machine m{renewal_order(), default_policy(), splitmix64{5}, b.sink()};
-  ASSERT_EQ(b.run_machine(m).kind, outcome_kind::issued);
+  ASSERT_EQ(b.run_machine(m).kind, outcome_kind::completed);
   const auto waits = b.waits();
   ASSERT_EQ(waits.size(), 4u);
   for (std::size_t i = 0; i < waits.size(); ++i) {
@@ -513,7 +513,7 @@ TEST(Errors, RetryAfterReplacesTheErrorBackoff) {
   b.server.script(std::string(order_key),
                   {with_nonce(503, "", "n2", {{"Retry-After", "2"}}), created()});
   order_machine m{renewal_order(), default_policy(), splitmix64{5}, b.sink()};
-  ASSERT_EQ(b.run_machine(m).kind, outcome_kind::issued);
+  ASSERT_EQ(b.run_machine(m).kind, outcome_kind::completed);
   EXPECT_EQ(b.waits(), (std::vector<duration>{2s}));
 }
 
@@ -527,7 +527,7 @@ TEST(Errors, ASuccessResetsTheErrorCount) {
   o.nonce.initial = "s";
   resource_poller<any_schedule, any_jitter, splitmix64, capture_sink> m{o, default_policy(),
                                                                         splitmix64{1}, b.sink()};
-  ASSERT_EQ(b.run_machine(m).kind, outcome_kind::issued);
+  ASSERT_EQ(b.run_machine(m).kind, outcome_kind::completed);
   const auto waits = b.waits();
   ASSERT_EQ(waits.size(), 3u);
   EXPECT_LE(waits[0], 6s);  // first error
@@ -560,7 +560,7 @@ TEST(Poll, EveryPollIsPostAsGetWithAFreshNonce) {
   bench b;
   b.server.script(std::string(poll_key), {processing(3), order_valid()});
   poller m{order_poll(), default_policy(), splitmix64{1}, b.sink()};
-  EXPECT_EQ(b.run_machine(m).kind, outcome_kind::issued);
+  EXPECT_EQ(b.run_machine(m).kind, outcome_kind::completed);
   ASSERT_EQ(b.server.sent().size(), 2u);
   for (const auto& r : b.server.sent()) {
     EXPECT_EQ(r.method, "POST");
@@ -576,7 +576,7 @@ TEST(Poll, HonoursEveryRepliesRetryAfterStretchedWhileStillProcessing) {
   b.server.script(std::string(poll_key),
                   {processing(3), processing(3), processing(3), processing(10), order_valid()});
   poller m{order_poll(), default_policy(), splitmix64{1}, b.sink()};
-  EXPECT_EQ(b.run_machine(m).kind, outcome_kind::issued);
+  EXPECT_EQ(b.run_machine(m).kind, outcome_kind::completed);
   // 3 s, then x1.25 per further processing reply; the fourth reply asks for 10 s: 10 x 1.25^3.
   EXPECT_EQ(b.waits(), (std::vector<duration>{3000ms, 3750ms, 4688ms, 19531ms}));
 }
@@ -593,7 +593,7 @@ TEST(Poll, WithoutRetryAfterTheAcmeSchedule) {
   b.server.script(std::string(poll_key), {processing({}), processing({}), processing({}),
                                           processing({}), processing({}), order_valid()});
   poller m{order_poll(), default_policy(), splitmix64{1}, b.sink()};
-  EXPECT_EQ(b.run_machine(m).kind, outcome_kind::issued);
+  EXPECT_EQ(b.run_machine(m).kind, outcome_kind::completed);
   EXPECT_EQ(b.waits(), (std::vector<duration>{1000ms, 1500ms, 2250ms, 3000ms, 3000ms}));
 }
 
@@ -601,7 +601,7 @@ TEST(Poll, NeverSoonerThanOneSecond) {
   bench b;
   b.server.script(std::string(poll_key), {processing(0), order_valid()});
   poller m{order_poll(), default_policy(), splitmix64{1}, b.sink()};
-  EXPECT_EQ(b.run_machine(m).kind, outcome_kind::issued);
+  EXPECT_EQ(b.run_machine(m).kind, outcome_kind::completed);
   ASSERT_EQ(b.waits().size(), 1u);
   EXPECT_GE(b.waits()[0], 1s);
 }
@@ -613,7 +613,7 @@ TEST(Poll, WaitFirstUsesTheTriggeringRepliesRetryAfter) {
   opts.wait_first = true;
   opts.first_retry_after = 3s;
   poller m{opts, default_policy(), splitmix64{1}, b.sink()};
-  EXPECT_EQ(b.run_machine(m).kind, outcome_kind::issued);
+  EXPECT_EQ(b.run_machine(m).kind, outcome_kind::completed);
   EXPECT_EQ(b.log.front().kind, event_kind::wait);
   EXPECT_EQ(b.waits(), (std::vector<duration>{3000ms, 3750ms}));
 }
@@ -634,7 +634,7 @@ TEST(Poll, ChallengeErrorIsSurfacedAndPollsSlowDown) {
   o.kind = resource_kind::challenge;
   o.nonce.initial = "start";
   poller m{o, default_policy(), splitmix64{1}, b.sink()};
-  EXPECT_EQ(b.run_machine(m).kind, outcome_kind::issued);
+  EXPECT_EQ(b.run_machine(m).kind, outcome_kind::completed);
   const auto errors = only(b.log, event_kind::processing_error);
   ASSERT_EQ(errors.size(), 2u);
   EXPECT_NE(errors[0]->why.find("connection: connection refused by 192.0.2.1:80"),
@@ -702,7 +702,7 @@ TEST(Poll, ReadyOrderEndsThePoll) {
   bench b;
   b.server.script(std::string(poll_key), {with_nonce(200, R"({"status":"ready"})", "x")});
   poller m{order_poll(), default_policy(), splitmix64{1}, b.sink()};
-  EXPECT_EQ(b.run_machine(m).kind, outcome_kind::issued);
+  EXPECT_EQ(b.run_machine(m).kind, outcome_kind::completed);
   EXPECT_EQ(m.status(), resource_status::ready);
 }
 
@@ -720,7 +720,7 @@ TEST(Poll, UnreadableBodyIsReadAgainAndErrorsAreTriaged) {
     bench b;
     b.server.script(std::string(poll_key), {with_nonce(200, "<html>", "x"), order_valid()});
     poller m{order_poll(), default_policy(), splitmix64{1}, b.sink()};
-    EXPECT_EQ(b.run_machine(m).kind, outcome_kind::issued);
+    EXPECT_EQ(b.run_machine(m).kind, outcome_kind::completed);
     EXPECT_EQ(b.waits().size(), 1u);
   }
   {
@@ -731,7 +731,7 @@ TEST(Poll, UnreadableBodyIsReadAgainAndErrorsAreTriaged) {
                     {{"Retry-After", "20"}}),
          order_valid()});
     poller m{order_poll(), default_policy(), splitmix64{1}, b.sink()};
-    EXPECT_EQ(b.run_machine(m).kind, outcome_kind::issued);
+    EXPECT_EQ(b.run_machine(m).kind, outcome_kind::completed);
     EXPECT_EQ(b.waits(), (std::vector<duration>{20s}));
   }
   {

@@ -327,7 +327,7 @@ class client {
     const std::uint64_t events_before = tally_.bad_nonce_events;
     const certretry::outcome o = certretry::run(m, signer_, clock_, sleeper_);
     nonce_.assign(m.nonce());
-    if (o.kind != certretry::outcome_kind::issued) {
+    if (o.kind != certretry::outcome_kind::completed) {
       std::fprintf(stderr, "%s: %s after %u requests: %s (%s)\n", step,
                    certretry::to_string(o.kind).data(), o.sends, o.reason.c_str(),
                    o.error.message().c_str());

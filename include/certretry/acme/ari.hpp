@@ -21,8 +21,10 @@
 #include "certretry/acme/exchange.hpp"
 #include "certretry/acme/renewal_window.hpp"
 #include "certretry/backoff/policy.hpp"
+#include "certretry/core/concepts.hpp"
 #include "certretry/core/rfc3339.hpp"
 #include "certretry/core/text.hpp"
+#include "certretry/machine/base.hpp"
 #include "certretry/machine/kit.hpp"
 #include "certretry/acme/reply.hpp"
 #include "certretry/core/verdict.hpp"
@@ -64,11 +66,17 @@ enum class ari_state : std::uint8_t { idle, fetching, waiting, window, finished 
 
 template <schedule S = any_schedule, jitter J = any_jitter, random_source R = splitmix64,
           event_sink Sink = null_sink>
-class ari_machine {
+class ari_machine
+    : public machine_base<ari_machine<S, J, R, Sink>, ari_state, S, J, R, Sink> {
+  using base = machine_base<ari_machine, ari_state, S, J, R, Sink>;
+  friend base;
+  using base::finish;
+  using base::kit_;
+
  public:
   ari_machine(ari_options options, backoff_policy<S, J> policy, R rng, Sink sink = {})
-      : options_(std::move(options)),
-        kit_(policy, std::move(rng), std::move(sink)),
+      : base(policy, std::move(rng), std::move(sink)),
+        options_(std::move(options)),
         reader_(options_.max_body_bytes),
         problems_(options_.max_body_bytes) {
     target_ = options_.renewal_info_url;
@@ -77,18 +85,19 @@ class ari_machine {
     target_ += options_.cert_id;
   }
 
-  action start(time_point now) {
-    if (state_ != ari_state::idle) return misuse(now, "start() called twice");
-    kit_.begin(now);
+  // The renewal time picked from the last window, if any.
+  std::optional<time_point> renewal_time() const noexcept { return chosen_; }
+
+ private:
+  // --- the inputs machine_base hands over -------------------------------------------------
+  action on_start(time_point now) {
     if (options_.cert_id.empty())
       return finish(now, outcome_kind::failed, errc::invalid_policy, "no CertID to ask about");
     if (now >= options_.not_after) return renew_now(now, "the certificate has expired");
     return fetch(now);
   }
 
-  action on_response(time_point now, const response_view& r) {
-    if (state_ != ari_state::fetching)
-      return misuse(now, "response arrived while no request was outstanding");
+  action on_reply(time_point now, const response_view& r) {
     const auto ra = retry_after(now, r);
     if (r.status >= 200 && r.status <= 299) {
       auto info = reader_.read(r.body, &why_);
@@ -115,37 +124,19 @@ class ari_machine {
     return long_term(now, r.status, ra);
   }
 
-  action on_transport_error(time_point now, std::error_code ec) {
-    if (state_ != ari_state::fetching)
-      return misuse(now, "transport error while no request was outstanding");
+  action on_send_failed(time_point now, std::error_code ec) {
     why_.assign(transport_error_name(ec));
     return temporary(now, 0, ec);
   }
 
-  action on_wait_elapsed(time_point now) {
-    if (state_ == ari_state::window) return renew_at(now, *chosen_);
-    if (state_ != ari_state::waiting) return misuse(now, "wait elapsed while not waiting");
+  action on_resume(time_point now) {
+    if (this->state() == ari_state::window) return renew_at(now, *chosen_);
     if (now >= options_.not_after) return renew_now(now, "no renewal window before notAfter");
     return fetch(now);
   }
 
-  action cancel(time_point now) {
-    state_ = ari_state::finished;
-    return kit_.cancel(now);
-  }
-
-  outcome take_outcome() { return kit_.take_outcome(); }
-
-  ari_state state() const noexcept { return state_; }
-  // The renewal time picked from the last window, if any.
-  std::optional<time_point> renewal_time() const noexcept { return chosen_; }
-  std::uint32_t sends() const noexcept { return kit_.sends(); }
-  Sink& sink() noexcept { return kit_.sink(); }
-
- private:
   action fetch(time_point now) {
-    state_ = ari_state::fetching;
-    return kit_.send_request(now, {"GET", target_, {}, {}});
+    return this->send_request(now, {"GET", target_, {}, {}}, ari_state::fetching);
   }
 
   // The reply's Retry-After, clamped to [min, max] (§4.3); nothing when absent or unusable.
@@ -200,13 +191,10 @@ class ari_machine {
   action next_poll(time_point now, duration d, wait_reason why) {
     const time_point next = now + d;
     const bool have_time = chosen_ && *chosen_ < options_.not_after;
-    if (have_time && *chosen_ <= next) {
-      state_ = ari_state::window;
-      return kit_.wait_for(now, *chosen_ - now, wait_reason::window);
-    }
+    if (have_time && *chosen_ <= next)
+      return this->wait_for(now, *chosen_ - now, wait_reason::window, ari_state::window);
     if (next >= options_.not_after) return renew_now(now, "no renewal window before notAfter");
-    state_ = ari_state::waiting;
-    return kit_.wait_for(now, d, why);
+    return this->wait_for(now, d, why);
   }
 
   action renew_now(time_point now, std::string_view why) {
@@ -221,27 +209,17 @@ class ari_machine {
                       format_rfc3339(window_start_) + " to " + format_rfc3339(window_end_) + ")");
   }
 
-  action finish(time_point now, outcome_kind kind, std::error_code ec, std::string_view why) {
-    state_ = ari_state::finished;
-    return kit_.finish_with(now, kind, ec, why);
-  }
-
-  action misuse(time_point now, std::string_view what) {
-    state_ = ari_state::finished;
-    return kit_.misuse(now, what);
-  }
-
   ari_options options_;
-  machine_kit<S, J, R, Sink> kit_;
   renewal_info_reader reader_;
   problem_reader problems_;
   std::string target_;
   std::string why_;
-  ari_state state_ = ari_state::idle;
   std::optional<time_point> chosen_;
   time_point window_start_{};
   time_point window_end_{};
   std::uint32_t temporary_ = 0;
 };
+
+static_assert(machine<ari_machine<>>);
 
 }  // namespace certretry::acme

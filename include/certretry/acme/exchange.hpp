@@ -11,15 +11,17 @@
 // sign with as a `Replay-Nonce` field. A signing transport moves that nonce into the JWS
 // protected header and sends the flattened JWS (examples/acme_pebble does this with OpenSSL).
 //
-// signed_machine is the CRTP base of post_machine, new_order_machine and resource_poller: it
-// implements the machine concept and hands each reply that is not about the nonce to the
-// derived machine's on_reply().
+// signed_machine is the layer between machine_base (machine/base.hpp) and post_machine,
+// new_order_machine and resource_poller: it answers the inputs machine_base hands over, and
+// hands each reply that is not about the nonce to the derived machine's on_acme_reply().
 #pragma once
 
 #include "certretry/backoff/policy.hpp"
 #include "certretry/core/base64url.hpp"
 #include "certretry/core/action.hpp"
+#include "certretry/core/concepts.hpp"
 #include "certretry/core/text.hpp"
+#include "certretry/machine/base.hpp"
 #include "certretry/machine/kit.hpp"
 #include "certretry/acme/reply.hpp"
 #include "certretry/core/verdict.hpp"
@@ -106,68 +108,53 @@ inline void describe_reply(std::string& out, int status, const problem* p) {
 enum class signed_state : std::uint8_t { idle, fetching_nonce, posting, waiting, finished };
 
 template <class Derived, schedule S, jitter J, random_source R, event_sink Sink>
-class signed_machine {
+class signed_machine : public machine_base<Derived, signed_state, S, J, R, Sink> {
  public:
-  action start(time_point now) {
-    if (state_ != signed_state::idle) return misuse(now, "start() called twice");
-    kit_.begin(now);
-    return self().on_start(now);
-  }
-
-  action on_response(time_point now, const response_view& r) {
-    if (state_ != signed_state::fetching_nonce && state_ != signed_state::posting)
-      return misuse(now, "response arrived while no request was outstanding");
-    // Every reply may carry the next nonce (RFC 8555 §6.5: successful ones MUST).
-    if (auto n = r.header(replay_nonce_header); n && is_valid_nonce(*n)) nonce_.assign(*n);
-    if (state_ == signed_state::fetching_nonce) return on_nonce_reply(now, r);
-
-    std::optional<problem> p;
-    if (r.status >= 400) p = problems_.read(r.body);
-    if (p && p->type_name == "badNonce") return on_bad_nonce(now, r, *p);
-    bad_nonces_ = 0;
-    if (r.status >= 200 && r.status <= 299) errors_in_a_row_ = 0;
-    return self().on_reply(now, r, p ? &*p : nullptr);
-  }
-
-  action on_transport_error(time_point now, std::error_code ec) {
-    if (state_ != signed_state::fetching_nonce && state_ != signed_state::posting)
-      return misuse(now, "transport error while no request was outstanding");
-    const std::string_view why = transport_error_name(ec);
-    kit_.report_verdict(now, 0, ec, verdict::transient, why);
-    // The nonce of a request whose reply was lost may have been used: never reuse it.
-    return retry_after_error(now, why, std::nullopt);
-  }
-
-  action on_wait_elapsed(time_point now) {
-    if (state_ != signed_state::waiting) return misuse(now, "wait elapsed while not waiting");
-    return self().on_resume(now);
-  }
-
-  action cancel(time_point now) {
-    state_ = signed_state::finished;
-    return kit_.cancel(now);
-  }
-
-  outcome take_outcome() { return kit_.take_outcome(); }
+  // The machine_base below: every signed machine befriends it, so that it can hand inputs over.
+  using root = machine_base<Derived, signed_state, S, J, R, Sink>;
 
   // The freshest unused nonce: hand it to the next machine (nonce_options::initial) to save a
   // new-nonce request.
   std::string_view nonce() const noexcept { return nonce_; }
   // The reply that finished the machine successfully: status, headers (Location), body.
   const response& reply() const noexcept { return reply_; }
-  std::uint32_t sends() const noexcept { return kit_.sends(); }
   std::uint32_t bad_nonces() const noexcept { return bad_nonce_total_; }
-  signed_state state() const noexcept { return state_; }
-  Sink& sink() noexcept { return kit_.sink(); }
 
  protected:
+  using root::finish;
+  using root::kit_;
+
   signed_machine(nonce_options nonce, backoff_policy<S, J> policy, R rng, Sink sink,
                  std::size_t max_body_bytes, error_backoff errors)
-      : kit_(policy, std::move(rng), std::move(sink)),
+      : root(policy, std::move(rng), std::move(sink)),
         nonce_options_(std::move(nonce)),
         errors_(errors),
         problems_(max_body_bytes),
         nonce_(is_valid_nonce(nonce_options_.initial) ? nonce_options_.initial : std::string{}) {}
+
+  // --- the inputs machine_base hands over -------------------------------------------------
+  action on_reply(time_point now, const response_view& r) {
+    // Every reply may carry the next nonce (RFC 8555 §6.5: successful ones MUST).
+    if (auto n = r.header(replay_nonce_header); n && is_valid_nonce(*n)) nonce_.assign(*n);
+    if (this->state() == signed_state::fetching_nonce) return on_nonce_reply(now, r);
+
+    std::optional<problem> p;
+    if (r.status >= 400) p = problems_.read(r.body);
+    if (p && p->type_name == "badNonce") return on_bad_nonce(now, r, *p);
+    bad_nonces_ = 0;
+    if (r.status >= 200 && r.status <= 299) errors_in_a_row_ = 0;
+    return self().on_acme_reply(now, r, p ? &*p : nullptr);
+  }
+
+  action on_send_failed(time_point now, std::error_code ec) {
+    const std::string_view why = transport_error_name(ec);
+    kit_.report_verdict(now, 0, ec, verdict::transient, why);
+    // The nonce of a request whose reply was lost may have been used: never reuse it.
+    return retry_after_error(now, why, std::nullopt);
+  }
+
+  // The derived machine may hide this: by default the same request again.
+  action on_resume(time_point now) { return resend(now); }
 
   // Sends the signed request `url` with `payload` (kept for badNonce retries), after fetching a
   // nonce if none is at hand.
@@ -184,16 +171,14 @@ class signed_machine {
 
   // The same request again (same URL, same payload), with the freshest nonce.
   action resend(time_point now) {
-    if (nonce_.empty()) {
-      state_ = signed_state::fetching_nonce;
-      return kit_.send_request(now, {"HEAD", nonce_options_.new_nonce_url, {}, {}});
-    }
-    state_ = signed_state::posting;
+    if (nonce_.empty())
+      return this->send_request(now, {"HEAD", nonce_options_.new_nonce_url, {}, {}},
+                                signed_state::fetching_nonce);
     headers_[0].name.assign(replay_nonce_header);
     // Swapped, not moved: the two buffers take turns, so a steady poll never allocates.
     std::swap(headers_[0].value, nonce_);
     nonce_.clear();  // single use (RFC 8555 §6.5)
-    return kit_.send_request(now, {"POST", url_, headers_, payload_});
+    return this->send_request(now, {"POST", url_, headers_, payload_}, signed_state::posting);
   }
 
   // The same request at once, unless the deadline has passed.
@@ -209,9 +194,7 @@ class signed_machine {
                      duration at_least = duration::zero(),
                      wait_reason at_least_why = wait_reason::floor) {
     if (why_.data() != why.data()) why_.assign(why);
-    const action next = kit_.back_off(now, why_, hint, at_least, at_least_why);
-    state_ = kit_.finished() ? signed_state::finished : signed_state::waiting;
-    return next;
+    return this->back_off(now, why_, hint, at_least, at_least_why);
   }
 
   // After an error: the server's Retry-After if it sent one, else the error_backoff step.
@@ -255,23 +238,9 @@ class signed_machine {
     reply_.status = r.status;
     reply_.headers.assign(r.headers.begin(), r.headers.end());
     reply_.body.assign(r.body);
-    return finish(now, outcome_kind::issued, {}, "");
+    return finish(now, outcome_kind::completed, {}, "");
   }
 
-  action finish(time_point now, outcome_kind kind, std::error_code ec, std::string_view why) {
-    state_ = signed_state::finished;
-    return kit_.finish_with(now, kind, ec, why);
-  }
-
-  action misuse(time_point now, std::string_view what) {
-    state_ = signed_state::finished;
-    return kit_.misuse(now, what);
-  }
-
-  // Defaults the derived machine may hide.
-  action on_resume(time_point now) { return resend(now); }
-
-  machine_kit<S, J, R, Sink> kit_;
   std::string why_;
   std::string url_;
   std::string payload_;
@@ -293,7 +262,7 @@ class signed_machine {
     kit_.report_verdict(now, r.status, {}, v, why_);
     if (v == verdict::permanent)
       return finish(now, outcome_kind::failed, errc::server_rejected, why_);
-    state_ = signed_state::posting;  // after the wait, resend() asks for a nonce again
+    // After the wait, resend() asks for a nonce again (none is at hand).
     return retry_after_error(now, why_, kit_.retry_after_hint(now, r));
   }
 
@@ -324,7 +293,6 @@ class signed_machine {
   std::string nonce_;
   std::array<header_field, 1> headers_{};
   response reply_{};
-  signed_state state_ = signed_state::idle;
   std::uint32_t errors_in_a_row_ = 0;  // 429, 5xx, network: the error_backoff step
   std::uint32_t bad_nonces_ = 0;       // in a row, for the request outstanding
   std::uint32_t bad_nonce_total_ = 0;  // over the whole run
@@ -335,7 +303,7 @@ class signed_machine {
 }  // namespace detail
 
 // One signed POST, retried as ACME allows: a new account, a challenge response (`{}`), a
-// finalize, a certificate download (POST-as-GET: empty payload). Issued on any 2xx; reply()
+// finalize, a certificate download (POST-as-GET: empty payload). Completed on any 2xx; reply()
 // holds it.
 struct post_options {
   std::string url;
@@ -350,6 +318,7 @@ template <schedule S = any_schedule, jitter J = any_jitter, random_source R = sp
 class post_machine : public detail::signed_machine<post_machine<S, J, R, Sink>, S, J, R, Sink> {
   using base = detail::signed_machine<post_machine, S, J, R, Sink>;
   friend base;
+  friend typename base::root;
 
  public:
   post_machine(post_options options, backoff_policy<S, J> policy, R rng, Sink sink = {})
@@ -361,7 +330,7 @@ class post_machine : public detail::signed_machine<post_machine<S, J, R, Sink>, 
  private:
   action on_start(time_point now) { return this->post(now, target_, body_); }
 
-  action on_reply(time_point now, const response_view& r, const problem* p) {
+  action on_acme_reply(time_point now, const response_view& r, const problem* p) {
     if (r.status >= 200 && r.status <= 299) return this->succeed(now, r, "accepted");
     return this->on_error_reply(now, r, p, "POST");
   }
@@ -369,5 +338,7 @@ class post_machine : public detail::signed_machine<post_machine<S, J, R, Sink>, 
   std::string target_;
   std::string body_;
 };
+
+static_assert(machine<post_machine<>>);
 
 }  // namespace certretry::acme

@@ -84,6 +84,7 @@ class new_order_machine
     : public detail::signed_machine<new_order_machine<S, J, R, Sink>, S, J, R, Sink> {
   using base = detail::signed_machine<new_order_machine, S, J, R, Sink>;
   friend base;
+  friend typename base::root;
 
  public:
   new_order_machine(new_order_options options, backoff_policy<S, J> policy, R rng, Sink sink = {})
@@ -118,7 +119,7 @@ class new_order_machine
     return body_;
   }
 
-  action on_reply(time_point now, const response_view& r, const problem* p) {
+  action on_acme_reply(time_point now, const response_view& r, const problem* p) {
     switch (decide_new_order(r.status, p, with_replaces_)) {
       case new_order_rule::created: return this->succeed(now, r, "order created");
       case new_order_rule::fall_back: {
@@ -149,5 +150,7 @@ class new_order_machine
   bool with_replaces_ = false;
   bool fell_back_ = false;
 };
+
+static_assert(machine<new_order_machine<>>);
 
 }  // namespace certretry::acme

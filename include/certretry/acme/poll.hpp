@@ -120,6 +120,7 @@ class resource_poller
     : public detail::signed_machine<resource_poller<S, J, R, Sink>, S, J, R, Sink> {
   using base = detail::signed_machine<resource_poller, S, J, R, Sink>;
   friend base;
+  friend typename base::root;
 
  public:
   resource_poller(poll_options options, backoff_policy<S, J> policy, R rng, Sink sink = {})
@@ -128,7 +129,7 @@ class resource_poller
         options_(std::move(options)),
         objects_(options_.max_body_bytes) {}
 
-  // The status last read (valid once issued; ready for an order awaiting finalize).
+  // The status last read (valid once completed; ready for an order awaiting finalize).
   resource_status status() const noexcept { return status_; }
   // Replies read that said the resource was still in progress.
   std::uint32_t in_progress_replies() const noexcept { return in_progress_; }
@@ -142,7 +143,7 @@ class resource_poller
                              duration::zero());
   }
 
-  action on_reply(time_point now, const response_view& r, const problem* p) {
+  action on_acme_reply(time_point now, const response_view& r, const problem* p) {
     if (r.status < 200 || r.status > 299) return this->on_error_reply(now, r, p, "poll");
     const auto obj = objects_.read(r.body);
     std::string& why = this->why_;
@@ -192,5 +193,7 @@ class resource_poller
   resource_status status_ = resource_status::unknown;
   std::uint32_t in_progress_ = 0;
 };
+
+static_assert(machine<resource_poller<>>);
 
 }  // namespace certretry::acme

@@ -32,6 +32,8 @@ enum class outcome_kind : std::uint8_t {
   needs_reset,    // TPP, query-only strategy: the caller must reset before asking again
   cancelled,      // the caller gave up; nothing more was sent
   renew_at,       // ARI: renew at outcome::not_before
+  completed,      // ACME: the step succeeded (order created, POST accepted, resource valid or
+                  // ready); no certificate here, the machine's reply() has the server's answer
 };
 
 // Why a machine waits; printed in transcripts and events.
@@ -63,6 +65,7 @@ constexpr std::string_view to_string(outcome_kind k) noexcept {
     case outcome_kind::needs_reset: return "needs_reset";
     case outcome_kind::cancelled: return "cancelled";
     case outcome_kind::renew_at: return "renew_at";
+    case outcome_kind::completed: return "completed";
   }
   return "?";
 }
@@ -97,8 +100,9 @@ using action = std::variant<send, wait, finish>;
 struct outcome {
   outcome_kind kind = outcome_kind::failed;
   std::string certificate;               // issued: the bytes as the server sent them
-  std::string reason;                    // not issued: why, in the server's words where it gave any
-  std::error_code error;                 // not issued: a certretry::errc (or the transport's code)
+  std::string reason;                    // unless issued or completed: why, in the server's words
+  std::error_code error;                 // unless issued or completed: a certretry::errc (or the
+                                         // transport's code)
   std::uint32_t sends = 0;               // requests sent
   std::optional<time_point> not_before;  // still_pending / renew_at: earliest sensible retry
 };

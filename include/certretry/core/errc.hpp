@@ -33,6 +33,7 @@ enum class errc : int {
   tls_failure,
   connection_reset,
   transport_failure,
+  dns_failure,
   // How a machine ended when it did not get a certificate.
   server_rejected = 60,
   deadline_exceeded,
@@ -45,6 +46,8 @@ enum class errc : int {
   scenario_malformed,
   scenario_unknown_option,
   no_scripted_response,
+  // A driver's mistake: an input the machine's state does not allow (machine/base.hpp).
+  input_out_of_order = 100,
 };
 
 namespace detail {
@@ -84,6 +87,9 @@ class errc_category final : public std::error_category {
         return "TLS handshake failed: check the CA bundle and the server's certificate";
       case errc::connection_reset: return "connection reset by the server";
       case errc::transport_failure: return "transport failed to send the request";
+      case errc::dns_failure:
+        return "the server's host name did not resolve: check the URL's host, the resolver "
+               "(/etc/resolv.conf, /etc/hosts) and any proxy name; nothing was sent";
       case errc::server_rejected:
         return "the server rejected the request for good; retrying will not help";
       case errc::deadline_exceeded:
@@ -104,6 +110,11 @@ class errc_category final : public std::error_category {
       case errc::scenario_unknown_option:
         return "scenario names an option the machine does not know";
       case errc::no_scripted_response: return "no scripted response for this request";
+      case errc::input_out_of_order:
+        return "a machine got an input its state does not allow (start() twice, a response or "
+               "transport error with no request outstanding, a wait elapsed while not waiting): "
+               "a bug in the code driving it; feed inputs in the order run() does "
+               "(machine/run.hpp)";
     }
     return "unknown certretry error " + std::to_string(code);
   }

@@ -1,8 +1,9 @@
 // certretry/machine/kit.hpp — what every machine shares: counting requests, reporting
 // events, reading Retry-After, asking the backoff policy for the next wait, and finishing.
 //
-// Machines (the poll machine, the TPP enrollment machine, ...) own one machine_kit and keep only
-// their own states; so every machine counts, reports and stops the same way.
+// machine_base (machine/base.hpp) owns one machine_kit for every machine, which keeps only its
+// own states; so every machine counts, reports and stops the same way. Sending, waiting and
+// finishing are the base's to call (they move its phase), the rest is open to the machine.
 #pragma once
 
 #include "certretry/backoff/policy.hpp"
@@ -31,25 +32,21 @@ inline std::string_view transport_error_name(std::error_code ec) noexcept {
       case errc::connection_refused: return "connection_refused";
       case errc::tls_failure: return "tls";
       case errc::connection_reset: return "reset";
+      case errc::dns_failure: return "dns_failure";
       default: break;
     }
   }
   return "transport_error";
 }
 
+template <class Derived, class State, schedule S, jitter J, random_source R, event_sink Sink>
+class machine_base;
+
 template <schedule S, jitter J, random_source R, event_sink Sink>
 class machine_kit {
  public:
   machine_kit(backoff_policy<S, J> policy, R rng, Sink sink)
       : policy_(policy), rng_(std::move(rng)), sink_(std::move(sink)) {}
-
-  void begin(time_point now) noexcept { started_ = now; }
-
-  action send_request(time_point now, request_view req) {
-    ++sends_;
-    sink_(event{.kind = event_kind::send, .at = now, .attempt = sends_, .request = req});
-    return send{req};
-  }
 
   void report_verdict(time_point now, int status, std::error_code ec, verdict v,
                       std::string_view why) {
@@ -83,6 +80,47 @@ class machine_kit {
     return std::nullopt;
   }
 
+  // What the policy says next, without acting on it (a machine that weighs it against its own
+  // deadlines, as ARI does against notAfter).
+  next_step plan(time_point now, std::optional<duration> hint) {
+    return policy_.next(waits_ + 1, now - started_, hint, rng_);
+  }
+
+  // Time left before the deadline.
+  duration time_left(time_point now) const noexcept {
+    return policy_.run_limits().max_wait - (now - started_);
+  }
+  // Whether a request may still go out now without waiting (at least min_delay left).
+  bool may_send_now(time_point now) const noexcept {
+    return time_left(now) >= policy_.run_limits().effective_min_delay();
+  }
+
+  void set_certificate(std::string_view bytes) { outcome_.certificate.assign(bytes); }
+  void set_not_before(time_point t) { outcome_.not_before = t; }
+  outcome take_outcome() { return std::move(outcome_); }
+
+  bool finished() const noexcept { return finished_; }
+  outcome_kind finished_as() const noexcept { return outcome_.kind; }
+  std::uint32_t sends() const noexcept { return sends_; }
+  std::uint32_t waits() const noexcept { return waits_; }
+  time_point started() const noexcept { return started_; }
+  const backoff_policy<S, J>& policy() const noexcept { return policy_; }
+  Sink& sink() noexcept { return sink_; }
+  R& rng() noexcept { return rng_; }
+
+ private:
+  template <class Derived, class State, schedule S2, jitter J2, random_source R2,
+            event_sink Sink2>
+  friend class machine_base;
+
+  void begin(time_point now) noexcept { started_ = now; }
+
+  action send_request(time_point now, request_view req) {
+    ++sends_;
+    sink_(event{.kind = event_kind::send, .at = now, .attempt = sends_, .request = req});
+    return send{req};
+  }
+
   // After a pending or transient verdict: the next wait, or still_pending when the deadline,
   // the attempt cap or a Retry-After past the deadline says stop. An attempt is a round of
   // requests separated by waits.
@@ -106,12 +144,6 @@ class machine_kit {
     return wait_for(now, step.delay, step.why);
   }
 
-  // What the policy says next, without acting on it (a machine that weighs it against its own
-  // deadlines, as ARI does against notAfter).
-  next_step plan(time_point now, std::optional<duration> hint) {
-    return policy_.next(waits_ + 1, now - started_, hint, rng_);
-  }
-
   // A wait the machine decided itself (a renewal window, a protocol's own interval).
   action wait_for(time_point now, duration delay, wait_reason why) {
     ++waits_;
@@ -122,15 +154,6 @@ class machine_kit {
                 .wait_why = why,
                 .why = to_string(why)});
     return wait{delay, why};
-  }
-
-  // Time left before the deadline.
-  duration time_left(time_point now) const noexcept {
-    return policy_.run_limits().max_wait - (now - started_);
-  }
-  // Whether a request may still go out now without waiting (at least min_delay left).
-  bool may_send_now(time_point now) const noexcept {
-    return time_left(now) >= policy_.run_limits().effective_min_delay();
   }
 
   // server_wait >= 0: the run stops because the server asked to wait that long, past the
@@ -156,7 +179,7 @@ class machine_kit {
         outcome_.reason += "; last: ";
         outcome_.reason += why;
       }
-    } else if (kind != outcome_kind::issued) {
+    } else if (kind != outcome_kind::issued && kind != outcome_kind::completed) {
       outcome_.reason.assign(why);
     }
     sink_(event{.kind = event_kind::finish,
@@ -175,26 +198,12 @@ class machine_kit {
     return finish_with(now, outcome_kind::cancelled, errc::cancelled, "cancelled by the caller");
   }
 
-  // A call in the wrong state (a driver bug): finish failed rather than guess.
+  // An input in the wrong state (a driver bug): finish failed rather than guess.
   action misuse(time_point now, std::string_view what) {
     if (finished_) return finish{outcome_.kind};
-    return finish_with(now, outcome_kind::failed, errc::invalid_policy, what);
+    return finish_with(now, outcome_kind::failed, errc::input_out_of_order, what);
   }
 
-  void set_certificate(std::string_view bytes) { outcome_.certificate.assign(bytes); }
-  void set_not_before(time_point t) { outcome_.not_before = t; }
-  outcome take_outcome() { return std::move(outcome_); }
-
-  bool finished() const noexcept { return finished_; }
-  outcome_kind finished_as() const noexcept { return outcome_.kind; }
-  std::uint32_t sends() const noexcept { return sends_; }
-  std::uint32_t waits() const noexcept { return waits_; }
-  time_point started() const noexcept { return started_; }
-  const backoff_policy<S, J>& policy() const noexcept { return policy_; }
-  Sink& sink() noexcept { return sink_; }
-  R& rng() noexcept { return rng_; }
-
- private:
   backoff_policy<S, J> policy_;
   R rng_;
   [[no_unique_address]] Sink sink_;

@@ -14,9 +14,11 @@
 
 #include "certretry/backoff/policy.hpp"
 #include "certretry/core/action.hpp"
+#include "certretry/core/concepts.hpp"
 #include "certretry/core/errc.hpp"
 #include "certretry/core/event.hpp"
 #include "certretry/core/random.hpp"
+#include "certretry/machine/base.hpp"
 #include "certretry/machine/kit.hpp"
 #include "certretry/core/verdict.hpp"
 
@@ -43,38 +45,20 @@ enum class poll_state : std::uint8_t { idle, awaiting_response, waiting, finishe
 
 template <poll_triage Triage, schedule S = any_schedule, jitter J = any_jitter,
           random_source R = splitmix64, event_sink Sink = null_sink>
-class poll_machine {
+class poll_machine : public machine_base<poll_machine<Triage, S, J, R, Sink>, poll_state, S, J,
+                                         R, Sink> {
+  using base = machine_base<poll_machine, poll_state, S, J, R, Sink>;
+  friend base;
+  using base::kit_;
+  using base::finish;
+
  public:
   // A triage that reports a new stage may skip the wait this many times in a row, no more:
   // a triage that keeps saying "poll now" cannot produce a tight loop.
   static constexpr std::uint32_t max_immediate_polls = 2;
 
   poll_machine(Triage triage, backoff_policy<S, J> policy, R rng, Sink sink = {})
-      : triage_(std::move(triage)), kit_(policy, std::move(rng), std::move(sink)) {}
-
-  action start(time_point now) {
-    if (state_ != poll_state::idle) return misuse(now, "start() called twice");
-    kit_.begin(now);
-    return send_next(now);
-  }
-
-  action on_response(time_point now, const response_view& r) {
-    if (state_ != poll_state::awaiting_response)
-      return misuse(now, "response arrived while no request was outstanding");
-    const triage_result t = triage_.classify(r);
-    kit_.report_verdict(now, r.status, {}, t.v, t.why);
-    // Retry-After matters only before a wait.
-    const bool will_wait = t.v == verdict::pending || t.v == verdict::transient;
-    return decide(now, t, will_wait ? kit_.retry_after_hint(now, r) : std::nullopt);
-  }
-
-  action on_transport_error(time_point now, std::error_code ec) {
-    if (state_ != poll_state::awaiting_response)
-      return misuse(now, "transport error while no request was outstanding");
-    const triage_result t{verdict::transient, transport_error_name(ec), {}, false};
-    kit_.report_verdict(now, 0, ec, t.v, t.why);
-    return decide(now, t, std::nullopt);
-  }
+      : base(policy, std::move(rng), std::move(sink)), triage_(std::move(triage)) {}
 
   // The decision alone, for a response already triaged (and reported): what the benchmark
   // measures and what a caller with its own triage drives.
@@ -97,52 +81,52 @@ class poll_machine {
     immediate_polls_ = 0;
     // An attempt is a poll round: the status request plus any request it led to at once
     // (collect), as certctl's poll closure does both in one attempt.
-    const action next = kit_.back_off(now, t.why, hint);
-    state_ = kit_.finished() ? poll_state::finished : poll_state::waiting;
-    return next;
+    return this->back_off(now, t.why, hint);
   }
 
-  action on_wait_elapsed(time_point now) {
-    if (state_ != poll_state::waiting) return misuse(now, "wait elapsed while not waiting");
-    return send_next(now);
-  }
-
-  action cancel(time_point now) {
-    state_ = poll_state::finished;
-    return kit_.cancel(now);
-  }
-
-  outcome take_outcome() { return kit_.take_outcome(); }
-
-  poll_state state() const noexcept { return state_; }
-  std::uint32_t sends() const noexcept { return kit_.sends(); }
   // Poll rounds so far: waits taken + 1 once started (what the schedule and attempt cap count).
   std::uint32_t attempts() const noexcept {
-    return kit_.waits() + (state_ == poll_state::idle ? 0 : 1);
+    return kit_.waits() + (this->state() == poll_state::idle ? 0 : 1);
   }
   Triage& triage() noexcept { return triage_; }
-  Sink& sink() noexcept { return kit_.sink(); }
 
  private:
+  // --- the inputs machine_base hands over -------------------------------------------------
+  action on_start(time_point now) { return send_next(now); }
+
+  action on_reply(time_point now, const response_view& r) {
+    const triage_result t = triage_.classify(r);
+    kit_.report_verdict(now, r.status, {}, t.v, t.why);
+    // Retry-After matters only before a wait.
+    const bool will_wait = t.v == verdict::pending || t.v == verdict::transient;
+    return decide(now, t, will_wait ? kit_.retry_after_hint(now, r) : std::nullopt);
+  }
+
+  action on_send_failed(time_point now, std::error_code ec) {
+    const triage_result t{verdict::transient, transport_error_name(ec), {}, false};
+    kit_.report_verdict(now, 0, ec, t.v, t.why);
+    return decide(now, t, std::nullopt);
+  }
+
+  action on_resume(time_point now) { return send_next(now); }
+
   action send_next(time_point now) {
-    state_ = poll_state::awaiting_response;
-    return kit_.send_request(now, triage_.next_request());
-  }
-
-  action finish(time_point now, outcome_kind kind, std::error_code ec, std::string_view why) {
-    state_ = poll_state::finished;
-    return kit_.finish_with(now, kind, ec, why);
-  }
-
-  action misuse(time_point now, std::string_view what) {
-    state_ = poll_state::finished;
-    return kit_.misuse(now, what);
+    return this->send_request(now, triage_.next_request(), poll_state::awaiting_response);
   }
 
   Triage triage_;
-  machine_kit<S, J, R, Sink> kit_;
-  poll_state state_ = poll_state::idle;
   std::uint32_t immediate_polls_ = 0;
 };
+
+namespace detail {
+// The least a triage can be: what the machine concept is checked against below.
+struct triage_archetype {
+  request_view next_request();
+  triage_result classify(const response_view&);
+  void reset();
+};
+}  // namespace detail
+
+static_assert(machine<poll_machine<detail::triage_archetype>>);
 
 }  // namespace certretry

@@ -23,8 +23,10 @@
 #pragma once
 
 #include "certretry/core/action.hpp"
+#include "certretry/core/concepts.hpp"
 #include "certretry/core/errc.hpp"
 #include "certretry/core/text.hpp"
+#include "certretry/machine/base.hpp"
 #include "certretry/machine/kit.hpp"
 #include "certretry/core/verdict.hpp"
 #include "certretry/tpp/reply.hpp"
@@ -103,13 +105,19 @@ enum class enroll_state : std::uint8_t {
 
 template <stale_detector Detector = stale_enrollment_detector, schedule S = any_schedule,
           jitter J = any_jitter, random_source R = splitmix64, event_sink Sink = null_sink>
-class enroll_machine {
+class enroll_machine : public machine_base<enroll_machine<Detector, S, J, R, Sink>, enroll_state,
+                                           S, J, R, Sink> {
+  using base = machine_base<enroll_machine, enroll_state, S, J, R, Sink>;
+  friend base;
+  using base::finish;
+  using base::kit_;
+
  public:
   enroll_machine(enroll_options options, backoff_policy<S, J> policy, R rng, Sink sink = {},
                  Detector detector = {},
                  std::size_t max_body_bytes = certretry::default_max_body_bytes)
-      : options_(std::move(options)),
-        kit_(policy, std::move(rng), std::move(sink)),
+      : base(policy, std::move(rng), std::move(sink)),
+        options_(std::move(options)),
         detector_(detector),
         reader_(max_body_bytes),
         dn_(options_.certificate_dn) {
@@ -119,73 +127,53 @@ class enroll_machine {
                 seconds_text(*options_.request_work_to_do_timeout));
   }
 
-  action start(time_point now) {
-    if (state_ != enroll_state::idle) return misuse(now, "start() called twice");
-    kit_.begin(now);
+  std::uint32_t resets() const noexcept { return resets_; }
+  const std::string& certificate_dn() const noexcept { return dn_; }
+
+ private:
+  // --- the inputs machine_base hands over -------------------------------------------------
+  action on_start(time_point now) {
     if (options_.strategy == reset_strategy::reset_before_request) {
       if (dn_.empty())
         return finish(now, outcome_kind::failed, errc::invalid_policy,
                       "reset-before-request needs the certificate DN before the request");
       return send_reset(now, enroll_state::pre_reset);
     }
-    return send_request(now);
+    return send_enrollment(now);
   }
 
-  action on_response(time_point now, const response_view& r) {
-    switch (state_) {
+  action on_reply(time_point now, const response_view& r) {
+    switch (this->state()) {
       case enroll_state::pre_reset:
       case enroll_state::detect_reset: return on_reset_reply(now, r);
       case enroll_state::requesting: return on_request_reply(now, r);
-      case enroll_state::retrieving: return on_retrieve_reply(now, r);
-      default: return misuse(now, "response arrived while no request was outstanding");
+      default: return on_retrieve_reply(now, r);  // retrieving: the one state left to await in
     }
   }
 
-  action on_transport_error(time_point now, std::error_code ec) {
-    if (state_ != enroll_state::pre_reset && state_ != enroll_state::requesting &&
-        state_ != enroll_state::retrieving && state_ != enroll_state::detect_reset)
-      return misuse(now, "transport error while no request was outstanding");
+  action on_send_failed(time_point now, std::error_code ec) {
     const std::string_view why = transport_error_name(ec);
     kit_.report_verdict(now, 0, ec, verdict::transient, why);
-    return retry_later(now, why, std::nullopt, state_);
+    return retry_later(now, why, std::nullopt, this->state());
   }
 
-  action on_wait_elapsed(time_point now) {
-    if (state_ != enroll_state::waiting) return misuse(now, "wait elapsed while not waiting");
-    return send_state(now, resume_);
-  }
+  action on_resume(time_point now) { return send_state(now, resume_); }
 
-  action cancel(time_point now) {
-    state_ = enroll_state::finished;
-    return kit_.cancel(now);
-  }
-
-  outcome take_outcome() { return kit_.take_outcome(); }
-
-  enroll_state state() const noexcept { return state_; }
-  std::uint32_t sends() const noexcept { return kit_.sends(); }
-  std::uint32_t resets() const noexcept { return resets_; }
-  const std::string& certificate_dn() const noexcept { return dn_; }
-  Sink& sink() noexcept { return kit_.sink(); }
-
- private:
   // --- requests -------------------------------------------------------------------------
-  action send_request(time_point now) {
-    state_ = enroll_state::requesting;
-    return kit_.send_request(now, {"POST", request_path, {}, request_body_});
+  action send_enrollment(time_point now) {
+    return this->send_request(now, {"POST", request_path, {}, request_body_},
+                              enroll_state::requesting);
   }
 
   action send_reset(time_point now, enroll_state which) {
-    state_ = which;
     body_.clear();
     body_ += "{\"CertificateDN\":";
     certretry::detail::append_json_string(body_, dn_);
     body_ += ",\"Restart\":false}";  // never Restart=true: it races a fresh request in TPP
-    return kit_.send_request(now, {"POST", reset_path, {}, body_});
+    return this->send_request(now, {"POST", reset_path, {}, body_}, which);
   }
 
   action send_retrieve(time_point now) {
-    state_ = enroll_state::retrieving;
     body_.clear();
     body_ += "{\"CertificateDN\":";
     certretry::detail::append_json_string(body_, dn_);
@@ -197,7 +185,7 @@ class enroll_machine {
     }
     body_ += "}";
     sent_at_ = now;
-    return kit_.send_request(now, {"POST", retrieve_path, {}, body_});
+    return this->send_request(now, {"POST", retrieve_path, {}, body_}, enroll_state::retrieving);
   }
 
   // --- replies --------------------------------------------------------------------------
@@ -277,7 +265,7 @@ class enroll_machine {
   }
 
   action on_reset_reply(time_point now, const response_view& r) {
-    const bool before_request = state_ == enroll_state::pre_reset;
+    const bool before_request = this->state() == enroll_state::pre_reset;
     const reply rep = reader_.read(r.body);
     if (r.status == 200) {
       ++resets_;
@@ -322,7 +310,7 @@ class enroll_machine {
     }
     kit_.report_verdict(now, r.status, {}, st.v, why_);
     if (st.v == verdict::transient)
-      return retry_later(now, why_, kit_.retry_after_hint(now, r), state_);
+      return retry_later(now, why_, kit_.retry_after_hint(now, r), this->state());
     return finish(now, outcome_kind::failed, errc::server_rejected,
                   "unexpected status code on TPP " + why_);
   }
@@ -347,7 +335,7 @@ class enroll_machine {
 
   action send_state(time_point now, enroll_state which) {
     switch (which) {
-      case enroll_state::requesting: return send_request(now);
+      case enroll_state::requesting: return send_enrollment(now);
       case enroll_state::detect_reset:
       case enroll_state::pre_reset: return send_reset(now, which);
       default: return send_retrieve(now);
@@ -359,9 +347,7 @@ class enroll_machine {
                      enroll_state then) {
     resume_ = then;
     if (why_.data() != why.data()) why_.assign(why);
-    const action next = kit_.back_off(now, why_, hint);
-    state_ = kit_.finished() ? enroll_state::finished : enroll_state::waiting;
-    return next;
+    return this->back_off(now, why_, hint);
   }
 
   action fail_with_text(time_point now, int status, std::string_view what, std::string_view text) {
@@ -369,16 +355,6 @@ class enroll_machine {
     certretry::detail::append_sanitized(why_, text, 256);
     kit_.report_verdict(now, status, {}, verdict::permanent, why_);
     return finish(now, outcome_kind::failed, errc::server_rejected, why_);
-  }
-
-  action finish(time_point now, outcome_kind kind, std::error_code ec, std::string_view why) {
-    state_ = enroll_state::finished;
-    return kit_.finish_with(now, kind, ec, why);
-  }
-
-  action misuse(time_point now, std::string_view what) {
-    state_ = enroll_state::finished;
-    return kit_.misuse(now, what);
   }
 
   std::string_view describe(std::string_view prefix, const reply& rep) {
@@ -406,14 +382,12 @@ class enroll_machine {
   }
 
   enroll_options options_;
-  machine_kit<S, J, R, Sink> kit_;
   [[no_unique_address]] Detector detector_;
   reply_reader reader_;
   std::string dn_;
   std::string request_body_;
   std::string body_;
   std::string why_;
-  enroll_state state_ = enroll_state::idle;
   enroll_state resume_ = enroll_state::retrieving;
   bool first_retrieve_ = false;
   std::uint32_t resets_ = 0;
@@ -432,5 +406,7 @@ enroll_machine<Detector, S, J, R, Sink> reset_step(enroll_options options,
   if (!options.request_work_to_do_timeout) options.request_work_to_do_timeout = options.watch;
   return {std::move(options), policy, std::move(rng), std::move(sink)};
 }
+
+static_assert(machine<enroll_machine<>>);
 
 }  // namespace certretry::tpp

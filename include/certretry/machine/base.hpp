@@ -1,0 +1,159 @@
+// certretry/machine/base.hpp — the one base every machine derives from (CRTP).
+//
+// A machine derives from machine_base<Derived, State, S, J, R, Sink> and keeps only its own
+// states and replies. The base
+//   - implements the machine concept (core/concepts.hpp): start, on_response,
+//     on_transport_error, on_wait_elapsed, cancel, take_outcome;
+//   - refuses an input the machine's phase does not allow (start() twice, a response or
+//     transport error with no request outstanding, a wait elapsed while not waiting): the run
+//     finishes failed with errc::input_out_of_order, because a driver bug guessed around would
+//     send requests nobody asked for;
+//   - hands every allowed input to the derived machine's on_start(now), on_reply(now, response),
+//     on_send_failed(now, error_code) and on_resume(now);
+//   - is the only way a machine sends, waits and finishes (send_request, back_off, wait_for,
+//     finish), so the phase it checks inputs against cannot drift from what the machine did.
+// Counting, reporting, Retry-After and the backoff policy are the machine_kit kit_.
+#pragma once
+
+#include "certretry/backoff/policy.hpp"
+#include "certretry/core/action.hpp"
+#include "certretry/core/errc.hpp"
+#include "certretry/core/event.hpp"
+#include "certretry/core/http.hpp"
+#include "certretry/core/random.hpp"
+#include "certretry/core/time.hpp"
+#include "certretry/machine/kit.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+
+namespace certretry {
+
+// Where a machine is in its run, whatever its own states: what the base checks inputs against.
+enum class machine_phase : std::uint8_t { idle, awaiting_response, waiting, finished };
+
+constexpr std::string_view to_string(machine_phase p) noexcept {
+  switch (p) {
+    case machine_phase::idle: return "idle";
+    case machine_phase::awaiting_response: return "awaiting_response";
+    case machine_phase::waiting: return "waiting";
+    case machine_phase::finished: return "finished";
+  }
+  return "?";
+}
+
+// A machine's own states: an enum with at least idle, waiting and finished.
+template <class St>
+concept machine_state = std::is_enum_v<St> && requires {
+  St::idle;
+  St::waiting;
+  St::finished;
+};
+
+template <class Derived, class State, schedule S, jitter J, random_source R, event_sink Sink>
+class machine_base {
+  static_assert(machine_state<State>, "a machine's State needs idle, waiting and finished");
+
+ public:
+  using state_type = State;
+  using sink_type = Sink;
+
+  action start(time_point now) {
+    if (phase_ != machine_phase::idle) return misuse(now, "start() called twice");
+    kit_.begin(now);
+    return self().on_start(now);
+  }
+
+  action on_response(time_point now, const response_view& r) {
+    if (phase_ != machine_phase::awaiting_response)
+      return misuse(now, "response arrived while no request was outstanding");
+    return self().on_reply(now, r);
+  }
+
+  action on_transport_error(time_point now, std::error_code ec) {
+    if (phase_ != machine_phase::awaiting_response)
+      return misuse(now, "transport error while no request was outstanding");
+    return self().on_send_failed(now, ec);
+  }
+
+  action on_wait_elapsed(time_point now) {
+    if (phase_ != machine_phase::waiting) return misuse(now, "wait elapsed while not waiting");
+    return self().on_resume(now);
+  }
+
+  // The caller gave up: nothing more is sent. After the end, the first ending stands.
+  action cancel(time_point now) {
+    enter(State::finished, machine_phase::finished);
+    return kit_.cancel(now);
+  }
+
+  outcome take_outcome() { return kit_.take_outcome(); }
+
+  State state() const noexcept { return state_; }
+  machine_phase phase() const noexcept { return phase_; }
+  std::uint32_t sends() const noexcept { return kit_.sends(); }
+  Sink& sink() noexcept { return kit_.sink(); }
+
+ protected:
+  machine_base(backoff_policy<S, J> policy, R rng, Sink sink)
+      : kit_(policy, std::move(rng), std::move(sink)) {}
+
+  // Sends `req` and awaits its reply in state `awaiting`.
+  action send_request(time_point now, request_view req, State awaiting) {
+    enter(awaiting, machine_phase::awaiting_response);
+    return kit_.send_request(now, req);
+  }
+
+  // After a pending or transient reply: the policy's next wait (state waiting), or
+  // still_pending when the deadline, the attempt cap or a Retry-After past the deadline says
+  // stop. machine_kit::back_off has the rules.
+  action back_off(time_point now, std::string_view last_why, std::optional<duration> hint,
+                  duration at_least = duration::zero(),
+                  wait_reason at_least_why = wait_reason::floor) {
+    const action next = kit_.back_off(now, last_why, hint, at_least, at_least_why);
+    if (kit_.finished())
+      enter(State::finished, machine_phase::finished);
+    else
+      enter(State::waiting, machine_phase::waiting);
+    return next;
+  }
+
+  // A wait the machine decided itself (a renewal window, a protocol's own interval), in state
+  // `waiting_in`.
+  action wait_for(time_point now, duration delay, wait_reason why,
+                  State waiting_in = State::waiting) {
+    enter(waiting_in, machine_phase::waiting);
+    return kit_.wait_for(now, delay, why);
+  }
+
+  action finish(time_point now, outcome_kind kind, std::error_code ec, std::string_view why) {
+    enter(State::finished, machine_phase::finished);
+    return kit_.finish_with(now, kind, ec, why);
+  }
+
+  // An input the phase does not allow: finish failed with errc::input_out_of_order (or, after
+  // the end, repeat the first ending).
+  action misuse(time_point now, std::string_view what) {
+    enter(State::finished, machine_phase::finished);
+    return kit_.misuse(now, what);
+  }
+
+  machine_kit<S, J, R, Sink> kit_;
+
+ private:
+  Derived& self() noexcept { return static_cast<Derived&>(*this); }
+
+  void enter(State s, machine_phase p) noexcept {
+    state_ = s;
+    phase_ = p;
+  }
+
+  State state_ = State::idle;
+  machine_phase phase_ = machine_phase::idle;
+};
+
+}  // namespace certretry
