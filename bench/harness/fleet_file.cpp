@@ -1,5 +1,11 @@
 #include "fleet_file.hpp"
 
+// GCC 12 reports the inactive members of a std::variant copied by assignment as "may be used
+// uninitialized" (any_schedule below); they are not read.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
 #include "certretry/backoff/jitter.hpp"
 #include "certretry/backoff/retry_after.hpp"
 #include "certretry/backoff/schedule.hpp"

@@ -40,13 +40,16 @@ inline std::string summary_header() {
 
 inline std::string summary_row(const fleet_result& r, duration peak_window) {
   const auto& t = r.time_to_certificate;
+  const bool any = r.issued > 0;
+  const auto when = [&](std::int64_t ms) {
+    return any ? human_duration(static_cast<double>(ms)) : std::string("-");
+  };
   std::string row = "| " + r.policy + " | " + std::to_string(r.issued) + " | " +
-                    fixed(r.calls_per_certificate(), 2) + " | " + fixed(r.amplification(), 2) +
-                    "x | " + human_duration(static_cast<double>(t.percentile(0.5))) + " | " +
-                    human_duration(static_cast<double>(t.percentile(0.99))) + " | " +
-                    human_duration(static_cast<double>(t.max())) + " | " +
-                    fixed(r.tl.peak_rate(peak_window), 2) + " | " + fixed(r.mean_rate(), 2) +
-                    " | " + std::to_string(r.rate_limited) + " | " +
+                    (any ? fixed(r.calls_per_certificate(), 2) : "-") + " | " +
+                    (r.needed ? fixed(r.amplification(), 2) + "x" : "-") + " | " +
+                    when(t.percentile(0.5)) + " | " + when(t.percentile(0.99)) + " | " +
+                    when(t.max()) + " | " + fixed(r.tl.peak_rate(peak_window), 2) + " | " +
+                    fixed(r.mean_rate(), 2) + " | " + std::to_string(r.rate_limited) + " | " +
                     std::to_string(r.work_abandoned()) + " | " +
                     std::to_string(r.pending_at_deadline) + " | " + std::to_string(r.backlog_max) +
                     " | ";
