@@ -161,10 +161,17 @@ TEST(Base64url, UrlAlphabet) {
 }
 
 TEST(Base64url, Constexpr) {
-  static_assert([] {
+  constexpr auto encodes = [] {
     constexpr std::array<unsigned char, 2> b{'f', 'o'};
     return base64url(b) == "Zm8";
-  }());
+  };
+#if defined(__clang__) && __clang_major__ <= 14 && defined(__GLIBCXX__)
+  // clang 14 cannot evaluate libstdc++'s std::string constructor in a constant expression
+  // (llvm/llvm-project#51130); g++ checks the constexpr claim, clang the result.
+  EXPECT_TRUE(encodes());
+#else
+  static_assert(encodes());
+#endif
 }
 
 // --- RFC 9773 §4.2 window pick -------------------------------------------------------------

@@ -179,9 +179,11 @@ inline bool in_list(std::span<const std::string_view> list, std::string_view s) 
 // A path segment from server data must stay a segment: no '/', '?', '#', '%', or controls.
 inline bool safe_path_segment(std::string_view s) noexcept {
   if (s.empty() || s.size() > 128 || s == "." || s == "..") return false;
-  for (unsigned char c : s)
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
     if (c <= 0x20 || c >= 0x7f || c == '/' || c == '?' || c == '#' || c == '%' || c == '\\')
       return false;
+  }
   return true;
 }
 

@@ -42,7 +42,8 @@ constexpr double uniform_unit(R& rng) {
   using U = typename G::result_type;
   constexpr std::uint64_t span = static_cast<std::uint64_t>(G::max() - G::min());
   // Usable bits per call: floor(log2(span + 1)).
-  constexpr int bits_per_call = span == ~std::uint64_t{0} ? 64 : std::bit_width(span + 1) - 1;
+  constexpr int bits_per_call =
+      span == ~std::uint64_t{0} ? 64 : static_cast<int>(std::bit_width(span + 1)) - 1;
   static_assert(bits_per_call >= 1, "random source must produce at least one bit");
   std::uint64_t acc = 0;
   int have = 0;
