@@ -26,7 +26,7 @@
 namespace certretry::acme {
 
 // Largest PEM or DER input cert_id_from_pem / cert_id_from_der accept.
-inline constexpr std::size_t max_certificate_bytes = 64 * 1024;
+inline constexpr std::size_t max_certificate_bytes = std::size_t{64} * 1024;
 
 
 namespace detail {

@@ -38,9 +38,9 @@ class splitmix64 {
 // A uniform double in [0, 1) built from 53 random bits of any generator.
 template <random_source R>
 constexpr double uniform_unit(R& rng) {
-  using G = std::remove_cvref_t<R>;
-  using U = typename G::result_type;
-  constexpr std::uint64_t span = static_cast<std::uint64_t>(G::max() - G::min());
+  using gen = std::remove_cvref_t<R>;
+  using word = typename gen::result_type;
+  constexpr std::uint64_t span = static_cast<std::uint64_t>(gen::max() - gen::min());
   // Usable bits per call: floor(log2(span + 1)).
   constexpr int bits_per_call =
       span == ~std::uint64_t{0} ? 64 : static_cast<int>(std::bit_width(span + 1)) - 1;
@@ -48,7 +48,7 @@ constexpr double uniform_unit(R& rng) {
   std::uint64_t acc = 0;
   int have = 0;
   while (have < 53) {
-    const std::uint64_t draw = static_cast<std::uint64_t>(static_cast<U>(rng() - G::min()));
+    const std::uint64_t draw = static_cast<std::uint64_t>(static_cast<word>(rng() - gen::min()));
     const int take = bits_per_call < 53 - have ? bits_per_call : 53 - have;
     const std::uint64_t mask = take == 64 ? ~std::uint64_t{0} : ((std::uint64_t{1} << take) - 1);
     acc = (acc << take) | (draw & mask);

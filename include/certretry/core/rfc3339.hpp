@@ -42,7 +42,7 @@ constexpr std::optional<time_point> parse_rfc3339(std::string_view s) noexcept {
   if (pos < s.size() && s[pos] == '.') {
     ++pos;
     const std::size_t start = pos;
-    int scale = 100;
+    std::int64_t scale = 100;
     while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
       ms += (s[pos] - '0') * scale;
       scale /= 10;

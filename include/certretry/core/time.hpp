@@ -22,7 +22,7 @@ namespace detail {
 // Converts a floating number of milliseconds to a duration, saturating instead of overflowing
 // (NaN becomes zero). Every jitter formula passes through here.
 constexpr duration saturate_ms(double ms) noexcept {
-  constexpr double hi = static_cast<double>(std::numeric_limits<std::int64_t>::max() / 2);
+  constexpr double hi = static_cast<double>(std::numeric_limits<std::int64_t>::max()) / 2;
   if (!(ms > 0.0)) return duration::zero();  // also NaN
   if (ms >= hi) return duration{static_cast<std::int64_t>(hi)};
   return duration{static_cast<std::int64_t>(ms + 0.5)};

@@ -183,7 +183,7 @@ class tpp_server {
 
   // Creates (or replaces) the object `dn` in the given state. Objects not added are created by
   // their first request (a first enrollment); retrieve, reset and renew on them answer 400.
-  void add_certificate(std::string dn, tpp_prior prior) {
+  void add_certificate(const std::string& dn, tpp_prior prior) {
     object& o = objects_[dn];
     const std::uint64_t salt = fnv1a(dn) ^ options_.seed;
     o = object{};
@@ -533,7 +533,7 @@ class tpp_server {
   }
 
   // A WorkToDoTimeout that is not whole seconds (or absurdly long) is ignored: answered at once.
-  static constexpr std::uint64_t max_work_to_do_seconds = 24 * 3600;
+  static constexpr std::uint64_t max_work_to_do_seconds = std::uint64_t{24} * 3600;
   static std::optional<duration> seconds_from_text(std::string_view s) {
     if (s.empty() || s.size() > 6) return std::nullopt;
     std::uint64_t n = 0;
