@@ -75,8 +75,8 @@ std::string plain(std::string_view md) {
     if (c == '[') {
       const auto close = md.find("](", i);
       const auto end = close == std::string_view::npos ? close : md.find(')', close);
-      if (end != std::string_view::npos && md.substr(i + 1, close - i - 1).find('[') ==
-                                                std::string_view::npos) {
+      if (end != std::string_view::npos &&
+          md.substr(i + 1, close - i - 1).find('[') == std::string_view::npos) {
         out += plain(md.substr(i + 1, close - i - 1));
         i = end;
         continue;
@@ -97,8 +97,8 @@ std::string markdown_table(const std::vector<option_spec>& options) {
   std::string out = "| option | type | default | meaning |\n|---|---|---|---|\n";
   for (const auto& o : options) {
     const option_row r = row_of(o);
-    out += "| " + cell(r.name) + " | " + cell(r.type) + " | " + cell(r.def) + " | " +
-           cell(r.doc) + " |\n";
+    out += "| " + cell(r.name) + " | " + cell(r.type) + " | " + cell(r.def) + " | " + cell(r.doc) +
+           " |\n";
   }
   return out;
 }

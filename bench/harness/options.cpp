@@ -96,9 +96,9 @@ options_problem check_value(const option_spec& o, const option_value* given, opt
       if (o.kind == option_kind::time) {
         const auto t = parse_rfc3339(text);
         if (!t)
-          return fill(o.bad.empty() ? "'{}' is not an RFC 3339 time (e.g. 2025-01-01T00:00:00Z)"
-                                    : o.bad,
-                      text);
+          return fill(
+              o.bad.empty() ? "'{}' is not an RFC 3339 time (e.g. 2025-01-01T00:00:00Z)" : o.bad,
+              text);
         out = *t;
         return std::nullopt;
       }

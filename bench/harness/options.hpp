@@ -83,8 +83,8 @@ struct option_spec {
 
 template <class Settings>
 option_spec spec_of(const option<Settings>& o) {
-  return {o.name, o.kind,        &o.def,     o.min,        o.max,          o.zero,
-          &o.choices, o.check,   o.bad,      o.type_doc,   o.default_doc,  o.doc};
+  return {o.name,     o.kind,  &o.def, o.min,      o.max,         o.zero,
+          &o.choices, o.check, o.bad,  o.type_doc, o.default_doc, o.doc};
 }
 
 // One option's value, given or its default, checked against its declaration; on success
@@ -111,9 +111,8 @@ options_problem read_options(const std::vector<option<Settings>>& table, const s
     option_data value;
     if (auto problem = check_value(spec, it == s.options.end() ? nullptr : &it->second, value))
       return "options." + std::string(o.name) + ": " + *problem;
-    option_data kept = value;
-    if (!o.store(out, std::move(value)))
-      return "options." + std::string(o.name) + ": " + refused_message(spec, kept);
+    if (!o.store(out, option_data(value)))
+      return "options." + std::string(o.name) + ": " + refused_message(spec, value);
   }
   return unknown_option(s, names);
 }
