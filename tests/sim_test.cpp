@@ -203,7 +203,7 @@ TEST(SimFleet, OneCertificateSendsWhatTheMachinesSendUnderRun) {
   const outcome so = certretry::run(submit, tt, clock, sleeper);
   ASSERT_EQ(so.kind, outcome_kind::issued);
   EXPECT_EQ(so.certificate, order_id);
-  async_ca_poller<> poll{async_ca_triage{{async_ca::digicert, order_id, ""}}, p.backoff,
+  async_ca_poll_machine<> poll{async_ca_triage{{async_ca::digicert, order_id, ""}}, p.backoff,
                          machine_rng(42, 0, 1)};
   const outcome po = certretry::run(poll, tt, clock, sleeper);
   ASSERT_EQ(po.kind, outcome_kind::issued);

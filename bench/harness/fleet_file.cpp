@@ -498,7 +498,8 @@ bool parse_policy(element e, const std::string& path, sim::client_policy& p, par
   limits lim;
   if (const auto w = r.seconds("max_wait_s", 1, max_seconds)) lim.max_wait = *w;
   if (const auto a = r.whole("max_attempts", 0, 1e6)) lim.max_attempts = static_cast<std::uint32_t>(*a);
-  if (const auto d = r.seconds("min_delay_s", 0.001, 86400)) lim.min_delay = *d;
+  // The machines refuse a floor under 100 ms (limits::lowest_min_delay).
+  if (const auto d = r.seconds("min_delay_s", 0.1, 86400)) lim.min_delay = *d;
   retry_after_policy ra;
   if (const auto h = r.boolean("honor_retry_after"); h && !*h) ra.mode = retry_after_mode::ignore;
   if (const auto c = r.seconds("retry_after_ceiling_s", 1, 86400)) ra.ceiling = *c;

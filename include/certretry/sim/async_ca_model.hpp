@@ -369,11 +369,15 @@ class async_ca_model {
   };
   static constexpr std::uint32_t anonymous_slot = 0xffffffffu;
 
+  // A profile path as the text before and after its {id} (or {cert_id}), {ca} filled in.
   pattern split(std::string_view path) const {
-    std::string expanded;
-    detail::expand_path(expanded, path, "\x01", options_.ca_id, "\x01");
-    const auto at = expanded.find('\x01');
-    return {expanded.substr(0, at), at == std::string::npos ? "" : expanded.substr(at + 1)};
+    std::string expanded(path);
+    if (const auto ca = expanded.find("{ca}"); ca != std::string::npos)
+      expanded.replace(ca, 4, options_.ca_id);
+    for (const std::string_view key : {std::string_view{"{id}"}, std::string_view{"{cert_id}"}})
+      if (const auto at = expanded.find(key); at != std::string::npos)
+        return {expanded.substr(0, at), expanded.substr(at + key.size())};
+    return {expanded, ""};
   }
   static std::optional<std::uint64_t> match(const pattern& p, std::string_view target) {
     if (target.size() <= p.prefix.size() + p.suffix.size() || !target.starts_with(p.prefix) ||

@@ -3,7 +3,7 @@
 //
 // A certificate's renewal: [ARI: acme::ari_machine asks renewalInfo and picks a time] ->
 // submit (sim::order_submitter, the poll machine over the submit triage) -> poll
-// (async_ca_poller) until issued. When a machine ends still_pending the caller's re-enqueue
+// (async_ca_poll_machine) until issued. When a machine ends still_pending the caller's re-enqueue
 // applies: after `requeue_after` (and never before the outcome's not_before) the client polls
 // the same order again (`resume`), or abandons it and submits a new one (`resubmit`, what the
 // GlobalSign incident's callers did). Certificates still in flight at the deadline are counted.
@@ -27,6 +27,7 @@
 #include "certretry/core/time.hpp"
 #include "certretry/sim/async_ca_model.hpp"
 #include "certretry/sim/engine.hpp"
+#include "certretry/sim/fleet_budget.hpp"
 #include "certretry/sim/stats.hpp"
 #include "certretry/sim/submit.hpp"
 
@@ -77,7 +78,14 @@ struct client_policy {
   backoff_policy<any_schedule, any_jitter> backoff{any_schedule{schedules::certctl},
                                                    any_jitter{proportional_jitter{0.2}}};
   on_pending pending = on_pending::resume;
+  // The caller's re-enqueue after still_pending: requeue_after, times requeue_factor for each
+  // re-enqueue in a row that followed a failure, at most requeue_cap.
   duration requeue_after = std::chrono::minutes{1};
+  double requeue_factor = 1.0;
+  duration requeue_cap = std::chrono::hours{1};
+  // One budget for the whole fleet, shared by every machine; the caller also asks it before it
+  // re-enqueues work whose last request failed (that is a retry too).
+  budget_spec budget{};
 };
 
 struct run_options {
@@ -123,6 +131,7 @@ struct fleet_result {
   duration renewal_window{};
   std::uint64_t events = 0;
   std::uint64_t peak_in_flight = 0;  // certificates in flight at once, at most (memory)
+  std::uint64_t budget_denied = 0;   // requests the fleet's budget withheld
 
   double calls_per_certificate() const {
     return issued ? static_cast<double>(requests) / static_cast<double>(issued) : 0.0;
@@ -188,8 +197,11 @@ inline splitmix64 machine_rng(std::uint64_t seed, std::uint64_t cert, std::uint3
 class async_fleet {
  public:
   using policy_t = backoff_policy<any_schedule, any_jitter>;
-  using submitter_t = order_submitter<any_schedule, any_jitter, splitmix64, null_sink>;
-  using poller_t = async_ca_poller<any_schedule, any_jitter, splitmix64, null_sink>;
+  using budget_t = budget_ref<fleet_budget>;
+  using submitter_t = poll_machine<order_submit_triage, any_schedule, any_jitter, splitmix64,
+                                   null_sink, budget_t>;
+  using poller_t =
+      poll_machine<async_ca_triage, any_schedule, any_jitter, splitmix64, null_sink, budget_t>;
   using ari_t = acme::ari_machine<any_schedule, any_jitter, splitmix64, null_sink>;
 
   async_fleet(renewal_plan plan, async_ca_options ca, client_policy policy, run_options run)
@@ -199,6 +211,8 @@ class async_fleet {
         eng_(sim_epoch),
         ca_(eng_, with_seed(std::move(ca), run.seed)),
         source_(plan_, run.seed),
+        budget_(policy_.budget),
+        caller_rng_(run.seed ^ 0x63616c6c65722121ULL),
         up_(ca_.options().latency / 2),
         down_(ca_.options().latency - up_) {
     result_.policy = policy_.name;
@@ -232,6 +246,7 @@ class async_fleet {
             std::max<std::uint64_t>(result_.max_rate_limited_per_certificate, c.rate_limited);
       }
     result_.ca = ca_.counters();
+    result_.budget_denied = budget_.denied();
     result_.events = eng_.processed();
     if (have_first_) result_.span = last_response_ - first_request_;
     if (last_outage_end_ > duration::zero() && drained_at_)
@@ -259,6 +274,7 @@ class async_fleet {
     std::uint32_t chain_needed = 0;
     std::uint32_t requests = 0;
     std::uint32_t rate_limited = 0;
+    std::uint32_t requeues = 0;  // re-enqueues in a row after a failure
     bool last_failed = false;
   };
 
@@ -373,7 +389,8 @@ class async_fleet {
     c.submit = std::make_unique<submitter_t>(
         order_submit_triage{std::string(ca_.submit_path()), submit_body(c.cert),
                             std::string(ca_.id_field())},
-        policy_.backoff, machine_rng(run_.seed, c.cert, c.machines++));
+        policy_.backoff, machine_rng(run_.seed, c.cert, c.machines++), null_sink{},
+        share(budget_));
     drive(s, c.submit->start(eng_.now()));
   }
 
@@ -389,7 +406,8 @@ class async_fleet {
     c.st = stage::poll;
     c.poll = std::make_unique<poller_t>(
         async_ca_triage{async_ca_order{ca_.options().profile, c.order, ca_.options().ca_id}},
-        policy_.backoff, machine_rng(run_.seed, c.cert, c.machines++));
+        policy_.backoff, machine_rng(run_.seed, c.cert, c.machines++), null_sink{},
+        share(budget_));
     drive(s, c.poll->start(eng_.now()));
   }
 
@@ -473,16 +491,36 @@ class async_fleet {
 
   void on_requeue(std::uint32_t s) {
     client& c = slots_[s];
+    // Work whose last request failed is a retry: the caller asks the fleet's budget first.
+    if (c.last_failed && budget_.enabled()) {
+      const admission a = budget_.admit(eng_.now(), send_kind::retry, caller_rng_);
+      if (!a) return requeue_in(s, std::max(requeue_delay(c), a.retry_in));
+    }
     if (c.st == stage::requeue_submit)
       start_submit(s);
     else
       start_poll(s);
   }
 
+  // The caller's delay before re-enqueued work runs again.
+  duration requeue_delay(client& c) {
+    double f = 1.0;
+    for (std::uint32_t i = 0; i < c.requeues && f * policy_.requeue_after.count() <
+                                                    policy_.requeue_cap.count();
+         ++i)
+      f *= std::max(1.0, policy_.requeue_factor);
+    if (c.last_failed) ++c.requeues;
+    else c.requeues = 0;
+    return std::min(policy_.requeue_cap,
+                    detail::saturate_ms(f * static_cast<double>(policy_.requeue_after.count())));
+  }
+
+  void requeue_in(std::uint32_t s, duration d) { eng_.after(d, s, ev_requeue); }
+
   void requeue(std::uint32_t s, stage next, const outcome& o) {
     client& c = slots_[s];
     c.st = next;
-    time_point at = eng_.now() + policy_.requeue_after;
+    time_point at = eng_.now() + requeue_delay(c);
     if (o.not_before && *o.not_before > at) at = *o.not_before;
     eng_.at(at, s, ev_requeue);
   }
@@ -555,6 +593,8 @@ class async_fleet {
   async_ca_model ca_;
   renewal_source source_;
   std::optional<duration> next_renewal_;
+  fleet_budget budget_;
+  splitmix64 caller_rng_;
   duration up_, down_;
   std::vector<client> slots_;
   std::vector<std::uint32_t> free_;

@@ -83,6 +83,7 @@ inline backoff_policy<any_schedule, any_jitter> occ_policy(occ_backoff b) {
   limits l;
   l.max_wait = std::chrono::hours{24 * 365};
   l.min_delay = duration{1};
+  l.allow_fast_polling = true;  // scaled time: 1 ms here is 1 us of the experiment
   retry_after_policy ra;
   ra.mode = retry_after_mode::ignore;
   const any_schedule expo{geometric_schedule{seconds{10}, 2.0, seconds{2000}}};  // 5 x 2^n

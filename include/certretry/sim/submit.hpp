@@ -31,8 +31,8 @@ class order_submit_triage {
 
   triage_result classify(const response_view& r) {
     if (classify_status(r.status) != status_class::success) {
-      const status_triage st = triage_status(r.status);
-      return {st.v, st.why};
+      const status_verdict st = triage_status(r.status);
+      return {st.verdict, st.why};
     }
     auto obj = json_.open_object(r.body);
     if (!obj) return {verdict::permanent, "submit reply is not a JSON object"};

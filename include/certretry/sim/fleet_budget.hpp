@@ -1,0 +1,79 @@
+// certretry/sim/fleet_budget.hpp — one budget for a whole simulated fleet, of a kind chosen at
+// run time (a fleet file, a benchmark row): none, a ratio budget, a token bucket or adaptive
+// throttling (budget/). The fleet owns one per CA and shares it with every machine it drives,
+// as a caller shares one budget per upstream (docs/budgets.md).
+#pragma once
+
+#include "certretry/budget/adaptive.hpp"
+#include "certretry/budget/budget.hpp"
+#include "certretry/budget/ratio.hpp"
+#include "certretry/budget/token_bucket.hpp"
+#include "certretry/core/random.hpp"
+#include "certretry/core/time.hpp"
+
+#include <memory>
+#include <string>
+#include <variant>
+
+namespace certretry::sim {
+
+struct budget_spec {
+  enum class kind : std::uint8_t { none, ratio, token_bucket, adaptive };
+  kind what = kind::none;
+  ratio_budget_params ratio{};
+  token_bucket_params bucket{};
+  adaptive_throttle_params adaptive{};
+};
+
+class fleet_budget {
+ public:
+  explicit fleet_budget(const budget_spec& s = {}) {
+    switch (s.what) {
+      case budget_spec::kind::none: break;
+      case budget_spec::kind::ratio: impl_ = std::make_unique<ratio_budget>(s.ratio); break;
+      case budget_spec::kind::token_bucket:
+        impl_ = std::make_unique<token_bucket_budget>(s.bucket);
+        break;
+      case budget_spec::kind::adaptive:
+        impl_ = std::make_unique<adaptive_throttle>(s.adaptive);
+        break;
+    }
+  }
+
+  bool enabled() const noexcept { return impl_.index() != 0; }
+
+  template <random_source R>
+  admission admit(time_point now, send_kind k, R& rng) {
+    const admission a = std::visit(
+        [&](auto& b) -> admission {
+          if constexpr (std::is_same_v<std::decay_t<decltype(b)>, std::monostate>)
+            return admission::yes();
+          else
+            return b->admit(now, k, rng);
+        },
+        impl_);
+    if (!a) ++denied_;
+    return a;
+  }
+
+  void record(time_point now, send_kind k, call_result r) {
+    std::visit(
+        [&](auto& b) {
+          if constexpr (!std::is_same_v<std::decay_t<decltype(b)>, std::monostate>)
+            b->record(now, k, r);
+        },
+        impl_);
+  }
+
+  // Requests the budget withheld so far (the machines' and the caller's).
+  std::uint64_t denied() const noexcept { return denied_; }
+
+ private:
+  std::variant<std::monostate, std::unique_ptr<ratio_budget>, std::unique_ptr<token_bucket_budget>,
+               std::unique_ptr<adaptive_throttle>>
+      impl_;
+  std::uint64_t denied_ = 0;
+};
+static_assert(retry_budget<fleet_budget>);
+
+}  // namespace certretry::sim
