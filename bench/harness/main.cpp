@@ -3,6 +3,7 @@
 #include "replay.hpp"
 #include "scenario.hpp"
 #include "simulate.hpp"
+#include "serve.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -27,6 +28,9 @@ usage:
   certretry-harness simulate FLEET.json [--json FILE] [--svg FILE]
                                            run a fleet of machines against a CA model on
                                            the fleet simulator; print a summary table
+  certretry-harness serve --model async-ca|tpp|acme [--port N] [options]
+                                           serve a server model over HTTP on 127.0.0.1
+                                           (serve --help; docs/testing-your-client.md)
   certretry-harness options [--markdown]   every machine's options: type, default, meaning
                                            (--markdown: the tables of docs/harness.md)
   certretry-harness --help                 this text
@@ -178,6 +182,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (arg1 == "simulate" && argc >= 3) return certretry::harness::cmd_simulate(argc - 2, argv + 2);
+  if (arg1 == "serve") return certretry::harness::cmd_serve(argc - 2, argv + 2);
   if (arg1 == "sweep" && (argc == 3 || argc == 4))
     return cmd_sweep(argv[2], argc == 4 ? argv[3] : nullptr);
   if (arg1 == "check" && argc >= 3) {

@@ -20,6 +20,7 @@ std::optional<std::error_code> transport_error_code(std::string_view name) {
   if (name == "connection_refused") return make_error_code(errc::connection_refused);
   if (name == "tls") return make_error_code(errc::tls_failure);
   if (name == "reset") return make_error_code(errc::connection_reset);
+  if (name == "dns_failure") return make_error_code(errc::dns_failure);
   return std::nullopt;
 }
 
@@ -63,7 +64,8 @@ bool parse_reply(element e, const std::string& where, scripted_reply& out, std::
     auto ec = transport_error_code(name);
     if (!ec)
       return fail(detail, where + ".transport_error: '" + std::string(name) +
-                              "' is not one of timeout, connection_refused, tls, reset");
+                              "' is not one of timeout, connection_refused, tls, reset, "
+                              "dns_failure");
     out = scripted_reply::fail(*ec, latency);
     return true;
   }

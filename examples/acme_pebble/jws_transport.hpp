@@ -8,11 +8,11 @@
 #pragma once
 
 #include "crypto.hpp"
-#include "curl_transport.hpp"
 
 #include <certretry/core/concepts.hpp>
 #include <certretry/core/errc.hpp>
 #include <certretry/core/http.hpp>
+#include <certretry/transport/curl.hpp>
 
 #include <optional>
 #include <string>
@@ -21,6 +21,14 @@
 #include <vector>
 
 namespace acme_pebble {
+
+// The scheme and authority of a URL ("https://127.0.0.1:14000" of ".../dir").
+inline std::string url_origin(std::string_view url) {
+  const auto scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return std::string(url);
+  const auto path = url.find('/', scheme_end + 3);
+  return std::string(url.substr(0, path));
+}
 
 template <certretry::transport Inner>
 class jws_transport {
@@ -41,7 +49,7 @@ class jws_transport {
     // Every JWS needs a fresh nonce (RFC 8555 §6.5); a POST without one cannot be signed.
     if (!nonce || nonce->empty()) return certretry::errc::transport_failure;
 
-    const std::string url = absolute_url(base_url_, r.target);
+    const std::string url = certretry::absolute_url(base_url_, r.target);
     std::string header =
         R"({"alg":"ES256","nonce":)" + json_quote(*nonce) + R"(,"url":)" + json_quote(url);
     if (kid_)

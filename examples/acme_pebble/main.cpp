@@ -13,7 +13,6 @@
 // issued.
 #include "acme_json.hpp"
 #include "crypto.hpp"
-#include "curl_transport.hpp"
 #include "jws_transport.hpp"
 
 #include <certretry/acme/exchange.hpp>
@@ -24,6 +23,7 @@
 #include <certretry/core/system.hpp>
 #include <certretry/machine/run.hpp>
 #include <certretry/acme/reply.hpp>
+#include <certretry/transport/curl.hpp>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -164,7 +164,7 @@ using resource_poller = acme::resource_poller<certretry::any_schedule, certretry
 // machine to the next, and the counts.
 class client {
  public:
-  client(acme_pebble::curl_transport& http, const acme_pebble::ec_key& account_key,
+  client(certretry::curl_transport& http, const acme_pebble::ec_key& account_key,
          const options& o, std::string base_url, acme_pebble::directory dir)
       : wire_(http),
         signer_(wire_, account_key, std::move(base_url)),
@@ -350,8 +350,8 @@ class client {
     return ::close(fd) == 0 && done == bytes.size();
   }
 
-  wire_counter<acme_pebble::curl_transport> wire_;
-  acme_pebble::jws_transport<wire_counter<acme_pebble::curl_transport>> signer_;
+  wire_counter<certretry::curl_transport> wire_;
+  acme_pebble::jws_transport<wire_counter<certretry::curl_transport>> signer_;
   const options& opts_;
   acme_pebble::directory dir_;
   std::mt19937_64 rng_;
@@ -366,7 +366,12 @@ class client {
 int run_program(const options& o) {
   const auto started = std::chrono::steady_clock::now();
   const std::string base = acme_pebble::url_origin(o.directory);
-  acme_pebble::curl_transport http{{.base_url = base, .ca_file = o.ca_file}};
+  auto made = certretry::curl_transport::create({.base_url = base, .ca_file = o.ca_file});
+  if (!made) {
+    std::fprintf(stderr, "libcurl: %s\n", made.error().message().c_str());
+    return 1;
+  }
+  certretry::curl_transport& http = made.value();
 
   // The directory (RFC 8555 §7.1.1) is a plain GET: no nonce, no signature, nothing to retry
   // here that a rerun would not.
@@ -418,7 +423,6 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "%s: %s\n", o.out_dir.c_str(), ec.message().c_str());
       return 1;
     }
-    const acme_pebble::curl_global curl;
     return run_program(o);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "acme_pebble: %s\n", e.what());

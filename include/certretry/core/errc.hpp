@@ -34,6 +34,7 @@ enum class errc : int {
   connection_reset,
   transport_failure,
   dns_failure,
+  dns_failure,
   // How a machine ended when it did not get a certificate.
   server_rejected = 60,
   deadline_exceeded,
@@ -87,6 +88,9 @@ class errc_category final : public std::error_category {
         return "TLS handshake failed: check the CA bundle and the server's certificate";
       case errc::connection_reset: return "connection reset by the server";
       case errc::transport_failure: return "transport failed to send the request";
+      case errc::dns_failure:
+        return "the server's host name did not resolve: check the URL's host, the resolver "
+               "(/etc/resolv.conf, /etc/hosts) and any proxy name; nothing was sent";
       case errc::dns_failure:
         return "the server's host name did not resolve: check the URL's host, the resolver "
                "(/etc/resolv.conf, /etc/hosts) and any proxy name; nothing was sent";

@@ -33,6 +33,7 @@ inline std::string_view transport_error_name(std::error_code ec) noexcept {
       case errc::tls_failure: return "tls";
       case errc::connection_reset: return "reset";
       case errc::dns_failure: return "dns_failure";
+      case errc::dns_failure: return "dns_failure";
       default: break;
     }
   }
