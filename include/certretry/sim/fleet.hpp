@@ -205,7 +205,7 @@ class async_fleet {
   using ari_t = acme::ari_machine<any_schedule, any_jitter, splitmix64, null_sink>;
 
   async_fleet(renewal_plan plan, async_ca_options ca, client_policy policy, run_options run)
-      : plan_(std::move(plan)),
+      : plan_(plan),
         policy_(std::move(policy)),
         run_(run),
         eng_(sim_epoch),
@@ -505,9 +505,9 @@ class async_fleet {
   // The caller's delay before re-enqueued work runs again.
   duration requeue_delay(client& c) {
     double f = 1.0;
-    for (std::uint32_t i = 0; i < c.requeues && f * policy_.requeue_after.count() <
-                                                    policy_.requeue_cap.count();
-         ++i)
+    const auto after_ms = static_cast<double>(policy_.requeue_after.count());
+    const auto cap_ms = static_cast<double>(policy_.requeue_cap.count());
+    for (std::uint32_t i = 0; i < c.requeues && f * after_ms < cap_ms; ++i)
       f *= std::max(1.0, policy_.requeue_factor);
     if (c.last_failed) ++c.requeues;
     else c.requeues = 0;
