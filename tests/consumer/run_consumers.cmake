@@ -52,3 +52,16 @@ endif()
 separate_arguments(core_flags UNIX_COMMAND "${core_flags}")
 run(${CXX} -std=c++2b ${SOURCE_DIR}/tests/consumer/core_consumer_main.cpp ${core_flags} -o ${WORK_DIR}/pkgconfig_core_consumer)
 run(${WORK_DIR}/pkgconfig_core_consumer)
+
+# The libcurl transport (certretry::curl), when libcurl was found: its pkg-config file names
+# libcurl and nothing of simdjson or OpenSSL's libcrypto, and a consumer builds and starts with it.
+if(EXISTS ${prefix}/share/pkgconfig/certretry-curl.pc)
+  execute_process(COMMAND pkg-config --cflags --libs certretry-curl OUTPUT_VARIABLE curl_flags
+    RESULT_VARIABLE rc OUTPUT_STRIP_TRAILING_WHITESPACE)
+  if(NOT rc EQUAL 0 OR NOT curl_flags MATCHES "-lcurl" OR curl_flags MATCHES "simdjson|crypto")
+    message(FATAL_ERROR "pkg-config certretry-curl: '${curl_flags}' (rc ${rc})")
+  endif()
+  separate_arguments(curl_flags UNIX_COMMAND "${curl_flags}")
+  run(${CXX} -std=c++20 ${SOURCE_DIR}/tests/consumer/curl_consumer_main.cpp ${curl_flags} -o ${WORK_DIR}/pkgconfig_curl_consumer)
+  run(${WORK_DIR}/pkgconfig_curl_consumer)
+endif()
