@@ -341,6 +341,29 @@ TEST(SimScenarios, GlobalSignOutageNaiveAmplifiesAndLeavesAbandonedWork) {
   EXPECT_FALSE(nv.drain_time.has_value());
 }
 
+TEST(SimScenarios, GlobalSignOutageABudgetKeepsRetriesNearTheirShare) {
+  renewal_plan plan;
+  plan.certificates = 300;
+  plan.over = 1h;
+  async_ca_options ca;
+  ca.issuance = distribution::lognormal(2s, 0.5);
+  ca.capacity = 50;
+  ca.outages.push_back({0s, 70min});
+  run_options run;
+  run.deadline = 70min + 40min;
+  client_policy budgeted = defaults();
+  budgeted.budget.what = budget_spec::kind::ratio;
+  budgeted.budget.ratio = ratio_budget_params{0.1, 2min, 0.05, 0, on_denial::finish};
+  budgeted.requeue_factor = 2.0;
+  budgeted.requeue_cap = 30min;
+  const fleet_result plain = simulate_fleet(plan, ca, defaults(), run);
+  const fleet_result bud = simulate_fleet(plan, ca, budgeted, run);
+  EXPECT_GT(bud.budget_denied, 0u);
+  EXPECT_LT(bud.amplification(), plain.amplification());
+  EXPECT_LT(bud.work_abandoned(), plain.work_abandoned() / 3);
+  EXPECT_LT(bud.retries, plain.retries / 3);
+}
+
 TEST(SimScenarios, LargeFleetOverWeeksStaysCheapPerCertificate) {
   renewal_plan plan;
   plan.certificates = 10000;
@@ -418,7 +441,11 @@ TEST(SimFleetFile, ParsesEverySection) {
     "policies": [{"name": "a"},
                  {"name": "b", "schedule": {"table_s": [1, 2, 3]}, "jitter": "full",
                   "max_wait_s": 60, "on_pending": "resubmit", "requeue_after_s": 5,
-                  "honor_retry_after": false}]
+                  "honor_retry_after": false,
+                  "budget": {"kind": "ratio", "ratio": 0.1, "window_s": 120,
+                             "min_retries_per_s": 1}, "requeue_factor": 2},
+                 {"name": "c", "budget": {"kind": "grpc", "max_tokens": 10, "token_ratio": 0.1}},
+                 {"name": "d", "budget": "adaptive"}]
   })";
   std::string why;
   auto f = harness::parse_fleet(text, ".", no_files(), why);
@@ -428,8 +455,14 @@ TEST(SimFleetFile, ParsesEverySection) {
   EXPECT_EQ(f.value().ca.profile, async_ca::sectigo);
   EXPECT_EQ(f.value().ca.capacity, 7u);
   EXPECT_EQ(f.value().ca.faults.at(0).retry_after, std::optional<duration>(20s));
-  ASSERT_EQ(f.value().policies.size(), 2u);
+  ASSERT_EQ(f.value().policies.size(), 4u);
   EXPECT_EQ(f.value().policies[1].pending, on_pending::resubmit);
+  EXPECT_EQ(f.value().policies[1].budget.what, budget_spec::kind::ratio);
+  EXPECT_DOUBLE_EQ(f.value().policies[1].budget.ratio.ratio, 0.1);
+  EXPECT_DOUBLE_EQ(f.value().policies[1].requeue_factor, 2.0);
+  EXPECT_EQ(f.value().policies[2].budget.what, budget_spec::kind::token_bucket);
+  EXPECT_EQ(f.value().policies[2].budget.bucket.capacity_milli, 10000);
+  EXPECT_EQ(f.value().policies[3].budget.what, budget_spec::kind::adaptive);
   EXPECT_EQ(f.value().policies[1].backoff.sched().delay(5), 3s);
   const fleet_result r = simulate_fleet(f.value().plan, f.value().ca, f.value().policies[0],
                                         f.value().run);
@@ -462,6 +495,10 @@ TEST(SimFleetFile, UnknownKeysAndBadValuesAreNamed) {
        "ca.capacity", errc::scenario_malformed},
       {R"({"fleet":{"certificates":1},"policies":[{"name":"a","schedule":"fast"}]})",
        "policies[0].schedule", errc::scenario_malformed},
+      {R"({"fleet":{"certificates":1},"policies":[{"name":"a","budget":{"kind":"ratio","max_tokens":3}}]})",
+       "policies[0].budget.max_tokens", errc::scenario_malformed},
+      {R"({"fleet":{"certificates":1},"policies":[{"name":"a","budget":"generous"}]})",
+       "policies[0].budget", errc::scenario_malformed},
       {"{\"fleet\":", "not JSON", errc::scenario_malformed},
   };
   for (const auto& c : cases) {

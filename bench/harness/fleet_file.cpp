@@ -467,11 +467,83 @@ bool parse_schedule(element e, const std::string& path, any_schedule& out, parse
   return r.ok();
 }
 
+// A budget by preset name, or a ratio budget, a gRPC token bucket or adaptive throttling with
+// its parameters (docs/budgets.md).
+bool parse_budget(element e, const std::string& path, sim::budget_spec& out, parse_state& st) {
+  using kind = sim::budget_spec::kind;
+  std::string_view name;
+  if (!e.get_string().get(name)) {
+    if (name == "none") {
+      out.what = kind::none;
+    } else if (name == "sre") {
+      out.what = kind::ratio;
+      out.ratio = ratio_budget_params::sre();
+    } else if (name == "finagle") {
+      out.what = kind::ratio;
+      out.ratio = ratio_budget_params::finagle();
+    } else if (name == "aws") {
+      out.what = kind::token_bucket;
+      out.bucket = token_bucket_params::aws_standard();
+    } else if (name == "adaptive") {
+      out.what = kind::adaptive;
+      out.adaptive = adaptive_throttle_params{};
+    } else {
+      return st.fail(path + ": '" + object_reader::printable(name) +
+                     "' is not none, sre, finagle, aws or adaptive (or an object with \"kind\")");
+    }
+    return true;
+  }
+  object_reader r(e, path,
+                  {"kind", "ratio", "window_s", "min_retries_per_s", "max_tokens", "token_ratio",
+                   "k", "denial"},
+                  st);
+  const auto k = r.choice("kind", {"ratio", "grpc", "adaptive"});
+  if (!r.ok()) return false;
+  if (!k) return st.fail(path + ".kind: missing (ratio, grpc or adaptive)");
+  const auto only = [&](std::initializer_list<std::string_view> keys) {
+    for (auto key : {"ratio", "window_s", "min_retries_per_s", "max_tokens", "token_ratio", "k"}) {
+      bool allowed = false;
+      for (auto a : keys) allowed = allowed || a == key;
+      if (!allowed && r.has(key))
+        return st.fail(r.where(key) + ": not a parameter of a " + std::string(*k) + " budget");
+    }
+    return true;
+  };
+  on_denial denial = *k == "adaptive" ? on_denial::wait : on_denial::finish;
+  if (const auto d = r.choice("denial", {"finish", "wait"}))
+    denial = *d == "wait" ? on_denial::wait : on_denial::finish;
+  if (*k == "ratio") {
+    if (!only({"ratio", "window_s", "min_retries_per_s"})) return false;
+    out.what = kind::ratio;
+    out.ratio.ratio = r.number("ratio", 0, 10).value_or(0.1);
+    out.ratio.window = r.seconds("window_s", 1, 86400).value_or(std::chrono::minutes{2});
+    out.ratio.min_retries_per_second = r.number("min_retries_per_s", 0, 1e6).value_or(0);
+    out.ratio.min_retries_per_window = 0;
+    out.ratio.denial = denial;
+  } else if (*k == "grpc") {
+    if (!only({"max_tokens", "token_ratio"})) return false;
+    const auto tokens = r.whole("max_tokens", 1, 1000).value_or(10);
+    const double ratio = r.number("token_ratio", 0.001, 1000).value_or(0.1);
+    if (!r.ok()) return false;
+    auto params = token_bucket_params::grpc(static_cast<std::uint32_t>(tokens), ratio, denial);
+    if (!params) return st.fail(path + ": max_tokens must be 1 to 1000 and token_ratio above 0");
+    out.what = kind::token_bucket;
+    out.bucket = params.value();
+  } else {
+    if (!only({"k", "window_s"})) return false;
+    out.what = kind::adaptive;
+    out.adaptive.k = r.number("k", 0, 100).value_or(2.0);
+    out.adaptive.window = r.seconds("window_s", 1, 86400).value_or(std::chrono::minutes{2});
+    out.adaptive.denial = denial;
+  }
+  return r.ok();
+}
+
 bool parse_policy(element e, const std::string& path, sim::client_policy& p, parse_state& st) {
   object_reader r(e, path,
                   {"name", "schedule", "jitter", "jitter_pct", "jitter_cap_s", "max_wait_s",
                    "max_attempts", "min_delay_s", "honor_retry_after", "retry_after_ceiling_s",
-                   "on_pending", "requeue_after_s"},
+                   "on_pending", "requeue_after_s", "requeue_factor", "requeue_cap_s", "budget"},
                   st);
   const auto name = r.string("name", true);
   if (!r.ok()) return false;
@@ -506,6 +578,10 @@ bool parse_policy(element e, const std::string& path, sim::client_policy& p, par
   if (const auto op = r.choice("on_pending", {"resume", "resubmit"}))
     p.pending = *op == "resume" ? sim::on_pending::resume : sim::on_pending::resubmit;
   if (const auto q = r.seconds("requeue_after_s", 0, 86400)) p.requeue_after = *q;
+  if (const auto f = r.number("requeue_factor", 1, 100)) p.requeue_factor = *f;
+  if (const auto c = r.seconds("requeue_cap_s", 0, 86400 * 7)) p.requeue_cap = *c;
+  if (const auto b = r.get("budget"); b && r.ok())
+    if (!parse_budget(*b, path + ".budget", p.budget, st)) return false;
   if (!r.ok()) return false;
   p.backoff = backoff_policy<any_schedule, any_jitter>{sched, jit, lim, ra};
   return true;
