@@ -73,13 +73,13 @@ client_policy naive() {
 }
 
 // A retry budget shared by the fleet: retries at most 10 % of the other requests over 2 min
-// (the SRE book's ratio, docs/sources.md#sre-handling-overload) plus 1 retry/s so that a fleet
-// with no successes left can still probe; the caller re-enqueues withheld work after 1 min,
-// doubling to 30 min.
+// (the SRE book's ratio, docs/sources.md#sre-handling-overload) plus 0.5 retry/s so that a
+// fleet with no successes left can still probe; the caller re-enqueues withheld work after
+// 1 min, doubling to 30 min.
 client_policy with_budget(client_policy p) {
   p.name += " + retry budget";
   p.budget.what = budget_spec::kind::ratio;
-  p.budget.ratio = ratio_budget_params{0.1, 2min, 1.0, 0, on_denial::finish};
+  p.budget.ratio = ratio_budget_params{0.1, 2min, 0.5, 0, on_denial::finish};
   p.requeue_factor = 2.0;
   p.requeue_cap = 30min;
   if (p.requeue_after == 0s) p.requeue_after = 1min;
@@ -258,7 +258,7 @@ int run_all(bool reduced, std::uint64_t seed, const std::string& svg_dir, int on
     for (const auto& r : rows)
       std::printf("| %s | %llu | %sx | %llu | %llu | %llu | %llu | %llu | %llu | %s | %s | %s | %llu |\n",
                   r.policy.c_str(), static_cast<unsigned long long>(r.issued),
-                  r.needed ? fixed2(r.amplification()).c_str() : "- (none issued) ", static_cast<unsigned long long>(r.requests),
+                  r.needed + r.unfinished_requests ? fixed2(r.amplification()).c_str() : "-", static_cast<unsigned long long>(r.requests),
                   static_cast<unsigned long long>(r.retries),
                   static_cast<unsigned long long>(r.budget_denied),
                   static_cast<unsigned long long>(r.work_abandoned()),
@@ -273,11 +273,10 @@ int run_all(bool reduced, std::uint64_t seed, const std::string& svg_dir, int on
     const fleet_result& bud = rows[2];
     targets.push_back({"(3) GlobalSign replay: amplification <= 1.1x with a budget: " +
                            fixed2(bud.amplification()) + "x",
-                       bud.needed > 0 && bud.amplification() <= 1.1});
+                       bud.amplification() > 0 && bud.amplification() <= 1.1});
     targets.push_back({"(3) GlobalSign replay: naive amplification >= 3x: " +
-                           (nv.needed ? fixed2(nv.amplification()) + "x"
-                                      : std::string("no certificate issued")),
-                       nv.needed == 0 || nv.amplification() >= 3.0});
+                           fixed2(nv.amplification()) + "x",
+                       nv.amplification() >= 3.0});
     // Not drained by the end counts as the whole time after the outage.
     const auto drained = [&](const fleet_result& r) {
       return r.drain_time ? *r.drain_time : run.deadline - 70min;

@@ -335,7 +335,7 @@ TEST(SimScenarios, GlobalSignOutageNaiveAmplifiesAndLeavesAbandonedWork) {
   EXPECT_GT(ours.ca.submits_timed_out, 0u);
   EXPECT_GT(nv.work_abandoned(), 5 * ours.work_abandoned());
   EXPECT_GT(nv.backlog_max, 5 * ours.backlog_max);
-  EXPECT_TRUE(nv.needed == 0 || nv.amplification() >= 3.0);
+  EXPECT_GE(nv.amplification(), 3.0);
   EXPECT_GT(static_cast<double>(nv.requests), 10.0 * static_cast<double>(ours.requests));
   ASSERT_TRUE(ours.drain_time.has_value());
   EXPECT_FALSE(nv.drain_time.has_value());

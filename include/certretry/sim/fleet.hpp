@@ -136,8 +136,11 @@ struct fleet_result {
   double calls_per_certificate() const {
     return issued ? static_cast<double>(requests) / static_cast<double>(issued) : 0.0;
   }
+  // Requests sent over requests needed: those that were neither a retry after a failure nor
+  // spent on an abandoned order (renewals still pending count what they needed so far).
   double amplification() const {
-    return needed ? static_cast<double>(requests) / static_cast<double>(needed) : 0.0;
+    const std::uint64_t n = needed + unfinished_requests;
+    return n ? static_cast<double>(requests) / static_cast<double>(n) : 0.0;
   }
   double mean_rate() const {
     const double s = std::chrono::duration<double>(span).count();

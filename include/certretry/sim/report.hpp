@@ -46,7 +46,7 @@ inline std::string summary_row(const fleet_result& r, duration peak_window) {
   };
   std::string row = "| " + r.policy + " | " + std::to_string(r.issued) + " | " +
                     (any ? fixed(r.calls_per_certificate(), 2) : "-") + " | " +
-                    (r.needed ? fixed(r.amplification(), 2) + "x" : "-") + " | " +
+                    (r.needed + r.unfinished_requests ? fixed(r.amplification(), 2) + "x" : "-") + " | " +
                     when(t.percentile(0.5)) + " | " + when(t.percentile(0.99)) + " | " +
                     when(t.max()) + " | " + fixed(r.tl.peak_rate(peak_window), 2) + " | " +
                     fixed(r.mean_rate(), 2) + " | " + std::to_string(r.rate_limited) + " | " +
@@ -135,6 +135,8 @@ inline std::string fleet_json(const std::vector<fleet_result>& runs, duration pe
     u64("requests_needed", r.needed);
     u64("retries", r.retries);
     u64("abandoned_order_requests", r.abandoned_requests);
+    u64("unfinished_requests", r.unfinished_requests);
+    u64("budget_denied", r.budget_denied);
     u64("ari_requests", r.ari_requests);
     u64("rate_limited_429", r.rate_limited);
     u64("unavailable_5xx", r.unavailable);
