@@ -289,6 +289,28 @@ TEST(CurlTransport, SendsUserAgentMethodBodyAndJsonContentType) {
   EXPECT_EQ(t.connections_opened(), 1u);
 }
 
+TEST(CurlTransport, EmptyPostSendsNoBodyAndNeverReadsStdin) {
+  loopback_server srv(answer_with_fields);
+  auto t = make({.base_url = srv.url()});
+  auto r = t.send({.method = "POST", .target = "/post-as-get"});  // ACME's POST-as-GET
+  ASSERT_TRUE(r.has_value()) << t.last_error_detail();
+  const auto seen = srv.seen();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_NE(seen[0].head.find("Content-Length: 0"), std::string::npos) << seen[0].head;
+  EXPECT_TRUE(seen[0].body.empty());
+}
+
+TEST(CurlTransport, RefusesALineBreakInAHeader) {
+  loopback_server srv(answer_with_fields);
+  auto t = make({.base_url = srv.url()});
+  const std::vector<header_field> bad{{"Replay-Nonce", "abc\r\nX-Injected: 1"}};
+  auto r = t.send({.method = "GET", .target = "/", .headers = bad});
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error(), errc::transport_failure);
+  EXPECT_NE(t.last_error_detail().find("line break"), std::string_view::npos);
+  EXPECT_TRUE(srv.seen().empty());
+}
+
 TEST(CurlTransport, VersionMatchesTheProject) {
   EXPECT_EQ(certretry::version, CERTRETRY_PROJECT_VERSION);
 }

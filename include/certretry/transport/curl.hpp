@@ -157,6 +157,12 @@ class curl_transport {
     headers_.reset();
     bool has_content_type = false;
     for (const auto& f : r.headers) {
+      // A line break would end the field and start another (header injection).
+      if (f.name.find_first_of("\r\n:") != std::string::npos ||
+          f.value.find_first_of("\r\n") != std::string::npos) {
+        remember("a request header name or value holds a line break; nothing was sent");
+        return errc::transport_failure;
+      }
       if (detail::iequals(f.name, "Content-Type")) has_content_type = true;
       // "Name;" is libcurl's spelling of a header with an empty value (CURLOPT_HTTPHEADER(3)).
       line_.assign(f.name);
@@ -277,8 +283,10 @@ class curl_transport {
     method_.assign(r.method);
     if (r.body.empty() && r.method != "POST") return set(CURLOPT_CUSTOMREQUEST, method_.c_str());
     // A body: POSTFIELDS sends it (libcurl does not copy it; it outlives the perform call).
+    // Never NULL: libcurl would then read the body from its read callback, stdin by default.
+    const char* data = r.body.empty() ? "" : r.body.data();
     bool ok = set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size())) &&
-              set(CURLOPT_POSTFIELDS, r.body.data());
+              set(CURLOPT_POSTFIELDS, data);
     if (ok && r.method != "POST") ok = set(CURLOPT_CUSTOMREQUEST, method_.c_str());
     return ok;
   }
