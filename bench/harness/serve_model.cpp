@@ -132,13 +132,15 @@ class acme_model final : public model {
                                 .explanation_url = {}});
   }
 
-  // A CertID of two base64url parts (RFC 9773 §4.1): a fixed key identifier and serial i.
+  // A CertID of two base64url parts (RFC 9773 §4.1): a fixed key identifier, and as serial
+  // the three bytes of 0x100000 + i (four base64url characters; serial 10000a for i = 10).
   static std::string cert_id(std::uint32_t i) {
     static constexpr char alphabet[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    std::string serial;
-    for (std::uint32_t v = i; v > 0; v /= 64) serial.insert(serial.begin(), alphabet[v % 64]);
-    return "Y2VydHJldHJ5LXNlcnZl." + std::string(serial.size() < 2 ? 1 : 0, 'A') + serial;
+    const std::uint32_t v = 0x100000u + i;
+    std::string id = "Y2VydHJldHJ5LXNlcnZl.";
+    for (const int shift : {18, 12, 6, 0}) id += alphabet[(v >> shift) & 63u];
+    return id;
   }
 
   reply handle(const request_view& req, time_point now) override {
