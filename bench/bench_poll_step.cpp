@@ -123,11 +123,9 @@ namespace {
 using namespace certretry;
 
 // certctl's schedule and jitter, resolved at compile time ...
-using concrete_machine =
-    poll_machine<async_ca_triage, geometric_schedule, proportional_jitter, splitmix64, null_sink>;
+using concrete_machine = poll_machine<async_ca_triage, geometric_schedule, proportional_jitter>;
 // ... and chosen at run time from configuration names (what the harness does).
-using runtime_machine =
-    poll_machine<async_ca_triage, any_schedule, any_jitter, splitmix64, null_sink>;
+using runtime_machine = poll_machine<async_ca_triage, any_schedule, any_jitter>;
 
 // A deadline no benchmark run reaches (~73 million years at ~5 min per step), so every
 // decision is a wait and never the give-up path. No attempt cap either.
@@ -242,15 +240,15 @@ void BM_step_on_response_and_wait_elapsed_digicert(benchmark::State& state, int 
                           static_cast<std::int64_t>(body.size()));
 }
 
-// An ACME order poll (acme::resource_poller, RFC 8555 §7.4): the reply says processing with a
-// Replay-Nonce and Boulder's Retry-After: 3; the machine reads both, waits, and sends the next
-// POST-as-GET signed with that nonce.
+// An ACME order poll (acme::resource_poll_machine, RFC 8555 §7.4): the reply says processing
+// with a Replay-Nonce and Boulder's Retry-After: 3; the machine reads both, waits, and sends the
+// next POST-as-GET signed with that nonce.
 void BM_step_acme_poll_processing(benchmark::State& state) {
   acme::poll_options o;
   o.url = "/acme/order/1";
   o.nonce.initial = "oFvnlFP1wIhRlYS2jTaXbA";
-  acme::resource_poller<> m{o, acme::default_policy(std::chrono::hours{24 * 365 * 100}),
-                            splitmix64{1}};
+  acme::resource_poll_machine m{o, acme::default_policy(std::chrono::hours{24 * 365 * 100}),
+                                splitmix64{1}};
   time_point now{std::chrono::sys_days{std::chrono::year{2025} / 1 / 1}};
   benchmark::DoNotOptimize(m.start(now));
   const header_field headers[] = {{"Replay-Nonce", "zRo3OB7tlbUlX8pwwG_xFX1M9KIUrRvp"},

@@ -205,9 +205,8 @@ int run_all(bool reduced, std::uint64_t seed, const std::string& svg_dir, int on
     run.seed = seed;
     std::vector<fleet_result> rows;
     for (const auto& p : schedule_rows()) rows.push_back(simulate_fleet(plan, ca, p, run));
-    std::printf(
-        "\n## (2) 429 on every request for 10 minutes: %llu clients starting together\n\n",
-        static_cast<unsigned long long>(z.clients_429));
+    std::printf("\n## (2) 429 on every request for 10 minutes: %llu clients starting together\n\n",
+                static_cast<unsigned long long>(z.clients_429));
     std::printf(
         "| policy | requests answered 429, per client | most for one client | time to "
         "certificate p50 | p99 | calls / certificate |\n|---|--:|--:|--:|--:|--:|\n");
@@ -218,13 +217,14 @@ int run_all(bool reduced, std::uint64_t seed, const std::string& svg_dir, int on
       if (r.policy == "naive 1 s") naive_n = n;
       std::printf("| %s | %s | %llu | %s | %s | %s |\n", r.policy.c_str(), fixed2(n).c_str(),
                   static_cast<unsigned long long>(r.max_rate_limited_per_certificate),
-                  when(r, 0.5).c_str(),
-                  when(r, 0.99).c_str(),
+                  when(r, 0.5).c_str(), when(r, 0.99).c_str(),
                   fixed2(r.calls_per_certificate()).c_str());
     }
-    targets.push_back({"(2) sustained 429 for 10 min: certretry 6-8 attempts per client vs ~600 "
-                       "naive: " + fixed2(ours) + " vs " + fixed2(naive_n),
-                       ours >= 6 && ours <= 8 && naive_n >= 500});
+    targets.push_back(
+        {"(2) sustained 429 for 10 min: certretry 6-8 attempts per client vs ~600 "
+         "naive: " +
+             fixed2(ours) + " vs " + fixed2(naive_n),
+         ours >= 6 && ours <= 8 && naive_n >= 500});
     write_svg(svg_dir, "polling_load_429.svg", "(2) 429 for 10 minutes", rows);
   }
 
@@ -256,27 +256,27 @@ int run_all(bool reduced, std::uint64_t seed, const std::string& svg_dir, int on
         "certificate p50 | p99 | pending at the end "
         "|\n|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
     for (const auto& r : rows)
-      std::printf("| %s | %llu | %sx | %llu | %llu | %llu | %llu | %llu | %llu | %s | %s | %s | %llu |\n",
-                  r.policy.c_str(), static_cast<unsigned long long>(r.issued),
-                  r.needed + r.unfinished_requests ? fixed2(r.amplification()).c_str() : "-", static_cast<unsigned long long>(r.requests),
-                  static_cast<unsigned long long>(r.retries),
-                  static_cast<unsigned long long>(r.budget_denied),
-                  static_cast<unsigned long long>(r.work_abandoned()),
-                  static_cast<unsigned long long>(r.ca.issued_abandoned),
-                  static_cast<unsigned long long>(r.backlog_max),
-                  r.drain_time ? human_duration(static_cast<double>(r.drain_time->count())).c_str()
-                               : "not within 40 min",
-                  when(r, 0.5).c_str(),
-                  when(r, 0.99).c_str(),
-                  static_cast<unsigned long long>(r.pending_at_deadline));
+      std::printf(
+          "| %s | %llu | %sx | %llu | %llu | %llu | %llu | %llu | %llu | %s | %s | %s | %llu |\n",
+          r.policy.c_str(), static_cast<unsigned long long>(r.issued),
+          r.needed + r.unfinished_requests ? fixed2(r.amplification()).c_str() : "-",
+          static_cast<unsigned long long>(r.requests), static_cast<unsigned long long>(r.retries),
+          static_cast<unsigned long long>(r.budget_denied),
+          static_cast<unsigned long long>(r.work_abandoned()),
+          static_cast<unsigned long long>(r.ca.issued_abandoned),
+          static_cast<unsigned long long>(r.backlog_max),
+          r.drain_time ? human_duration(static_cast<double>(r.drain_time->count())).c_str()
+                       : "not within 40 min",
+          when(r, 0.5).c_str(), when(r, 0.99).c_str(),
+          static_cast<unsigned long long>(r.pending_at_deadline));
     const fleet_result& nv = rows[1];
     const fleet_result& bud = rows[2];
     targets.push_back({"(3) GlobalSign replay: amplification <= 1.1x with a budget: " +
                            fixed2(bud.amplification()) + "x",
                        bud.amplification() > 0 && bud.amplification() <= 1.1});
-    targets.push_back({"(3) GlobalSign replay: naive amplification >= 3x: " +
-                           fixed2(nv.amplification()) + "x",
-                       nv.amplification() >= 3.0});
+    targets.push_back(
+        {"(3) GlobalSign replay: naive amplification >= 3x: " + fixed2(nv.amplification()) + "x",
+         nv.amplification() >= 3.0});
     // Not drained by the end counts as the whole time after the outage.
     const auto drained = [&](const fleet_result& r) {
       return r.drain_time ? *r.drain_time : run.deadline - 70min;
@@ -284,11 +284,11 @@ int run_all(bool reduced, std::uint64_t seed, const std::string& svg_dir, int on
     targets.push_back(
         {"(3) GlobalSign replay: queue drained >= 2x faster with a budget than naive: " +
              human_duration(static_cast<double>(drained(bud).count())) + " vs " +
-             (nv.drain_time ? human_duration(static_cast<double>(nv.drain_time->count()))
-                            : "not within " + human_duration(static_cast<double>(drained(nv).count()))),
+             (nv.drain_time
+                  ? human_duration(static_cast<double>(nv.drain_time->count()))
+                  : "not within " + human_duration(static_cast<double>(drained(nv).count()))),
          bud.drain_time && 2 * drained(bud) <= drained(nv)});
-    write_svg(svg_dir, "polling_load_globalsign.svg", "(3) GlobalSign Atlas outage replay",
-              rows);
+    write_svg(svg_dir, "polling_load_globalsign.svg", "(3) GlobalSign Atlas outage replay", rows);
   }
 
   // (4) -------------------------------------------------------------------------------------
@@ -311,10 +311,11 @@ int run_all(bool reduced, std::uint64_t seed, const std::string& svg_dir, int on
     targets.push_back({"(4) " + std::to_string(z.fleet) + " certificates in under 10 s wall: " +
                            fixed2(t.wall) + " s wall, " + fixed2(t.cpu) + " s CPU",
                        t.wall < 10.0});
-    targets.push_back({"(4) engine >= 5 M events/s on one core (events / CPU time of the run "
-                       "above, machines and CA model included): " +
-                           fixed2(eps / 1e6) + " M events/s",
-                       eps >= 5e6});
+    targets.push_back(
+        {"(4) engine >= 5 M events/s on one core (events / CPU time of the run "
+         "above, machines and CA model included): " +
+             fixed2(eps / 1e6) + " M events/s",
+         eps >= 5e6});
   }
 
   // (5) -------------------------------------------------------------------------------------
@@ -363,17 +364,16 @@ int run_all(bool reduced, std::uint64_t seed, const std::string& svg_dir, int on
       std::printf("| %s | %s | %s | %s | %s | %llu | %s | %s | %llu |\n", c.name.c_str(),
                   fixed2(r.tl.peak_rate(run.peak_window)).c_str(), fixed2(r.even_rate()).c_str(),
                   fixed2(ratio).c_str(), fixed2(r.calls_per_certificate()).c_str(),
-                  static_cast<unsigned long long>(r.ari_requests),
-                  when(r, 0.5).c_str(),
-                  when(r, 0.99).c_str(),
-                  static_cast<unsigned long long>(r.backlog_max));
+                  static_cast<unsigned long long>(r.ari_requests), when(r, 0.5).c_str(),
+                  when(r, 0.99).c_str(), static_cast<unsigned long long>(r.backlog_max));
       rows.push_back(std::move(r));
     }
-    targets.push_back({"(5) mass revocation told by ARI: peak request rate within 1.2x of the "
-                       "spread-evenly rate: " + fixed2(told_ratio) + "x",
-                       told_ratio <= 1.2});
-    write_svg(svg_dir, "polling_load_revocation.svg", "(5) Mass revocation, 24 h ARI window",
-              rows);
+    targets.push_back(
+        {"(5) mass revocation told by ARI: peak request rate within 1.2x of the "
+         "spread-evenly rate: " +
+             fixed2(told_ratio) + "x",
+         told_ratio <= 1.2});
+    write_svg(svg_dir, "polling_load_revocation.svg", "(5) Mass revocation, 24 h ARI window", rows);
   }
 
   // AWS ---------------------------------------------------------------------------------------
@@ -384,8 +384,9 @@ int run_all(bool reduced, std::uint64_t seed, const std::string& svg_dir, int on
         "100 clients, one row, optimistic concurrency, base 5, cap 2000, network |N(10, 2)|, "
         "mean of %d runs\n\n",
         trials);
-    std::printf("| backoff | calls (certretry) | calls (published) | difference | completion "
-                "time (certretry) |\n|---|--:|--:|--:|--:|\n");
+    std::printf(
+        "| backoff | calls (certretry) | calls (published) | difference | completion "
+        "time (certretry) |\n|---|--:|--:|--:|--:|\n");
     std::vector<std::pair<double, double>> pairs;  // ours, published
     bool within = true;
     for (const auto& pub : occ_published_calls) {

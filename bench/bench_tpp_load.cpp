@@ -153,8 +153,7 @@ outcome enroll(const client& c, std::size_t i, model::tpp_server& server, virtua
     return run(m, server, clock, sleeper);
   }
   const bench_policy policy{schedules::vcert, no_jitter{}, limits{.max_wait = c.max_wait}};
-  tpp::enroll_machine<tpp::stale_enrollment_detector, fixed_schedule, no_jitter> m{
-      options_for(c, i), policy, splitmix64{i + 1}};
+  tpp::enroll_machine m{options_for(c, i), policy, splitmix64{i + 1}};
   return run(m, server, clock, sleeper);
 }
 

@@ -124,7 +124,7 @@ std::array<sample, 4> samples{{
 // The same classification with nlohmann::json, as a client would write it.
 
 struct plain_triage {
-  verdict v = verdict::permanent;
+  certretry::verdict verdict = certretry::verdict::permanent;
   bool poll_now = false;       // the status says ready: download now
   std::string why;
   std::string collect_target;  // where to download from, when poll_now
@@ -217,12 +217,12 @@ bool check_agreement(const sample& s) {
   const std::string_view target = triage.collecting() ? triage.next_request().target : "";
   const plain_triage theirs =
       classify_with_nlohmann(profile_of(s.ca), std::string(s.order_id), s.body);
-  const bool agree =
-      mine.v == theirs.v && mine.poll_now == theirs.poll_now && target == theirs.collect_target;
+  const bool agree = mine.verdict == theirs.verdict && mine.poll_now == theirs.poll_now &&
+                     target == theirs.collect_target;
   std::printf("verdict %-17s certretry: %s%s%.*s | nlohmann: %s%s%s -> %s\n",
-              std::string(s.name).c_str(), std::string(to_string(mine.v)).c_str(),
+              std::string(s.name).c_str(), std::string(to_string(mine.verdict)).c_str(),
               mine.poll_now ? ", download " : "", static_cast<int>(target.size()), target.data(),
-              std::string(to_string(theirs.v)).c_str(), theirs.poll_now ? ", download " : "",
+              std::string(to_string(theirs.verdict)).c_str(), theirs.poll_now ? ", download " : "",
               theirs.collect_target.c_str(), agree ? "agree" : "DIFFER");
   return agree;
 }

@@ -19,7 +19,7 @@ struct log_sink {
                     e.request.method.data(), int(e.request.target.size()), e.request.target.data());
         break;
       case event_kind::verdict:
-        std::printf("%7.1fs  <- %d %s: %.*s\n", t, e.status, to_string(e.v).data(),
+        std::printf("%7.1fs  <- %d %s: %.*s\n", t, e.status, to_string(e.verdict).data(),
                     int(e.why.size()), e.why.data());
         break;
       case event_kind::wait:
@@ -45,9 +45,9 @@ int main() {
                  {scripted_reply::respond(400, R"({"code":-183,"description":"not ready"})"),
                   scripted_reply::respond(200, "-----BEGIN CERTIFICATE-----...")});
 
-  async_ca_poller<geometric_schedule, no_jitter, splitmix64, log_sink> poller{
-      async_ca_triage{{async_ca::sectigo, "1001", ""}},
-      {schedules::certctl, no_jitter{}, limits{}}, splitmix64{1}, log_sink{clock.now()}};
+  async_ca_poll_machine poller{async_ca_triage{{async_ca::sectigo, "1001", ""}},
+                               backoff_policy{schedules::certctl, no_jitter{}}, splitmix64{1},
+                               log_sink{clock.now()}};
   const outcome o = run(poller, sectigo, clock, sleeper);
   std::printf("outcome: %s, %u requests, %zu certificate bytes\n", to_string(o.kind).data(),
               o.sends, o.certificate.size());

@@ -14,10 +14,13 @@ int main() {
   transport.script("GET /certificate/7/download/format/pem_all",
                    {scripted_reply::respond(200, "-----BEGIN CERTIFICATE-----...")});
 
-  // certctl's schedule (5 s x3, capped at 5 min), ±20 % jitter, a 10 min deadline.
-  async_ca_poller<> poller{async_ca_triage{{async_ca::digicert, "42", ""}},
-                           {schedules::certctl, proportional_jitter{0.2}, limits{.max_wait = 10min}},
-                           splitmix64{2024}};
+  // certctl's schedule (5 s x3, capped at 5 min), ±20 % jitter, a 10 min deadline. The
+  // machine's types follow from its arguments: backoff_policy<geometric_schedule,
+  // proportional_jitter>, splitmix64, and the null_sink when no sink is given.
+  const backoff_policy policy{schedules::certctl, proportional_jitter{0.2},
+                              limits{.max_wait = 10min}};
+  async_ca_poll_machine poller{async_ca_triage{{async_ca::digicert, "42", ""}}, policy,
+                               splitmix64{2024}};
   const outcome o = run(poller, transport, clock, sleeper);
   std::printf("%s after %u requests, %lld s\n", to_string(o.kind).data(), o.sends,
               static_cast<long long>(std::chrono::floor<std::chrono::seconds>(

@@ -1,5 +1,5 @@
 // Async-CA responses from a hostile server: async_ca_triage on one response, then a whole
-// async_ca_poller run() against a scripted server that answers from the same bytes.
+// async_ca_poll_machine run() against a scripted server that answers from the same bytes.
 //
 // Input layout (every field optional; missing bytes read as 0):
 //   byte 0  profile = b % 5 (digicert, sectigo, entrust, globalsign, generic);
@@ -96,7 +96,7 @@ void check_triage(const triage_result& t) {
   FUZZ_CHECK(!has_control(t.why));
   // The server's words come from valid JSON strings; cutting them must not split a character.
   FUZZ_CHECK(simdjson::validate_utf8(t.why.data(), t.why.size()));
-  if (t.v == verdict::done) FUZZ_CHECK(!t.certificate.empty());
+  if (t.verdict == verdict::done) FUZZ_CHECK(!t.certificate.empty());
   else FUZZ_CHECK(t.certificate.empty());
 }
 
@@ -112,7 +112,7 @@ void classify_one(async_ca ca, bool collect_stage, const scripted_reply& reply) 
                                    : R"({"status":"Issued"})";
     const triage_result t = triage.classify(response_view{200, {}, issued});
     check_triage(t);
-    FUZZ_CHECK(t.v == verdict::pending && t.poll_now && triage.collecting());
+    FUZZ_CHECK(t.verdict == verdict::pending && t.poll_now && triage.collecting());
     check_target(triage.next_request().target);
   }
   if (!reply.reply) return;
@@ -173,18 +173,17 @@ void run_poller(async_ca ca, std::uint8_t cfg1, std::uint8_t cfg2, std::uint8_t 
   // Every wait but the last is at least min_delay, and a stage change skips at most
   // max_immediate_polls waits in a row: this many sends can never be needed.
   const auto waits = static_cast<std::uint32_t>(lim.max_wait / lim.effective_min_delay());
-  const std::uint32_t bound = (waits + 2) * (async_ca_poller<>::max_immediate_polls + 1);
+  const std::uint32_t bound = (waits + 2) * (async_ca_poll_machine<>::max_immediate_polls + 1);
   checked_transport transport{server, clock, start + lim.max_wait, bound};
 
-  async_ca_poller<> m{async_ca_triage{order_for(ca)},
-                      backoff_policy<any_schedule, any_jitter>{*sched, *jit, lim, ra},
-                      splitmix64{seed}};
+  async_ca_poll_machine m{async_ca_triage{order_for(ca)}, backoff_policy{*sched, *jit, lim, ra},
+                          splitmix64{seed}};
   const outcome o = run(m, transport, clock, sleeper);
   FUZZ_CHECK(o.sends == transport.sends());
   FUZZ_CHECK(o.sends >= 1);
   // The cap bounds the polls; a stage change (status -> collect) may add its immediate request.
   if (lim.max_attempts != 0)
-    FUZZ_CHECK(o.sends <= lim.max_attempts + async_ca_poller<>::max_immediate_polls);
+    FUZZ_CHECK(o.sends <= lim.max_attempts + async_ca_poll_machine<>::max_immediate_polls);
   switch (o.kind) {
     case outcome_kind::issued: FUZZ_CHECK(!o.certificate.empty()); break;
     case outcome_kind::still_pending:

@@ -51,11 +51,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (f.plan.certificates > 10 || f.run.deadline > 1h ||
       p.backoff.run_limits().effective_min_delay() < 1s || f.run.bin < 1s)
     return 0;
-  const certretry::sim::fleet_result r =
-      certretry::sim::simulate_fleet(f.plan, f.ca, p, f.run);
+  const certretry::sim::fleet_result r = certretry::sim::simulate_fleet(f.plan, f.ca, p, f.run);
   FUZZ_CHECK(r.started == r.issued + r.failed + r.pending_at_deadline);
-  FUZZ_CHECK(r.requests ==
-             r.needed + r.retries + r.abandoned_requests + r.unfinished_requests);
+  FUZZ_CHECK(r.requests == r.needed + r.retries + r.abandoned_requests + r.unfinished_requests);
   FUZZ_CHECK(r.time_to_certificate.count() == r.issued);
   FUZZ_CHECK(r.ca.requests <= r.requests + r.ari_requests);
   const std::string json = certretry::sim::fleet_json({r}, f.run.peak_window);

@@ -307,7 +307,7 @@ class checked_transport {
     clock_->advance(latency);
     last_status_ = r.transport_error ? 0 : r.status;
     if (req.target == tpp::reset_path && !r.transport_error &&
-        triage_status(r.status).v != verdict::transient)
+        triage_status(r.status).verdict != verdict::transient)
       reset_closed_ = true;
     if (r.transport_error) return *r.transport_error;
     if (req.target == tpp::request_path && (r.status == 200 || r.status == 201)) {
@@ -436,8 +436,8 @@ void run_enrollment(const run_config& cfg, const backoff_policy<any_schedule, an
   o.request_body = cfg.request_body;
   if (cfg.request_timeout) o.request_work_to_do_timeout = cfg.watch;
   std::uint32_t reset_events = 0;
-  tpp::enroll_machine<Detector, any_schedule, any_jitter, splitmix64, checking_sink> m{
-      std::move(o), policy, splitmix64{seed}, checking_sink{&reset_events}};
+  tpp::enroll_machine m{std::move(o), policy, splitmix64{seed}, checking_sink{&reset_events},
+                        Detector{}};
   const outcome out = run(m, transport, clock, sleeper);
 
   FUZZ_CHECK(out.sends == transport.sends());

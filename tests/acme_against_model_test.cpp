@@ -52,15 +52,13 @@ struct world {
   }
 };
 
-using order_machine = acme::new_order_machine<any_schedule, any_jitter, splitmix64, capture_sink>;
-
 class ReplacesStyle : public ::testing::TestWithParam<model::acme_replaces_style> {};
 
 TEST_P(ReplacesStyle, AlreadyReplacedFallsBackOnceAndTheOrderIsCreated) {
   world w{{.replaces_style = GetParam()}};
   w.server.add_certificate(certificate(w.clock.now(), w.clock.now() + 24h));
   w.server.mark_replaced(cert_id);
-  order_machine m{renewal(), acme::default_policy(), splitmix64{1}, capture_sink{&w.log}};
+  acme::new_order_machine m{renewal(), acme::default_policy(), splitmix64{1}, capture_sink{&w.log}};
   const outcome o = w.run_machine(m);
   EXPECT_EQ(o.kind, outcome_kind::completed) << o.reason;
   EXPECT_TRUE(m.fell_back());
@@ -76,7 +74,7 @@ INSTANTIATE_TEST_SUITE_P(Styles, ReplacesStyle,
 
 TEST(AgainstModel, UnknownSerialIsBouldersMalformedAndFallsBack) {
   world w;  // no certificate known: Boulder's 404 malformed "Could not validate ARI ..."
-  order_machine m{renewal(), acme::default_policy(), splitmix64{1}, capture_sink{&w.log}};
+  acme::new_order_machine m{renewal(), acme::default_policy(), splitmix64{1}, capture_sink{&w.log}};
   const outcome o = w.run_machine(m);
   EXPECT_EQ(o.kind, outcome_kind::completed) << o.reason;
   const auto fb = only(w.log, event_kind::fallback);
@@ -88,7 +86,7 @@ TEST(AgainstModel, UnknownSerialIsBouldersMalformedAndFallsBack) {
 TEST(AgainstModel, IdentifierMismatchFallsBack) {
   world w;
   w.server.add_certificate({cert_id, {"other.example"}, w.clock.now(), w.clock.now() + 24h, ""});
-  order_machine m{renewal(), acme::default_policy(), splitmix64{1}, capture_sink{&w.log}};
+  acme::new_order_machine m{renewal(), acme::default_policy(), splitmix64{1}, capture_sink{&w.log}};
   EXPECT_EQ(w.run_machine(m).kind, outcome_kind::completed);
   EXPECT_TRUE(m.fell_back());
 }
@@ -106,7 +104,8 @@ TEST(AgainstModel, FaultsNeverDropReplaces) {
     w.server.add_certificate(certificate(w.clock.now(), w.clock.now() + 24h));
     auto opts = renewal();
     opts.nonce.max_bad_nonce_retries = 10;
-    order_machine m{opts, acme::default_policy(30min), splitmix64{seed}, capture_sink{&w.log}};
+    acme::new_order_machine m{opts, acme::default_policy(30min), splitmix64{seed},
+                              capture_sink{&w.log}};
     const outcome o = w.run_machine(m);
     ASSERT_EQ(o.kind, outcome_kind::completed) << "seed " << seed << ": " << o.reason;
     ++created;
@@ -122,8 +121,6 @@ TEST(AgainstModel, FaultsNeverDropReplaces) {
 
 // --- ARI -----------------------------------------------------------------------------------
 
-using ari = acme::ari_machine<any_schedule, any_jitter, splitmix64, capture_sink>;
-
 acme::ari_options ari_for(time_point not_after) {
   acme::ari_options o;
   o.cert_id = cert_id;
@@ -136,8 +133,8 @@ TEST(AgainstModel, AriPollsAtTheServersPaceAndRenewsInTheWindow) {
     world w{{.seed = seed}};
     const time_point start = w.clock.now() + 24h * 60, end = start + 48h;
     w.server.add_certificate(certificate(start, end));
-    ari m{ari_for(w.clock.now() + 24h * 90), acme::ari_error_policy(), splitmix64{seed},
-          capture_sink{&w.log}};
+    acme::ari_machine m{ari_for(w.clock.now() + 24h * 90), acme::ari_error_policy(),
+                        splitmix64{seed}, capture_sink{&w.log}};
     const outcome o = w.run_machine(m);
     ASSERT_EQ(o.kind, outcome_kind::renew_at);
     ASSERT_TRUE(o.not_before.has_value());
@@ -157,7 +154,8 @@ TEST(AgainstModel, AriThroughErrorsAndTimeoutsStillRenewsInTheWindow) {
     const time_point start = w.clock.now() + 24h * 20, end = start + 48h;
     const time_point not_after = w.clock.now() + 24h * 30;
     w.server.add_certificate(certificate(start, end));
-    ari m{ari_for(not_after), acme::ari_error_policy(), splitmix64{seed}, capture_sink{&w.log}};
+    acme::ari_machine m{ari_for(not_after), acme::ari_error_policy(), splitmix64{seed},
+                        capture_sink{&w.log}};
     const outcome o = w.run_machine(m);
     ASSERT_EQ(o.kind, outcome_kind::renew_at);
     EXPECT_GE(*o.not_before, start) << "seed " << seed;
@@ -174,8 +172,8 @@ TEST(AgainstModel, AriFollowsAMovedWindow) {
   // A revocation pulls the window in after ten days.
   const time_point moved = w.clock.now() + 24h * 12;
   w.server.move_window(cert_id, moved, moved + 24h, w.clock.now() + 24h * 10);
-  ari m{ari_for(w.clock.now() + 24h * 90), acme::ari_error_policy(), splitmix64{3},
-        capture_sink{&w.log}};
+  acme::ari_machine m{ari_for(w.clock.now() + 24h * 90), acme::ari_error_policy(), splitmix64{3},
+                      capture_sink{&w.log}};
   const outcome o = w.run_machine(m);
   ASSERT_EQ(o.kind, outcome_kind::renew_at);
   EXPECT_GE(*o.not_before, moved);

@@ -97,10 +97,6 @@ std::string nonce_of(const request& r) {
   return n ? std::string(*n) : std::string{};
 }
 
-using order_machine = new_order_machine<any_schedule, any_jitter, splitmix64, capture_sink>;
-using poller = resource_poller<any_schedule, any_jitter, splitmix64, capture_sink>;
-using ari = ari_machine<any_schedule, any_jitter, splitmix64, capture_sink>;
-
 new_order_options renewal_order() {
   new_order_options o;
   o.replaces = std::string(cert_id);
@@ -124,7 +120,7 @@ TEST(Nonce, FetchedWithHeadWhenNoneIsAtHand) {
   bench b;
   b.server.script(std::string(nonce_key), {nonce_reply("n1")});
   b.server.script(std::string(order_key), {created()});
-  order_machine m{renewal_order(), default_policy(), splitmix64{1}, b.sink()};
+  new_order_machine m{renewal_order(), default_policy(), splitmix64{1}, b.sink()};
   const outcome o = b.run_machine(m);
   EXPECT_EQ(o.kind, outcome_kind::completed);
   ASSERT_EQ(b.requests(),
@@ -141,7 +137,7 @@ TEST(Nonce, AnInitialNonceSavesTheHead) {
   b.server.script(std::string(order_key), {created()});
   auto opts = renewal_order();
   opts.nonce.initial = "given";
-  order_machine m{opts, default_policy(), splitmix64{1}, b.sink()};
+  new_order_machine m{opts, default_policy(), splitmix64{1}, b.sink()};
   EXPECT_EQ(b.run_machine(m).kind, outcome_kind::completed);
   ASSERT_EQ(b.server.sent().size(), 1u);
   EXPECT_EQ(nonce_of(b.server.sent()[0]), "given");
@@ -152,7 +148,7 @@ TEST(Nonce, BadNonceRetriedAtOnceWithTheErrorsNonceAndTheSamePayload) {
   b.server.script(std::string(nonce_key), {nonce_reply("n1")});
   b.server.script(std::string(order_key),
                   {with_nonce(400, bad_nonce_body, "fromError"), created()});
-  order_machine m{renewal_order(), default_policy(), splitmix64{1}, b.sink()};
+  new_order_machine m{renewal_order(), default_policy(), splitmix64{1}, b.sink()};
   const outcome o = b.run_machine(m);
   EXPECT_EQ(o.kind, outcome_kind::completed);
   ASSERT_EQ(b.server.sent().size(), 3u);  // no second HEAD: the error carried a nonce
@@ -169,7 +165,7 @@ TEST(Nonce, BadNonceWithoutReplayNonceFetchesOne) {
   bench b;
   b.server.script(std::string(nonce_key), {nonce_reply("n1"), nonce_reply("n2")});
   b.server.script(std::string(order_key), {reply(400, bad_nonce_body), created()});
-  order_machine m{renewal_order(), default_policy(), splitmix64{1}, b.sink()};
+  new_order_machine m{renewal_order(), default_policy(), splitmix64{1}, b.sink()};
   EXPECT_EQ(b.run_machine(m).kind, outcome_kind::completed);
   EXPECT_EQ(b.requests(),
             (std::vector<std::string>{"HEAD /acme/new-nonce", "POST /acme/new-order",
@@ -182,7 +178,7 @@ TEST(Nonce, InvalidReplayNonceValuesAreIgnored) {
   b.server.script(std::string(nonce_key), {nonce_reply("n1"), nonce_reply("n2")});
   b.server.script(std::string(order_key),
                   {with_nonce(400, bad_nonce_body, "not a nonce="), created()});
-  order_machine m{renewal_order(), default_policy(), splitmix64{1}, b.sink()};
+  new_order_machine m{renewal_order(), default_policy(), splitmix64{1}, b.sink()};
   EXPECT_EQ(b.run_machine(m).kind, outcome_kind::completed);
   EXPECT_EQ(nonce_of(b.server.sent()[3]), "n2");
 }
@@ -196,7 +192,7 @@ TEST_P(BadNonceBound, FailsAfterTheBoundNeverLoops) {
   b.server.script(std::string(order_key), {with_nonce(400, bad_nonce_body, "again")});
   auto opts = renewal_order();
   opts.nonce.max_bad_nonce_retries = bound;
-  order_machine m{opts, default_policy(), splitmix64{1}, b.sink()};
+  new_order_machine m{opts, default_policy(), splitmix64{1}, b.sink()};
   const outcome o = b.run_machine(m);
   EXPECT_EQ(o.kind, outcome_kind::failed);
   EXPECT_EQ(b.server.calls(order_key), bound + 1);  // the request and `bound` retries
@@ -217,7 +213,7 @@ TEST(Nonce, TheBoundCountsBadNoncesInARow) {
   const auto bad = with_nonce(400, bad_nonce_body, "again");
   b.server.script(std::string(order_key),
                   {bad, bad, bad, with_nonce(503, "", "after503"), bad, bad, bad, created()});
-  order_machine m{renewal_order(), default_policy(), splitmix64{1}, b.sink()};
+  new_order_machine m{renewal_order(), default_policy(), splitmix64{1}, b.sink()};
   EXPECT_EQ(b.run_machine(m).kind, outcome_kind::completed);
   EXPECT_EQ(m.bad_nonces(), 6u);
 }
@@ -227,7 +223,7 @@ TEST(Nonce, NewNonceWithoutNonceBacksOffAndNewNonce404Fails) {
     bench b;
     b.server.script(std::string(nonce_key), {reply(200), nonce_reply("n1")});
     b.server.script(std::string(order_key), {created()});
-    order_machine m{renewal_order(), default_policy(), splitmix64{1}, b.sink()};
+    new_order_machine m{renewal_order(), default_policy(), splitmix64{1}, b.sink()};
     EXPECT_EQ(b.run_machine(m).kind, outcome_kind::completed);
     ASSERT_EQ(b.waits().size(), 1u);
     EXPECT_GE(b.waits()[0], 1s);
@@ -235,7 +231,7 @@ TEST(Nonce, NewNonceWithoutNonceBacksOffAndNewNonce404Fails) {
   {
     bench b;
     b.server.script(std::string(nonce_key), {reply(404)});
-    order_machine m{renewal_order(), default_policy(), splitmix64{1}, b.sink()};
+    new_order_machine m{renewal_order(), default_policy(), splitmix64{1}, b.sink()};
     const outcome o = b.run_machine(m);
     EXPECT_EQ(o.kind, outcome_kind::failed);
     EXPECT_NE(o.reason.find("new-nonce answered 404"), std::string::npos) << o.reason;
@@ -251,7 +247,7 @@ TEST(NewOrder, ReplacesOnlyWhenRenewalInfoIsAdvertised) {
     b.server.script(std::string(order_key), {created()});
     auto opts = renewal_order();
     opts.renewal_info_advertised = advertised;
-    order_machine m{opts, default_policy(), splitmix64{1}, b.sink()};
+    new_order_machine m{opts, default_policy(), splitmix64{1}, b.sink()};
     EXPECT_EQ(b.run_machine(m).kind, outcome_kind::completed);
     const std::string& body = b.server.sent()[1].body;
     EXPECT_EQ(body.find("replaces") != std::string::npos, advertised) << body;
@@ -265,7 +261,7 @@ TEST(NewOrder, NoReplacesForAFirstCertificate) {
   bench b;
   b.server.script(std::string(nonce_key), {nonce_reply("n1")});
   b.server.script(std::string(order_key), {created()});
-  order_machine m{new_order_options{}, default_policy(), splitmix64{1}, b.sink()};
+  new_order_machine m{new_order_options{}, default_policy(), splitmix64{1}, b.sink()};
   EXPECT_EQ(b.run_machine(m).kind, outcome_kind::completed);
   EXPECT_EQ(b.server.sent()[1].body, R"({"identifiers":[{"type":"dns","value":"example.com"}]})");
 }
@@ -352,7 +348,7 @@ TEST_P(DecisionTable, MachineFollowsTheRule) {
   bench b;
   b.server.script(std::string(nonce_key), {nonce_reply("n1")});
   b.server.script(std::string(order_key), {row.first, created()});
-  order_machine m{renewal_order(), default_policy(), splitmix64{1}, b.sink()};
+  new_order_machine m{renewal_order(), default_policy(), splitmix64{1}, b.sink()};
   const outcome o = b.run_machine(m);
   const auto& sent = b.server.sent();
   const auto fallbacks = only(b.log, event_kind::fallback);
@@ -399,7 +395,7 @@ TEST(NewOrder, FallbackEventCarriesTheServersTypeAndDetail) {
                                            "already replaced by order 77", 409),
                               "n2"),
                    created()});
-  order_machine m{renewal_order(), default_policy(), splitmix64{1}, b.sink()};
+  new_order_machine m{renewal_order(), default_policy(), splitmix64{1}, b.sink()};
   ASSERT_EQ(b.run_machine(m).kind, outcome_kind::completed);
   const auto ev = only(b.log, event_kind::fallback);
   ASSERT_EQ(ev.size(), 1u);
@@ -416,7 +412,7 @@ TEST(NewOrder, BadNonceKeepsReplacesAndNeverFallsBack) {
                                            "nonce for replaces request was stale", 400),
                               "n2"),
                    created()});
-  order_machine m{renewal_order(), default_policy(), splitmix64{1}, b.sink()};
+  new_order_machine m{renewal_order(), default_policy(), splitmix64{1}, b.sink()};
   ASSERT_EQ(b.run_machine(m).kind, outcome_kind::completed);
   EXPECT_TRUE(only(b.log, event_kind::fallback).empty());
   EXPECT_NE(b.server.sent()[2].body.find("replaces"), std::string::npos);
@@ -427,7 +423,7 @@ TEST(NewOrder, TransportErrorKeepsReplaces) {
   b.server.script(std::string(nonce_key), {nonce_reply("n1"), nonce_reply("n2")});
   b.server.script(std::string(order_key),
                   {scripted_reply::fail(make_error_code(errc::transport_timeout)), created()});
-  order_machine m{renewal_order(), default_policy(), splitmix64{1}, b.sink()};
+  new_order_machine m{renewal_order(), default_policy(), splitmix64{1}, b.sink()};
   ASSERT_EQ(b.run_machine(m).kind, outcome_kind::completed);
   // The nonce of the lost request is not reused: a fresh one is fetched.
   EXPECT_EQ(b.requests()[2], "HEAD /acme/new-nonce");
@@ -443,7 +439,7 @@ TEST(NewOrder, SecondRejectionAfterFallingBackFailsWithoutLooping) {
                               problem_json("urn:ietf:params:acme:error:conflict",
                                            "already has a replacement order", 409),
                               "n2")});
-  order_machine m{renewal_order(), default_policy(), splitmix64{1}, b.sink()};
+  new_order_machine m{renewal_order(), default_policy(), splitmix64{1}, b.sink()};
   const outcome o = b.run_machine(m);
   EXPECT_EQ(o.kind, outcome_kind::failed);
   EXPECT_EQ(b.server.calls(order_key), 2u);
@@ -458,7 +454,7 @@ TEST(NewOrder, RejectionWithoutReplacesSentFails) {
       std::string(order_key),
       {with_nonce(409, problem_json("urn:ietf:params:acme:error:alreadyReplaced", "x", 409),
                   "n2")});
-  order_machine m{new_order_options{}, default_policy(), splitmix64{1}, b.sink()};
+  new_order_machine m{new_order_options{}, default_policy(), splitmix64{1}, b.sink()};
   EXPECT_EQ(b.run_machine(m).kind, outcome_kind::failed);
   EXPECT_EQ(b.server.calls(order_key), 1u);
 }
@@ -471,7 +467,7 @@ TEST(NewOrder, RateLimitPastTheDeadlineEndsStillPending) {
       {with_nonce(
           429, problem_json("urn:ietf:params:acme:error:rateLimited", "too many certificates", 429),
           "n2", {{"Retry-After", "86400"}})});
-  order_machine m{renewal_order(), default_policy(10min), splitmix64{1}, b.sink()};
+  new_order_machine m{renewal_order(), default_policy(10min), splitmix64{1}, b.sink()};
   const outcome o = b.run_machine(m);
   EXPECT_EQ(o.kind, outcome_kind::still_pending);
   ASSERT_TRUE(o.not_before.has_value());
@@ -487,7 +483,7 @@ TEST(Errors, RateLimitWithoutRetryAfterBacksOffExponentiallyWithJitter) {
   const auto limited = with_nonce(
       429, problem_json("urn:ietf:params:acme:error:rateLimited", "too many", 429), "n2");
   b.server.script(std::string(order_key), {limited, limited, limited, limited, created()});
-  order_machine m{renewal_order(), default_policy(), splitmix64{5}, b.sink()};
+  new_order_machine m{renewal_order(), default_policy(), splitmix64{5}, b.sink()};
   ASSERT_EQ(b.run_machine(m).kind, outcome_kind::completed);
   const auto waits = b.waits();
   ASSERT_EQ(waits.size(), 4u);
@@ -511,10 +507,10 @@ TEST(Errors, RetryAfterReplacesTheErrorBackoff) {
   bench b;
   b.server.script(std::string(nonce_key), {nonce_reply("n1")});
   b.server.script(std::string(order_key),
-                  {with_nonce(503, "", "n2", {{"Retry-After", "2"}}), created()});
-  order_machine m{renewal_order(), default_policy(), splitmix64{5}, b.sink()};
+                  {with_nonce(503, "", "n2", {{"Retry-After", "3"}}), created()});
+  new_order_machine m{renewal_order(), default_policy(), splitmix64{5}, b.sink()};
   ASSERT_EQ(b.run_machine(m).kind, outcome_kind::completed);
-  EXPECT_EQ(b.waits(), (std::vector<duration>{2s}));
+  EXPECT_EQ(b.waits(), (std::vector<duration>{3s}));
 }
 
 TEST(Errors, ASuccessResetsTheErrorCount) {
@@ -525,8 +521,7 @@ TEST(Errors, ASuccessResetsTheErrorCount) {
   poll_options o;
   o.url = "/acme/order/9";
   o.nonce.initial = "s";
-  resource_poller<any_schedule, any_jitter, splitmix64, capture_sink> m{o, default_policy(),
-                                                                        splitmix64{1}, b.sink()};
+  resource_poll_machine m{o, default_policy(), splitmix64{1}, b.sink()};
   ASSERT_EQ(b.run_machine(m).kind, outcome_kind::completed);
   const auto waits = b.waits();
   ASSERT_EQ(waits.size(), 3u);
@@ -559,7 +554,7 @@ poll_options order_poll() {
 TEST(Poll, EveryPollIsPostAsGetWithAFreshNonce) {
   bench b;
   b.server.script(std::string(poll_key), {processing(3), order_valid()});
-  poller m{order_poll(), default_policy(), splitmix64{1}, b.sink()};
+  resource_poll_machine m{order_poll(), default_policy(), splitmix64{1}, b.sink()};
   EXPECT_EQ(b.run_machine(m).kind, outcome_kind::completed);
   ASSERT_EQ(b.server.sent().size(), 2u);
   for (const auto& r : b.server.sent()) {
@@ -575,7 +570,7 @@ TEST(Poll, HonoursEveryRepliesRetryAfterStretchedWhileStillProcessing) {
   bench b;
   b.server.script(std::string(poll_key),
                   {processing(3), processing(3), processing(3), processing(10), order_valid()});
-  poller m{order_poll(), default_policy(), splitmix64{1}, b.sink()};
+  resource_poll_machine m{order_poll(), default_policy(), splitmix64{1}, b.sink()};
   EXPECT_EQ(b.run_machine(m).kind, outcome_kind::completed);
   // 3 s, then x1.25 per further processing reply; the fourth reply asks for 10 s: 10 x 1.25^3.
   EXPECT_EQ(b.waits(), (std::vector<duration>{3000ms, 3750ms, 4688ms, 19531ms}));
@@ -592,15 +587,15 @@ TEST(Poll, WithoutRetryAfterTheAcmeSchedule) {
   bench b;
   b.server.script(std::string(poll_key), {processing({}), processing({}), processing({}),
                                           processing({}), processing({}), order_valid()});
-  poller m{order_poll(), default_policy(), splitmix64{1}, b.sink()};
+  resource_poll_machine m{order_poll(), default_policy(), splitmix64{1}, b.sink()};
   EXPECT_EQ(b.run_machine(m).kind, outcome_kind::completed);
-  EXPECT_EQ(b.waits(), (std::vector<duration>{1000ms, 1500ms, 2250ms, 3000ms, 3000ms}));
+  EXPECT_EQ(b.waits(), (std::vector<duration>{2900ms, 2100ms, 2300ms, 2600ms, 2700ms}));
 }
 
 TEST(Poll, NeverSoonerThanOneSecond) {
   bench b;
   b.server.script(std::string(poll_key), {processing(0), order_valid()});
-  poller m{order_poll(), default_policy(), splitmix64{1}, b.sink()};
+  resource_poll_machine m{order_poll(), default_policy(), splitmix64{1}, b.sink()};
   EXPECT_EQ(b.run_machine(m).kind, outcome_kind::completed);
   ASSERT_EQ(b.waits().size(), 1u);
   EXPECT_GE(b.waits()[0], 1s);
@@ -612,7 +607,7 @@ TEST(Poll, WaitFirstUsesTheTriggeringRepliesRetryAfter) {
   auto opts = order_poll();
   opts.wait_first = true;
   opts.first_retry_after = 3s;
-  poller m{opts, default_policy(), splitmix64{1}, b.sink()};
+  resource_poll_machine m{opts, default_policy(), splitmix64{1}, b.sink()};
   EXPECT_EQ(b.run_machine(m).kind, outcome_kind::completed);
   EXPECT_EQ(b.log.front().kind, event_kind::wait);
   EXPECT_EQ(b.waits(), (std::vector<duration>{3000ms, 3750ms}));
@@ -633,7 +628,7 @@ TEST(Poll, ChallengeErrorIsSurfacedAndPollsSlowDown) {
   o.url = "/acme/chall/1";
   o.kind = resource_kind::challenge;
   o.nonce.initial = "start";
-  poller m{o, default_policy(), splitmix64{1}, b.sink()};
+  resource_poll_machine m{o, default_policy(), splitmix64{1}, b.sink()};
   EXPECT_EQ(b.run_machine(m).kind, outcome_kind::completed);
   const auto errors = only(b.log, event_kind::processing_error);
   ASSERT_EQ(errors.size(), 2u);
@@ -656,7 +651,7 @@ TEST(Poll, InvalidFailsWithTheServersError) {
           200,
           R"({"status":"invalid","error":{"type":"urn:ietf:params:acme:error:badCSR","detail":"key too small"}})",
           "x")});
-  poller m{order_poll(), default_policy(), splitmix64{1}, b.sink()};
+  resource_poll_machine m{order_poll(), default_policy(), splitmix64{1}, b.sink()};
   const outcome o = b.run_machine(m);
   EXPECT_EQ(o.kind, outcome_kind::failed);
   EXPECT_NE(o.reason.find("order invalid: badCSR: key too small"), std::string::npos) << o.reason;
@@ -676,7 +671,7 @@ TEST(Poll, InvalidAuthorizationNamesItsChallengesError) {
   o.url = "/acme/authz/1";
   o.kind = resource_kind::authorization;
   o.nonce.initial = "s";
-  poller m{o, default_policy(), splitmix64{1}, b.sink()};
+  resource_poll_machine m{o, default_policy(), splitmix64{1}, b.sink()};
   const outcome out = b.run_machine(m);
   EXPECT_EQ(out.kind, outcome_kind::failed);
   EXPECT_NE(out.reason.find("authorization invalid: unauthorized: wrong key authorization"),
@@ -685,14 +680,15 @@ TEST(Poll, InvalidAuthorizationNamesItsChallengesError) {
 }
 
 TEST(Poll, StatusRules) {
-  EXPECT_EQ(poll_rule(resource_kind::order, resource_status::ready).v, verdict::done);
-  EXPECT_EQ(poll_rule(resource_kind::challenge, resource_status::ready).v, verdict::pending);
-  EXPECT_EQ(poll_rule(resource_kind::authorization, resource_status::pending).v, verdict::pending);
-  EXPECT_EQ(poll_rule(resource_kind::order, resource_status::processing).v, verdict::pending);
+  EXPECT_EQ(poll_rule(resource_kind::order, resource_status::ready).verdict, verdict::done);
+  EXPECT_EQ(poll_rule(resource_kind::challenge, resource_status::ready).verdict, verdict::pending);
+  EXPECT_EQ(poll_rule(resource_kind::authorization, resource_status::pending).verdict,
+            verdict::pending);
+  EXPECT_EQ(poll_rule(resource_kind::order, resource_status::processing).verdict, verdict::pending);
   for (auto s : {resource_status::invalid, resource_status::deactivated, resource_status::expired,
                  resource_status::revoked})
-    EXPECT_EQ(poll_rule(resource_kind::authorization, s).v, verdict::permanent);
-  EXPECT_EQ(poll_rule(resource_kind::order, resource_status::unknown).v, verdict::pending);
+    EXPECT_EQ(poll_rule(resource_kind::authorization, s).verdict, verdict::permanent);
+  EXPECT_EQ(poll_rule(resource_kind::order, resource_status::unknown).verdict, verdict::pending);
   EXPECT_EQ(resource_kind_from_name("authz"), resource_kind::authorization);
   EXPECT_EQ(resource_kind_from_name("authorization"), resource_kind::authorization);
   EXPECT_FALSE(resource_kind_from_name("orders").has_value());
@@ -701,7 +697,7 @@ TEST(Poll, StatusRules) {
 TEST(Poll, ReadyOrderEndsThePoll) {
   bench b;
   b.server.script(std::string(poll_key), {with_nonce(200, R"({"status":"ready"})", "x")});
-  poller m{order_poll(), default_policy(), splitmix64{1}, b.sink()};
+  resource_poll_machine m{order_poll(), default_policy(), splitmix64{1}, b.sink()};
   EXPECT_EQ(b.run_machine(m).kind, outcome_kind::completed);
   EXPECT_EQ(m.status(), resource_status::ready);
 }
@@ -709,7 +705,7 @@ TEST(Poll, ReadyOrderEndsThePoll) {
 TEST(Poll, DeadlineEndsStillPending) {
   bench b;
   b.server.script(std::string(poll_key), {processing(3)});
-  poller m{order_poll(), default_policy(60s), splitmix64{1}, b.sink()};
+  resource_poll_machine m{order_poll(), default_policy(60s), splitmix64{1}, b.sink()};
   const outcome o = b.run_machine(m);
   EXPECT_EQ(o.kind, outcome_kind::still_pending);
   EXPECT_LE(b.clock.now() - t0, 60s);
@@ -719,7 +715,7 @@ TEST(Poll, UnreadableBodyIsReadAgainAndErrorsAreTriaged) {
   {
     bench b;
     b.server.script(std::string(poll_key), {with_nonce(200, "<html>", "x"), order_valid()});
-    poller m{order_poll(), default_policy(), splitmix64{1}, b.sink()};
+    resource_poll_machine m{order_poll(), default_policy(), splitmix64{1}, b.sink()};
     EXPECT_EQ(b.run_machine(m).kind, outcome_kind::completed);
     EXPECT_EQ(b.waits().size(), 1u);
   }
@@ -730,7 +726,7 @@ TEST(Poll, UnreadableBodyIsReadAgainAndErrorsAreTriaged) {
         {with_nonce(429, problem_json("urn:ietf:params:acme:error:rateLimited", "slow", 429), "x",
                     {{"Retry-After", "20"}}),
          order_valid()});
-    poller m{order_poll(), default_policy(), splitmix64{1}, b.sink()};
+    resource_poll_machine m{order_poll(), default_policy(), splitmix64{1}, b.sink()};
     EXPECT_EQ(b.run_machine(m).kind, outcome_kind::completed);
     EXPECT_EQ(b.waits(), (std::vector<duration>{20s}));
   }
@@ -741,7 +737,7 @@ TEST(Poll, UnreadableBodyIsReadAgainAndErrorsAreTriaged) {
         {with_nonce(404,
                     problem_json("urn:ietf:params:acme:error:malformed", "No order for ID 1", 404),
                     "x")});
-    poller m{order_poll(), default_policy(), splitmix64{1}, b.sink()};
+    resource_poll_machine m{order_poll(), default_policy(), splitmix64{1}, b.sink()};
     const outcome o = b.run_machine(m);
     EXPECT_EQ(o.kind, outcome_kind::failed);
     EXPECT_NE(o.reason.find("No order for ID 1"), std::string::npos);
@@ -768,7 +764,7 @@ TEST(Ari, PicksATimeInTheWindowWaitsAndRenews) {
   bench b;
   const time_point start = t0 + 24h * 60, end = start + 48h;
   b.server.script(ari_key, {reply(200, window_body(start, end), {{"Retry-After", "21600"}})});
-  ari m{ari_for(t0 + 24h * 90), ari_error_policy(), splitmix64{7}, b.sink()};
+  ari_machine m{ari_for(t0 + 24h * 90), ari_error_policy(), splitmix64{7}, b.sink()};
   const outcome o = b.run_machine(m);
   ASSERT_EQ(o.kind, outcome_kind::renew_at);
   ASSERT_TRUE(o.not_before.has_value());
@@ -787,7 +783,7 @@ TEST(Ari, PicksATimeInTheWindowWaitsAndRenews) {
 TEST(Ari, WindowInThePastMeansNow) {
   bench b;
   b.server.script(ari_key, {reply(200, window_body(t0 - 48h, t0 - 24h), {{"Retry-After", "60"}})});
-  ari m{ari_for(t0 + 24h), ari_error_policy(), splitmix64{7}, b.sink()};
+  ari_machine m{ari_for(t0 + 24h), ari_error_policy(), splitmix64{7}, b.sink()};
   const outcome o = b.run_machine(m);
   EXPECT_EQ(o.kind, outcome_kind::renew_at);
   EXPECT_EQ(o.not_before, t0);
@@ -800,7 +796,7 @@ TEST(Ari, RetryAfterIsClamped) {
     bench b;
     b.server.script(ari_key, {reply(200, window_body(t0 + 24h * 30, t0 + 24h * 31),
                                     {{"Retry-After", header}})});
-    ari m{ari_for(t0 + 24h * 60), ari_error_policy(), splitmix64{7}, b.sink()};
+    ari_machine m{ari_for(t0 + 24h * 60), ari_error_policy(), splitmix64{7}, b.sink()};
     ASSERT_EQ(b.run_machine(m).kind, outcome_kind::renew_at);
     EXPECT_EQ(b.waits().front(), want) << header;
   }
@@ -812,7 +808,7 @@ TEST(Ari, ClampIsConfigurable) {
                   {reply(200, window_body(t0 + 24h * 30, t0 + 24h * 31), {{"Retry-After", "10"}})});
   auto o = ari_for(t0 + 24h * 60);
   o.min_retry_after = 5min;
-  ari m{o, ari_error_policy(), splitmix64{7}, b.sink()};
+  ari_machine m{o, ari_error_policy(), splitmix64{7}, b.sink()};
   ASSERT_EQ(b.run_machine(m).kind, outcome_kind::renew_at);
   EXPECT_EQ(b.waits().front(), 5min);
 }
@@ -820,7 +816,7 @@ TEST(Ari, ClampIsConfigurable) {
 TEST(Ari, NoRetryAfterMeansSixHours) {
   bench b;
   b.server.script(ari_key, {reply(200, window_body(t0 + 24h * 30, t0 + 24h * 31))});
-  ari m{ari_for(t0 + 24h * 60), ari_error_policy(), splitmix64{7}, b.sink()};
+  ari_machine m{ari_for(t0 + 24h * 60), ari_error_policy(), splitmix64{7}, b.sink()};
   ASSERT_EQ(b.run_machine(m).kind, outcome_kind::renew_at);
   EXPECT_EQ(b.waits().front(), 6h);
 }
@@ -829,7 +825,7 @@ TEST(Ari, TemporaryErrorsBackOffThenSixHours) {
   bench b;
   b.server.script(ari_key, {reply(503), reply(503), reply(503), reply(503), reply(503), reply(503),
                             reply(200, window_body(t0 + 24h * 30, t0 + 24h * 31))});
-  ari m{ari_for(t0 + 24h * 60), ari_error_policy(), splitmix64{7}, b.sink()};
+  ari_machine m{ari_for(t0 + 24h * 60), ari_error_policy(), splitmix64{7}, b.sink()};
   ASSERT_EQ(b.run_machine(m).kind, outcome_kind::renew_at);
   const auto waits = b.waits();
   ASSERT_GE(waits.size(), 6u);
@@ -847,7 +843,7 @@ TEST(Ari, FirstErrorBackoffIsSpread) {
   for (std::uint64_t seed = 1; seed <= 20; ++seed) {
     bench b;
     b.server.script(ari_key, {reply(503), reply(200, window_body(t0 + 24h * 30, t0 + 24h * 31))});
-    ari m{ari_for(t0 + 24h * 60), ari_error_policy(), splitmix64{seed}, b.sink()};
+    ari_machine m{ari_for(t0 + 24h * 60), ari_error_policy(), splitmix64{seed}, b.sink()};
     ASSERT_EQ(b.run_machine(m).kind, outcome_kind::renew_at);
     firsts.push_back(b.waits().front());
     EXPECT_GE(firsts.back(), 48s);
@@ -862,10 +858,10 @@ TEST(Ari, ErrorsNameTheServersProblem) {
   b.server.script(ari_key, {reply(404, problem_json("urn:ietf:params:acme:error:malformed",
                                                     "Certificate not found", 404)),
                             reply(200, window_body(t0 + 24h * 30, t0 + 24h * 31))});
-  ari m{ari_for(t0 + 24h * 60), ari_error_policy(), splitmix64{7}, b.sink()};
+  ari_machine m{ari_for(t0 + 24h * 60), ari_error_policy(), splitmix64{7}, b.sink()};
   ASSERT_EQ(b.run_machine(m).kind, outcome_kind::renew_at);
   const auto verdicts = only(b.log, event_kind::verdict);
-  EXPECT_EQ(verdicts[0]->v, verdict::transient);  // the run goes on
+  EXPECT_EQ(verdicts[0]->verdict, verdict::transient);  // the run goes on
   EXPECT_NE(verdicts[0]->why.find("malformed: Certificate not found"), std::string::npos)
       << verdicts[0]->why;
 }
@@ -876,7 +872,7 @@ TEST(Ari, LongTermErrorsWaitSixHours) {
         reply(400, problem_json("urn:ietf:params:acme:error:malformed", "bad", 400))}) {
     bench b;
     b.server.script(ari_key, {r, reply(200, window_body(t0 + 24h * 30, t0 + 24h * 31))});
-    ari m{ari_for(t0 + 24h * 60), ari_error_policy(), splitmix64{7}, b.sink()};
+    ari_machine m{ari_for(t0 + 24h * 60), ari_error_policy(), splitmix64{7}, b.sink()};
     ASSERT_EQ(b.run_machine(m).kind, outcome_kind::renew_at);
     EXPECT_EQ(b.waits().front(), 6h);
   }
@@ -885,7 +881,7 @@ TEST(Ari, LongTermErrorsWaitSixHours) {
 TEST(Ari, NeverPollsAtOrAfterNotAfter) {
   {
     bench b;  // expired: no request at all
-    ari m{ari_for(t0 - 1s), ari_error_policy(), splitmix64{7}, b.sink()};
+    ari_machine m{ari_for(t0 - 1s), ari_error_policy(), splitmix64{7}, b.sink()};
     const outcome o = b.run_machine(m);
     EXPECT_EQ(o.kind, outcome_kind::renew_at);
     EXPECT_EQ(o.not_before, t0);
@@ -894,7 +890,7 @@ TEST(Ari, NeverPollsAtOrAfterNotAfter) {
   {
     bench b;  // errors until notAfter: renew now rather than poll past it
     b.server.script(ari_key, {reply(404)});
-    ari m{ari_for(t0 + 2h), ari_error_policy(), splitmix64{7}, b.sink()};
+    ari_machine m{ari_for(t0 + 2h), ari_error_policy(), splitmix64{7}, b.sink()};
     const outcome o = b.run_machine(m);
     EXPECT_EQ(o.kind, outcome_kind::renew_at);
     EXPECT_EQ(b.server.sent().size(), 1u);
@@ -908,7 +904,7 @@ TEST(Ari, AMovedWindowIsPickedAgain) {
   b.server.script(
       ari_key, {reply(200, window_body(t0 + 24h * 30, t0 + 24h * 31), {{"Retry-After", "86400"}}),
                 reply(200, window_body(t0 + 12h, t0 + 13h), {{"Retry-After", "86400"}})});
-  ari m{ari_for(t0 + 24h * 60), ari_error_policy(), splitmix64{7}, b.sink()};
+  ari_machine m{ari_for(t0 + 24h * 60), ari_error_policy(), splitmix64{7}, b.sink()};
   const outcome o = b.run_machine(m);
   ASSERT_EQ(o.kind, outcome_kind::renew_at);
   EXPECT_EQ(only(b.log, event_kind::renewal_time).size(), 2u);
@@ -922,7 +918,7 @@ TEST(Ari, WithoutWaitingForTheWindowFinishesAtOnce) {
   b.server.script(ari_key, {reply(200, window_body(start, start + 24h))});
   auto o = ari_for(t0 + 24h * 60);
   o.wait_for_window = false;
-  ari m{o, ari_error_policy(), splitmix64{7}, b.sink()};
+  ari_machine m{o, ari_error_policy(), splitmix64{7}, b.sink()};
   const outcome out = b.run_machine(m);
   EXPECT_EQ(out.kind, outcome_kind::renew_at);
   EXPECT_EQ(b.clock.now(), t0);

@@ -235,10 +235,10 @@ TEST(AcmeServerModel, RenewalInfoRetryAfterIsSixHoursPlusMinusTwentyPercent) {
     ASSERT_TRUE(r.has_value());
     ASSERT_EQ(r.value().status, 200);
     const auto ra = read_retry_after(r.value().headers, clock.now());
-    ASSERT_TRUE(ra && ra->has_value());
-    lo = std::min(lo, ra->value());
-    hi = std::max(hi, ra->value());
-    clock.advance(ra->value());
+    ASSERT_TRUE(ra.has_value());
+    lo = std::min(lo, ra.value());
+    hi = std::max(hi, ra.value());
+    clock.advance(ra.value());
   }
   EXPECT_GE(lo, std::chrono::duration_cast<duration>(std::chrono::minutes{288}));  // 4.8 h
   EXPECT_LE(hi, std::chrono::duration_cast<duration>(std::chrono::minutes{432}));  // 7.2 h

@@ -94,9 +94,9 @@ TEST_F(CertIdTest, Rfc9773ExampleFromDer) {
 
   auto trailing = der;
   trailing.push_back(0);
-  EXPECT_EQ(cert_id_from_der(trailing).error(), errc::body_wrong_type);
+  EXPECT_EQ(cert_id_from_der(trailing).error(), errc::certificate_unreadable);
   const std::span<const unsigned char> truncated{der.data(), der.size() - 1};
-  EXPECT_EQ(cert_id_from_der(truncated).error(), errc::body_wrong_type);
+  EXPECT_EQ(cert_id_from_der(truncated).error(), errc::certificate_unreadable);
 }
 
 TEST_F(CertIdTest, SerialWithoutTopBitHasNoLeadingZero) {
@@ -111,7 +111,7 @@ TEST_F(CertIdTest, SerialWithoutTopBitHasNoLeadingZero) {
   EXPECT_EQ(id.value(), "aYhba4dGQEHhs3uEe6CuLN4ByNQ.EjRWeA");  // 12 34 56 78
 }
 
-TEST_F(CertIdTest, CertificateWithoutAkiIsMissingField) {
+TEST_F(CertIdTest, CertificateWithoutAkiLacksAki) {
   // A config with no extension sections: the certificate carries no extensions at all.
   {
     std::ofstream cnf(dir_ / "min.cnf");
@@ -120,28 +120,28 @@ TEST_F(CertIdTest, CertificateWithoutAkiIsMissingField) {
   const std::string pem =
       make_cert("noaki", "-config '" + (dir_ / "min.cnf").string() + "' -set_serial 7");
   ASSERT_FALSE(pem.empty());
-  EXPECT_EQ(cert_id_from_pem(pem).error(), errc::body_missing_field);
+  EXPECT_EQ(cert_id_from_pem(pem).error(), errc::certificate_lacks_aki);
   const auto der = to_der("noaki");
   ASSERT_FALSE(der.empty());
-  EXPECT_EQ(cert_id_from_der(der).error(), errc::body_missing_field);
+  EXPECT_EQ(cert_id_from_der(der).error(), errc::certificate_lacks_aki);
 }
 
 TEST(CertId, GarbageIsNotACertificate) {
-  EXPECT_EQ(cert_id_from_pem("").error(), errc::body_wrong_type);
-  EXPECT_EQ(cert_id_from_pem("hello").error(), errc::body_wrong_type);
+  EXPECT_EQ(cert_id_from_pem("").error(), errc::certificate_unreadable);
+  EXPECT_EQ(cert_id_from_pem("hello").error(), errc::certificate_unreadable);
   EXPECT_EQ(cert_id_from_pem("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
                 .error(),
-            errc::body_wrong_type);
-  EXPECT_EQ(cert_id_from_der(bytes_of("")).error(), errc::body_wrong_type);
-  EXPECT_EQ(cert_id_from_der(bytes_of("\x30\x03\x02\x01\x01")).error(), errc::body_wrong_type);
+            errc::certificate_unreadable);
+  EXPECT_EQ(cert_id_from_der(bytes_of("")).error(), errc::certificate_unreadable);
+  EXPECT_EQ(cert_id_from_der(bytes_of("\x30\x03\x02\x01\x01")).error(), errc::certificate_unreadable);
   // Nothing is left on OpenSSL's error queue for the caller to trip over.
   EXPECT_EQ(ERR_peek_error(), 0UL);
 }
 
 TEST(CertId, OversizedInputIsRefused) {
   const std::string big(certretry::acme::max_certificate_bytes + 1, 'A');
-  EXPECT_EQ(cert_id_from_pem(big).error(), errc::body_too_large);
-  EXPECT_EQ(cert_id_from_der(bytes_of(big)).error(), errc::body_too_large);
+  EXPECT_EQ(cert_id_from_pem(big).error(), errc::certificate_too_large);
+  EXPECT_EQ(cert_id_from_der(bytes_of(big)).error(), errc::certificate_too_large);
 }
 
 // RFC 4648 §10's vectors in the URL alphabet, padding dropped.

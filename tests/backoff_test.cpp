@@ -263,12 +263,14 @@ INSTANTIATE_TEST_SUITE_P(AllNames, NamedSchedule, ::testing::ValuesIn(schedule_n
 
 TEST(NamedSchedule, ListsAllEightNames) { EXPECT_EQ(std::size(schedule_names), 8u); }
 
-TEST(NamedSchedule, AcmeIsOneSecondTimesOneAndAHalfUpToThree) {
-  EXPECT_EQ(schedules::acme.delay(1), 1s);
-  EXPECT_EQ(schedules::acme.delay(2), 1500ms);
-  EXPECT_EQ(schedules::acme.delay(3), 2250ms);
-  EXPECT_EQ(schedules::acme.delay(4), 3s);
-  EXPECT_EQ(schedules::acme.delay(100), 3s);
+// The tuner's recommendation for an ACME order (docs/tuning.md; tune_test checks they agree).
+TEST(NamedSchedule, AcmeIsTheTunedTable) {
+  EXPECT_EQ(schedules::acme.delay(1), 2900ms);
+  EXPECT_EQ(schedules::acme.delay(2), 2100ms);
+  EXPECT_EQ(schedules::acme.delay(3), 2300ms);
+  EXPECT_EQ(schedules::acme.delay(12), 4s);
+  EXPECT_EQ(schedules::acme.delay(16), 4800ms);
+  EXPECT_EQ(schedules::acme.delay(100), 4800ms);
 }
 
 TEST(NamedSchedule, CertctlNamesAreTheTwoSequences) {

@@ -1,19 +1,27 @@
 // Overload protection: the retry budgets and adaptive throttling against their published
 // parameters (gRPC proposal A6, the AWS SDKs' standard retry quota, the Google SRE book's
-// "Handling Overload", Finagle's RetryBudget), sharing across threads, and caller deadlines.
+// "Handling Overload", Finagle's RetryBudget), sharing across threads, and the poll machine
+// with budgets and caller deadlines (docs/budgets.md). budget_machines_test.cpp does the same
+// for the TPP and ACME machines.
 #include "certretry/budget/adaptive.hpp"
 #include "certretry/budget/budget.hpp"
 #include "certretry/budget/combine.hpp"
 #include "certretry/budget/ratio.hpp"
 #include "certretry/budget/token_bucket.hpp"
 #include "certretry/core/random.hpp"
+#include "certretry/machine/run.hpp"
+#include "certretry/poll/machine.hpp"
+#include "certretry/testing/scripted.hpp"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <cmath>
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -554,6 +562,423 @@ TEST(Share, RatioAndAdaptiveUnderThreads) {
   // 20 % of 16000 plus the floor of 100: never more, whatever the interleaving.
   EXPECT_LE(c.retries, 16000u * 2 / 10 + 100);
   EXPECT_EQ(throttle.counts(t0 + 2s).requests, std::uint64_t{threads} * rounds);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The poll machine with a budget
+
+// A CA's order endpoint: 200 issued (the body is the certificate), 202 pending, 408/429/5xx
+// transient, any other status permanent.
+struct order_triage {
+  request_view next_request() const { return {"GET", "/order/1", {}, {}}; }
+  triage_result classify(const response_view& r) const {
+    if (r.status == 200) return {verdict::done, "issued", r.body, false};
+    if (r.status == 202) return {verdict::pending, "pending", {}, false};
+    if (r.status == 408 || r.status == 429 || r.status >= 500)
+      return {verdict::transient, "server error", {}, false};
+    return {verdict::permanent, "refused", {}, false};
+  }
+  void reset() {}
+};
+
+struct step {
+  event_kind kind;
+  time_point at;
+  duration delay{};
+  wait_reason wait_why{};
+  outcome_kind outcome{};
+  std::string why;
+  bool operator==(const step&) const = default;
+};
+struct step_sink {
+  std::vector<step>* log;
+  void operator()(const event& e) const {
+    log->push_back({e.kind, e.at, e.delay, e.wait_why, e.outcome, std::string(e.why)});
+  }
+};
+std::vector<time_point> times_of(const std::vector<step>& log, event_kind k) {
+  std::vector<time_point> out;
+  for (const auto& e : log)
+    if (e.kind == k) out.push_back(e.at);
+  return out;
+}
+const step* first_of(const std::vector<step>& log, event_kind k) {
+  for (const auto& e : log)
+    if (e.kind == k) return &e;
+  return nullptr;
+}
+
+backoff_policy<fixed_schedule, no_jitter> every(duration d, duration max_wait = 10min) {
+  return {fixed_schedule{d}, no_jitter{}, limits{.max_wait = max_wait}};
+}
+
+template <class Budget, class Rng = splitmix64>
+using poller = poll_machine<order_triage, fixed_schedule, no_jitter, Rng, step_sink, Budget>;
+
+struct world {
+  virtual_clock clock{t0};
+  virtual_sleeper sleeper{clock};
+  scripted_transport server{clock};
+  std::vector<step> log;
+  step_sink sink() { return {&log}; }
+  void order(std::vector<scripted_reply> replies) { server.script("GET /order/1", std::move(replies)); }
+  template <class M>
+  outcome go(M& m) {
+    return run(m, server, clock, sleeper);
+  }
+};
+
+scripted_reply status(int code, duration latency = {}) {
+  return scripted_reply::respond(code, code == 200 ? "CERT" : "", {}, latency);
+}
+
+TEST(PollWithBudget, GrpcBucketStopsRetriesForEveryMachineSharingIt) {
+  token_bucket_budget bucket{grpc(10, 0.1)};
+  world a;
+  a.order({status(503)});
+  poller<budget_ref<token_bucket_budget>> first{order_triage{}, every(1s), splitmix64{1},
+                                                a.sink(), share(bucket)};
+  const outcome out = a.go(first);
+  // Failures take 10 -> 5; the sixth request would be a retry at 5 <= 10/2.
+  EXPECT_EQ(out.kind, outcome_kind::still_pending);
+  EXPECT_EQ(out.error, errc::budget_exhausted);
+  EXPECT_EQ(out.sends, 5u);
+  EXPECT_FALSE(out.not_before.has_value());  // a token bucket cannot tell when
+  EXPECT_EQ(bucket.tokens(), 5.0);
+  ASSERT_NE(first_of(a.log, event_kind::budget_denied), nullptr);
+  EXPECT_EQ(first_of(a.log, event_kind::budget_denied)->why, token_bucket_budget::denied_text);
+  EXPECT_EQ(first_of(a.log, event_kind::budget_denied)->at, t0 + 5s);  // after the 4 s reply's wait
+  // A second machine on the same upstream: its first request goes out (first requests are not
+  // retries), its retry does not.
+  world b;
+  b.order({status(503)});
+  poller<budget_ref<token_bucket_budget>> second{order_triage{}, every(1s), splitmix64{2},
+                                                 b.sink(), share(bucket)};
+  const outcome out2 = b.go(second);
+  EXPECT_EQ(out2.sends, 1u);
+  EXPECT_EQ(out2.error, errc::budget_exhausted);
+  EXPECT_EQ(bucket.tokens(), 4.0);
+}
+
+TEST(PollWithBudget, PollsAfterPendingAreNotRetries) {
+  token_bucket_budget quota{token_bucket_params::aws_standard()};
+  world w;
+  w.order({status(202), status(202), status(202), status(503), status(503), status(200)});
+  poller<budget_ref<token_bucket_budget>> m{order_triage{}, every(1s), splitmix64{1}, w.sink(),
+                                            share(quota)};
+  const outcome out = w.go(m);
+  EXPECT_EQ(out.kind, outcome_kind::issued);
+  EXPECT_EQ(out.sends, 6u);
+  // Polls after 202 cost nothing (and their successes find the bucket full); two retries cost
+  // 5 each and the one that succeeded returned its 5.
+  EXPECT_EQ(quota.tokens(), 495.0);
+}
+
+TEST(PollWithBudget, AfterATimeoutARetryCostsTen) {
+  token_bucket_budget quota{token_bucket_params::aws_standard()};
+  world w;
+  w.order({scripted_reply::fail(errc::transport_timeout), scripted_reply::fail(errc::transport_timeout),
+           status(503), status(400)});
+  poller<budget_ref<token_bucket_budget>> m{order_triage{}, every(1s), splitmix64{1}, w.sink(),
+                                            share(quota)};
+  const outcome out = w.go(m);
+  EXPECT_EQ(out.kind, outcome_kind::failed);
+  EXPECT_EQ(out.sends, 4u);
+  EXPECT_EQ(quota.tokens(), 500.0 - 10 - 10 - 5);  // a refusal refunds nothing
+}
+
+TEST(PollWithBudget, RatioBudgetWaitsThenSendsTheSameRequest) {
+  // No share of requests, one retry per 10 s window; a withheld retry waits.
+  ratio_budget ratio{{.ratio = 0.0, .window = 10s, .min_retries_per_second = 0,
+                      .min_retries_per_window = 1, .denial = on_denial::wait}};
+  world w;
+  w.order({status(503), status(503), status(200)});
+  poller<budget_ref<ratio_budget>> m{order_triage{}, every(1s), splitmix64{1}, w.sink(),
+                                     share(ratio)};
+  const outcome out = w.go(m);
+  EXPECT_EQ(out.kind, outcome_kind::issued);
+  EXPECT_EQ(out.sends, 3u);
+  // 0 s first, 1 s the one retry the window allows, 2 s withheld: the retry at 1 s leaves the
+  // window at 11 s, so the machine waits 9 s (reason budget) and retries then.
+  EXPECT_EQ(times_of(w.log, event_kind::send),
+            (std::vector<time_point>{t0, t0 + 1s, t0 + 11s}));
+  const step* denied = first_of(w.log, event_kind::budget_denied);
+  ASSERT_NE(denied, nullptr);
+  EXPECT_EQ(denied->at, t0 + 2s);
+  bool budget_wait = false;
+  for (const auto& e : w.log)
+    if (e.kind == event_kind::wait && e.wait_why == wait_reason::budget) {
+      budget_wait = true;
+      EXPECT_EQ(e.at, t0 + 2s);
+      EXPECT_EQ(e.delay, 9s);
+    }
+  EXPECT_TRUE(budget_wait);
+}
+
+TEST(PollWithBudget, RatioBudgetFinishSaysWhenToComeBack) {
+  ratio_budget ratio{{.ratio = 0.0, .window = 10s, .min_retries_per_second = 0,
+                      .min_retries_per_window = 1}};
+  world w;
+  w.order({status(503)});
+  poller<budget_ref<ratio_budget>> m{order_triage{}, every(1s), splitmix64{1}, w.sink(),
+                                     share(ratio)};
+  const outcome out = w.go(m);
+  EXPECT_EQ(out.kind, outcome_kind::still_pending);
+  EXPECT_EQ(out.error, errc::budget_exhausted);
+  EXPECT_EQ(out.sends, 2u);
+  ASSERT_TRUE(out.not_before.has_value());
+  EXPECT_EQ(*out.not_before, t0 + 11s);
+  EXPECT_NE(out.reason.find("after 2 requests"), std::string::npos) << out.reason;
+}
+
+TEST(PollWithBudget, AdaptiveThrottleRejectingEverythingSendsNothing) {
+  adaptive_throttle throttle;  // waits when it rejects
+  fixed_draw top{(std::uint64_t{1} << 53) - 1};
+  for (int i = 0; i < 10; ++i) throttle.admit(t0, send_kind::first, top);  // none accepted
+  world w;
+  w.order({status(200)});
+  // The machine's own generator draws 0: below any p > 0.
+  poller<budget_ref<adaptive_throttle>, fixed_draw> m{order_triage{}, every(5s, 20s),
+                                                      fixed_draw{0}, w.sink(), share(throttle)};
+  const outcome out = w.go(m);
+  EXPECT_EQ(out.sends, 0u);
+  EXPECT_TRUE(w.server.sent().empty());
+  EXPECT_EQ(out.kind, outcome_kind::still_pending);
+  EXPECT_EQ(out.error, errc::deadline_exceeded);
+  // Rejected at 0, 5, 10, 15 and 20 s, each followed by a budget wait but the last.
+  EXPECT_EQ(times_of(w.log, event_kind::budget_denied),
+            (std::vector<time_point>{t0, t0 + 5s, t0 + 10s, t0 + 15s, t0 + 20s}));
+  for (const auto& e : w.log) {
+    if (e.kind == event_kind::wait) {
+      EXPECT_EQ(e.wait_why, wait_reason::budget);
+    }
+  }
+  EXPECT_EQ(throttle.counts(t0 + 20s).requests, 15u);  // rejected requests count
+}
+
+TEST(PollWithBudget, AHealthyThrottleLeavesTheTranscriptAlone) {
+  // With jitter drawing from the same generator: no draw is taken while p = 0, so the waits
+  // are the same with and without the throttle.
+  const auto transcript = [](auto budget) {
+    world w;
+    w.order({status(202), status(202), status(503), status(202), status(200)});
+    poll_machine<order_triage, fixed_schedule, proportional_jitter, splitmix64, step_sink,
+                 decltype(budget)>
+        m{order_triage{},
+          {fixed_schedule{5s}, proportional_jitter{0.2}, limits{}},
+          splitmix64{99},
+          w.sink(),
+          budget};
+    const outcome out = w.go(m);
+    EXPECT_EQ(out.kind, outcome_kind::issued);
+    return w.log;
+  };
+  adaptive_throttle throttle;
+  const auto with = transcript(share(throttle));
+  const auto without = transcript(no_budget{});
+  EXPECT_EQ(with, without);
+  EXPECT_EQ(throttle.counts(t0 + 1min).requests, 5u);
+  EXPECT_EQ(throttle.counts(t0 + 1min).accepts, 4u);  // the 503 was not an accept
+}
+
+// A budget that admits everything and writes down what it was asked and told.
+struct spy_budget {
+  struct call {
+    bool admit;
+    send_kind kind;
+    call_result result;
+    bool operator==(const call&) const = default;
+  };
+  std::vector<call>* calls;
+  template <random_source R>
+  admission admit(time_point, send_kind k, R&) {
+    calls->push_back({true, k, call_result::success});
+    return admission::yes();
+  }
+  void record(time_point, send_kind k, call_result r) { calls->push_back({false, k, r}); }
+};
+static_assert(retry_budget<spy_budget>);
+
+TEST(PollWithBudget, EachRequestIsAskedForAndRecordedOnce) {
+  std::vector<spy_budget::call> calls;
+  world w;
+  w.order({status(202), status(503), scripted_reply::fail(errc::transport_timeout),
+           scripted_reply::fail(errc::connection_refused), status(200)});
+  poller<spy_budget> m{order_triage{}, every(1s), splitmix64{1}, w.sink(), spy_budget{&calls}};
+  EXPECT_EQ(w.go(m).kind, outcome_kind::issued);
+  using c = spy_budget::call;
+  const auto ok = call_result::success;
+  EXPECT_EQ(calls, (std::vector<c>{
+                       {true, send_kind::first, ok},
+                       {false, send_kind::first, call_result::success},  // 202
+                       {true, send_kind::follow_up, ok},
+                       {false, send_kind::follow_up, call_result::failure},  // 503
+                       {true, send_kind::retry, ok},
+                       {false, send_kind::retry, call_result::timeout},
+                       {true, send_kind::retry_after_timeout, ok},
+                       {false, send_kind::retry_after_timeout, call_result::failure},  // refused
+                       {true, send_kind::retry, ok},
+                       {false, send_kind::retry, call_result::success},  // 200
+                   }));
+}
+
+TEST(PollWithBudget, CancelWhileARequestIsOutRecordsItAbandoned) {
+  std::vector<spy_budget::call> calls;
+  std::vector<step> log;
+  poller<spy_budget> m{order_triage{}, every(1s), splitmix64{1}, step_sink{&log},
+                       spy_budget{&calls}};
+  ASSERT_TRUE(std::holds_alternative<send>(m.start(t0)));
+  ASSERT_TRUE(std::holds_alternative<finish>(m.cancel(t0 + 1s)));
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[1].result, call_result::abandoned);
+  EXPECT_EQ(calls[1].kind, send_kind::first);
+}
+
+// Machines on several threads, one bucket: every retry is paid for and every refund returned,
+// whatever the interleaving (run under ThreadSanitizer by the tsan preset).
+TEST(PollWithBudget, MachinesOnThreadsShareOneBucket) {
+  token_bucket_budget quota{token_bucket_params::aws_standard()};
+  constexpr int threads = 8;
+  constexpr int machines_per_thread = 10;
+  std::atomic<int> issued{0};
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t)
+    pool.emplace_back([&, t] {
+      for (int i = 0; i < machines_per_thread; ++i) {
+        world w;
+        w.order({status(503), status(503), status(200)});
+        poller<budget_ref<token_bucket_budget>> m{
+            order_triage{}, every(1s), splitmix64(static_cast<std::uint64_t>(t * 100 + i)),
+            step_sink{&w.log}, share(quota)};
+        if (w.go(m).kind == outcome_kind::issued) issued.fetch_add(1);
+      }
+    });
+  for (auto& th : pool) th.join();
+  EXPECT_EQ(issued.load(), threads * machines_per_thread);
+  // Each machine: two retries (10), the second refunded (5): 5 net, 80 machines: 400.
+  EXPECT_EQ(quota.tokens(), 100.0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Caller deadlines with the poll machine
+
+TEST(CallerDeadline, NoRequestAtOrAfterItAndNoNotBefore) {
+  world w;
+  w.order({status(503, 1s)});
+  poller<no_budget> m{order_triage{}, every(2s), splitmix64{1}, w.sink()};
+  m.set_caller_deadline(t0 + 6s);
+  const outcome out = w.go(m);
+  // Sent at 0 s (answered at 1 s), 3 s (answered at 4 s); the next would be at 6 s.
+  EXPECT_EQ(times_of(w.log, event_kind::send), (std::vector<time_point>{t0, t0 + 3s}));
+  EXPECT_EQ(out.kind, outcome_kind::cancelled);
+  EXPECT_EQ(out.error, errc::caller_deadline_passed);
+  EXPECT_FALSE(out.not_before.has_value());
+  EXPECT_EQ(out.sends, 2u);
+  EXPECT_EQ(w.clock.now(), t0 + 4s);  // it ends at once instead of waiting for nothing
+}
+
+TEST(CallerDeadline, RunPassesItToTheMachine) {
+  world w;
+  w.order({status(503, 1s)});
+  poller<no_budget> m{order_triage{}, every(2s), splitmix64{1}, w.sink()};
+  const outcome out = run(m, w.server, w.clock, w.sleeper, t0 + 6s);
+  EXPECT_EQ(m.caller_deadline(), t0 + 6s);
+  EXPECT_EQ(out.kind, outcome_kind::cancelled);
+  EXPECT_EQ(out.error, errc::caller_deadline_passed);
+  EXPECT_EQ(out.sends, 2u);
+  for (const auto& r : times_of(w.log, event_kind::send)) EXPECT_LT(r, t0 + 6s);
+}
+
+TEST(CallerDeadline, AlreadyPassedSendsNothing) {
+  world w;
+  w.order({status(200)});
+  poller<no_budget> m{order_triage{}, every(2s), splitmix64{1}, w.sink()};
+  const outcome out = run(m, w.server, w.clock, w.sleeper, t0);
+  EXPECT_EQ(out.sends, 0u);
+  EXPECT_TRUE(w.server.sent().empty());
+  EXPECT_EQ(out.kind, outcome_kind::cancelled);
+  EXPECT_EQ(out.error, errc::caller_deadline_passed);
+}
+
+TEST(CallerDeadline, ARetryAfterReachingItEndsTheRunAtOnce) {
+  world w;
+  w.order({scripted_reply::respond(503, "", {{"Retry-After", "10"}})});
+  poller<no_budget> m{order_triage{}, every(2s), splitmix64{1}, w.sink()};
+  const outcome out = run(m, w.server, w.clock, w.sleeper, t0 + 6s);
+  EXPECT_EQ(out.kind, outcome_kind::cancelled);
+  EXPECT_FALSE(out.not_before.has_value());  // not "come back in 10 s": nobody is waiting
+  EXPECT_EQ(out.sends, 1u);
+  EXPECT_EQ(w.clock.now(), t0);
+}
+
+TEST(CallerDeadline, TheMachinesOwnLimitsStillEndStillPending) {
+  world w;
+  w.order({status(202)});
+  poller<no_budget> m{order_triage{}, every(2s, 5s), splitmix64{1}, w.sink()};
+  const outcome out = run(m, w.server, w.clock, w.sleeper, t0 + 1h);
+  EXPECT_EQ(out.kind, outcome_kind::still_pending);
+  EXPECT_EQ(out.error, errc::deadline_exceeded);
+}
+
+TEST(CallerDeadline, AReplyArrivingAfterItIsStillRead) {
+  world w;
+  w.order({status(200, 10s)});
+  poller<no_budget> m{order_triage{}, every(2s), splitmix64{1}, w.sink()};
+  const outcome out = run(m, w.server, w.clock, w.sleeper, t0 + 6s);
+  EXPECT_EQ(out.kind, outcome_kind::issued);  // nothing more is sent; the bytes are handed over
+  EXPECT_EQ(out.certificate, "CERT");
+}
+
+TEST(CallerDeadline, ABudgetWaitReachingItIsNotTaken) {
+  ratio_budget ratio{{.ratio = 0.0, .window = 10s, .min_retries_per_second = 0,
+                      .min_retries_per_window = 1, .denial = on_denial::wait}};
+  world w;
+  w.order({status(503)});
+  poller<budget_ref<ratio_budget>> m{order_triage{}, every(1s), splitmix64{1}, w.sink(),
+                                     share(ratio)};
+  const outcome out = run(m, w.server, w.clock, w.sleeper, t0 + 6s);
+  // 0 s, 1 s; at 2 s the budget asks for 9 s, past the caller's 6 s.
+  EXPECT_EQ(out.kind, outcome_kind::cancelled);
+  EXPECT_EQ(out.error, errc::caller_deadline_passed);
+  EXPECT_EQ(out.sends, 2u);
+  EXPECT_NE(first_of(w.log, event_kind::budget_denied), nullptr);
+}
+
+// A machine that knows nothing of caller deadlines: run() cuts its sleep and cancels it.
+struct plain_machine {
+  int sends = 0;
+  bool done = false;
+  action start(time_point) { return again(); }
+  action on_response(time_point, const response_view&) { return pause(); }
+  action on_transport_error(time_point, std::error_code) { return pause(); }
+  action on_wait_elapsed(time_point) { return again(); }
+  action cancel(time_point) {
+    done = true;
+    return finish{outcome_kind::cancelled};
+  }
+  outcome take_outcome() {
+    outcome o;
+    o.kind = outcome_kind::cancelled;
+    o.sends = static_cast<std::uint32_t>(sends);
+    return o;
+  }
+  static action pause() { return certretry::wait{5s, wait_reason::schedule}; }
+  action again() {
+    ++sends;
+    return send{{"GET", "/order/1", {}, {}}};
+  }
+};
+static_assert(machine<plain_machine>);
+
+TEST(CallerDeadline, RunCancelsAMachineThatCannotBeTold) {
+  world w;
+  w.order({status(503)});
+  plain_machine m;
+  const outcome out = run(m, w.server, w.clock, w.sleeper, t0 + 12s);
+  EXPECT_TRUE(m.done);
+  EXPECT_EQ(out.sends, 3u);             // 0, 5, 10 s
+  EXPECT_EQ(w.clock.now(), t0 + 12s);   // the last sleep cut at the deadline
+  EXPECT_EQ(w.server.sent().size(), 3u);
 }
 
 }  // namespace

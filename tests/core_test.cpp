@@ -40,11 +40,12 @@ constexpr errc all_codes[] = {
     errc::header_too_large,      errc::transport_timeout,    errc::connection_refused,
     errc::tls_failure,           errc::connection_reset,     errc::transport_failure,
     errc::dns_failure,
-    errc::dns_failure,
     errc::server_rejected,       errc::deadline_exceeded,    errc::attempts_exhausted,
     errc::cancelled,             errc::budget_exhausted,     errc::caller_deadline_passed,
     errc::invalid_policy,        errc::scenario_malformed,
     errc::scenario_unknown_option, errc::no_scripted_response, errc::input_out_of_order,
+    errc::invalid_request_value, errc::certificate_unreadable, errc::certificate_lacks_aki,
+    errc::certificate_too_large,
 };
 
 TEST(ErrorCategory, NameIsCertretry) {

@@ -1,4 +1,4 @@
-// poll_machine with async-CA triage (async_ca_poller): driven by hand, event by event, and
+// poll_machine with async-CA triage (async_ca_poll_machine): driven by hand, event by event, and
 // through run() on a virtual clock against a scripted server. The numbers are certctl's
 // (docs/sources.md#certctl-asyncpoll, docs/sources.md#certctl-async-polling-doc): 5 s x3 capped
 // at 5 min, 20 % jitter, a 10 min deadline.
@@ -261,9 +261,9 @@ TEST_P(PollTransportError, IsTransientAndRetried) {
   ASSERT_EQ(verdicts.size(), 2u);
   EXPECT_EQ(verdicts[0]->status, 0);  // no HTTP status: the transport failed
   EXPECT_EQ(verdicts[0]->error, make_error_code(code));
-  EXPECT_EQ(verdicts[0]->v, verdict::transient);
+  EXPECT_EQ(verdicts[0]->verdict, verdict::transient);
   EXPECT_EQ(verdicts[0]->why, name);
-  EXPECT_EQ(verdicts[1]->v, verdict::done);
+  EXPECT_EQ(verdicts[1]->verdict, verdict::done);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -556,7 +556,7 @@ TEST(PollEvents, SendVerdictWaitFinishInOrder) {
 
   EXPECT_EQ(log[1].kind, event_kind::verdict);
   EXPECT_EQ(log[1].status, 429);
-  EXPECT_EQ(log[1].v, verdict::transient);
+  EXPECT_EQ(log[1].verdict, verdict::transient);
   EXPECT_FALSE(log[1].why.empty());
 
   EXPECT_EQ(log[2].kind, event_kind::wait);
@@ -569,7 +569,7 @@ TEST(PollEvents, SendVerdictWaitFinishInOrder) {
 
   EXPECT_EQ(log[4].kind, event_kind::verdict);
   EXPECT_EQ(log[4].status, 200);
-  EXPECT_EQ(log[4].v, verdict::done);
+  EXPECT_EQ(log[4].verdict, verdict::done);
 
   EXPECT_EQ(log[5].kind, event_kind::finish);
   EXPECT_EQ(log[5].outcome, outcome_kind::issued);
@@ -632,7 +632,7 @@ TEST(PollCancel, ResponseAfterCancellationIsNotActedOn) {
   EXPECT_EQ(out.kind, outcome_kind::cancelled);
   EXPECT_TRUE(out.certificate.empty());
   EXPECT_EQ(out.sends, 2u);
-  for (const auto* v : only(log, event_kind::verdict)) EXPECT_NE(v->v, verdict::done);
+  for (const auto* v : only(log, event_kind::verdict)) EXPECT_NE(v->verdict, verdict::done);
 }
 
 TEST(PollCancel, CancelledBeforeStartSendsNothing) {

@@ -190,9 +190,10 @@ TEST(SimFleet, OneCertificateSendsWhatTheMachinesSendUnderRun) {
            {scripted_reply::respond(201, "{\"id\":" + order_id + "}")});
   scripted_reply pending = scripted_reply::respond(200, R"({"status":"pending"})");
   pending.until = 130s;
-  t.script("GET /order/certificate/" + order_id,
-           {pending, scripted_reply::respond(200, "{\"status\":\"issued\",\"certificate\":{\"id\":" +
-                                                      order_id + "}}")});
+  t.script(
+      "GET /order/certificate/" + order_id,
+      {pending, scripted_reply::respond(
+                    200, "{\"status\":\"issued\",\"certificate\":{\"id\":" + order_id + "}}")});
   t.script("GET /certificate/" + order_id + "/download/format/pem_all",
            {scripted_reply::respond(200, "-----BEGIN CERTIFICATE-----\nx\n")});
   std::vector<std::pair<time_point, std::string>> run_log;
@@ -204,7 +205,7 @@ TEST(SimFleet, OneCertificateSendsWhatTheMachinesSendUnderRun) {
   ASSERT_EQ(so.kind, outcome_kind::issued);
   EXPECT_EQ(so.certificate, order_id);
   async_ca_poll_machine<> poll{async_ca_triage{{async_ca::digicert, order_id, ""}}, p.backoff,
-                         machine_rng(42, 0, 1)};
+                               machine_rng(42, 0, 1)};
   const outcome po = certretry::run(poll, tt, clock, sleeper);
   ASSERT_EQ(po.kind, outcome_kind::issued);
   EXPECT_EQ(run_log, sim_log);
@@ -263,8 +264,7 @@ TEST(SimFleet, EveryRequestIsAnsweredAndCountedOnce) {
     EXPECT_EQ(r.started, r.issued + r.failed + r.pending_at_deadline);
     EXPECT_EQ(r.time_to_certificate.count(), r.issued);
     // Each order the CA took was issued, dropped, or is still in its backlog.
-    EXPECT_GE(r.ca.submits_accepted + r.ca.submits_timed_out,
-              r.ca.issued + r.ca.abandoned_dropped);
+    EXPECT_GE(r.ca.submits_accepted + r.ca.submits_timed_out, r.ca.issued + r.ca.abandoned_dropped);
     EXPECT_GT(r.rate_limited, 0u);
     EXPECT_GT(r.unavailable, 0u);
   }
@@ -410,7 +410,8 @@ TEST(SimOcc, ReproducesThePublishedCallsAndTheirRanking) {
   for (const auto& pub : occ_published_calls) {
     double writes = 0;
     for (int t = 1; t <= 10; ++t)
-      writes += static_cast<double>(run_occ(100, pub.backoff, static_cast<std::uint64_t>(t)).writes);
+      writes +=
+          static_cast<double>(run_occ(100, pub.backoff, static_cast<std::uint64_t>(t)).writes);
     writes /= 10;
     EXPECT_NEAR(writes, pub.calls, 0.10 * pub.calls) << to_string(pub.backoff);
     got.emplace_back(writes, pub.calls);
@@ -464,8 +465,8 @@ TEST(SimFleetFile, ParsesEverySection) {
   EXPECT_EQ(f.value().policies[2].budget.bucket.capacity_milli, 10000);
   EXPECT_EQ(f.value().policies[3].budget.what, budget_spec::kind::adaptive);
   EXPECT_EQ(f.value().policies[1].backoff.sched().delay(5), 3s);
-  const fleet_result r = simulate_fleet(f.value().plan, f.value().ca, f.value().policies[0],
-                                        f.value().run);
+  const fleet_result r =
+      simulate_fleet(f.value().plan, f.value().ca, f.value().policies[0], f.value().run);
   EXPECT_EQ(r.started, 50u);
 }
 
@@ -478,16 +479,16 @@ TEST(SimFleetFile, UnknownKeysAndBadValuesAreNamed) {
   const bad cases[] = {
       {R"({"fleet":{"certificates":1},"policies":[{"name":"a"}],"sede":1})", "sede",
        errc::scenario_unknown_option},
-      {R"({"fleet":{"certificates":1,"renewl":"even"},"policies":[{"name":"a"}]})",
-       "fleet.renewl", errc::scenario_unknown_option},
+      {R"({"fleet":{"certificates":1,"renewl":"even"},"policies":[{"name":"a"}]})", "fleet.renewl",
+       errc::scenario_unknown_option},
       {R"({"fleet":{"certificates":1},"ca":{"outages":[{"from_s":1,"too_s":2}]},"policies":[{"name":"a"}]})",
        "ca.outages[0].too_s", errc::scenario_unknown_option},
       {R"({"fleet":{"certificates":1},"policies":[{"name":"a","jiter":"full"}]})",
        "policies[0].jiter", errc::scenario_unknown_option},
       {R"({"fleet":{"certificates":-1},"policies":[{"name":"a"}]})", "fleet.certificates",
        errc::scenario_malformed},
-      {R"({"fleet":{"certificates":1},"policies":[{"name":"a"},{"name":"a"}]})",
-       "policies[1].name", errc::scenario_malformed},
+      {R"({"fleet":{"certificates":1},"policies":[{"name":"a"},{"name":"a"}]})", "policies[1].name",
+       errc::scenario_malformed},
       {R"({"fleet":{"certificates":1},"policies":[]})", "policies", errc::scenario_malformed},
       {R"({"fleet":{"certificates":1},"ca":{"issuance":{"distribution":"empirical","csv":"x.csv"}},"policies":[{"name":"a"}]})",
        "ca.issuance.csv", errc::scenario_malformed},

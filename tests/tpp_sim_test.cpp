@@ -30,8 +30,7 @@ using policy_t = backoff_policy<fixed_schedule, no_jitter>;
 constexpr policy_t two_seconds{schedules::vcert, no_jitter{}, limits{.max_wait = 600s}};
 
 outcome enroll(model::tpp_server& server, virtual_clock& clock, tpp::enroll_options o) {
-  tpp::enroll_machine<tpp::stale_enrollment_detector, fixed_schedule, no_jitter> m{
-      std::move(o), two_seconds, splitmix64{1}};
+  tpp::enroll_machine m{std::move(o), two_seconds, splitmix64{1}};
   virtual_sleeper sleeper{clock};
   return run(m, server, clock, sleeper);
 }

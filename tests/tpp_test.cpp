@@ -319,7 +319,7 @@ TEST_P(TppTable, FirstRetrieveUnderResetOnDetection) {
       const auto verdicts = only(log, event_kind::verdict);
       ASSERT_GE(verdicts.size(), 2u);
       EXPECT_EQ(verdicts[1]->status, row.retrieve_status);
-      EXPECT_EQ(verdicts[1]->v, verdict::pending);
+      EXPECT_EQ(verdicts[1]->verdict, verdict::pending);
       break;
     }
     case expect::failed:
@@ -1248,7 +1248,7 @@ TEST(TppRetrieveStatus, Html500IsRetriedAndKeepsTheFirstRetrieveCheck) {
   EXPECT_EQ(out.kind, outcome_kind::issued) << out.reason;
   EXPECT_EQ(w.calls(),
             names({"request", "retrieve", "retrieve", "reset", "request", "retrieve"}));
-  EXPECT_EQ(only(log, event_kind::verdict)[1]->v, verdict::transient);
+  EXPECT_EQ(only(log, event_kind::verdict)[1]->verdict, verdict::transient);
 }
 
 TEST(TppRetrieveStatus, TransportErrorKeepsTheFirstRetrieveCheck) {

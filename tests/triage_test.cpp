@@ -29,7 +29,7 @@ std::string ca_name(async_ca ca) { return std::string(profile_of(ca).name); }
 
 // What a classification said, owned: triage views are valid only until its next call.
 struct seen {
-  verdict v;
+  certretry::verdict verdict;
   std::string why;
   std::string certificate;
   bool poll_now;
@@ -38,7 +38,7 @@ struct seen {
 seen classify(async_ca_triage& t, int status, std::string_view body,
               std::span<const header_field> headers = {}) {
   const triage_result r = t.classify(response_view{status, headers, body});
-  return {r.v, std::string(r.why), std::string(r.certificate), r.poll_now};
+  return {r.verdict, std::string(r.why), std::string(r.certificate), r.poll_now};
 }
 
 std::string target_of(const async_ca_triage& t) { return std::string(t.next_request().target); }
@@ -173,7 +173,7 @@ TEST_P(CertctlTable, RowGivesItsVerdict) {
   const table_row& row = GetParam();
   async_ca_triage t{order_for(row.ca)};
   const seen r = classify(t, row.status, row.body);
-  EXPECT_EQ(to_string(r.v), to_string(row.expected)) << r.why;
+  EXPECT_EQ(to_string(r.verdict), to_string(row.expected)) << r.why;
   EXPECT_FALSE(r.why.empty());
   if (row.expected == verdict::done) {
     EXPECT_TRUE(contains(r.certificate, "-----BEGIN CERTIFICATE-----")) << r.certificate;
@@ -275,22 +275,22 @@ TEST_P(DocumentedStatus, MapsAsTheCaDocuments) {
     case meaning::ready:
       if (c.ca == async_ca::digicert) {
         // Ready, but the PEM is at the download endpoint: go there at once.
-        EXPECT_EQ(r.v, verdict::pending) << r.why;
+        EXPECT_EQ(r.verdict, verdict::pending) << r.why;
         EXPECT_TRUE(r.poll_now);
         EXPECT_TRUE(t.collecting());
         EXPECT_EQ(target_of(t), "/certificate/1234/download/format/pem_all");
       } else if (c.ca == async_ca::sectigo) {
-        EXPECT_EQ(r.v, verdict::pending) << r.why;
+        EXPECT_EQ(r.verdict, verdict::pending) << r.why;
         EXPECT_TRUE(r.poll_now);
         EXPECT_TRUE(t.collecting());
         EXPECT_EQ(target_of(t), "/ssl/v1/collect/42/pem");
       } else {
-        EXPECT_EQ(r.v, verdict::done) << r.why;
+        EXPECT_EQ(r.verdict, verdict::done) << r.why;
         EXPECT_EQ(r.certificate, "-----BEGIN CERTIFICATE-----\nX\n");
       }
       break;
     case meaning::pending:
-      EXPECT_EQ(r.v, verdict::pending) << r.why;
+      EXPECT_EQ(r.verdict, verdict::pending) << r.why;
       EXPECT_FALSE(r.poll_now);
       EXPECT_FALSE(t.collecting());
       EXPECT_EQ(target_of(t), status_target);
@@ -298,7 +298,7 @@ TEST_P(DocumentedStatus, MapsAsTheCaDocuments) {
       EXPECT_FALSE(contains(r.why, "unknown")) << r.why;
       break;
     case meaning::failed:
-      EXPECT_EQ(r.v, verdict::permanent) << r.why;
+      EXPECT_EQ(r.verdict, verdict::permanent) << r.why;
       EXPECT_FALSE(r.poll_now);
       EXPECT_TRUE(r.certificate.empty());
       break;
@@ -334,7 +334,7 @@ TEST_P(UnknownStatus, IsPendingWithTheStatusInWhy) {
   const std::string status_target = target_of(t);
   for (std::string_view s : {"on_hold_for_review", "Validation Queued", "ISSUING"}) {
     const seen r = classify(t, 200, "{\"status\":" + json_string(s) + "}");
-    EXPECT_EQ(r.v, verdict::pending) << s << ": " << r.why;
+    EXPECT_EQ(r.verdict, verdict::pending) << s << ": " << r.why;
     EXPECT_TRUE(contains(r.why, s)) << r.why;
     EXPECT_FALSE(r.poll_now);
     EXPECT_EQ(target_of(t), status_target);
@@ -350,7 +350,7 @@ TEST_P(UnknownStatus, HostileStatusGivesABoundedSanitisedWhy) {
   const std::string body = "{\"status\":\"" + status + "\"}";
   ASSERT_LT(body.size(), default_max_body_bytes);
   const seen r = classify(t, 200, body);
-  EXPECT_EQ(r.v, verdict::pending) << r.why.substr(0, 200);
+  EXPECT_EQ(r.verdict, verdict::pending) << r.why.substr(0, 200);
   EXPECT_LE(r.why.size(), 256u);
   for (char c : r.why) {
     const auto u = static_cast<unsigned char>(c);
@@ -369,7 +369,7 @@ INSTANTIATE_TEST_SUITE_P(AsyncCa, UnknownStatus, ::testing::ValuesIn(all_cas),
 TEST(DigiCert, IssuedWithNumericCertificateIdDownloadsAtOnce) {
   async_ca_triage t{order_for(async_ca::digicert)};
   const seen r = classify(t, 200, R"({"id":42,"status":"issued","certificate":{"id":987654}})");
-  EXPECT_EQ(r.v, verdict::pending);
+  EXPECT_EQ(r.verdict, verdict::pending);
   EXPECT_TRUE(r.poll_now);
   EXPECT_EQ(t.next_request().method, "GET");
   EXPECT_EQ(target_of(t), "/certificate/987654/download/format/pem_all");
@@ -378,7 +378,7 @@ TEST(DigiCert, IssuedWithNumericCertificateIdDownloadsAtOnce) {
 TEST(DigiCert, WaitingPickupWithStringCertificateIdDownloadsAtOnce) {
   async_ca_triage t{order_for(async_ca::digicert)};
   const seen r = classify(t, 200, R"({"certificate":{"id":"5678"},"status":"waiting_pickup"})");
-  EXPECT_EQ(r.v, verdict::pending);
+  EXPECT_EQ(r.verdict, verdict::pending);
   EXPECT_TRUE(r.poll_now);
   EXPECT_EQ(target_of(t), "/certificate/5678/download/format/pem_all");
 }
@@ -392,7 +392,7 @@ TEST(DigiCert, IssuedWithoutCertificateIdStaysOnStatus) {
     async_ca_triage t{order_for(async_ca::digicert)};
     const std::string status_target = target_of(t);
     const seen r = classify(t, 200, body);
-    EXPECT_EQ(r.v, verdict::pending) << body;
+    EXPECT_EQ(r.verdict, verdict::pending) << body;
     EXPECT_FALSE(r.poll_now) << body;
     EXPECT_FALSE(t.collecting()) << body;
     EXPECT_EQ(target_of(t), status_target) << body;
@@ -414,7 +414,7 @@ TEST_P(DigiCertHostileId, IsNotUsedAsAPath) {
   const std::string status_target = target_of(t);
   const seen r = classify(
       t, 200, "{\"status\":\"issued\",\"certificate\":{\"id\":\"" + GetParam().id + "\"}}");
-  EXPECT_EQ(r.v, verdict::pending) << r.why;
+  EXPECT_EQ(r.verdict, verdict::pending) << r.why;
   EXPECT_FALSE(r.poll_now);
   EXPECT_FALSE(t.collecting());
   EXPECT_EQ(target_of(t), status_target);
@@ -439,7 +439,7 @@ TEST(DigiCert, DownloadOkIsDoneWithThePemBody) {
   async_ca_triage t{order_for(async_ca::digicert)};
   ASSERT_TRUE(classify(t, 200, R"({"status":"issued","certificate":{"id":7}})").poll_now);
   const seen r = classify(t, 200, pem);
-  EXPECT_EQ(r.v, verdict::done) << r.why;
+  EXPECT_EQ(r.verdict, verdict::done) << r.why;
   EXPECT_EQ(r.certificate, pem);
 }
 
@@ -448,7 +448,7 @@ TEST(DigiCert, DownloadServerErrorIsTransientAndStaysOnDownload) {
     async_ca_triage t{order_for(async_ca::digicert)};
     ASSERT_TRUE(classify(t, 200, R"({"status":"issued","certificate":{"id":7}})").poll_now);
     const seen r = classify(t, s, "");
-    EXPECT_EQ(r.v, verdict::transient) << s;
+    EXPECT_EQ(r.verdict, verdict::transient) << s;
     EXPECT_FALSE(r.poll_now);
     // The retry goes back to the download, not to the status.
     EXPECT_EQ(target_of(t), "/certificate/7/download/format/pem_all");
@@ -458,14 +458,14 @@ TEST(DigiCert, DownloadServerErrorIsTransientAndStaysOnDownload) {
 TEST(DigiCert, DownloadNotFoundIsPermanent) {
   async_ca_triage t{order_for(async_ca::digicert)};
   ASSERT_TRUE(classify(t, 200, R"({"status":"issued","certificate":{"id":7}})").poll_now);
-  EXPECT_EQ(classify(t, 404, "").v, verdict::permanent);
+  EXPECT_EQ(classify(t, 404, "").verdict, verdict::permanent);
 }
 
 TEST(DigiCert, DownloadBadRequestIsPermanent) {
   // Only Sectigo's collect treats 400 as "not ready"; for DigiCert it is an ordinary 4xx.
   async_ca_triage t{order_for(async_ca::digicert)};
   ASSERT_TRUE(classify(t, 200, R"({"status":"issued","certificate":{"id":7}})").poll_now);
-  EXPECT_EQ(classify(t, 400, "").v, verdict::permanent);
+  EXPECT_EQ(classify(t, 400, "").verdict, verdict::permanent);
 }
 
 TEST(DigiCert, RateLimitBodyIsTransientWithTheCodeInWhy) {
@@ -475,7 +475,7 @@ TEST(DigiCert, RateLimitBodyIsTransientWithTheCodeInWhy) {
   const seen r = classify(
       t, 429,
       R"({"errors":[{"code":"request_limit_exceeded","message":"Too many requests; 1000 per 5 minutes"}]})");
-  EXPECT_EQ(r.v, verdict::transient);
+  EXPECT_EQ(r.verdict, verdict::transient);
   EXPECT_TRUE(contains(r.why, "request_limit_exceeded")) << r.why;
   EXPECT_FALSE(t.collecting());
 }
@@ -490,33 +490,33 @@ TEST(Sectigo, IssuedThenCollectNotReadyThenCollected) {
   EXPECT_TRUE(contains(status_target, "42"));
 
   const seen issued = classify(t, 200, R"({"status":"Issued","sslId":42})");
-  EXPECT_EQ(issued.v, verdict::pending);
+  EXPECT_EQ(issued.verdict, verdict::pending);
   EXPECT_TRUE(issued.poll_now);
   EXPECT_EQ(t.next_request().method, "GET");
   EXPECT_EQ(target_of(t), "/ssl/v1/collect/42/pem");
 
   const seen not_ready =
       classify(t, 400, R"({"code":-1400,"description":"The certificate is not yet available"})");
-  EXPECT_EQ(not_ready.v, verdict::pending) << not_ready.why;
+  EXPECT_EQ(not_ready.verdict, verdict::pending) << not_ready.why;
   EXPECT_FALSE(not_ready.poll_now);  // waits on the schedule like any pending
   EXPECT_EQ(target_of(t), "/ssl/v1/collect/42/pem");
 
   const seen done = classify(t, 200, pem);
-  EXPECT_EQ(done.v, verdict::done) << done.why;
+  EXPECT_EQ(done.verdict, verdict::done) << done.why;
   EXPECT_EQ(done.certificate, pem);
 }
 
 TEST(Sectigo, StatusEndpointBadRequestIsStillPermanent) {
   // The 400-means-not-ready rule belongs to the collect endpoint only.
   async_ca_triage t{order_for(async_ca::sectigo)};
-  EXPECT_EQ(classify(t, 400, R"({"code":-16,"description":"Invalid ssl id"})").v,
+  EXPECT_EQ(classify(t, 400, R"({"code":-16,"description":"Invalid ssl id"})").verdict,
             verdict::permanent);
 }
 
 TEST(Sectigo, ServerWordsReachWhy) {
   async_ca_triage t{order_for(async_ca::sectigo)};
   const seen r = classify(t, 403, R"({"code":-16,"description":"Unknown user"})");
-  EXPECT_EQ(r.v, verdict::permanent);
+  EXPECT_EQ(r.verdict, verdict::permanent);
   EXPECT_TRUE(contains(r.why, "Unknown user")) << r.why;
 }
 
@@ -534,7 +534,7 @@ TEST(Entrust, IssuedWithCertificateIsDoneWithThatPem) {
   const seen r = classify(t, 200,
                           "{\"status\":\"ISSUED\",\"certificate\":\"-----BEGIN "
                           "CERTIFICATE-----\\nMIIE\\n-----END CERTIFICATE-----\\n\"}");
-  EXPECT_EQ(r.v, verdict::done) << r.why;
+  EXPECT_EQ(r.verdict, verdict::done) << r.why;
   EXPECT_EQ(r.certificate, "-----BEGIN CERTIFICATE-----\nMIIE\n-----END CERTIFICATE-----\n");
 }
 
@@ -543,7 +543,7 @@ TEST(Entrust, IssuedWithoutCertificateIsPending) {
                                 R"({"status":"ISSUED","certificate":null})"}) {
     async_ca_triage t{order_for(async_ca::entrust)};
     const seen r = classify(t, 200, body);
-    EXPECT_EQ(r.v, verdict::pending) << body;
+    EXPECT_EQ(r.verdict, verdict::pending) << body;
     EXPECT_TRUE(r.certificate.empty()) << body;
   }
 }
@@ -553,7 +553,7 @@ TEST(Entrust, AwaitingApprovalIsPending) {
   // docs/sources.md#certctl-async-polling-doc).
   async_ca_triage t{order_for(async_ca::entrust)};
   const seen r = classify(t, 200, R"({"status":"AWAITING_APPROVAL"})");
-  EXPECT_EQ(r.v, verdict::pending);
+  EXPECT_EQ(r.verdict, verdict::pending);
   EXPECT_TRUE(contains(r.why, "AWAITING_APPROVAL")) << r.why;
 }
 
@@ -564,7 +564,7 @@ TEST(GlobalSign, AcceptedIsPending) {
   for (std::string_view body : {"", R"({"status":"accepted"})", "not json"}) {
     async_ca_triage t{order_for(async_ca::globalsign)};
     const seen r = classify(t, 202, body);
-    EXPECT_EQ(r.v, verdict::pending) << body << ": " << r.why;
+    EXPECT_EQ(r.verdict, verdict::pending) << body << ": " << r.why;
   }
 }
 
@@ -574,7 +574,7 @@ TEST(GlobalSign, IssuedInEitherCaseWithCertificateIsDone) {
     const seen r = classify(t, 200,
                             "{\"status\":\"" + std::string(status) +
                                 "\",\"certificate\":\"-----BEGIN CERTIFICATE-----\\nGS\\n\"}");
-    EXPECT_EQ(r.v, verdict::done) << status;
+    EXPECT_EQ(r.verdict, verdict::done) << status;
     EXPECT_EQ(r.certificate, "-----BEGIN CERTIFICATE-----\nGS\n");
   }
 }
@@ -582,8 +582,8 @@ TEST(GlobalSign, IssuedInEitherCaseWithCertificateIsDone) {
 TEST(GlobalSign, AcceptedIsOnlyGlobalSigns) {
   // For the others a 202 is an ordinary 2xx: the body decides, and an empty body is unreadable.
   async_ca_triage t{order_for(async_ca::generic)};
-  EXPECT_EQ(classify(t, 202, "").v, verdict::permanent);
-  EXPECT_EQ(classify(t, 202, R"({"status":"pending"})").v, verdict::pending);
+  EXPECT_EQ(classify(t, 202, "").verdict, verdict::permanent);
+  EXPECT_EQ(classify(t, 202, R"({"status":"pending"})").verdict, verdict::pending);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -598,20 +598,20 @@ TEST(Generic, StatusPathIsOrdersId) {
 TEST(Generic, CompletedCountsAsIssued) {
   async_ca_triage t{order_for(async_ca::generic)};
   const seen r = classify(t, 200, R"({"status":"Completed","certificate":"PEM-BYTES"})");
-  EXPECT_EQ(r.v, verdict::done);
+  EXPECT_EQ(r.verdict, verdict::done);
   EXPECT_EQ(r.certificate, "PEM-BYTES");
 }
 
 TEST(Generic, TrailingWhitespaceIsNotGarbage) {
   async_ca_triage t{order_for(async_ca::generic)};
   const seen r = classify(t, 200, "{\"status\":\"issued\",\"certificate\":\"P\"}\r\n\t ");
-  EXPECT_EQ(r.v, verdict::done) << r.why;
+  EXPECT_EQ(r.verdict, verdict::done) << r.why;
 }
 
 TEST(Generic, ServerWordsReachWhyOnPermanentError) {
   async_ca_triage t{order_for(async_ca::generic)};
   const seen r = classify(t, 403, R"({"message":"order belongs to another account"})");
-  EXPECT_EQ(r.v, verdict::permanent);
+  EXPECT_EQ(r.verdict, verdict::permanent);
   EXPECT_TRUE(contains(r.why, "order belongs to another account")) << r.why;
 }
 
@@ -624,7 +624,7 @@ TEST(Triage, BodyLargerThanLimitIsPermanentWithAMessage) {
   body.append(100, 'X');
   body += "\"}";
   const seen r = classify(t, 200, body);
-  EXPECT_EQ(r.v, verdict::permanent);
+  EXPECT_EQ(r.verdict, verdict::permanent);
   EXPECT_FALSE(r.why.empty());
   EXPECT_TRUE(contains(r.why, "larger")) << r.why;
 }
@@ -636,22 +636,22 @@ TEST(Triage, BodyExactlyAtLimitIsRead) {
   body += "\"}";
   ASSERT_EQ(body.size(), 64u);
   async_ca_triage t{order_for(async_ca::generic), 64};
-  EXPECT_EQ(classify(t, 200, body).v, verdict::done);
+  EXPECT_EQ(classify(t, 200, body).verdict, verdict::done);
 }
 
 TEST(Triage, DownloadLargerThanLimitIsPermanent) {
   async_ca_triage t{order_for(async_ca::sectigo), 64};
   ASSERT_TRUE(classify(t, 200, R"({"status":"Issued"})").poll_now);
   const seen r = classify(t, 200, std::string(100, 'P'));
-  EXPECT_EQ(r.v, verdict::permanent);
+  EXPECT_EQ(r.verdict, verdict::permanent);
   EXPECT_FALSE(r.why.empty());
 }
 
 TEST(Triage, HugeErrorBodyKeepsTheStatusVerdict) {
   // An oversized 429/5xx body is not read, but the status code still decides.
   async_ca_triage t{order_for(async_ca::digicert), 64};
-  EXPECT_EQ(classify(t, 429, std::string(1000, '{')).v, verdict::transient);
-  EXPECT_EQ(classify(t, 503, std::string(1000, 'x')).v, verdict::transient);
+  EXPECT_EQ(classify(t, 429, std::string(1000, '{')).verdict, verdict::transient);
+  EXPECT_EQ(classify(t, 503, std::string(1000, 'x')).verdict, verdict::transient);
 }
 
 TEST(Triage, ResetReturnsToTheStatusStage) {
@@ -664,7 +664,7 @@ TEST(Triage, ResetReturnsToTheStatusStage) {
   EXPECT_FALSE(t.collecting());
   EXPECT_EQ(target_of(t), status_target);
   // And a status body is read as a status again (not as a downloaded PEM).
-  EXPECT_EQ(classify(t, 200, R"({"status":"Pending"})").v, verdict::pending);
+  EXPECT_EQ(classify(t, 200, R"({"status":"Pending"})").verdict, verdict::pending);
 }
 
 TEST(Triage, ResetAfterDigiCertDownloadStage) {
@@ -673,7 +673,7 @@ TEST(Triage, ResetAfterDigiCertDownloadStage) {
   ASSERT_TRUE(classify(t, 200, R"({"status":"issued","certificate":{"id":9}})").poll_now);
   t.reset();
   EXPECT_EQ(target_of(t), status_target);
-  EXPECT_EQ(classify(t, 200, R"({"status":"rejected"})").v, verdict::permanent);
+  EXPECT_EQ(classify(t, 200, R"({"status":"rejected"})").verdict, verdict::permanent);
 }
 
 TEST(Triage, AsyncCaFromNameIsCaseInsensitive) {
@@ -697,7 +697,7 @@ TEST(Triage, InformationalAndRedirectAreUnexpectedAndPermanent) {
   for (async_ca ca : all_cas)
     for (int s : {100, 101, 103, 300, 301, 302, 304, 307, 308, 0, 99, 600, 999}) {
       async_ca_triage t{order_for(ca)};
-      EXPECT_EQ(classify(t, s, R"({"status":"issued"})").v, verdict::permanent)
+      EXPECT_EQ(classify(t, s, R"({"status":"issued"})").verdict, verdict::permanent)
           << ca_name(ca) << " " << s;
     }
 }
@@ -706,14 +706,14 @@ TEST(Triage, RequestTimeoutIsTransient) {
   // 408: the server gave up waiting for the request; unlike other 4xx, retrying can work.
   for (async_ca ca : all_cas) {
     async_ca_triage t{order_for(ca)};
-    EXPECT_EQ(classify(t, 408, "").v, verdict::transient) << ca_name(ca);
+    EXPECT_EQ(classify(t, 408, "").verdict, verdict::transient) << ca_name(ca);
   }
 }
 
 TEST(Triage, OtherClientErrorsArePermanent) {
   for (int s : {402, 405, 409, 410, 413, 422, 451, 499}) {
     async_ca_triage t{order_for(async_ca::generic)};
-    EXPECT_EQ(classify(t, s, "").v, verdict::permanent) << s;
+    EXPECT_EQ(classify(t, s, "").verdict, verdict::permanent) << s;
   }
 }
 

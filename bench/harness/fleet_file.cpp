@@ -15,13 +15,13 @@
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <initializer_list>
 #include <optional>
 #include <set>
 #include <sstream>
 #include <system_error>
-#include <filesystem>
 
 namespace certretry::harness {
 namespace {
@@ -94,7 +94,8 @@ class object_reader {
   std::optional<double> number(std::string_view key, double lo, double hi, bool required = false) {
     const auto e = get(key);
     if (!e) {
-      if (required && st_->ok) fail(where(key) + ": missing (a number from " + num(lo) + " to " + num(hi) + ")");
+      if (required && st_->ok)
+        fail(where(key) + ": missing (a number from " + num(lo) + " to " + num(hi) + ")");
       return std::nullopt;
     }
     double v = 0;
@@ -195,8 +196,7 @@ std::string item(std::string_view path, std::size_t i) {
 
 bool parse_issuance(element e, const std::string& path, std::string_view base_dir,
                     const file_loader& load, sim::distribution& out, parse_state& st) {
-  object_reader r(e, path, {"distribution", "median_s", "sigma", "mean_s", "value_s", "csv"},
-                  st);
+  object_reader r(e, path, {"distribution", "median_s", "sigma", "mean_s", "value_s", "csv"}, st);
   const auto kind = r.choice("distribution", {"lognormal", "exponential", "fixed", "empirical"});
   if (!r.ok()) return false;
   if (!kind) {
@@ -283,15 +283,15 @@ bool parse_windows(element e, const std::string& path, std::vector<sim::time_win
 bool parse_ca(element e, std::string_view base_dir, const file_loader& load, fleet_file& f,
               parse_state& st) {
   object_reader r(e, "ca",
-                  {"model", "profile", "ca_id", "issuance", "capacity", "latency_s",
-                   "rate_limits", "api_keys", "rate_limit_retry_after_s", "outages",
-                   "outage_timeout_s", "faults", "keeps_abandoned", "ari_window",
-                   "ari_retry_after_s"},
+                  {"model", "profile", "ca_id", "issuance", "capacity", "latency_s", "rate_limits",
+                   "api_keys", "rate_limit_retry_after_s", "outages", "outage_timeout_s", "faults",
+                   "keeps_abandoned", "ari_window", "ari_retry_after_s"},
                   st);
   sim::async_ca_options& ca = f.ca;
   r.choice("model", {"async-ca"});
   if (!r.ok()) return false;
-  if (const auto p = r.choice("profile", {"digicert", "sectigo", "entrust", "globalsign", "generic"}))
+  if (const auto p =
+          r.choice("profile", {"digicert", "sectigo", "entrust", "globalsign", "generic"}))
     ca.profile = *async_ca_from_name(*p);
   if (const auto id = r.string("ca_id")) {
     if (!detail::safe_path_segment(*id)) {
@@ -339,13 +339,15 @@ bool parse_ca(element e, std::string_view base_dir, const file_loader& load, fle
         ++i;
       }
       if (total * ca.api_keys > 1e7) {
-        r.fail("ca.rate_limits: requests summed over the limits, times api_keys, must stay "
-               "under 10000000 (each accepted request is remembered for its window)");
+        r.fail(
+            "ca.rate_limits: requests summed over the limits, times api_keys, must stay "
+            "under 10000000 (each accepted request is remembered for its window)");
         return false;
       }
     } else {
-      r.fail("ca.rate_limits: must be \"digicert\", \"none\" or a list of "
-             "{\"requests\", \"per_s\"}");
+      r.fail(
+          "ca.rate_limits: must be \"digicert\", \"none\" or a list of "
+          "{\"requests\", \"per_s\"}");
       return false;
     }
     double total = 0;
@@ -369,8 +371,7 @@ bool parse_ca(element e, std::string_view base_dir, const file_loader& load, fle
         r.fail("ca.faults: at most 1000 windows");
         return false;
       }
-      object_reader fr(x, item("ca.faults", i), {"from_s", "to_s", "status", "retry_after_s"},
-                       st);
+      object_reader fr(x, item("ca.faults", i), {"from_s", "to_s", "status", "retry_after_s"}, st);
       sim::fault_window w;
       const auto from = fr.seconds("from_s", 0, max_seconds, true);
       const auto to = fr.seconds("to_s", 0, max_seconds, true);
@@ -411,8 +412,8 @@ bool parse_schedule(element e, const std::string& path, any_schedule& out, parse
     }
     std::string list;
     for (auto n : schedule_names) list += (list.empty() ? "" : ", ") + std::string(n);
-    return st.fail(path + ": '" + object_reader::printable(name) + "' is not a schedule (" +
-                   list + ", or an object: fixed_s, exponential, geometric, table_s)");
+    return st.fail(path + ": '" + object_reader::printable(name) + "' is not a schedule (" + list +
+                   ", or an object: fixed_s, exponential, geometric, table_s)");
   }
   object_reader r(e, path, {"fixed_s", "exponential", "geometric", "table_s"}, st);
   if (!r.ok()) return false;
@@ -569,7 +570,8 @@ bool parse_policy(element e, const std::string& path, sim::client_policy& p, par
     jit = *named_jitter(*j, pct / 100.0, cap);
   limits lim;
   if (const auto w = r.seconds("max_wait_s", 1, max_seconds)) lim.max_wait = *w;
-  if (const auto a = r.whole("max_attempts", 0, 1e6)) lim.max_attempts = static_cast<std::uint32_t>(*a);
+  if (const auto a = r.whole("max_attempts", 0, 1e6))
+    lim.max_attempts = static_cast<std::uint32_t>(*a);
   // The machines refuse a floor under 100 ms (limits::lowest_min_delay).
   if (const auto d = r.seconds("min_delay_s", 0.1, 86400)) lim.min_delay = *d;
   retry_after_policy ra;
@@ -599,8 +601,8 @@ bool load_file(std::string_view path, std::size_t max_bytes, std::string& text,
     return false;
   }
   if (size > max_bytes) {
-    detail = object_reader::printable(path) + ": larger than " + std::to_string(max_bytes) +
-             " bytes";
+    detail =
+        object_reader::printable(path) + ": larger than " + std::to_string(max_bytes) + " bytes";
     return false;
   }
   std::ifstream in(p, std::ios::binary);
@@ -629,9 +631,8 @@ result<fleet_file> parse_fleet(std::string_view json, std::string_view base_dir,
   }
   parse_state st{&detail};
   fleet_file f;
-  object_reader top(root, "",
-                    {"seed", "deadline_s", "bin_s", "peak_window_s", "fleet", "ca", "policies"},
-                    st);
+  object_reader top(
+      root, "", {"seed", "deadline_s", "bin_s", "peak_window_s", "fleet", "ca", "policies"}, st);
   if (const auto s = top.whole("seed", 0, 9007199254740992.0)) f.run.seed = *s;
   if (const auto d = top.seconds("deadline_s", 1, max_seconds)) f.run.deadline = *d;
   if (const auto b = top.seconds("bin_s", 0.001, 86400)) f.run.bin = *b;
@@ -649,8 +650,7 @@ result<fleet_file> parse_fleet(std::string_view json, std::string_view base_dir,
   }
   if (fleet) {
     object_reader fr(*fleet, "fleet",
-                     {"certificates", "renewal", "start_s", "over_s", "ari", "not_after_s"},
-                     st);
+                     {"certificates", "renewal", "start_s", "over_s", "ari", "not_after_s"}, st);
     if (const auto n = fr.whole("certificates", 0, max_certificates, true))
       f.plan.certificates = *n;
     if (const auto s = fr.choice("renewal", {"uniform", "even", "at_once"}))

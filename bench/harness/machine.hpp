@@ -22,32 +22,51 @@ inline replay_result malformed(std::string msg) {
   return r;
 }
 
-// The scripted server and virtual clock a scenario runs against, and its transcript.
+// The scripted server and virtual clock a scenario runs against, and its transcript. Nothing
+// grows with the length of the run but what the output keeps: the server does not record the
+// requests, the lines go out as they come.
 struct world {
   const scenario& scene;
   virtual_clock clock;
   scripted_transport server{clock};
-  std::vector<entry> entries;
+  transcript_writer out;
 
-  world(const scenario& s, time_point start) : scene(s), clock(start) {
+  world(const scenario& s, time_point start, const replay_output& o)
+      : scene(s), clock(start), out(o, o.max_steps.value_or(s.max_steps.value_or(default_max_steps))) {
+    server.record_sent(false);
     for (const auto& [key, replies] : s.server) server.script(key, replies);
   }
-  transcript_sink sink() { return transcript_sink{&entries, clock.start()}; }
+  transcript_sink sink() { return transcript_sink{&out, clock.start()}; }
+
+  // The run stops at an unmatched request or at the step cap.
+  struct stop_condition {
+    const scripted_transport* server;
+    const transcript_writer* out;
+    bool stop_requested() const noexcept { return server->stop_requested() || out->capped(); }
+  };
 
   // Runs `m` through the library's run() to its end, then writes the outcome line (none when a
-  // request matched no scripted response: exit 3).
+  // request matched no scripted response, exit 3, or the run reached its step cap, exit 4).
   template <class Machine, class Transport>
   replay_result drive(Machine& m, Transport& transport) {
     virtual_sleeper sleeper{clock};
-    outcome o = run(m, transport, clock, sleeper, server);
+    outcome o = run(m, transport, clock, sleeper, stop_condition{&server, &out});
     replay_result r;
     if (server.unmatched()) {
       r.exit_code = exit_unmatched;
       r.error = "no scripted response for " + *server.unmatched();
+    } else if (out.capped()) {
+      r.exit_code = exit_step_cap;
+      r.error = "stopped after " + std::to_string(out.steps()) +
+                " steps (requests and waits), the step cap; raise it with --max-steps N or the "
+                "scenario's \"max_steps\" if the run is meant to be this long";
     } else {
-      entries.push_back(outcome_entry(o, clock.now() - clock.start()));
+      entry e = outcome_entry(o, clock.now() - clock.start());
+      r.outcome = e;
+      out.add(std::move(e));
     }
-    r.entries = std::move(entries);
+    r.lines = out.lines();
+    r.entries = out.take();
     return r;
   }
   template <class Machine>
@@ -56,7 +75,8 @@ struct world {
   }
 };
 
-// A machine the harness replays. An adapter is a type with
+// A machine the harness replays, as the registry lists it. Its adapter (machines/*.cpp) is a
+// type with
 //   name, summary                     its name in scenarios, one line about it
 //   settings                          its options' fields (with a `start` time_point)
 //   options()                         the declarations, in the order the docs list them
@@ -66,15 +86,15 @@ struct machine_adapter {
   std::string_view name;
   std::string_view summary;
   std::vector<option_spec> (*options)();
-  replay_result (*replay)(const scenario&);
+  replay_result (*replay)(const scenario&, const replay_output&);
 };
 
 template <class Adapter>
-replay_result replay_with(const scenario& s) {
+replay_result replay_with(const scenario& s, const replay_output& out) {
   typename Adapter::settings settings{};
   if (auto problem = read_options(Adapter::options(), s, settings)) return malformed(*problem);
   if (auto problem = Adapter::complete(settings, s)) return malformed(*problem);
-  world w{s, settings.start};
+  world w{s, settings.start, out};
   return Adapter::run(w, settings, s.seed);
 }
 

@@ -6,7 +6,7 @@ namespace certretry::harness {
 const std::vector<machine_adapter>& machines() {
   // By name: --help and error messages list them in this order.
   static const std::vector<machine_adapter> all{
-      acme_new_order_machine(), acme_poll_machine(), ari_renewal_machine(),
+      acme_new_order_machine(), acme_poll_machine(),  ari_renewal_machine(),
       async_poll_machine(),     tpp_enroll_machine(),
   };
   return all;
@@ -18,9 +18,9 @@ std::vector<std::string> machine_names() {
   return names;
 }
 
-replay_result replay(const scenario& s) {
+replay_result replay(const scenario& s, const replay_output& out) {
   for (const auto& m : machines())
-    if (m.name == s.machine) return m.replay(s);
+    if (m.name == s.machine) return m.replay(s, out);
   std::string known;
   for (const auto& n : machine_names()) known += (known.empty() ? "" : ", ") + n;
   return malformed("machine: '" + s.machine + "' is not a machine this harness knows (" + known +

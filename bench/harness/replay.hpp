@@ -4,6 +4,9 @@
 
 #include "scenario.hpp"
 
+#include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +17,7 @@ inline constexpr int exit_finished = 0;
 inline constexpr int exit_expectation_failed = 1;
 inline constexpr int exit_malformed = 2;
 inline constexpr int exit_unmatched = 3;
+inline constexpr int exit_step_cap = 4;
 
 // One transcript line, also kept structured so `check` can assert on it.
 struct entry {
@@ -30,16 +34,28 @@ struct entry {
 
 struct replay_result {
   int exit_code = exit_finished;
-  std::vector<entry> entries;
+  std::vector<entry> entries;     // every line, when the output keeps them
+  std::optional<entry> outcome;   // the outcome line, when the run finished
+  std::uint64_t lines = 0;        // lines written
   std::string error;  // for stderr when exit_code != 0
 
   std::string transcript() const;
 };
 
+// Where a replay's lines go as they are produced, and how long a run may be. `replay` streams
+// them to stdout and keeps none; `check` keeps them for its assertions; `sweep` keeps only what
+// it summarises. A run is bounded by its step cap either way.
+struct replay_output {
+  std::function<void(const entry&)> on_entry;  // called with each line as it is written
+  bool keep = true;                            // whether replay_result::entries holds them
+  std::optional<std::uint64_t> max_steps;      // requests and waits at most; absent: the
+                                               // scenario's max_steps, else default_max_steps
+};
+
 // The machines `replay` knows, for --help and error messages.
 std::vector<std::string> machine_names();
 
-replay_result replay(const scenario& s);
+replay_result replay(const scenario& s, const replay_output& out = {});
 
 // Checks a finished replay against the scenario's `expect` block; on failure `why` says which
 // assertion failed and what was seen.

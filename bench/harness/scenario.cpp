@@ -1,7 +1,12 @@
 #include "scenario.hpp"
 
+#include "files.hpp"
+
+#include "certretry/core/json_text.hpp"
+
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace certretry::harness {
@@ -40,16 +45,63 @@ bool parse_latency(element e, std::string_view where, duration& out, std::string
   return true;
 }
 
-bool parse_reply(element e, const std::string& where, scripted_reply& out, std::string& detail) {
+// Where `body_file`s come from, and how many of their bytes have been read so far.
+struct file_reader {
+  const parse_options& options;
+  std::size_t total = 0;
+};
+
+// A member of `path` as the messages name it: .name, or ["GET /x"] when it is not a name.
+std::string member_path(const std::string& path, std::string_view key) {
+  const bool plain = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '-';
+  });
+  if (plain) return path.empty() ? std::string(key) : path + "." + std::string(key);
+  std::string quoted;
+  certretry::detail::append_json_string(quoted, key);
+  return (path.empty() ? "scenario" : path) + "[" + quoted + "]";
+}
+
+// Every object of the scenario, at any depth, has each key once: first-wins and last-wins rules
+// would otherwise pick silently between two values (RFC 8259 §4 leaves it open).
+bool no_duplicate_keys(element e, const std::string& path, std::string& detail) {
+  if (simdjson::dom::array a; !e.get_array().get(a)) {
+    std::size_t i = 0;
+    for (element x : a)
+      if (!no_duplicate_keys(x, (path.empty() ? "scenario" : path) + "[" + std::to_string(i++) +
+                                    "]",
+                             detail))
+        return false;
+    return true;
+  }
+  simdjson::dom::object o;
+  if (e.get_object().get(o)) return true;
+  std::vector<std::string_view> keys;
+  for (auto [k, v] : o) keys.push_back(k);
+  std::vector<std::string_view> sorted = keys;
+  std::sort(sorted.begin(), sorted.end());
+  if (const auto d = std::adjacent_find(sorted.begin(), sorted.end()); d != sorted.end()) {
+    std::string name;
+    certretry::detail::append_json_string(name, *d);
+    return fail(detail, (path.empty() ? "scenario" : path) + ": duplicate key " + name);
+  }
+  for (auto [k, v] : o)
+    if (!no_duplicate_keys(v, member_path(path, k), detail)) return false;
+  return true;
+}
+
+bool parse_reply(element e, const std::string& where, scripted_reply& out, std::string& detail,
+                 file_reader& files) {
   simdjson::dom::object obj;
   if (e.get_object().get(obj)) return fail(detail, where + ": a response must be an object");
   // Unknown keys are errors here: a typo ("latency") would silently change the run.
   for (auto [k, v] : obj) {
     (void)v;
     if (k != "status" && k != "headers" && k != "body" && k != "latency_s" &&
-        k != "transport_error" && k != "until_s")
+        k != "transport_error" && k != "until_s" && k != "body_file")
       return fail(detail, where + "." + std::string(k) +
-                              ": unknown field (status, headers, body, latency_s, "
+                              ": unknown field (status, headers, body, body_file, latency_s, "
                               "transport_error, until_s)");
   }
   if (element st; !obj["status"].get(st) && !obj["transport_error"].get(st))
@@ -95,6 +147,25 @@ bool parse_reply(element e, const std::string& where, scripted_reply& out, std::
     else
       body = simdjson::minify(b);
   }
+  // Extension: the body's bytes from a file, relative to the scenario's folder (bodies larger
+  // than a scenario may be, or bytes that are not UTF-8).
+  if (element bf; !obj["body_file"].get(bf)) {
+    std::string_view name;
+    if (bf.get_string().get(name) || name.empty())
+      return fail(detail, where + ".body_file: must be a file name");
+    if (element b; !obj["body"].get(b))
+      return fail(detail, where + ": give either body or body_file, not both");
+    if (!files.options.base_dir)
+      return fail(detail, where + ".body_file: files are read only from a scenario file");
+    const std::string path = name.front() == '/' ? std::string(name)
+                                                 : *files.options.base_dir + "/" + std::string(name);
+    std::string error;
+    if (!read_file_bounded(path, max_body_file_bytes - files.total,
+                           "body_file (64 MiB for all of a scenario's files together)", body,
+                           error))
+      return fail(detail, where + ".body_file: " + error);
+    files.total += body.size();
+  }
   out = scripted_reply::respond(static_cast<int>(status), std::move(body), std::move(headers),
                                 latency);
   // Extension: served until this many virtual seconds have passed, then the next response.
@@ -111,18 +182,37 @@ bool parse_reply(element e, const std::string& where, scripted_reply& out, std::
 
 }  // namespace
 
-result<scenario> parse_scenario(std::string_view json, std::string& detail) {
+result<scenario> parse_scenario(std::string_view json, std::string& detail,
+                                const parse_options& options) {
   if (json.size() > max_scenario_bytes) {
-    detail = "scenario: larger than " + std::to_string(max_scenario_bytes) + " bytes";
+    detail = "scenario: larger than the " + size_text(max_scenario_bytes) + " limit of a scenario";
     return errc::scenario_malformed;
   }
   simdjson::dom::parser parser;
   const simdjson::padded_string padded(json);
   element root;
   if (auto err = parser.parse(padded).get(root)) {
-    detail = std::string("scenario: not valid JSON (") + simdjson::error_message(err) + ")";
+    detail = "scenario: not valid JSON";
+    // simdjson does not say where; the library's own checker does.
+    if (const json_syntax j = check_json(json); !j.ok()) {
+      std::size_t line = 1, column = 1;
+      for (std::size_t i = 0; i < j.error_at && i < json.size(); ++i) {
+        if (json[i] == '\n') {
+          ++line;
+          column = 1;
+        } else if ((static_cast<unsigned char>(json[i]) & 0xC0) != 0x80) {
+          ++column;  // columns count characters, not UTF-8 continuation bytes
+        }
+      }
+      detail += " at line " + std::to_string(line) + ", column " + std::to_string(column) +
+                ": " + std::string(j.what);
+    } else {
+      detail += std::string(" (") + simdjson::error_message(err) + ")";
+    }
     return errc::scenario_malformed;
   }
+  if (!no_duplicate_keys(root, "", detail)) return errc::scenario_malformed;
+  file_reader files{options};
   simdjson::dom::object top;
   if (root.get_object().get(top)) {
     detail = "scenario: the top level must be an object";
@@ -154,7 +244,7 @@ result<scenario> parse_scenario(std::string_view json, std::string& detail) {
         case element_type::STRING: ov.v = std::string(v.get_string().value()); break;
         default: ov.v = raw_json{simdjson::minify(v)}; break;
       }
-      s.options.insert_or_assign(std::string(k), std::move(ov));
+      s.options.emplace(std::string(k), std::move(ov));
     }
   }
 
@@ -187,13 +277,21 @@ result<scenario> parse_scenario(std::string_view json, std::string& detail) {
     std::size_t i = 0;
     for (element r : list) {
       scripted_reply reply;
-      if (!parse_reply(r, where + "[" + std::to_string(i) + "]", reply, detail))
+      if (!parse_reply(r, where + "[" + std::to_string(i) + "]", reply, detail, files))
         return errc::scenario_malformed;
       replies.push_back(std::move(reply));
       ++i;
     }
     if (replies.empty()) return bad(where + ": the list of responses is empty");
     s.server.emplace_back(key, std::move(replies));
+  }
+
+  // Extension: the step cap.
+  if (element m; !top["max_steps"].get(m)) {
+    std::uint64_t n = 0;
+    if (m.get_uint64().get(n) || n == 0 || n > max_max_steps)
+      return bad("max_steps: must be a whole number from 1 to " + std::to_string(max_max_steps));
+    s.max_steps = n;
   }
 
   if (element e; !top["expect"].get(e)) {

@@ -15,8 +15,14 @@
 
 namespace certretry::harness {
 
-// Largest scenario file read: a scenario is a hand-written script, not a data set.
+// Largest scenario file read: a scenario is a hand-written script, not a data set. Larger
+// bodies come from files (`body_file`).
 inline constexpr std::size_t max_scenario_bytes = 4u << 20;
+
+// Steps (requests and waits) a replay takes at most unless told otherwise: a year of polls
+// every second is 63 million steps, and nobody reads such a transcript.
+inline constexpr std::uint64_t default_max_steps = 1'000'000;
+inline constexpr std::uint64_t max_max_steps = 1'000'000'000;
 
 struct raw_json {
   std::string text;
@@ -35,9 +41,19 @@ struct scenario {
   std::optional<std::string> expect;
   // The scenario file's folder: relative file options (cert_pem) are read from there.
   std::string base_dir = ".";
+  // Extension: the step cap (top-level "max_steps"); absent: default_max_steps.
+  std::optional<std::uint64_t> max_steps;
 };
 
-// Parses a scenario; on error, `detail` names the field and what is wrong with it.
-result<scenario> parse_scenario(std::string_view json, std::string& detail);
+struct parse_options {
+  // The scenario file's folder, from which `body_file` paths are read. Absent: `body_file` is
+  // refused (the fuzzer and tests parse text that names no files).
+  std::optional<std::string> base_dir;
+};
+
+// Parses a scenario; on error, `detail` names the field and what is wrong with it (a JSON
+// error with its line and column, a duplicate key with the object holding it).
+result<scenario> parse_scenario(std::string_view json, std::string& detail,
+                                const parse_options& options = {});
 
 }  // namespace certretry::harness

@@ -65,14 +65,17 @@ int cmd_simulate(int argc, char** argv) {
     } else if (!a.starts_with("--") && fleet_path == nullptr) {
       fleet_path = argv[i];
     } else {
-      std::fprintf(stderr, "simulate: unexpected argument '%s' (usage: certretry-harness "
-                           "simulate FLEET.json [--json FILE] [--svg FILE])\n", argv[i]);
+      std::fprintf(stderr,
+                   "simulate: unexpected argument '%s' (usage: certretry-harness "
+                   "simulate FLEET.json [--json FILE] [--svg FILE])\n",
+                   argv[i]);
       return 2;
     }
   }
   if (fleet_path == nullptr) {
-    std::fprintf(stderr, "simulate: no fleet file (usage: certretry-harness simulate "
-                         "FLEET.json [--json FILE] [--svg FILE])\n");
+    std::fprintf(stderr,
+                 "simulate: no fleet file (usage: certretry-harness simulate "
+                 "FLEET.json [--json FILE] [--svg FILE])\n");
     return 2;
   }
   std::string text, detail;

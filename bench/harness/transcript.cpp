@@ -21,7 +21,7 @@ void transcript_sink::operator()(const event& e) {
       break;
     case event_kind::verdict:
       en.kind = "recv";
-      en.verdict = std::string(to_string(e.v));
+      en.verdict = std::string(to_string(e.verdict));
       en.why = std::string(e.why);
       if (e.status != 0) {
         en.what = std::to_string(e.status);
@@ -48,7 +48,21 @@ void transcript_sink::operator()(const event& e) {
       break;
   }
   en.line = line.done();
-  out_->push_back(std::move(en));
+  out_->add(std::move(en));
+}
+
+void transcript_writer::add(entry e) {
+  if (capped_) return;
+  if (e.kind == "send" || e.kind == "wait") {
+    if (steps_ == max_steps_) {
+      capped_ = true;
+      return;
+    }
+    ++steps_;
+  }
+  ++lines_;
+  if (out_->on_entry) out_->on_entry(e);
+  if (out_->keep) kept_.push_back(std::move(e));
 }
 
 entry outcome_entry(const outcome& o, duration t) {

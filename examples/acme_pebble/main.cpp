@@ -118,8 +118,8 @@ struct counting_sink {
                      text(e.why), e.why.data());
         break;
       case certretry::event_kind::verdict:
-        std::fprintf(stderr, "  verdict %d %s %.*s\n", e.status, certretry::to_string(e.v).data(),
-                     text(e.why), e.why.data());
+        std::fprintf(stderr, "  verdict %d %s %.*s\n", e.status,
+                     certretry::to_string(e.verdict).data(), text(e.why), e.why.data());
         break;
       default:
         std::fprintf(stderr, "  %s %.*s\n", certretry::to_string(e.kind).data(), text(e.why),
@@ -157,8 +157,9 @@ using post_machine = acme::post_machine<certretry::any_schedule, certretry::any_
                                         certretry::splitmix64, counting_sink>;
 using new_order_machine = acme::new_order_machine<certretry::any_schedule, certretry::any_jitter,
                                                   certretry::splitmix64, counting_sink>;
-using resource_poller = acme::resource_poller<certretry::any_schedule, certretry::any_jitter,
-                                              certretry::splitmix64, counting_sink>;
+using resource_poll_machine =
+    acme::resource_poll_machine<certretry::any_schedule, certretry::any_jitter,
+                                certretry::splitmix64, counting_sink>;
 
 // The chain of machines for one program run: the transport stack, the nonce passed from each
 // machine to the next, and the counts.
@@ -305,17 +306,16 @@ class client {
   // Polls `url` after `began`, the reply to the request that started the processing (a
   // challenge response, finalize). With wait_first the first poll waits for that reply's
   // Retry-After (RFC 8555 §7.4, §7.5.1), or the schedule's first delay when it has none.
-  resource_poller poller(std::string url, acme::resource_kind kind, bool wait_first,
-                         const certretry::response& began) {
+  resource_poll_machine poller(std::string url, acme::resource_kind kind, bool wait_first,
+                               const certretry::response& began) {
     acme::poll_options p;
     p.url = std::move(url);
     p.kind = kind;
     p.nonce = nonce_options();
     p.wait_first = wait_first;
-    const auto ra = certretry::read_retry_after(began.headers, clock_.now());
-    if (ra && ra->has_value()) p.first_retry_after = ra->value();
-    return resource_poller{std::move(p), acme::default_policy(step_deadline), next_seed(),
-                           counting_sink{&tally_}};
+    p.first_retry_after = certretry::read_retry_after(began.headers, clock_.now()).value_if_any();
+    return resource_poll_machine{std::move(p), acme::default_policy(step_deadline), next_seed(),
+                                 counting_sink{&tally_}};
   }
 
   certretry::splitmix64 next_seed() { return certretry::splitmix64{rng_()}; }

@@ -17,7 +17,7 @@ struct text_triage {
   certretry::request_view next_request() const { return {"GET", "/status/7"}; }
   certretry::triage_result classify(const certretry::response_view& r) {
     using certretry::verdict;
-    if (const auto s = certretry::triage_status(r.status); r.status / 100 != 2) return {s.v, s.why};
+    if (const auto s = certretry::triage_status(r.status); r.status / 100 != 2) return {s.verdict, s.why};
     if (r.body == "wait") return {verdict::pending, "waiting"};
     if (r.body.starts_with("ready:")) return {verdict::done, "ready", r.body.substr(6)};
     return {verdict::permanent, "refused"};
@@ -34,8 +34,8 @@ int main() {
   server.script("GET /status/7", {scripted_reply::respond(503, ""),
                                   scripted_reply::respond(200, "wait"),
                                   scripted_reply::respond(200, "ready:PEM")});
-  poll_machine<text_triage, fixed_schedule, no_jitter> poller{
-      text_triage{}, {fixed_schedule{std::chrono::seconds{2}}, no_jitter{}}, splitmix64{1}};
+  const backoff_policy every_2s{fixed_schedule{std::chrono::seconds{2}}, no_jitter{}};
+  poll_machine poller{text_triage{}, every_2s, splitmix64{1}};  // types deduced
   const outcome o = run(poller, server, clock, sleeper);
   std::printf("%s after %u requests\n", std::string(to_string(o.kind)).c_str(), o.sends);
   return o.kind == outcome_kind::issued && o.certificate == "PEM" && o.sends == 3 ? 0 : 1;

@@ -89,18 +89,15 @@ outcome enroll(build how, tpp::enroll_options o, scripted_transport& server, vir
   const limits l{.max_wait = 60s};
   switch (how) {
     case build::concrete_null_sink: {
-      tpp::enroll_machine<tpp::stale_enrollment_detector, fixed_schedule, no_jitter> m{
-          std::move(o), backoff_policy<fixed_schedule, no_jitter>{schedules::vcert, no_jitter{}, l},
-          splitmix64{1}};
+      tpp::enroll_machine m{std::move(o), backoff_policy{schedules::vcert, no_jitter{}, l},
+                            splitmix64{1}};
       return run(m, server, clock, sleeper);
     }
     case build::any_policy: {
-      tpp::enroll_machine<tpp::stale_enrollment_detector, any_schedule, any_jitter, splitmix64,
-                          counting_sink>
-          m{std::move(o),
-            backoff_policy<any_schedule, any_jitter>{any_schedule{schedules::vcert},
-                                                     any_jitter{proportional_jitter{0.2}}, l},
-            splitmix64{7}, counting_sink{&sink_sends}};
+      tpp::enroll_machine m{std::move(o),
+                            backoff_policy{any_schedule{schedules::vcert},
+                                           any_jitter{proportional_jitter{0.2}}, l},
+                            splitmix64{7}, counting_sink{&sink_sends}};
       return run(m, server, clock, sleeper);
     }
     case build::reset_step: {
@@ -182,10 +179,8 @@ TEST(CertManager6397, ResetOnDetectionSendsTheResetWhenTppAsksForIt) {
                    scripted_reply::respond(200, R"({"CertificateData":"TUlJQg==","Format":"base64"})")});
 
     tpp::enroll_options o;  // reset-on-detection is the default strategy
-    tpp::enroll_machine<> m{std::move(o),
-                            backoff_policy<any_schedule, any_jitter>{schedules::vcert, no_jitter{},
-                                                                     {.max_wait = 60s}},
-                            splitmix64{1}};
+    tpp::enroll_machine m{std::move(o), {schedules::vcert, no_jitter{}, {.max_wait = 60s}},
+                          splitmix64{1}};
     const outcome out = run(m, server, clock, sleeper);
 
     SCOPED_TRACE("enrollment " + std::to_string(i));

@@ -74,10 +74,9 @@ run_result sustained_429(any_schedule s) {
   scripted_transport server{clock};
   server.script("GET /orders/1", {scripted_reply::respond(429)});
   std::vector<time_point> sends;
-  async_ca_poller<any_schedule, any_jitter, splitmix64, send_times_sink> m{
-      async_ca_triage{async_ca_order{async_ca::generic, "1", {}}},
-      backoff_policy<any_schedule, any_jitter>{s, any_jitter{no_jitter{}}, {.max_wait = 10min}},
-      splitmix64{1}, send_times_sink{&sends}};
+  async_ca_poll_machine m{async_ca_triage{async_ca_order{async_ca::generic, "1", {}}},
+                          backoff_policy{s, any_jitter{no_jitter{}}, {.max_wait = 10min}},
+                          splitmix64{1}, send_times_sink{&sends}};
   run_result r;
   r.out = run(m, server, clock, sleeper);
   for (time_point t : sends)

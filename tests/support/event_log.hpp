@@ -17,7 +17,7 @@ struct seen_event {
   std::string request;  // "METHOD TARGET" for send
   int status = 0;
   std::error_code error{};
-  verdict v{};
+  certretry::verdict verdict{};
   duration delay{};
   wait_reason wait_why{};
   outcome_kind outcome{};
@@ -38,7 +38,7 @@ struct capture_sink {
     }
     s.status = e.status;
     s.error = e.error;
-    s.v = e.v;
+    s.verdict = e.verdict;
     s.delay = e.delay;
     s.wait_why = e.wait_why;
     s.outcome = e.outcome;

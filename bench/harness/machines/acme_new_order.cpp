@@ -77,9 +77,10 @@ struct acme_new_order {
              .doc = "whether the directory has `renewalInfo`; `replaces` is sent only then "
                     "(RFC 9773 §5)",
              .store = &into<settings, &settings::renewal_info_advertised>},
-            nonce_option<settings>({}, "a nonce already at hand (the previous request's "
-                                       "`Replay-Nonce`): the first request is then the POST "
-                                       "itself, no `HEAD`"),
+            nonce_option<settings>({},
+                                   "a nonce already at hand (the previous request's "
+                                   "`Replay-Nonce`): the first request is then the POST "
+                                   "itself, no `HEAD`"),
             bad_nonce_retries_option<settings>(),
         },
         backoff_options<settings>({
@@ -88,7 +89,8 @@ struct acme_new_order {
             .schedule_doc =
                 "the base delays between polls when the server sends no Retry-After (and the "
                 "floor under every other wait): any [named schedule](#named-schedules); `acme` = "
-                "1, 1.5, 2.25, 3, 3 … s. Errors without Retry-After (429, 408, 5xx, network) wait "
+                "2.9, 2.1, 2.3 … 4.8 s (tuned: docs/tuning.md). Errors without Retry-After (429, "
+                "408, 5xx, network) wait "
                 "the error backoff instead: 5 s doubling up to 5 min, ±20 % jitter from the seed",
             .jitter_doc = "as for async-poll ([jitter kinds](#jitter-kinds)); no jitter by "
                           "default: the server's Retry-After paces",
@@ -113,8 +115,7 @@ struct acme_new_order {
     o.max_body_bytes = s.max_body_bytes;
     const bool supply = !scripts_new_nonce(w.scene, o.nonce.new_nonce_url);
     if (supply && o.nonce.initial.empty()) o.nonce.initial = "scriptNonce0";
-    acme::new_order_machine<any_schedule, any_jitter, splitmix64, transcript_sink> m{
-        std::move(o), make_policy(s), splitmix64{seed}, w.sink()};
+    acme::new_order_machine m{std::move(o), make_policy(s), splitmix64{seed}, w.sink()};
     return drive_acme(w, m, supply);
   }
 };

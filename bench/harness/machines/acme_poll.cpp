@@ -111,8 +111,7 @@ struct acme_poll {
     o.pacing.processing_error_floor = s.processing_error_floor;
     o.max_body_bytes = s.max_body_bytes;
     const bool supply = !scripts_new_nonce(w.scene, o.nonce.new_nonce_url);
-    acme::resource_poller<any_schedule, any_jitter, splitmix64, transcript_sink> m{
-        std::move(o), make_policy(s), splitmix64{seed}, w.sink()};
+    acme::resource_poll_machine m{std::move(o), make_policy(s), splitmix64{seed}, w.sink()};
     return drive_acme(w, m, supply);
   }
 };

@@ -5,8 +5,7 @@
 #include "certretry/acme/ari.hpp"
 #include "certretry/acme/cert_id.hpp"
 
-#include <fstream>
-#include <sstream>
+#include "../files.hpp"
 
 namespace certretry::harness {
 namespace {
@@ -105,12 +104,12 @@ struct ari_renewal {
       return "options.cert_id: give either cert_id or cert_pem (a PEM file), not both";
     if (s.cert_pem) {
       const std::string& pem = *s.cert_pem;
-      const std::string path = !pem.empty() && pem.front() == '/' ? pem : scene.base_dir + "/" + pem;
-      std::ifstream in(path, std::ios::binary);
-      std::ostringstream text;
-      if (in) text << in.rdbuf();
-      if (!in) return "options.cert_pem: cannot read '" + path + "'";
-      auto id = acme::cert_id_from_pem(text.str());
+      const std::string path =
+          !pem.empty() && pem.front() == '/' ? pem : scene.base_dir + "/" + pem;
+      std::string text, error;
+      if (!read_file_bounded(path, acme::max_certificate_bytes, "a certificate", text, error))
+        return "options.cert_pem: cannot read '" + path + "': " + error.substr(path.size() + 2);
+      auto id = acme::cert_id_from_pem(text);
       if (!id)
         return "options.cert_pem: '" + path + "' is not a usable certificate (" +
                id.error().message() + ")";
@@ -134,8 +133,7 @@ struct ari_renewal {
     o.max_temporary_retries = s.max_temporary_retries;
     o.wait_for_window = s.wait_for_window;
     o.max_body_bytes = s.max_body_bytes;
-    acme::ari_machine<any_schedule, any_jitter, splitmix64, transcript_sink> m{
-        std::move(o), acme::ari_error_policy(), splitmix64{seed}, w.sink()};
+    acme::ari_machine m{std::move(o), acme::ari_error_policy(), splitmix64{seed}, w.sink()};
     return w.drive(m);
   }
 };

@@ -35,13 +35,15 @@ struct async_poll {
              .kind = option_kind::id,
              .def = std::string("1"),
              .doc = "the order (DigiCert), SSL id (Sectigo), enrollment id (Entrust), "
-                    "certificate/serial id (GlobalSign) or order id (generic); put into the path "
-                    "verbatim",
+                    "certificate/serial id (GlobalSign) or order id (generic): one path segment, "
+                    "percent-encoded where RFC 3986 asks (`a b` → `a%20b`); empty, `.`, `..` or "
+                    "a control character fails the run `invalid_request_value`, nothing sent",
              .store = &into<settings, &settings::id>},
             {.name = "ca",
              .kind = option_kind::id,
              .def = std::string("1"),
-             .doc = "Entrust's certificate-authority id in the path; the other profiles ignore it",
+             .doc = "Entrust's certificate-authority id in the path, as `id` is; the other "
+                    "profiles ignore it",
              .store = &into<settings, &settings::ca>},
         },
         backoff_options<settings>({
@@ -77,9 +79,8 @@ struct async_poll {
   static options_problem complete(settings&, const scenario&) { return std::nullopt; }
 
   static replay_result run(world& w, const settings& s, std::uint64_t seed) {
-    async_ca_poller<any_schedule, any_jitter, splitmix64, transcript_sink> m{
-        async_ca_triage{{s.profile, s.id, s.ca}, s.max_body_bytes}, make_policy(s),
-        splitmix64{seed}, w.sink()};
+    async_ca_poll_machine m{async_ca_triage{{s.profile, s.id, s.ca}, s.max_body_bytes},
+                            make_policy(s), splitmix64{seed}, w.sink()};
     return w.drive(m);
   }
 };

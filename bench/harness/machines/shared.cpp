@@ -5,7 +5,7 @@ namespace certretry::harness {
 backoff_policy<any_schedule, any_jitter> make_policy(const backoff_settings& b,
                                                      std::string_view schedule_if_absent) {
   // Both names were checked when the options were read.
-  const auto schedule = named_schedule(b.schedule ? *b.schedule : schedule_if_absent);
+  const auto schedule = parse_schedule(b.schedule ? *b.schedule : schedule_if_absent);
   const auto jitter = named_jitter(b.jitter, b.jitter_pct / 100.0, jitter_cap);
   limits lim;
   lim.max_wait = b.max_wait;

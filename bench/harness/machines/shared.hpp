@@ -28,8 +28,9 @@ option<S> now_option() {
   return {.name = "now",
           .kind = option_kind::time,
           .def = std::string("2025-01-01T00:00:00Z"),
-          .doc = "the virtual clock's start: Retry-After dates, `not_before` and `at` are read "
-                 "and written against it",
+          .doc =
+              "the virtual clock's start: Retry-After dates, `not_before` and `at` are read "
+              "and written against it",
           .store = &into<S, &S::start>};
 }
 
@@ -93,11 +94,13 @@ std::vector<option<S>> backoff_options(const backoff_defaults& d) {
        .kind = option_kind::choice,
        .def = schedule,
        .choices = {std::begin(schedule_names), std::end(schedule_names)},
-       .check = [](std::string& n) { return named_schedule(n).has_value(); },
+       // A name, or a schedule written out (`table:2.9,2.1`): what `tune` recommends.
+       .check = [](std::string& n) { return parse_schedule(n).has_value(); },
        .default_doc = d.schedule_default,
        .doc = or_shared(d.schedule_doc,
                         "the base delays between requests, by name ([named "
-                        "schedules](#named-schedules))"),
+                        "schedules](#named-schedules)) or written out (`fixed:2`, "
+                        "`geometric:5,3,300`, `table:110,110,130`)"),
        .store = &into<S, &S::schedule>},
       {.name = "jitter",
        .kind = option_kind::choice,
@@ -137,12 +140,12 @@ std::vector<option<S>> backoff_options(const backoff_defaults& d) {
       {.name = "min_delay_s",
        .kind = option_kind::seconds,
        .def = 1.0,
-       .min = 0.001,
+       .min = 0.1,
        .max = 86400,
        .doc = or_shared(d.min_delay_doc,
                         "no wait is ever shorter, whatever the schedule, jitter or server says; "
                         "with less than this left before the deadline, the run stops instead of "
-                        "sending again"),
+                        "sending again. At least 0.1: no run polls more than 10 times a second"),
        .store = &into<S, &S::min_delay>},
       {.name = "max_attempts",
        .kind = option_kind::whole,

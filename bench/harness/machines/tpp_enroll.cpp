@@ -115,13 +115,9 @@ struct tpp_enroll {
   template <class Detector>
   static replay_result drive(world& w, tpp::enroll_options o, const settings& s,
                              std::uint64_t seed) {
-    tpp::enroll_machine<Detector, any_schedule, any_jitter, splitmix64, transcript_sink> m{
-        std::move(o),
-        make_policy(s, s.mode == tpp::retrieve_mode::poll ? "vcert" : "certctl"),
-        splitmix64{seed},
-        w.sink(),
-        Detector{},
-        s.max_body_bytes};
+    const auto policy = make_policy(s, s.mode == tpp::retrieve_mode::poll ? "vcert" : "certctl");
+    tpp::enroll_machine m{std::move(o), policy, splitmix64{seed}, w.sink(), Detector{},
+                          s.max_body_bytes};
     return w.drive(m);
   }
 

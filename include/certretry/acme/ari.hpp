@@ -21,8 +21,11 @@
 #include "certretry/acme/exchange.hpp"
 #include "certretry/acme/renewal_window.hpp"
 #include "certretry/backoff/policy.hpp"
+#include "certretry/core/base64url.hpp"
 #include "certretry/core/concepts.hpp"
+#include "certretry/core/invalid_value.hpp"
 #include "certretry/core/rfc3339.hpp"
+#include "certretry/core/target.hpp"
 #include "certretry/core/text.hpp"
 #include "certretry/machine/base.hpp"
 #include "certretry/machine/kit.hpp"
@@ -48,7 +51,26 @@ struct ari_options {
   std::uint32_t max_temporary_retries = 5;
   bool wait_for_window = true;
   std::size_t max_body_bytes = certretry::default_max_body_bytes;
+
+  // The values the machine refuses at start (errc::invalid_policy): intervals under a second
+  // would let a Retry-After of 0 or an error poll the CA in a tight loop.
+  constexpr invalid_value check() const noexcept {
+    if (min_retry_after < std::chrono::seconds{1})
+      return {"ari_options.min_retry_after", "must be at least 1 s"};
+    if (long_term_retry < std::chrono::seconds{1})
+      return {"ari_options.long_term_retry", "must be at least 1 s"};
+    return {};
+  }
 };
+
+// RFC 9773 §4.1: a CertID is base64url(keyIdentifier) "." base64url(serial). The machine asks
+// only that it be one path segment in those characters (a server may use ids of its own).
+constexpr bool is_cert_id(std::string_view id) noexcept {
+  if (id.empty() || id == "." || id == "..") return false;
+  for (const char c : id)
+    if (c != '.' && !is_base64url(std::string_view(&c, 1))) return false;
+  return true;
+}
 
 // The policy for temporary errors: 1 min doubling up to 1 h, ±20 % jitter; the run itself is
 // bounded by notAfter, not by this policy's max_wait.
@@ -65,17 +87,18 @@ inline backoff_policy<any_schedule, any_jitter> ari_error_policy() {
 enum class ari_state : std::uint8_t { idle, fetching, waiting, window, finished };
 
 template <schedule S = any_schedule, jitter J = any_jitter, random_source R = splitmix64,
-          event_sink Sink = null_sink>
+          event_sink Sink = null_sink, retry_budget Budget = no_budget>
 class ari_machine
-    : public machine_base<ari_machine<S, J, R, Sink>, ari_state, S, J, R, Sink> {
-  using base = machine_base<ari_machine, ari_state, S, J, R, Sink>;
+    : public machine_base<ari_machine<S, J, R, Sink, Budget>, ari_state, S, J, R, Sink, Budget> {
+  using base = machine_base<ari_machine, ari_state, S, J, R, Sink, Budget>;
   friend base;
   using base::finish;
   using base::kit_;
 
  public:
-  ari_machine(ari_options options, backoff_policy<S, J> policy, R rng, Sink sink = {})
-      : base(policy, std::move(rng), std::move(sink)),
+  ari_machine(ari_options options, backoff_policy<S, J> policy, R rng, Sink sink = {},
+              Budget budget = {})
+      : base(policy, std::move(rng), std::move(sink), std::move(budget)),
         options_(std::move(options)),
         reader_(options_.max_body_bytes),
         problems_(options_.max_body_bytes) {
@@ -93,6 +116,14 @@ class ari_machine
   action on_start(time_point now) {
     if (options_.cert_id.empty())
       return finish(now, outcome_kind::failed, errc::invalid_policy, "no CertID to ask about");
+    if (const invalid_value bad = options_.check())
+      return this->refuse(now, errc::invalid_policy, bad);
+    if (const auto p = target_problem(options_.renewal_info_url); !p.empty())
+      return this->refuse(now, errc::invalid_request_value, {"ari_options.renewal_info_url", p});
+    if (!is_cert_id(options_.cert_id))
+      return this->refuse(now, errc::invalid_request_value,
+                          {"ari_options.cert_id",
+                           "is not a CertID: base64url characters and '.' only (RFC 9773 §4.1)"});
     if (now >= options_.not_after) return renew_now(now, "the certificate has expired");
     return fetch(now);
   }
@@ -113,7 +144,7 @@ class ari_machine
       why_ += ": ";
       detail::describe_problem(why_, *p);
     }
-    if (triage_status(r.status).v == verdict::transient) {
+    if (triage_status(r.status).verdict == verdict::transient) {
       // A 429 or 503 that says when is the server's interval, clamped (§4.3).
       if (ra) {
         kit_.report_verdict(now, r.status, {}, verdict::transient, why_);
@@ -189,7 +220,7 @@ class ari_machine
 
   // Waits `d` before the next poll, unless the renewal time or notAfter comes first.
   action next_poll(time_point now, duration d, wait_reason why) {
-    const time_point next = now + d;
+    const time_point next = saturating_add(now, d);
     const bool have_time = chosen_ && *chosen_ < options_.not_after;
     if (have_time && *chosen_ <= next)
       return this->wait_for(now, *chosen_ - now, wait_reason::window, ari_state::window);

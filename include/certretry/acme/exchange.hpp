@@ -12,7 +12,7 @@
 // protected header and sends the flattened JWS (examples/acme_pebble does this with OpenSSL).
 //
 // signed_machine is the layer between machine_base (machine/base.hpp) and post_machine,
-// new_order_machine and resource_poller: it answers the inputs machine_base hands over, and
+// new_order_machine and resource_poll_machine: it answers the inputs machine_base hands over, and
 // hands each reply that is not about the nonce to the derived machine's on_acme_reply().
 #pragma once
 
@@ -20,6 +20,9 @@
 #include "certretry/core/base64url.hpp"
 #include "certretry/core/action.hpp"
 #include "certretry/core/concepts.hpp"
+#include "certretry/core/invalid_value.hpp"
+#include "certretry/core/json_text.hpp"
+#include "certretry/core/target.hpp"
 #include "certretry/core/text.hpp"
 #include "certretry/machine/base.hpp"
 #include "certretry/machine/kit.hpp"
@@ -75,11 +78,20 @@ struct error_backoff {
     return certretry::detail::saturate_ms(static_cast<double>(d.count()) *
                                           (1.0 + j * (2.0 * u - 1.0)));
   }
+
+  constexpr invalid_value check() const noexcept {
+    if (base < duration::zero()) return {"error_backoff.base", "must not be negative"};
+    if (cap < duration::zero()) return {"error_backoff.cap", "must not be negative"};
+    if (!(factor >= 1.0)) return {"error_backoff.factor", "must be a number of at least 1"};
+    if (!(jitter >= 0.0 && jitter <= 1.0))
+      return {"error_backoff.jitter", "must be a number from 0 to 1 (0.2 is ±20 %)"};
+    return {};
+  }
 };
 
-// The policy ACME machines use unless given another: certretry's ACME schedule (1 s x1.5 up to
-// 3 s), no jitter (the server's Retry-After paces), Retry-After honoured as a floor up to 1 h,
-// 10 minutes in all.
+// The policy ACME machines use unless given another: certretry's ACME schedule (2.9 s, then
+// 2.1 s growing to 4.8 s: schedules::acme), no jitter (the server's Retry-After paces),
+// Retry-After honoured as a floor up to 1 h, 10 minutes in all.
 inline backoff_policy<any_schedule, any_jitter> default_policy(duration max_wait = 10min) {
   limits l;
   l.max_wait = max_wait;
@@ -107,11 +119,38 @@ inline void describe_reply(std::string& out, int status, const problem* p) {
 
 enum class signed_state : std::uint8_t { idle, fetching_nonce, posting, waiting, finished };
 
-template <class Derived, schedule S, jitter J, random_source R, event_sink Sink>
-class signed_machine : public machine_base<Derived, signed_state, S, J, R, Sink> {
+template <class Derived, schedule S, jitter J, random_source R, event_sink Sink,
+          retry_budget Budget = no_budget>
+class signed_machine : public machine_base<Derived, signed_state, S, J, R, Sink, Budget> {
  public:
   // The machine_base below: every signed machine befriends it, so that it can hand inputs over.
-  using root = machine_base<Derived, signed_state, S, J, R, Sink>;
+  using root = machine_base<Derived, signed_state, S, J, R, Sink, Budget>;
+
+  // The caller's values this machine builds requests from, as checked at start: `field` names
+  // the URL; `payload`, when given, must be one JSON value of kind `want` (an object, or an
+  // array), or empty when `may_be_empty`. A bad one: the machine refuses it, sending nothing.
+  invalid_value request_values_problem(std::string_view field, std::string_view url,
+                                       std::string_view payload_field, std::string_view payload,
+                                       json_kind want, bool may_be_empty) const noexcept {
+    if (const auto p = target_problem(url); !p.empty()) return {field, p};
+    if (const auto p = target_problem(nonce_options_.new_nonce_url); !p.empty())
+      return {"nonce_options.new_nonce_url", p};
+    if (payload_field.empty() || (payload.empty() && may_be_empty)) return {};
+    const json_syntax j = check_json(payload);
+    if (!j.ok()) return {payload_field, "is not one JSON value (RFC 8259)"};
+    if (j.top != want)
+      return {payload_field,
+              want == json_kind::array ? "must be a JSON array" : "must be a JSON object"};
+    return {};
+  }
+
+  // At start: the error backoff refused (errc::invalid_policy), or `request` (from
+  // request_values_problem(), errc::invalid_request_value); nothing when all is well.
+  std::optional<action> refuse_at_start(time_point now, const invalid_value& request) {
+    if (const invalid_value bad = errors_.check()) return this->refuse(now, errc::invalid_policy, bad);
+    if (request) return this->refuse(now, errc::invalid_request_value, request);
+    return std::nullopt;
+  }
 
   // The freshest unused nonce: hand it to the next machine (nonce_options::initial) to save a
   // new-nonce request.
@@ -125,8 +164,8 @@ class signed_machine : public machine_base<Derived, signed_state, S, J, R, Sink>
   using root::kit_;
 
   signed_machine(nonce_options nonce, backoff_policy<S, J> policy, R rng, Sink sink,
-                 std::size_t max_body_bytes, error_backoff errors)
-      : root(policy, std::move(rng), std::move(sink)),
+                 std::size_t max_body_bytes, error_backoff errors, Budget budget = {})
+      : root(policy, std::move(rng), std::move(sink), std::move(budget)),
         nonce_options_(std::move(nonce)),
         errors_(errors),
         problems_(max_body_bytes),
@@ -214,8 +253,8 @@ class signed_machine : public machine_base<Derived, signed_state, S, J, R, Sink>
     if (p) {
       c = classify(*p, r.status);
     } else {
-      const status_triage st = triage_status(r.status);
-      c = st.v == verdict::transient
+      const status_verdict st = triage_status(r.status);
+      c = st.verdict == verdict::transient
               ? (r.status == 429 ? problem_class::wait_retry_after : problem_class::transient)
               : problem_class::permanent;
     }
@@ -255,8 +294,9 @@ class signed_machine : public machine_base<Derived, signed_state, S, J, R, Sink>
     }
     // RFC 8555 §7.2: HEAD answers 200 and GET 204, each with a Replay-Nonce.
     const bool ok = r.status >= 200 && r.status <= 299;
-    const status_triage st = triage_status(r.status);
-    const verdict v = ok || st.v == verdict::transient ? verdict::transient : verdict::permanent;
+    const status_verdict st = triage_status(r.status);
+    const verdict v =
+        ok || st.verdict == verdict::transient ? verdict::transient : verdict::permanent;
     why_ = ok ? "new-nonce reply has no usable Replay-Nonce"
               : "new-nonce answered " + std::to_string(r.status) + ": " + std::string(st.why);
     kit_.report_verdict(now, r.status, {}, v, why_);
@@ -280,6 +320,9 @@ class signed_machine : public machine_base<Derived, signed_state, S, J, R, Sink>
                         " fresh nonces in a row (" + why_ + ")");
     }
     ++bad_nonces_;
+    // For a budget the server answered (a refusal, not overload) and the resend is no retry:
+    // a CA rejecting nonces must not drain a shared retry budget (docs/budgets.md).
+    kit_.count_as(now, call_result::refused, send_kind::follow_up);
     kit_.report_verdict(now, r.status, {}, verdict::transient, why_);
     kit_.report(now, event_kind::bad_nonce,
                 nonce_.empty() ? "no Replay-Nonce in the error: fetching one"
@@ -313,22 +356,32 @@ struct post_options {
   std::size_t max_body_bytes = certretry::default_max_body_bytes;
 };
 
+// Budget: a retry budget shared with the other machines of the same ACME server
+// (docs/budgets.md); no_budget by default. The same for every ACME machine.
 template <schedule S = any_schedule, jitter J = any_jitter, random_source R = splitmix64,
-          event_sink Sink = null_sink>
-class post_machine : public detail::signed_machine<post_machine<S, J, R, Sink>, S, J, R, Sink> {
-  using base = detail::signed_machine<post_machine, S, J, R, Sink>;
+          event_sink Sink = null_sink, retry_budget Budget = no_budget>
+class post_machine
+    : public detail::signed_machine<post_machine<S, J, R, Sink, Budget>, S, J, R, Sink, Budget> {
+  using base = detail::signed_machine<post_machine, S, J, R, Sink, Budget>;
   friend base;
   friend typename base::root;
 
  public:
-  post_machine(post_options options, backoff_policy<S, J> policy, R rng, Sink sink = {})
+  post_machine(post_options options, backoff_policy<S, J> policy, R rng, Sink sink = {},
+               Budget budget = {})
       : base(std::move(options.nonce), policy, std::move(rng), std::move(sink),
-             options.max_body_bytes, options.errors),
+             options.max_body_bytes, options.errors, std::move(budget)),
         target_(std::move(options.url)),
         body_(std::move(options.payload)) {}
 
  private:
-  action on_start(time_point now) { return this->post(now, target_, body_); }
+  action on_start(time_point now) {
+    if (auto refused = this->refuse_at_start(
+            now, this->request_values_problem("post_options.url", target_, "post_options.payload",
+                                              body_, json_kind::object, true)))
+      return *refused;
+    return this->post(now, target_, body_);
+  }
 
   action on_acme_reply(time_point now, const response_view& r, const problem* p) {
     if (r.status >= 200 && r.status <= 299) return this->succeed(now, r, "accepted");

@@ -79,17 +79,19 @@ struct new_order_options {
 };
 
 template <schedule S = any_schedule, jitter J = any_jitter, random_source R = splitmix64,
-          event_sink Sink = null_sink>
+          event_sink Sink = null_sink, retry_budget Budget = no_budget>
 class new_order_machine
-    : public detail::signed_machine<new_order_machine<S, J, R, Sink>, S, J, R, Sink> {
-  using base = detail::signed_machine<new_order_machine, S, J, R, Sink>;
+    : public detail::signed_machine<new_order_machine<S, J, R, Sink, Budget>, S, J, R, Sink,
+                                    Budget> {
+  using base = detail::signed_machine<new_order_machine, S, J, R, Sink, Budget>;
   friend base;
   friend typename base::root;
 
  public:
-  new_order_machine(new_order_options options, backoff_policy<S, J> policy, R rng, Sink sink = {})
+  new_order_machine(new_order_options options, backoff_policy<S, J> policy, R rng, Sink sink = {},
+                    Budget budget = {})
       : base(std::move(options.nonce), policy, std::move(rng), std::move(sink),
-             options.max_body_bytes, options.errors),
+             options.max_body_bytes, options.errors, std::move(budget)),
         options_(std::move(options)) {
     with_replaces_ = options_.replaces.has_value() && !options_.replaces->empty() &&
                      options_.renewal_info_advertised;
@@ -106,7 +108,15 @@ class new_order_machine
   }
 
  private:
-  action on_start(time_point now) { return this->post(now, options_.new_order_url, payload()); }
+  action on_start(time_point now) {
+    if (auto refused = this->refuse_at_start(
+            now, this->request_values_problem(
+                     "new_order_options.new_order_url", options_.new_order_url,
+                     "new_order_options.identifiers_json", options_.identifiers_json,
+                     json_kind::array, false)))
+      return *refused;
+    return this->post(now, options_.new_order_url, payload());
+  }
 
   const std::string& payload() {
     body_ = "{\"identifiers\":";

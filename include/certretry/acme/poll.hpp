@@ -12,7 +12,8 @@
 //     max_stretch times the server's value: an order still processing after several of the
 //     server's own intervals is a slow one, and polling it at the server's floor is what
 //     acmez does (docs/acme.md measures the difference);
-//   - the schedule's delay when the server sends none (schedules::acme: 1 s x1.5 up to 3 s);
+//   - the schedule's delay when the server sends none (schedules::acme: 2.9 s, then 2.1 s
+//     growing to 4.8 s, tuned: docs/tuning.md);
 //   - at least processing_error_floor (5 s) while the resource carries an `error` and the server
 //     is retrying the validation itself (RFC 8555 §8.2; step-ca retries every 12 s:
 //     docs/sources.md#step-ca-challenge-retries);
@@ -61,6 +62,14 @@ struct poll_pacing {
   // RFC 8555 §8.2: while the server retries a failed validation (the resource is still
   // in progress but carries an `error`), polls closer than this only read the same error.
   duration processing_error_floor = 5s;
+
+  constexpr invalid_value check() const noexcept {
+    if (!(stretch >= 1.0)) return {"poll_pacing.stretch", "must be a number of at least 1"};
+    if (!(max_stretch >= 1.0)) return {"poll_pacing.max_stretch", "must be a number of at least 1"};
+    if (processing_error_floor < duration::zero())
+      return {"poll_pacing.processing_error_floor", "must not be negative"};
+    return {};
+  }
 };
 
 // The wait a Retry-After `ra` asks for after `k` earlier in-progress replies.
@@ -75,7 +84,7 @@ constexpr duration stretched_retry_after(duration ra, std::uint32_t k,
 
 // What a poll reply's status means for the kind polled.
 struct poll_status_rule {
-  verdict v;
+  certretry::verdict verdict;
   std::string_view why;
   bool unknown = false;  // a status word this kind does not have: the why quotes it
 };
@@ -115,17 +124,19 @@ struct poll_options {
 };
 
 template <schedule S = any_schedule, jitter J = any_jitter, random_source R = splitmix64,
-          event_sink Sink = null_sink>
-class resource_poller
-    : public detail::signed_machine<resource_poller<S, J, R, Sink>, S, J, R, Sink> {
-  using base = detail::signed_machine<resource_poller, S, J, R, Sink>;
+          event_sink Sink = null_sink, retry_budget Budget = no_budget>
+class resource_poll_machine
+    : public detail::signed_machine<resource_poll_machine<S, J, R, Sink, Budget>, S, J, R, Sink,
+                                    Budget> {
+  using base = detail::signed_machine<resource_poll_machine, S, J, R, Sink, Budget>;
   friend base;
   friend typename base::root;
 
  public:
-  resource_poller(poll_options options, backoff_policy<S, J> policy, R rng, Sink sink = {})
+  resource_poll_machine(poll_options options, backoff_policy<S, J> policy, R rng, Sink sink = {},
+                        Budget budget = {})
       : base(std::move(options.nonce), policy, std::move(rng), std::move(sink),
-             options.max_body_bytes, options.errors),
+             options.max_body_bytes, options.errors, std::move(budget)),
         options_(std::move(options)),
         objects_(options_.max_body_bytes) {}
 
@@ -136,6 +147,12 @@ class resource_poller
 
  private:
   action on_start(time_point now) {
+    if (const invalid_value bad = options_.pacing.check())
+      return this->refuse(now, errc::invalid_policy, bad);
+    if (auto refused = this->refuse_at_start(
+            now, this->request_values_problem("poll_options.url", options_.url, {}, {},
+                                              json_kind::none, true)))
+      return *refused;
     if (!options_.wait_first) return this->post(now, options_.url, {});
     this->set_request(options_.url, {});
     ++in_progress_;  // the reply that began the processing counts as the first
@@ -167,7 +184,7 @@ class resource_poller
       why += ": ";
       detail::describe_problem(why, *error);
     }
-    switch (rule.v) {
+    switch (rule.verdict) {
       case verdict::done: return this->succeed(now, r, why);
       case verdict::permanent:
         this->kit_.report_verdict(now, r.status, {}, verdict::permanent, why);
@@ -194,6 +211,6 @@ class resource_poller
   std::uint32_t in_progress_ = 0;
 };
 
-static_assert(machine<resource_poller<>>);
+static_assert(machine<resource_poll_machine<>>);
 
 }  // namespace certretry::acme

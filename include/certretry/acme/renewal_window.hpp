@@ -17,7 +17,7 @@ namespace certretry::acme {
 // refuses) is treated as the single instant window_start.
 template <random_source R>
 time_point pick_renewal_time(const renewal_info& info, time_point now, R& rng) {
-  const duration width = info.window_end - info.window_start;
+  const duration width = saturating_sub(info.window_end, info.window_start);
   duration offset = duration::zero();
   if (width > duration::zero()) {
     const double u = uniform_unit(rng);  // [0, 1)
@@ -27,7 +27,7 @@ time_point pick_renewal_time(const renewal_info& info, time_point now, R& rng) {
     if (ms < 0) ms = 0;
     offset = duration{ms};
   }
-  const time_point chosen = info.window_start + offset;
+  const time_point chosen = saturating_add(info.window_start, offset);
   return chosen < now ? now : chosen;
 }
 

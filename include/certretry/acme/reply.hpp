@@ -449,18 +449,20 @@ class renewal_info_reader {
     };
     auto doc = json_.open(body);
     if (!doc) {
-      return fail(doc.error() == errc::body_too_large ? errc::body_too_large : errc::body_not_json,
-                  doc.error() == errc::body_too_large ? "renewalInfo body is over the size limit"
-                                                      : "renewalInfo body is not JSON");
+      return fail(doc.assume_error() == errc::body_too_large ? errc::body_too_large
+                                                             : errc::body_not_json,
+                  doc.assume_error() == errc::body_too_large
+                      ? "renewalInfo body is over the size limit"
+                      : "renewalInfo body is not JSON");
     }
     // A well-formed value of another type is the wrong type; anything else is not JSON.
     simdjson::ondemand::json_type type;
-    if ((*doc.value()).type().get(type))
+    if ((*doc.assume_value()).type().get(type))
       return fail(errc::body_not_json, "renewalInfo body is not JSON");
     if (type != simdjson::ondemand::json_type::object)
       return fail(errc::body_wrong_type, "renewalInfo body is not a JSON object");
     simdjson::ondemand::object obj;
-    if ((*doc.value()).get_object().get(obj))
+    if ((*doc.assume_value()).get_object().get(obj))
       return fail(errc::body_not_json, "renewalInfo body is not JSON");
     bool have_window = false;
     std::optional<time_point> start, end;

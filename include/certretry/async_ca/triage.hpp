@@ -12,6 +12,8 @@
 #pragma once
 
 #include "certretry/core/http.hpp"
+#include "certretry/core/invalid_value.hpp"
+#include "certretry/core/target.hpp"
 #include "certretry/json/reader.hpp"
 #include "certretry/core/verdict.hpp"
 
@@ -146,7 +148,8 @@ constexpr std::optional<async_ca> async_ca_from_name(std::string_view name) noex
 }
 
 // The order being polled: which CA, the order (or enrollment, or serial) id, and for Entrust
-// the CA id.
+// the CA id. Each id is one path segment, percent-encoded where RFC 3986 §3.3 asks (give it
+// raw, not encoded); an empty id, "." or "..", or one with a control character is refused.
 struct async_ca_order {
   async_ca ca = async_ca::generic;
   std::string id;
@@ -155,7 +158,8 @@ struct async_ca_order {
 
 namespace detail {
 
-// Writes `pattern` with {id}, {ca} and {cert_id} replaced into `out`, reusing its buffer.
+// Writes `pattern` with {id}, {ca} and {cert_id} replaced, each as one percent-encoded path
+// segment, into `out`, reusing its buffer.
 inline void expand_path(std::string& out, std::string_view pattern, std::string_view id,
                         std::string_view ca, std::string_view cert_id) {
   out.clear();
@@ -165,7 +169,7 @@ inline void expand_path(std::string& out, std::string_view pattern, std::string_
     if (open == std::string_view::npos) break;
     const auto close = pattern.find('}', open);
     const auto name = pattern.substr(open + 1, close - open - 1);
-    out.append(name == "id" ? id : name == "ca" ? ca : cert_id);
+    append_path_segment(out, name == "id" ? id : name == "ca" ? ca : cert_id);
     pattern.remove_prefix(close + 1);
   }
 }
@@ -194,8 +198,17 @@ class async_ca_triage {
   explicit async_ca_triage(async_ca_order order,
                            std::size_t max_body_bytes = default_max_body_bytes)
       : order_(std::move(order)), profile_(&profile_of(order_.ca)), json_(max_body_bytes) {
+    if (const auto p = path_segment_problem(order_.id); !p.empty())
+      problem_ = {"async_ca_order.id", p};
+    else if (const auto q = path_segment_problem(order_.ca_id);
+             !q.empty() && profile_->status_path.find("{ca}") != std::string_view::npos)
+      problem_ = {"async_ca_order.ca_id", q};
     detail::expand_path(status_target_, profile_->status_path, order_.id, order_.ca_id, {});
   }
+
+  // The caller's id or CA id that cannot go into the path, if any: the poll machine refuses it
+  // at start, sending nothing (errc::invalid_request_value).
+  invalid_value request_problem() const noexcept { return problem_; }
 
   request_view next_request() const noexcept {
     return {"GET",
@@ -223,14 +236,14 @@ class async_ca_triage {
   triage_result non_success(const response_view& r, status_class sc) {
     if (collecting_ && r.status == 400 && profile_->collect_400_is_not_ready)
       return {verdict::pending, "collect not ready (400): certificate not yet available"};
-    const status_triage st = triage_status(r.status);
+    const status_verdict st = triage_status(r.status);
     why_.assign(st.why);
     why_ += collecting_ ? " on download" : " on status";
     if (sc != status_class::unexpected)
       append_server_message(r.body);
     else
       why_ += " " + std::to_string(r.status);
-    return {st.v, why_};
+    return {st.verdict, why_};
   }
 
   // The download/collect endpoint returns the certificate itself (PEM), not JSON.
@@ -245,14 +258,14 @@ class async_ca_triage {
     auto doc = json_.open(r.body);
     if (!doc) {
       why_ = "2xx body unreadable: ";
-      why_ += doc.error().message();
+      why_ += doc.assume_error().message();
       return {verdict::permanent, why_};
     }
     std::optional<std::string_view> status;
     std::optional<std::string_view> certificate;
     std::string cert_id;
     simdjson::ondemand::object obj;
-    if ((*doc.value()).get_object().get(obj))
+    if ((*doc.assume_value()).get_object().get(obj))
       return {verdict::permanent, "2xx body is not a single JSON object"};
     // One pass over the top-level fields; structure errors anywhere make the body unreadable.
     for (auto field : obj) {
@@ -369,6 +382,7 @@ class async_ca_triage {
 
   async_ca_order order_;
   const async_ca_profile* profile_;
+  invalid_value problem_{};
   detail::json_reader json_;
   std::string status_target_;
   std::string collect_target_;

@@ -1,7 +1,8 @@
 // certretry/backoff/jitter.hpp — randomising a scheduled delay so clients do not synchronise.
 //
 // A jitter is a small value type with `duration apply(duration scheduled, std::uint32_t n,
-// R& rng)` and `void reset()`; randomness comes only from the injected rng. The AWS backoff
+// R& rng)` and `void reset()`, and may have `constexpr invalid_value check() const noexcept`
+// (what backoff_policy::validate() asks); randomness comes only from the injected rng. The AWS backoff
 // simulation (docs/sources.md#aws-backoff-jitter) is why these exist: with 100 contending
 // clients, no jitter cost 1846 calls, full jitter 796, equal 812, decorrelated 998.
 #pragma once
@@ -44,6 +45,12 @@ struct proportional_jitter {
                                (1.0 + uniform_between(rng, -f, f)));
   }
   constexpr void reset() noexcept {}
+  // NaN would make every wait zero (then the floor), above 1 a wait could be negative.
+  constexpr invalid_value check() const noexcept {
+    if (!(fraction >= 0.0 && fraction <= 1.0))
+      return {"proportional_jitter.fraction", "must be a number from 0 to 1 (0.2 is ±20 %)"};
+    return {};
+  }
 };
 
 // U[0, scheduled) (AWS "full jitter").
@@ -83,6 +90,10 @@ struct decorrelated_jitter {
     return prev_;
   }
   constexpr void reset() noexcept { started_ = false; }
+  constexpr invalid_value check() const noexcept {
+    if (cap < duration::zero()) return {"decorrelated_jitter.cap", "must not be negative"};
+    return {};
+  }
 
  private:
   duration base_{};
@@ -124,6 +135,10 @@ struct decorrelated_jitter_v2 {
     prev_ = 0.0;
     capped_ = false;
   }
+  constexpr invalid_value check() const noexcept {
+    if (cap < duration::zero()) return {"decorrelated_jitter_v2.cap", "must not be negative"};
+    return {};
+  }
 
  private:
   duration median_first_{};
@@ -149,6 +164,16 @@ class any_jitter {
   }
   void reset() noexcept {
     std::visit([](auto& j) { j.reset(); }, impl_);
+  }
+  constexpr invalid_value check() const noexcept {
+    return std::visit(
+        [](const auto& j) -> invalid_value {
+          if constexpr (requires { j.check(); })
+            return j.check();
+          else
+            return {};
+        },
+        impl_);
   }
 
  private:

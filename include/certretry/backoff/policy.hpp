@@ -12,6 +12,7 @@
 #include "certretry/backoff/schedule.hpp"
 #include "certretry/core/action.hpp"
 #include "certretry/core/errc.hpp"
+#include "certretry/core/invalid_value.hpp"
 #include "certretry/core/random.hpp"
 #include "certretry/core/time.hpp"
 
@@ -27,11 +28,31 @@ struct limits {
   // Attempts (poll rounds: a request plus any follow-up sent at once) at most; 0 = no cap.
   std::uint32_t max_attempts = 0;
   // No wait is ever shorter than this (except one cut to the deadline), whatever the schedule,
-  // jitter or server says: no input can produce a tight loop. Values below 1 ms are read as 1 ms.
+  // jitter or server says (a Retry-After of 0 included). validate() refuses less than
+  // lowest_min_delay, so no input produces a tight loop: one machine sends at most 10 requests
+  // a second, plus the follow-ups a protocol sends at once (docs/limits.md).
   duration min_delay = 1s;
+  // Lets min_delay go below lowest_min_delay (down to 1 ms): for simulations whose time is
+  // scaled, never against a real server.
+  bool allow_fast_polling = false;
+
+  static constexpr duration lowest_min_delay = 100ms;
 
   constexpr duration effective_min_delay() const noexcept {
     return std::max(min_delay, duration{1});
+  }
+
+  constexpr invalid_value check() const noexcept {
+    if (max_wait < duration::zero()) return {"limits.max_wait", "must not be negative"};
+    if (!allow_fast_polling && min_delay < lowest_min_delay)
+      return {"limits.min_delay",
+              "must be at least 100 ms: a shorter floor lets a zero schedule or a Retry-After of "
+              "0 poll a server more than 10 times a second (set allow_fast_polling only for a "
+              "simulation in scaled time)"};
+    if (effective_min_delay() > max_wait)
+      return {"limits.min_delay",
+              "is longer than limits.max_wait: the run could never wait, only send once"};
+    return {};
   }
 };
 
@@ -52,11 +73,34 @@ struct next_step {
   constexpr bool waits() const noexcept { return what == kind::wait; }
 };
 
+namespace detail {
+template <class P>
+constexpr invalid_value check_part(const P& p) noexcept {
+  if constexpr (requires { p.check(); })
+    return p.check();
+  else
+    return {};
+}
+}  // namespace detail
+
 template <schedule S, jitter J>
 class backoff_policy {
  public:
   constexpr backoff_policy(S s, J j, limits l = {}, retry_after_policy ra = {}) noexcept
       : schedule_(s), jitter_(j), limits_(l), retry_after_(ra) {}
+
+  // errc::invalid_policy when a part is out of range (a NaN or negative jitter fraction, a
+  // negative delay, a floor under 100 ms, min_delay past max_wait); `why`, when given, names
+  // the field. Every machine asks it at start and finishes failed, sending nothing.
+  result<void> validate(invalid_value* why = nullptr) const noexcept {
+    invalid_value bad = detail::check_part(schedule_);
+    if (!bad) bad = detail::check_part(jitter_);
+    if (!bad) bad = limits_.check();
+    if (!bad) bad = retry_after_.check();
+    if (!bad) return success();
+    if (why) *why = bad;
+    return errc::invalid_policy;
+  }
 
   // attempts_made >= 1: attempts so far. elapsed: time since the first request.
   // hint: a valid Retry-After delay from the last response, if any.
@@ -66,7 +110,8 @@ class backoff_policy {
     if (limits_.max_attempts != 0 && attempts_made >= limits_.max_attempts)
       return next_step::stop(errc::attempts_exhausted);
     const duration floor = limits_.effective_min_delay();
-    const duration left = limits_.max_wait - elapsed;
+    // A clock that stepped back makes elapsed negative: saturated, max_wait = max() holds.
+    const duration left = saturating_sub(limits_.max_wait, elapsed);
     if (left < floor) return next_step::stop(errc::deadline_exceeded);
 
     duration d = jitter_.apply(schedule_.delay(attempts_made), attempts_made, rng);
@@ -80,14 +125,15 @@ class backoff_policy {
         why = wait_reason::retry_after;
       }
     }
-    d = std::max(d, floor);
+    d = std::clamp(d, floor, std::max(floor, longest_delay));
     if (d > left) {
       // The server asked us not to come back before the deadline: stop now rather than poll
       // early at the deadline (and tell the caller when to come back). Otherwise cut the wait
       // to the time left, which is then still at least what the server asked.
       // not_before is what the server asked for, not the ceiling-cut wait.
       if (asked && *asked > left)
-        return next_step::stop(errc::deadline_exceeded, std::max(d, *hint), true);
+        return next_step::stop(errc::deadline_exceeded, std::min(std::max(d, *hint), longest_delay),
+                               true);
       return next_step::wait_for(left, wait_reason::deadline_clamp);
     }
     return next_step::wait_for(d, why);

@@ -9,6 +9,7 @@
 
 #include "certretry/core/errc.hpp"
 #include "certretry/core/http.hpp"
+#include "certretry/core/invalid_value.hpp"
 #include "certretry/core/time.hpp"
 
 #include <array>
@@ -16,6 +17,8 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <system_error>
+#include <type_traits>
 
 namespace certretry {
 
@@ -33,6 +36,13 @@ struct retry_after_policy {
   duration ceiling = 1h;
   // A valid hint shorter than this is raised to it.
   duration floor = duration::zero();
+
+  constexpr invalid_value check() const noexcept {
+    if (ceiling < duration::zero()) return {"retry_after_policy.ceiling", "must not be negative"};
+    if (floor < duration::zero()) return {"retry_after_policy.floor", "must not be negative"};
+    if (floor > ceiling) return {"retry_after_policy.floor", "is longer than the ceiling"};
+    return {};
+  }
 };
 
 namespace detail {
@@ -242,11 +252,50 @@ inline result<duration> parse_retry_after(std::string_view value, time_point now
   return d;
 }
 
-// Reads Retry-After from a response's headers: nothing when absent, else the parse result.
-inline std::optional<result<duration>> read_retry_after(std::span<const header_field> headers,
-                                                        time_point now) noexcept {
+// One header as read: absent, present but unusable (error() says why), or a value. The first
+// two call for different handling: an absent Retry-After means the schedule, an unusable one
+// the schedule and a retry-after-invalid report.
+template <class T>
+class header_value {
+ public:
+  header_value() noexcept = default;  // absent
+  header_value(const result<T>& parsed) noexcept(std::is_nothrow_copy_constructible_v<T>) {
+    if (parsed) {
+      state_ = state::valid;
+      value_ = parsed.assume_value();
+    } else {
+      state_ = state::invalid;
+      error_ = parsed.assume_error();
+    }
+  }
+
+  bool absent() const noexcept { return state_ == state::absent; }
+  bool invalid() const noexcept { return state_ == state::invalid; }
+  bool has_value() const noexcept { return state_ == state::valid; }
+  explicit operator bool() const noexcept { return has_value(); }
+
+  // has_value() only.
+  const T& value() const noexcept { return value_; }
+  const T& operator*() const noexcept { return value_; }
+  // invalid(): why the value is unusable; otherwise no error.
+  std::error_code error() const noexcept { return error_; }
+  // The value when there is one, whatever else was the case.
+  std::optional<T> value_if_any() const {
+    return has_value() ? std::optional<T>{value_} : std::nullopt;
+  }
+
+ private:
+  enum class state : std::uint8_t { absent, invalid, valid };
+  state state_ = state::absent;
+  T value_{};
+  std::error_code error_{};
+};
+
+// Reads Retry-After from a response's headers (the first field of that name, RFC 9110 §5.1).
+inline header_value<duration> read_retry_after(std::span<const header_field> headers,
+                                               time_point now) noexcept {
   const auto value = find_header(headers, "Retry-After");
-  if (!value) return std::nullopt;
+  if (!value) return {};
   return parse_retry_after(*value, now);
 }
 

@@ -2,18 +2,24 @@
 //
 // A schedule is a small constexpr value type with `duration delay(std::uint32_t n)`, n >= 1
 // being the number of attempts made so far. Every schedule is overflow-safe for any n (Polly's
-// exponential backoff overflowed at attempt 1024): growth stops at the cap in O(log) steps.
+// exponential backoff overflowed at attempt 1024) and costs O(log n) at most, and may have
+// `constexpr invalid_value check() const noexcept`, which backoff_policy::validate() asks.
 #pragma once
 
+#include "certretry/core/invalid_value.hpp"
 #include "certretry/core/time.hpp"
 
 #include <algorithm>
 #include <array>
+#include <charconv>
+#include <cmath>
 #include <concepts>
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
+#include <span>
 #include <string_view>
+#include <system_error>
 #include <variant>
 
 namespace certretry {
@@ -27,6 +33,10 @@ concept schedule = requires(const S& s, std::uint32_t n) {
 struct fixed_schedule {
   duration every;
   constexpr duration delay(std::uint32_t) const noexcept { return every; }
+  constexpr invalid_value check() const noexcept {
+    if (every < duration::zero()) return {"fixed_schedule.every", "must not be negative"};
+    return {};
+  }
 };
 
 // base, base*factor, base*factor^2, ... capped. certctl's code is {5 s, 3, 5 min}: 5 s, 15 s,
@@ -37,18 +47,41 @@ struct geometric_schedule {
   double factor;
   duration cap;
 
+  // At most 64 + 2 log2(n) multiplications, whatever the factor (a factor near 1 never reaches
+  // the cap by stepping: 1.0000001 would take 4 billion steps).
   constexpr duration delay(std::uint32_t n) const noexcept {
     if (base <= duration::zero()) return duration::zero();
     if (base >= cap) return cap;
     if (n <= 1 || !(factor > 1.0)) return base;
     double ms = static_cast<double>(base.count());
     const double cap_ms = static_cast<double>(cap.count());
-    // Each step multiplies by factor > 1, so this loop runs at most log_factor(cap/base) times.
-    for (std::uint32_t i = 1; i < n; ++i) {
+    std::uint32_t steps = n - 1;
+    // The first 64 steps one multiplication each, in the order certctl's loop does them, so
+    // every delay a transcript shows rounds the same ...
+    const std::uint32_t first = std::min<std::uint32_t>(steps, 64);
+    for (std::uint32_t i = 0; i < first; ++i) {
       ms *= factor;
       if (ms >= cap_ms) return cap;
     }
+    steps -= first;
+    // ... then factor^steps by squaring. Every factor is > 1, so the product only grows and may
+    // stop at the cap early; an infinite square ends there too.
+    double f = factor;
+    while (steps > 0) {
+      if (steps & 1u) {
+        ms *= f;
+        if (ms >= cap_ms) return cap;
+      }
+      steps >>= 1;
+      if (steps > 0) f *= f;
+    }
     return detail::saturate_ms(ms);
+  }
+  constexpr invalid_value check() const noexcept {
+    if (base < duration::zero()) return {"geometric_schedule.base", "must not be negative"};
+    if (cap < duration::zero()) return {"geometric_schedule.cap", "must not be negative"};
+    if (!(factor >= 1.0)) return {"geometric_schedule.factor", "must be a number of at least 1"};
+    return {};
   }
 };
 
@@ -67,6 +100,13 @@ class table_schedule {
       steps_[count_++] = d;
     }
   }
+  // From steps built at run time (a tuned schedule, a configuration file).
+  constexpr explicit table_schedule(std::span<const duration> steps) noexcept {
+    for (duration d : steps) {
+      if (count_ == max_steps) break;
+      steps_[count_++] = d;
+    }
+  }
 
   constexpr duration delay(std::uint32_t n) const noexcept {
     if (count_ == 0) return duration::zero();
@@ -75,6 +115,11 @@ class table_schedule {
   }
 
   constexpr std::size_t size() const noexcept { return count_; }
+  constexpr invalid_value check() const noexcept {
+    for (std::size_t i = 0; i < count_; ++i)
+      if (steps_[i] < duration::zero()) return {"table_schedule", "a delay is negative"};
+    return {};
+  }
 
  private:
   std::array<duration, max_steps> steps_{};
@@ -96,9 +141,13 @@ inline constexpr fixed_schedule certbot{1s};
 inline constexpr fixed_schedule acme_sh{2s};
 inline constexpr fixed_schedule acmez{250ms};
 // certretry's pace for ACME orders, authorizations and challenges when the server sends no
-// Retry-After: close to certbot's 1 s at first (most orders are ready within seconds), then
-// at most every 3 s (docs/acme.md has the comparison).
-inline constexpr geometric_schedule acme{1s, 1.5, 3s};
+// Retry-After: what `certretry-harness tune docs/figures/tuning/acme.json` recommends for an
+// order whose processing is lognormal (median 2 s, p99 10 s), a call worth 2 s of delay and the
+// 99th percentile seen by 10.25 s (docs/tuning.md): 2.9 s, then 2.1 s growing to 4.8 s.
+// Against acme.sh's 2 s it sends fewer polls with a lower p99 (docs/acme.md has the table).
+inline constexpr table_schedule acme{2900ms, 2100ms, 2300ms, 2600ms, 2700ms, 2900ms,
+                                     3100ms, 3300ms, 3500ms, 3700ms, 3900ms, 4000ms,
+                                     4200ms, 4400ms, 4600ms, 4800ms};
 }  // namespace schedules
 
 // A schedule chosen at run time (from configuration); no allocation.
@@ -111,6 +160,9 @@ class any_schedule {
 
   constexpr duration delay(std::uint32_t n) const noexcept {
     return std::visit([n](const auto& s) { return s.delay(n); }, impl_);
+  }
+  constexpr invalid_value check() const noexcept {
+    return std::visit([](const auto& s) { return s.check(); }, impl_);
   }
 
  private:
@@ -133,5 +185,43 @@ constexpr std::optional<any_schedule> named_schedule(std::string_view name) noex
 
 inline constexpr std::string_view schedule_names[] = {
     "certctl", "certctl-documented", "vcert", "lego", "certbot", "acme-sh", "acmez", "acme"};
+
+// A schedule by name (named_schedule) or written out, seconds as decimal numbers:
+//   fixed:S              every S
+//   geometric:B,F,C      B, B*F, B*F^2 ... capped at C (F from 1 to 100)
+//   table:S1,S2,...,Sn   up to 16 delays, the last one repeating
+// (what `certretry-harness tune` prints for a tuned schedule). Delays from 0 to a year.
+inline std::optional<any_schedule> parse_schedule(std::string_view text) noexcept {
+  if (auto named = named_schedule(text)) return named;
+  const auto colon = text.find(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  const std::string_view kind = text.substr(0, colon);
+  std::string_view rest = text.substr(colon + 1);
+  std::array<double, table_schedule::max_steps> v{};
+  std::size_t n = 0;
+  while (true) {
+    if (n == v.size()) return std::nullopt;
+    const auto comma = rest.find(',');
+    const std::string_view item = rest.substr(0, comma);
+    double x = 0;
+    const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), x);
+    if (item.empty() || ec != std::errc{} || end != item.data() + item.size() || !(x >= 0) ||
+        x > 31536000.0)
+      return std::nullopt;
+    v[n++] = x;
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  const auto ms = [](double seconds) { return duration{std::llround(seconds * 1000.0)}; };
+  if (kind == "fixed" && n == 1) return any_schedule{fixed_schedule{ms(v[0])}};
+  if (kind == "geometric" && n == 3 && v[1] >= 1.0 && v[1] <= 100.0)
+    return any_schedule{geometric_schedule{ms(v[0]), v[1], ms(v[2])}};
+  if (kind == "table") {
+    std::array<duration, table_schedule::max_steps> d{};
+    for (std::size_t i = 0; i < n; ++i) d[i] = ms(v[i]);
+    return any_schedule{table_schedule{std::span<const duration>(d.data(), n)}};
+  }
+  return std::nullopt;
+}
 
 }  // namespace certretry

@@ -34,7 +34,6 @@ enum class errc : int {
   connection_reset,
   transport_failure,
   dns_failure,
-  dns_failure,
   // How a machine ended when it did not get a certificate.
   server_rejected = 60,
   deadline_exceeded,
@@ -47,6 +46,13 @@ enum class errc : int {
   scenario_malformed,
   scenario_unknown_option,
   no_scripted_response,
+  // A caller's value that would go into a request line or a header field and change what the
+  // request says (RFC 9112 §3, RFC 3986 §3.3): nothing was sent.
+  invalid_request_value,
+  // Certificates a caller hands over (an ARI CertID is computed from one).
+  certificate_unreadable,
+  certificate_lacks_aki,
+  certificate_too_large,
   // A driver's mistake: an input the machine's state does not allow (machine/base.hpp).
   input_out_of_order = 100,
 };
@@ -91,9 +97,6 @@ class errc_category final : public std::error_category {
       case errc::dns_failure:
         return "the server's host name did not resolve: check the URL's host, the resolver "
                "(/etc/resolv.conf, /etc/hosts) and any proxy name; nothing was sent";
-      case errc::dns_failure:
-        return "the server's host name did not resolve: check the URL's host, the resolver "
-               "(/etc/resolv.conf, /etc/hosts) and any proxy name; nothing was sent";
       case errc::server_rejected:
         return "the server rejected the request for good; retrying will not help";
       case errc::deadline_exceeded:
@@ -114,6 +117,17 @@ class errc_category final : public std::error_category {
       case errc::scenario_unknown_option:
         return "scenario names an option the machine does not know";
       case errc::no_scripted_response: return "no scripted response for this request";
+      case errc::invalid_request_value:
+        return "a value for the request's target or a header field has a control character, a "
+               "space, a dot or empty path segment or another byte a request line cannot carry; "
+               "nothing was sent: fix the value (the reason names the field)";
+      case errc::certificate_unreadable:
+        return "the certificate is not one PEM or DER X.509 certificate OpenSSL can read";
+      case errc::certificate_lacks_aki:
+        return "the certificate has no Authority Key Identifier keyIdentifier, which an ARI "
+               "CertID needs (RFC 9773 §4.1)";
+      case errc::certificate_too_large:
+        return "the certificate is larger than the 64 KiB a certificate can sensibly be";
       case errc::input_out_of_order:
         return "a machine got an input its state does not allow (start() twice, a response or "
                "transport error with no request outstanding, a wait elapsed while not waiting): "

@@ -16,7 +16,7 @@ namespace certretry {
 
 enum class event_kind : std::uint8_t {
   send,                 // a request goes out: request
-  verdict,              // a response (status) or transport error (error) was triaged: v, why
+  verdict,              // a response (status) or transport error (error) was triaged: verdict, why
   wait,                 // the machine waits: delay, wait_why
   retry_after_invalid,  // a Retry-After header was unusable; why = the parse error
   reset,                // TPP: a reset is issued
@@ -48,16 +48,17 @@ constexpr std::string_view to_string(event_kind k) noexcept {
 struct event {
   event_kind kind{};
   time_point at{};
-  std::uint32_t attempt = 0;     // requests sent so far, this one included for `send`
-  request_view request{};        // send
-  int status = 0;                // verdict: HTTP status, 0 for a transport error
-  std::error_code error{};       // verdict: the transport error; retry_after_invalid: the reason
-  verdict v = verdict::pending;  // verdict
-  duration delay{};              // wait
-  wait_reason wait_why{};        // wait
-  outcome_kind outcome{};        // finish
-  std::string_view why{};        // verdict, wait, finish, and the named events
-  time_point when{};             // renewal_time: the time chosen
+  std::uint32_t attempt = 0;  // requests sent so far, this one included for `send`
+  request_view request{};     // send
+  int status = 0;             // verdict: HTTP status, 0 for a transport error
+  std::error_code error{};    // verdict: the transport error; retry_after_invalid: the reason
+  // verdict: what triage concluded
+  certretry::verdict verdict = certretry::verdict::pending;
+  duration delay{};        // wait
+  wait_reason wait_why{};  // wait
+  outcome_kind outcome{};  // finish
+  std::string_view why{};  // verdict, wait, finish, and the named events
+  time_point when{};       // renewal_time: the time chosen
 };
 
 template <class S>

@@ -12,7 +12,7 @@
 namespace certretry {
 
 struct triage_result {
-  verdict v = verdict::pending;
+  certretry::verdict verdict = certretry::verdict::pending;
   // For logs and transcripts; valid until the triage's next call.
   std::string_view why{};
   // done: the certificate bytes; valid until the triage's next call.
@@ -42,12 +42,12 @@ constexpr status_class classify_status(int status) noexcept {
 }
 
 // The verdict for a response whose body need not be read, or nothing for a 2xx.
-struct status_triage {
-  verdict v;
+struct status_verdict {
+  certretry::verdict verdict;
   std::string_view why;
 };
 
-constexpr status_triage triage_status(int status) noexcept {
+constexpr status_verdict triage_status(int status) noexcept {
   switch (classify_status(status)) {
     case status_class::success: return {verdict::pending, "2xx: body decides"};
     case status_class::rate_limited: return {verdict::transient, "rate limited (429)"};

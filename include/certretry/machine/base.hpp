@@ -4,6 +4,10 @@
 // states and replies. The base
 //   - implements the machine concept (core/concepts.hpp): start, on_response,
 //     on_transport_error, on_wait_elapsed, cancel, take_outcome;
+//   - refuses, at start, a policy validate() refuses (errc::invalid_policy), and before every
+//     send a request whose method, target or header fields could not be written as they are
+//     (errc::invalid_request_value, core/target.hpp): the run finishes failed, that request
+//     unsent;
 //   - refuses an input the machine's phase does not allow (start() twice, a response or
 //     transport error with no request outstanding, a wait elapsed while not waiting): the run
 //     finishes failed with errc::input_out_of_order, because a driver bug guessed around would
@@ -13,14 +17,23 @@
 //   - is the only way a machine sends, waits and finishes (send_request, back_off, wait_for,
 //     finish), so the phase it checks inputs against cannot drift from what the machine did.
 // Counting, reporting, Retry-After and the backoff policy are the machine_kit kit_.
+//
+// Overload protection lives here too, so every machine has it (docs/budgets.md): a retry
+// budget (the Budget parameter, no_budget by default, which compiles away) is asked before every
+// request, and a caller deadline (set_caller_deadline) stops every request and wait that would
+// reach it. A withheld request waits (wait_reason::budget) and is sent as it was, or finishes
+// the run, as the budget answers.
 #pragma once
 
 #include "certretry/backoff/policy.hpp"
+#include "certretry/budget/budget.hpp"
 #include "certretry/core/action.hpp"
 #include "certretry/core/errc.hpp"
 #include "certretry/core/event.hpp"
 #include "certretry/core/http.hpp"
+#include "certretry/core/invalid_value.hpp"
 #include "certretry/core/random.hpp"
+#include "certretry/core/target.hpp"
 #include "certretry/core/time.hpp"
 #include "certretry/machine/kit.hpp"
 
@@ -54,17 +67,21 @@ concept machine_state = std::is_enum_v<St> && requires {
   St::finished;
 };
 
-template <class Derived, class State, schedule S, jitter J, random_source R, event_sink Sink>
+template <class Derived, class State, schedule S, jitter J, random_source R, event_sink Sink,
+          retry_budget Budget = no_budget>
 class machine_base {
   static_assert(machine_state<State>, "a machine's State needs idle, waiting and finished");
 
  public:
   using state_type = State;
   using sink_type = Sink;
+  using budget_type = Budget;
 
   action start(time_point now) {
     if (phase_ != machine_phase::idle) return misuse(now, "start() called twice");
     kit_.begin(now);
+    if (invalid_value bad; !kit_.policy().validate(&bad))
+      return refuse(now, errc::invalid_policy, bad);
     return self().on_start(now);
   }
 
@@ -82,14 +99,31 @@ class machine_base {
 
   action on_wait_elapsed(time_point now) {
     if (phase_ != machine_phase::waiting) return misuse(now, "wait elapsed while not waiting");
+    if constexpr (budget_enabled<Budget>) {
+      if (withheld_) {
+        // The wait a budget asked for: the same request again, asked of the budget again. The
+        // view is still valid: the machine has not been stepped since.
+        const withheld w = *withheld_;
+        withheld_.reset();
+        return send_request(now, w.request, w.awaiting);
+      }
+    }
     return self().on_resume(now);
   }
 
   // The caller gave up: nothing more is sent. After the end, the first ending stands.
   action cancel(time_point now) {
     enter(State::finished, machine_phase::finished);
+    if constexpr (budget_enabled<Budget>) withheld_.reset();
     return kit_.cancel(now);
   }
+
+  // The time the caller stops waiting (an HTTP handler's timeout, a job's lease): no request is
+  // sent at or after it and no wait is taken that ends there; the run then ends cancelled with
+  // errc::caller_deadline_passed and no not_before. Set before start(); run() sets it too.
+  void set_caller_deadline(std::optional<time_point> t) noexcept { kit_.set_caller_deadline(t); }
+  std::optional<time_point> caller_deadline() const noexcept { return kit_.caller_deadline(); }
+  Budget& budget() noexcept { return kit_.budget(); }
 
   outcome take_outcome() { return kit_.take_outcome(); }
 
@@ -99,11 +133,28 @@ class machine_base {
   Sink& sink() noexcept { return kit_.sink(); }
 
  protected:
-  machine_base(backoff_policy<S, J> policy, R rng, Sink sink)
-      : kit_(policy, std::move(rng), std::move(sink)) {}
+  machine_base(backoff_policy<S, J> policy, R rng, Sink sink, Budget budget = {})
+      : kit_(policy, std::move(rng), std::move(sink), std::move(budget)) {}
 
-  // Sends `req` and awaits its reply in state `awaiting`.
+  // Sends `req` and awaits its reply in state `awaiting` — unless the caller's deadline has
+  // passed (cancelled) or the budget withholds it (a budget_denied event, then a wait after
+  // which `req` is sent as it is, or still_pending with errc::budget_exhausted).
   action send_request(time_point now, request_view req, State awaiting) {
+    if (const invalid_value bad = request_problem(req))
+      return refuse(now, errc::invalid_request_value, bad);
+    if (kit_.caller_deadline_passed(now)) return finished_by(kit_.caller_deadline_finish(now));
+    if constexpr (budget_enabled<Budget>) {
+      const admission a = kit_.admit(now);
+      if (!a) {
+        kit_.report(now, event_kind::budget_denied, a.why);
+        if (a.then == on_denial::finish) return finished_by(kit_.budget_finish(now, a));
+        const action next = kit_.budget_wait(now, a);
+        if (kit_.finished()) return finished_by(next);
+        enter(State::waiting, machine_phase::waiting);
+        withheld_ = withheld{req, awaiting};
+        return next;
+      }
+    }
     enter(awaiting, machine_phase::awaiting_response);
     return kit_.send_request(now, req);
   }
@@ -126,13 +177,21 @@ class machine_base {
   // `waiting_in`.
   action wait_for(time_point now, duration delay, wait_reason why,
                   State waiting_in = State::waiting) {
+    const action next = kit_.wait_for(now, delay, why);
+    if (kit_.finished()) return finished_by(next);
     enter(waiting_in, machine_phase::waiting);
-    return kit_.wait_for(now, delay, why);
+    return next;
   }
 
   action finish(time_point now, outcome_kind kind, std::error_code ec, std::string_view why) {
     enter(State::finished, machine_phase::finished);
     return kit_.finish_with(now, kind, ec, why);
+  }
+
+  // A caller's value refused (a policy, a URL, an id): finish failed with `code` and a reason
+  // naming the field, before anything more is sent.
+  action refuse(time_point now, errc code, const invalid_value& bad) {
+    return finish(now, outcome_kind::failed, code, bad.message());
   }
 
   // An input the phase does not allow: finish failed with errc::input_out_of_order (or, after
@@ -142,10 +201,21 @@ class machine_base {
     return kit_.misuse(now, what);
   }
 
-  machine_kit<S, J, R, Sink> kit_;
+  machine_kit<S, J, R, Sink, Budget> kit_;
 
  private:
+  struct withheld {
+    request_view request;
+    State awaiting;
+  };
+  struct nothing_withheld {};
+
   Derived& self() noexcept { return static_cast<Derived&>(*this); }
+
+  action finished_by(action a) noexcept {
+    enter(State::finished, machine_phase::finished);
+    return a;
+  }
 
   void enter(State s, machine_phase p) noexcept {
     state_ = s;
@@ -154,6 +224,9 @@ class machine_base {
 
   State state_ = State::idle;
   machine_phase phase_ = machine_phase::idle;
+  // A request a budget withheld, sent when its wait ends; nothing without a budget.
+  [[no_unique_address]] std::conditional_t<budget_enabled<Budget>, std::optional<withheld>,
+                                           nothing_withheld> withheld_;
 };
 
 }  // namespace certretry

@@ -8,6 +8,7 @@
 
 #include "certretry/backoff/policy.hpp"
 #include "certretry/backoff/retry_after.hpp"
+#include "certretry/budget/budget.hpp"
 #include "certretry/core/action.hpp"
 #include "certretry/core/errc.hpp"
 #include "certretry/core/event.hpp"
@@ -33,31 +34,58 @@ inline std::string_view transport_error_name(std::error_code ec) noexcept {
       case errc::tls_failure: return "tls";
       case errc::connection_reset: return "reset";
       case errc::dns_failure: return "dns_failure";
-      case errc::dns_failure: return "dns_failure";
       default: break;
     }
   }
   return "transport_error";
 }
 
-template <class Derived, class State, schedule S, jitter J, random_source R, event_sink Sink>
+template <class Derived, class State, schedule S, jitter J, random_source R, event_sink Sink,
+          retry_budget Budget>
 class machine_base;
 
-template <schedule S, jitter J, random_source R, event_sink Sink>
+// What a budget counts a verdict as (docs/budgets.md).
+inline call_result budget_result(verdict v, std::error_code ec) noexcept {
+  switch (v) {
+    case verdict::done:
+    case verdict::pending: return call_result::success;
+    case verdict::permanent: return call_result::refused;
+    case verdict::transient: break;
+  }
+  return ec == errc::transport_timeout ? call_result::timeout : call_result::failure;
+}
+
+template <schedule S, jitter J, random_source R, event_sink Sink, retry_budget Budget = no_budget>
 class machine_kit {
  public:
-  machine_kit(backoff_policy<S, J> policy, R rng, Sink sink)
-      : policy_(policy), rng_(std::move(rng)), sink_(std::move(sink)) {}
+  machine_kit(backoff_policy<S, J> policy, R rng, Sink sink, Budget budget = {})
+      : policy_(policy), rng_(std::move(rng)), sink_(std::move(sink)), budget_(std::move(budget)) {}
 
+  // The first verdict on a request is also what the budget records for it, and decides whether
+  // the next request is a retry (after a transient verdict) or a follow-up.
   void report_verdict(time_point now, int status, std::error_code ec, verdict v,
                       std::string_view why) {
+    count_as(now, budget_result(v, ec),
+             v != verdict::transient               ? send_kind::follow_up
+             : ec == errc::transport_timeout       ? send_kind::retry_after_timeout
+                                                   : send_kind::retry);
     sink_(event{.kind = event_kind::verdict,
                 .at = now,
                 .attempt = sends_,
                 .status = status,
                 .error = ec,
-                .v = v,
+                .verdict = v,
                 .why = why});
+  }
+
+  // Records the outstanding request's result with the budget, unless a verdict already did, and
+  // what the next request will be. A machine calls it first when its verdict would mislead the
+  // budget: a badNonce is the server answering, not failing, and its resend is no retry.
+  void count_as(time_point now, call_result r, send_kind next) {
+    if (!outstanding_) return;
+    outstanding_ = false;
+    budget_.record(now, sent_kind_, r);
+    next_kind_ = next;
   }
 
   void report(time_point now, event_kind k, std::string_view why, std::error_code ec = {}) {
@@ -74,22 +102,21 @@ class machine_kit {
   // The response's Retry-After whatever the policy says (a machine that applies its own rule,
   // as ARI's clamp); an unusable value is reported and ignored.
   std::optional<duration> read_retry_after_reporting(time_point now, const response_view& r) {
-    auto ra = read_retry_after(r.headers, now);
-    if (!ra) return std::nullopt;
-    if (ra->has_value()) return ra->value();
-    report(now, event_kind::retry_after_invalid, "", ra->error());
-    return std::nullopt;
+    const header_value<duration> ra = read_retry_after(r.headers, now);
+    if (ra.invalid()) report(now, event_kind::retry_after_invalid, "", ra.error());
+    return ra.value_if_any();
   }
 
   // What the policy says next, without acting on it (a machine that weighs it against its own
   // deadlines, as ARI does against notAfter).
   next_step plan(time_point now, std::optional<duration> hint) {
-    return policy_.next(waits_ + 1, now - started_, hint, rng_);
+    return policy_.next(waits_ + 1, saturating_sub(now, started_), hint, rng_);
   }
 
-  // Time left before the deadline.
+  // Time left before the deadline (saturated: max_wait may be duration::max() and the clock may
+  // step back).
   duration time_left(time_point now) const noexcept {
-    return policy_.run_limits().max_wait - (now - started_);
+    return saturating_sub(policy_.run_limits().max_wait, saturating_sub(now, started_));
   }
   // Whether a request may still go out now without waiting (at least min_delay left).
   bool may_send_now(time_point now) const noexcept {
@@ -98,7 +125,17 @@ class machine_kit {
 
   void set_certificate(std::string_view bytes) { outcome_.certificate.assign(bytes); }
   void set_not_before(time_point t) { outcome_.not_before = t; }
+  // not_before `in` after `now`, cut to longest_delay as every wait is.
+  void set_not_before_in(time_point now, duration in) {
+    outcome_.not_before = saturating_add(now, std::clamp(in, duration::zero(), longest_delay));
+  }
   outcome take_outcome() { return std::move(outcome_); }
+
+  // The caller's deadline: no request goes out at or after it, and no wait is taken that ends
+  // there (docs/budgets.md, "Caller deadlines").
+  void set_caller_deadline(std::optional<time_point> t) noexcept { caller_deadline_ = t; }
+  std::optional<time_point> caller_deadline() const noexcept { return caller_deadline_; }
+  Budget& budget() noexcept { return budget_; }
 
   bool finished() const noexcept { return finished_; }
   outcome_kind finished_as() const noexcept { return outcome_.kind; }
@@ -111,12 +148,25 @@ class machine_kit {
 
  private:
   template <class Derived, class State, schedule S2, jitter J2, random_source R2,
-            event_sink Sink2>
+            event_sink Sink2, retry_budget Budget2>
   friend class machine_base;
 
   void begin(time_point now) noexcept { started_ = now; }
 
+  bool caller_deadline_passed(time_point now) const noexcept {
+    return caller_deadline_ && now >= *caller_deadline_;
+  }
+
+  // Asks the budget about the next request. A request sent without a verdict on the one before
+  // (a caller driving decide() itself) counts that one as answered.
+  admission admit(time_point now) {
+    if (outstanding_) count_as(now, call_result::success, send_kind::follow_up);
+    return budget_.admit(now, next_kind_, rng_);
+  }
+
   action send_request(time_point now, request_view req) {
+    outstanding_ = true;
+    sent_kind_ = next_kind_;
     ++sends_;
     sink_(event{.kind = event_kind::send, .at = now, .attempt = sends_, .request = req});
     return send{req};
@@ -138,15 +188,47 @@ class machine_kit {
       step.why = at_least <= left ? at_least_why : wait_reason::deadline_clamp;
     }
     if (!step.waits()) {
-      if (step.hint_beyond_deadline) outcome_.not_before = now + step.delay;
+      if (step.hint_beyond_deadline) set_not_before_in(now, step.delay);
       return finish_with(now, outcome_kind::still_pending, step.reason, last_why,
                          step.hint_beyond_deadline ? step.delay : duration{-1});
     }
     return wait_for(now, step.delay, step.why);
   }
 
-  // A wait the machine decided itself (a renewal window, a protocol's own interval).
+  // A withheld request, when the budget says wait: its retry_in or the policy's next delay,
+  // whichever is longer, within the deadline. A budget that asks past the deadline ends the run
+  // still_pending with not_before.
+  action budget_wait(time_point now, const admission& a) {
+    const next_step step = plan(now, std::nullopt);
+    if (!step.waits()) return finish_with(now, outcome_kind::still_pending, step.reason, a.why);
+    duration d = std::max(step.delay, a.retry_in);
+    const duration left = time_left(now);
+    if (d > left) {
+      if (a.retry_in > left) return budget_finish(now, a);
+      d = left;
+    }
+    return wait_for(now, d, wait_reason::budget);
+  }
+
+  // A withheld request, when the budget says finish.
+  action budget_finish(time_point now, const admission& a) {
+    if (a.retry_in > duration::zero()) set_not_before_in(now, a.retry_in);
+    return finish_with(now, outcome_kind::still_pending, errc::budget_exhausted, a.why);
+  }
+
+  // The caller's deadline ends the run: cancelled, and no not_before (the work is abandoned; a
+  // still_pending would invite re-enqueueing it).
+  action caller_deadline_finish(time_point now) {
+    return finish_with(now, outcome_kind::cancelled, errc::caller_deadline_passed,
+                       "the caller's deadline passes before the next request");
+  }
+
+  // A wait the machine decided itself (a renewal window, a protocol's own interval). One that
+  // would end at or after the caller's deadline is not taken.
   action wait_for(time_point now, duration delay, wait_reason why) {
+    delay = std::clamp(delay, duration::zero(), longest_delay);
+    if (caller_deadline_ && saturating_add(now, delay) >= *caller_deadline_)
+      return caller_deadline_finish(now);
     ++waits_;
     sink_(event{.kind = event_kind::wait,
                 .at = now,
@@ -162,10 +244,17 @@ class machine_kit {
   action finish_with(time_point now, outcome_kind kind, std::error_code ec, std::string_view why,
                      duration server_wait = duration{-1}) {
     finished_ = true;
+    // A request still out when the run ends is one whose reply nobody will read.
+    count_as(now, call_result::abandoned, send_kind::follow_up);
     outcome_.kind = kind;
     outcome_.sends = sends_;
     outcome_.error = ec;
-    if (kind == outcome_kind::still_pending) {
+    if (kind == outcome_kind::cancelled) outcome_.not_before.reset();
+    if (kind == outcome_kind::still_pending && ec == errc::budget_exhausted) {
+      outcome_.reason.assign(why);
+      outcome_.reason +=
+          " after " + std::to_string(sends_) + (sends_ == 1 ? " request" : " requests");
+    } else if (kind == outcome_kind::still_pending) {
       if (server_wait >= duration::zero())
         outcome_.reason =
             "server asked to wait " +
@@ -213,6 +302,11 @@ class machine_kit {
   std::uint32_t waits_ = 0;
   bool finished_ = false;
   outcome outcome_{};
+  [[no_unique_address]] Budget budget_;
+  std::optional<time_point> caller_deadline_;
+  send_kind next_kind_ = send_kind::first;  // what the next request is, for the budget
+  send_kind sent_kind_ = send_kind::first;  // what the outstanding request was
+  bool outstanding_ = false;                // a request is out and its result not yet recorded
 };
 
 }  // namespace certretry

@@ -33,7 +33,9 @@
 namespace certretry {
 
 // What a poll machine needs from triage: the request to send next, and a verdict on each
-// response. Triage is stateful per order (it knows which stage it is in).
+// response. Triage is stateful per order (it knows which stage it is in). A triage may also have
+// `invalid_value request_problem() const`: a caller's value it cannot build requests from,
+// which the machine refuses at start (errc::invalid_request_value), sending nothing.
 template <class T>
 concept poll_triage = requires(T& t, const response_view& r) {
   { t.next_request() } -> std::convertible_to<request_view>;
@@ -43,11 +45,14 @@ concept poll_triage = requires(T& t, const response_view& r) {
 
 enum class poll_state : std::uint8_t { idle, awaiting_response, waiting, finished };
 
+// Budget: a retry budget shared with the other machines of the same upstream
+// (docs/budgets.md); no_budget by default.
 template <poll_triage Triage, schedule S = any_schedule, jitter J = any_jitter,
-          random_source R = splitmix64, event_sink Sink = null_sink>
-class poll_machine : public machine_base<poll_machine<Triage, S, J, R, Sink>, poll_state, S, J,
-                                         R, Sink> {
-  using base = machine_base<poll_machine, poll_state, S, J, R, Sink>;
+          random_source R = splitmix64, event_sink Sink = null_sink,
+          retry_budget Budget = no_budget>
+class poll_machine : public machine_base<poll_machine<Triage, S, J, R, Sink, Budget>, poll_state,
+                                         S, J, R, Sink, Budget> {
+  using base = machine_base<poll_machine, poll_state, S, J, R, Sink, Budget>;
   friend base;
   using base::kit_;
   using base::finish;
@@ -57,13 +62,15 @@ class poll_machine : public machine_base<poll_machine<Triage, S, J, R, Sink>, po
   // a triage that keeps saying "poll now" cannot produce a tight loop.
   static constexpr std::uint32_t max_immediate_polls = 2;
 
-  poll_machine(Triage triage, backoff_policy<S, J> policy, R rng, Sink sink = {})
-      : base(policy, std::move(rng), std::move(sink)), triage_(std::move(triage)) {}
+  poll_machine(Triage triage, backoff_policy<S, J> policy, R rng, Sink sink = {},
+               Budget budget = {})
+      : base(policy, std::move(rng), std::move(sink), std::move(budget)),
+        triage_(std::move(triage)) {}
 
   // The decision alone, for a response already triaged (and reported): what the benchmark
   // measures and what a caller with its own triage drives.
   action decide(time_point now, const triage_result& t, std::optional<duration> hint) {
-    switch (t.v) {
+    switch (t.verdict) {
       case verdict::done:
         kit_.set_certificate(t.certificate);
         return finish(now, outcome_kind::issued, {}, t.why);
@@ -92,19 +99,25 @@ class poll_machine : public machine_base<poll_machine<Triage, S, J, R, Sink>, po
 
  private:
   // --- the inputs machine_base hands over -------------------------------------------------
-  action on_start(time_point now) { return send_next(now); }
+  action on_start(time_point now) {
+    if constexpr (requires { triage_.request_problem(); }) {
+      if (const invalid_value bad = triage_.request_problem())
+        return this->refuse(now, errc::invalid_request_value, bad);
+    }
+    return send_next(now);
+  }
 
   action on_reply(time_point now, const response_view& r) {
     const triage_result t = triage_.classify(r);
-    kit_.report_verdict(now, r.status, {}, t.v, t.why);
+    kit_.report_verdict(now, r.status, {}, t.verdict, t.why);
     // Retry-After matters only before a wait.
-    const bool will_wait = t.v == verdict::pending || t.v == verdict::transient;
+    const bool will_wait = t.verdict == verdict::pending || t.verdict == verdict::transient;
     return decide(now, t, will_wait ? kit_.retry_after_hint(now, r) : std::nullopt);
   }
 
   action on_send_failed(time_point now, std::error_code ec) {
     const triage_result t{verdict::transient, transport_error_name(ec), {}, false};
-    kit_.report_verdict(now, 0, ec, t.v, t.why);
+    kit_.report_verdict(now, 0, ec, t.verdict, t.why);
     return decide(now, t, std::nullopt);
   }
 

@@ -77,10 +77,10 @@ struct async_ca_options {
   async_ca profile = async_ca::digicert;
   std::string ca_id = "ca1";  // Entrust's {ca}
   distribution issuance = distribution::lognormal(std::chrono::seconds{60}, 1.0);
-  std::uint32_t capacity = 1000;        // orders issued at once
+  std::uint32_t capacity = 1000;                     // orders issued at once
   duration latency = std::chrono::milliseconds{50};  // network round trip per call
-  std::vector<rate_limit> rate_limits;  // empty: none
-  std::uint32_t api_keys = 1;           // clients share keys round-robin
+  std::vector<rate_limit> rate_limits;               // empty: none
+  std::uint32_t api_keys = 1;                        // clients share keys round-robin
   std::optional<duration> rate_limit_retry_after;
   std::vector<time_window> outages;
   duration outage_timeout = std::chrono::seconds{6};
@@ -195,15 +195,20 @@ class async_ca_model {
     const bool ari = req.target.starts_with(renewal_info_prefix);
     if (const fault_window* f = fault_at(now)) {
       ++counters_.faulted;
-      return {f->status, ca_reply::body::fault, 0,
-              f->retry_after ? f->retry_after->count() / 1000 : -1, {}};
+      return {f->status,
+              ca_reply::body::fault,
+              0,
+              f->retry_after ? f->retry_after->count() / 1000 : -1,
+              {}};
     }
     if (!ari && !admit(now, key)) {
       ++counters_.rate_limited;
-      return {429, ca_reply::body::rate_limited, 0,
-              options_.rate_limit_retry_after ? options_.rate_limit_retry_after->count() / 1000
-                                              : -1,
-              {}};
+      return {
+          429,
+          ca_reply::body::rate_limited,
+          0,
+          options_.rate_limit_retry_after ? options_.rate_limit_retry_after->count() / 1000 : -1,
+          {}};
     }
     if (in_outage(now)) {
       ++counters_.outage_503;
@@ -215,15 +220,17 @@ class async_ca_model {
     }
     if (ari) {
       ++counters_.renewal_info;
-      return {200, ca_reply::body::renewal_info, 0,
+      return {200,
+              ca_reply::body::renewal_info,
+              0,
               std::chrono::duration_cast<std::chrono::seconds>(options_.ari_retry_after).count(),
               {}};
     }
     if (req.method == "POST" && req.target == submit_path_) {
       ++counters_.submits_accepted;
       const std::uint64_t id = create_order();
-      return {options_.profile == async_ca::sectigo ? 200 : 201, ca_reply::body::submitted, id,
-              -1, {}};
+      return {
+          options_.profile == async_ca::sectigo ? 200 : 201, ca_reply::body::submitted, id, -1, {}};
     }
     if (req.method == "GET") {
       if (collect_) {
@@ -284,7 +291,8 @@ class async_ca_model {
     out.status = r.status;
     out.headers.clear();
     out.body.clear();
-    if (r.retry_after_s >= 0) out.headers.push_back({"Retry-After", std::to_string(r.retry_after_s)});
+    if (r.retry_after_s >= 0)
+      out.headers.push_back({"Retry-After", std::to_string(r.retry_after_s)});
     char num[24];
     const auto id_text = [&](std::uint64_t id) {
       const auto res = std::to_chars(num, num + sizeof num, id);
@@ -298,9 +306,7 @@ class async_ca_model {
         out.body += id_text(r.order);
         out.body += '}';
         return;
-      case ca_reply::body::pending:
-        out.body = pending_body();
-        return;
+      case ca_reply::body::pending: out.body = pending_body(); return;
       case ca_reply::body::issued:
         switch (profile_->collect) {
           case collect_kind::by_certificate_id:

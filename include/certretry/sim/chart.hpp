@@ -136,8 +136,8 @@ inline std::string render_svg(std::string_view title, const std::vector<chart_pa
         const double y = ypos(std::pow(10.0, d));
         out += "<line x1=\"" + fmt(left) + "\" x2=\"" + fmt(left + plot_w) + "\" y1=\"" + fmt(y) +
                "\" y2=\"" + fmt(y) + "\" stroke=\"#eee\"/>\n";
-        out += "<text x=\"" + fmt(left - 6) + "\" y=\"" + fmt(y + 4) +
-               "\" text-anchor=\"end\">" + fmt(std::pow(10.0, d)) + "</text>\n";
+        out += "<text x=\"" + fmt(left - 6) + "\" y=\"" + fmt(y + 4) + "\" text-anchor=\"end\">" +
+               fmt(std::pow(10.0, d)) + "</text>\n";
       }
     } else {
       const double step = nice_step(hi);
@@ -145,8 +145,8 @@ inline std::string render_svg(std::string_view title, const std::vector<chart_pa
         const double y = ypos(v);
         out += "<line x1=\"" + fmt(left) + "\" x2=\"" + fmt(left + plot_w) + "\" y1=\"" + fmt(y) +
                "\" y2=\"" + fmt(y) + "\" stroke=\"#eee\"/>\n";
-        out += "<text x=\"" + fmt(left - 6) + "\" y=\"" + fmt(y + 4) +
-               "\" text-anchor=\"end\">" + fmt(v) + "</text>\n";
+        out += "<text x=\"" + fmt(left - 6) + "\" y=\"" + fmt(y + 4) + "\" text-anchor=\"end\">" +
+               fmt(v) + "</text>\n";
       }
     }
     // x ticks
@@ -154,8 +154,8 @@ inline std::string render_svg(std::string_view title, const std::vector<chart_pa
       const double x = left + v / xu_max * plot_w;
       out += "<line x1=\"" + fmt(x) + "\" x2=\"" + fmt(x) + "\" y1=\"" + fmt(y_bottom) +
              "\" y2=\"" + fmt(y_bottom + 4) + "\" stroke=\"#888\"/>\n";
-      out += "<text x=\"" + fmt(x) + "\" y=\"" + fmt(y_bottom + 17) +
-             "\" text-anchor=\"middle\">" + fmt(v) + "</text>\n";
+      out += "<text x=\"" + fmt(x) + "\" y=\"" + fmt(y_bottom + 17) + "\" text-anchor=\"middle\">" +
+             fmt(v) + "</text>\n";
     }
     out += "<text x=\"" + fmt(left + plot_w / 2) + "\" y=\"" + fmt(y_bottom + 34) +
            "\" text-anchor=\"middle\">time (" + unit_name + ")</text>\n";

@@ -48,8 +48,8 @@
 namespace certretry::sim {
 
 // The simulation's time zero: a Wednesday, so RFC 3339 dates in renewalInfo look like dates.
-inline constexpr time_point sim_epoch{std::chrono::sys_days{std::chrono::year{2025} /
-                                                            std::chrono::January / 1}};
+inline constexpr time_point sim_epoch{
+    std::chrono::sys_days{std::chrono::year{2025} / std::chrono::January / 1}};
 
 enum class renewal_spread : std::uint8_t {
   uniform,  // independent uniform times in [start, start + over)
@@ -107,14 +107,14 @@ struct trace_entry {
 struct fleet_result {
   std::string policy;
   std::uint64_t certificates = 0;
-  std::uint64_t started = 0;      // renewals begun before the deadline
+  std::uint64_t started = 0;  // renewals begun before the deadline
   std::uint64_t issued = 0;
   std::uint64_t failed = 0;
   std::uint64_t pending_at_deadline = 0;
-  std::uint64_t requests = 0;     // issuance requests (submit, status, download)
+  std::uint64_t requests = 0;  // issuance requests (submit, status, download)
   std::uint64_t needed = 0;
-  std::uint64_t retries = 0;      // requests after a failure
-  std::uint64_t abandoned_requests = 0;  // needed-looking requests of abandoned orders
+  std::uint64_t retries = 0;              // requests after a failure
+  std::uint64_t abandoned_requests = 0;   // needed-looking requests of abandoned orders
   std::uint64_t unfinished_requests = 0;  // needed-looking requests of failed or pending ones
   std::uint64_t ari_requests = 0;
   std::uint64_t rate_limited = 0;  // 429s received
@@ -124,7 +124,7 @@ struct fleet_result {
   std::optional<duration> drain_time;  // last outage's end -> backlog 0
   std::uint64_t min_requests_per_certificate = 0;
   std::uint64_t max_rate_limited_per_certificate = 0;  // 429s one certificate received, at most
-  histogram time_to_certificate;  // ms, renewal start -> certificate received
+  histogram time_to_certificate;                       // ms, renewal start -> certificate received
   histogram requests_per_certificate;
   timeline tl;
   duration span{};  // first request -> last response
@@ -173,8 +173,8 @@ class renewal_source {
       case renewal_spread::even: f = static_cast<double>(k_) / static_cast<double>(n); break;
       case renewal_spread::uniform:
         // Sorted uniforms: U(k) = 1 - (1 - U(k-1)) * V^(1 / (N - k + 1)).
-        u_ = 1.0 - (1.0 - u_) * std::pow(1.0 - uniform_unit(rng_),
-                                         1.0 / static_cast<double>(n - k_));
+        u_ = 1.0 -
+             (1.0 - u_) * std::pow(1.0 - uniform_unit(rng_), 1.0 / static_cast<double>(n - k_));
         f = u_;
         break;
     }
@@ -193,7 +193,8 @@ class renewal_source {
 // A per-machine generator: a function of the run's seed, the certificate and the machine's
 // number, so one certificate's draws do not depend on the others.
 inline splitmix64 machine_rng(std::uint64_t seed, std::uint64_t cert, std::uint32_t k) {
-  splitmix64 mix{seed + (cert + 1) * 0x9e3779b97f4a7c15ULL + std::uint64_t{k} * 0xd1b54a32d192ed03ULL};
+  splitmix64 mix{seed + (cert + 1) * 0x9e3779b97f4a7c15ULL +
+                 std::uint64_t{k} * 0xd1b54a32d192ed03ULL};
   return splitmix64{mix()};
 }
 
@@ -201,8 +202,8 @@ class async_fleet {
  public:
   using policy_t = backoff_policy<any_schedule, any_jitter>;
   using budget_t = budget_ref<fleet_budget>;
-  using submitter_t = poll_machine<order_submit_triage, any_schedule, any_jitter, splitmix64,
-                                   null_sink, budget_t>;
+  using submitter_t =
+      poll_machine<order_submit_triage, any_schedule, any_jitter, splitmix64, null_sink, budget_t>;
   using poller_t =
       poll_machine<async_ca_triage, any_schedule, any_jitter, splitmix64, null_sink, budget_t>;
   using ari_t = acme::ari_machine<any_schedule, any_jitter, splitmix64, null_sink>;
@@ -222,8 +223,8 @@ class async_fleet {
     result_.certificates = plan_.certificates;
     result_.tl = timeline(sim_epoch, run_.bin);
     result_.min_requests_per_certificate = ca_.minimum_requests();
-    result_.renewal_window = plan_.ari ? ca_.options().ari_window.to - ca_.options().ari_window.from
-                                       : plan_.over;
+    result_.renewal_window =
+        plan_.ari ? ca_.options().ari_window.to - ca_.options().ari_window.from : plan_.over;
     for (const auto& o : ca_.options().outages) last_outage_end_ = std::max(last_outage_end_, o.to);
   }
 
@@ -261,7 +262,15 @@ class async_fleet {
 
  private:
   enum ev : std::uint32_t { ev_source = 1, ev_arrive, ev_respond, ev_wake, ev_requeue, ev_renew };
-  enum class stage : std::uint8_t { free, ari, renew_wait, submit, poll, requeue_submit, requeue_poll };
+  enum class stage : std::uint8_t {
+    free,
+    ari,
+    renew_wait,
+    submit,
+    poll,
+    requeue_submit,
+    requeue_poll
+  };
 
   struct client {
     std::uint64_t cert = 0;
@@ -294,10 +303,9 @@ class async_fleet {
   double fraction() const {
     const double t = std::chrono::duration<double>(eng_.now() - sim_epoch).count() /
                      std::chrono::duration<double>(run_.deadline).count();
-    const double d = plan_.certificates
-                         ? static_cast<double>(result_.issued + result_.failed) /
-                               static_cast<double>(plan_.certificates)
-                         : 1.0;
+    const double d = plan_.certificates ? static_cast<double>(result_.issued + result_.failed) /
+                                              static_cast<double>(plan_.certificates)
+                                        : 1.0;
     return std::clamp(std::max(t, d), 0.0, 1.0);
   }
 
@@ -392,8 +400,7 @@ class async_fleet {
     c.submit = std::make_unique<submitter_t>(
         order_submit_triage{std::string(ca_.submit_path()), submit_body(c.cert),
                             std::string(ca_.id_field())},
-        policy_.backoff, machine_rng(run_.seed, c.cert, c.machines++), null_sink{},
-        share(budget_));
+        policy_.backoff, machine_rng(run_.seed, c.cert, c.machines++), null_sink{}, share(budget_));
     drive(s, c.submit->start(eng_.now()));
   }
 
@@ -409,8 +416,7 @@ class async_fleet {
     c.st = stage::poll;
     c.poll = std::make_unique<poller_t>(
         async_ca_triage{async_ca_order{ca_.options().profile, c.order, ca_.options().ca_id}},
-        policy_.backoff, machine_rng(run_.seed, c.cert, c.machines++), null_sink{},
-        share(budget_));
+        policy_.backoff, machine_rng(run_.seed, c.cert, c.machines++), null_sink{}, share(budget_));
     drive(s, c.poll->start(eng_.now()));
   }
 
@@ -512,8 +518,10 @@ class async_fleet {
     const auto cap_ms = static_cast<double>(policy_.requeue_cap.count());
     for (std::uint32_t i = 0; i < c.requeues && f * after_ms < cap_ms; ++i)
       f *= std::max(1.0, policy_.requeue_factor);
-    if (c.last_failed) ++c.requeues;
-    else c.requeues = 0;
+    if (c.last_failed)
+      ++c.requeues;
+    else
+      c.requeues = 0;
     return std::min(policy_.requeue_cap,
                     detail::saturate_ms(f * static_cast<double>(policy_.requeue_after.count())));
   }

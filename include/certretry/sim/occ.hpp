@@ -57,7 +57,13 @@ class occ_triage {
   std::string version_;
 };
 
-enum class occ_backoff : std::uint8_t { none, exponential, full_jitter, equal_jitter, decorrelated };
+enum class occ_backoff : std::uint8_t {
+  none,
+  exponential,
+  full_jitter,
+  equal_jitter,
+  decorrelated
+};
 
 constexpr std::string_view to_string(occ_backoff b) noexcept {
   switch (b) {
@@ -73,7 +79,7 @@ constexpr std::string_view to_string(occ_backoff b) noexcept {
 struct occ_result {
   std::uint64_t writes = 0;  // "calls" in the post
   std::uint64_t reads = 0;
-  duration completion{};     // when the last client finished (scaled units: 1 s = 1 ms)
+  duration completion{};  // when the last client finished (scaled units: 1 s = 1 ms)
   std::uint64_t events = 0;
 };
 
@@ -124,8 +130,8 @@ inline occ_result run_occ(std::uint32_t clients, occ_backoff b, std::uint64_t se
     }
   };
   for (std::uint32_t c = 0; c < clients; ++c)
-    ms.push_back(std::make_unique<machine_t>(occ_triage{}, occ_policy(b),
-                                             splitmix64{seed * 1000003 + c}));
+    ms.push_back(
+        std::make_unique<machine_t>(occ_triage{}, occ_policy(b), splitmix64{seed * 1000003 + c}));
   for (std::uint32_t c = 0; c < clients; ++c) drive(c, ms[c]->start(eng.now()));
   eng.run(time_point::max(), [&](const sim_event& e) {
     const std::uint32_t c = e.who;
@@ -162,8 +168,8 @@ struct occ_published {
   double calls;
 };
 inline constexpr occ_published occ_published_calls[] = {
-    {occ_backoff::none, 2425},         {occ_backoff::exponential, 1846},
-    {occ_backoff::equal_jitter, 812},  {occ_backoff::decorrelated, 998},
+    {occ_backoff::none, 2425},        {occ_backoff::exponential, 1846},
+    {occ_backoff::equal_jitter, 812}, {occ_backoff::decorrelated, 998},
     {occ_backoff::full_jitter, 796},
 };
 

@@ -44,15 +44,14 @@ inline std::string summary_row(const fleet_result& r, duration peak_window) {
   const auto when = [&](std::int64_t ms) {
     return any ? human_duration(static_cast<double>(ms)) : std::string("-");
   };
-  std::string row = "| " + r.policy + " | " + std::to_string(r.issued) + " | " +
-                    (any ? fixed(r.calls_per_certificate(), 2) : "-") + " | " +
-                    (r.needed + r.unfinished_requests ? fixed(r.amplification(), 2) + "x" : "-") + " | " +
-                    when(t.percentile(0.5)) + " | " + when(t.percentile(0.99)) + " | " +
-                    when(t.max()) + " | " + fixed(r.tl.peak_rate(peak_window), 2) + " | " +
-                    fixed(r.mean_rate(), 2) + " | " + std::to_string(r.rate_limited) + " | " +
-                    std::to_string(r.work_abandoned()) + " | " +
-                    std::to_string(r.pending_at_deadline) + " | " + std::to_string(r.backlog_max) +
-                    " | ";
+  std::string row =
+      "| " + r.policy + " | " + std::to_string(r.issued) + " | " +
+      (any ? fixed(r.calls_per_certificate(), 2) : "-") + " | " +
+      (r.needed + r.unfinished_requests ? fixed(r.amplification(), 2) + "x" : "-") + " | " +
+      when(t.percentile(0.5)) + " | " + when(t.percentile(0.99)) + " | " + when(t.max()) + " | " +
+      fixed(r.tl.peak_rate(peak_window), 2) + " | " + fixed(r.mean_rate(), 2) + " | " +
+      std::to_string(r.rate_limited) + " | " + std::to_string(r.work_abandoned()) + " | " +
+      std::to_string(r.pending_at_deadline) + " | " + std::to_string(r.backlog_max) + " | ";
   if (r.drain_time)
     row += human_duration(static_cast<double>(r.drain_time->count()));
   else
@@ -66,7 +65,8 @@ inline chart_series rate_series(const fleet_result& r, std::size_t points = 600)
   chart_series s;
   s.name = r.policy;
   const auto& bins = r.tl.bins();
-  const std::size_t g = std::max<std::size_t>(1, (bins.size() + points - 1) / std::max<std::size_t>(points, 1));
+  const std::size_t g =
+      std::max<std::size_t>(1, (bins.size() + points - 1) / std::max<std::size_t>(points, 1));
   const double width = std::chrono::duration<double>(r.tl.width()).count();
   for (std::size_t i = 0; i < bins.size(); i += g) {
     std::uint64_t n = 0;
@@ -82,11 +82,13 @@ inline chart_series backlog_series(const fleet_result& r, std::size_t points = 6
   chart_series s;
   s.name = r.policy;
   const auto& bins = r.tl.bins();
-  const std::size_t g = std::max<std::size_t>(1, (bins.size() + points - 1) / std::max<std::size_t>(points, 1));
+  const std::size_t g =
+      std::max<std::size_t>(1, (bins.size() + points - 1) / std::max<std::size_t>(points, 1));
   const double width = std::chrono::duration<double>(r.tl.width()).count();
   for (std::size_t i = 0; i < bins.size(); i += g) {
     std::uint32_t m = 0;
-    for (std::size_t j = i; j < std::min(bins.size(), i + g); ++j) m = std::max(m, bins[j].backlog_max);
+    for (std::size_t j = i; j < std::min(bins.size(), i + g); ++j)
+      m = std::max(m, bins[j].backlog_max);
     s.x.push_back(static_cast<double>(i) * width);
     s.y.push_back(static_cast<double>(m));
   }
@@ -143,11 +145,14 @@ inline std::string fleet_json(const std::vector<fleet_result>& runs, duration pe
     num("calls_per_certificate", r.calls_per_certificate());
     num("amplification", r.amplification());
     u64("min_requests_per_certificate", r.min_requests_per_certificate);
-    num("time_to_certificate_p50_s", static_cast<double>(r.time_to_certificate.percentile(0.5)) / 1000);
-    num("time_to_certificate_p99_s", static_cast<double>(r.time_to_certificate.percentile(0.99)) / 1000);
+    num("time_to_certificate_p50_s",
+        static_cast<double>(r.time_to_certificate.percentile(0.5)) / 1000);
+    num("time_to_certificate_p99_s",
+        static_cast<double>(r.time_to_certificate.percentile(0.99)) / 1000);
     num("time_to_certificate_max_s", static_cast<double>(r.time_to_certificate.max()) / 1000);
     num("time_to_certificate_mean_s", r.time_to_certificate.mean() / 1000);
-    num("requests_per_certificate_p50", static_cast<double>(r.requests_per_certificate.percentile(0.5)));
+    num("requests_per_certificate_p50",
+        static_cast<double>(r.requests_per_certificate.percentile(0.5)));
     num("requests_per_certificate_max", static_cast<double>(r.requests_per_certificate.max()));
     num("peak_requests_per_s", r.tl.peak_rate(peak_window));
     num("peak_window_s", std::chrono::duration<double>(peak_window).count());

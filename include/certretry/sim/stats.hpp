@@ -62,8 +62,9 @@ class histogram {
   static std::size_t index(std::uint64_t v) noexcept {
     if (v < 256) return static_cast<std::size_t>(v);
     const int shift = static_cast<int>(std::bit_width(v)) - 8;  // >= 1
-    const std::uint64_t mantissa = v >> shift;  // 128..255
-    return 256 + static_cast<std::size_t>(shift - 1) * 128 + static_cast<std::size_t>(mantissa - 128);
+    const std::uint64_t mantissa = v >> shift;                  // 128..255
+    return 256 + static_cast<std::size_t>(shift - 1) * 128 +
+           static_cast<std::size_t>(mantissa - 128);
   }
   static std::int64_t midpoint(std::size_t i) noexcept {
     if (i < 256) return static_cast<std::int64_t>(i);
@@ -124,7 +125,8 @@ class timeline {
       if (i >= k) sum -= bins_[i - k].requests;
       best = std::max(best, sum);
     }
-    const double secs = std::chrono::duration<double>(width_ * static_cast<std::int64_t>(k)).count();
+    const double secs =
+        std::chrono::duration<double>(width_ * static_cast<std::int64_t>(k)).count();
     return static_cast<double>(best) / secs;
   }
 

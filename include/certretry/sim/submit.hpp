@@ -24,7 +24,10 @@ namespace certretry::sim {
 class order_submit_triage {
  public:
   order_submit_triage(std::string path, std::string body, std::string id_field)
-      : path_(std::move(path)), body_(std::move(body)), id_field_(std::move(id_field)), json_(4096) {}
+      : path_(std::move(path)),
+        body_(std::move(body)),
+        id_field_(std::move(id_field)),
+        json_(4096) {}
 
   request_view next_request() const noexcept { return {"POST", path_, {}, body_}; }
   void reset() {}

@@ -3,12 +3,14 @@
 // The scripted transport answers each "METHOD TARGET" from a list of replies served in order,
 // the last one repeating forever (the replay scenario contract, docs/harness.md), and advances
 // the virtual clock by each reply's latency. Nothing sleeps; nothing touches the network.
+// Thread safety: neither type may be shared between threads without a lock; each is one test's.
 #pragma once
 
 #include "certretry/core/errc.hpp"
 #include "certretry/core/http.hpp"
 #include "certretry/core/time.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -24,7 +26,7 @@ class virtual_clock {
   constexpr explicit virtual_clock(time_point start = time_point{}) noexcept : now_(start) {}
   constexpr time_point now() const noexcept { return now_; }
   constexpr void advance(duration d) noexcept {
-    if (d > duration::zero()) now_ += d;
+    if (d > duration::zero()) now_ = saturating_add(now_, d);
   }
   constexpr time_point start() const noexcept { return start_; }
 
@@ -66,28 +68,25 @@ class scripted_transport {
   explicit scripted_transport(virtual_clock& clock) noexcept : clock_(&clock) {}
 
   // key: "METHOD TARGET" (e.g. "GET /orders/7"), or "*" for any request no other key matches.
+  // Scripting a key again replaces its replies and starts them over. O(1) amortised: the keys
+  // are sorted once, when the next request comes, so n keys cost O(n log n) in all and each
+  // request O(log n).
   void script(std::string key, std::vector<scripted_reply> replies) {
-    for (auto& r : rules_)
-      if (r.key == key) {
-        r.replies = std::move(replies);
-        r.next = 0;
-        return;
-      }
+    if (key == "*") {
+      any_ = rule{std::move(key), std::move(replies), 0};
+      return;
+    }
     rules_.push_back({std::move(key), std::move(replies), 0});
+    sorted_ = false;
   }
 
   result<response> send(const request_view& req) {
-    sent_.emplace_back(req);
+    if (record_) sent_.emplace_back(req);
     std::string key;
     key.reserve(req.method.size() + 1 + req.target.size());
     key.append(req.method).append(" ").append(req.target);
-    rule* match = nullptr;
-    rule* any = nullptr;
-    for (auto& r : rules_) {
-      if (r.key == key) match = &r;
-      if (r.key == "*") any = &r;
-    }
-    if (!match) match = any;
+    rule* match = find(key);
+    if (!match && any_) match = &*any_;
     if (!match || match->replies.empty()) {
       if (!unmatched_) unmatched_ = std::move(key);
       return errc::no_scripted_response;
@@ -103,8 +102,13 @@ class scripted_transport {
     return *reply.reply;
   }
 
-  // Every request sent, in order.
+  // Every request sent, in order (while recording, the default).
   const std::vector<request>& sent() const noexcept { return sent_; }
+  // Whether sent() keeps requests; off for runs too long to keep every request (the harness
+  // streams its transcript instead).
+  void record_sent(bool on) noexcept { record_ = on; }
+  // Key comparisons script() and send() have made so far: what tests of their cost count.
+  std::size_t key_comparisons() const noexcept { return comparisons_; }
   // How many requests went to "METHOD TARGET".
   std::size_t calls(std::string_view key) const noexcept {
     std::size_t n = 0;
@@ -125,8 +129,42 @@ class scripted_transport {
     std::vector<scripted_reply> replies;
     std::size_t next;
   };
+  // The rule for `key`, after sorting the keys scripted since the last request.
+  rule* find(std::string_view key) {
+    if (!sorted_) settle();
+    const auto less = [this](const rule& r, std::string_view k) {
+      ++comparisons_;
+      return std::string_view{r.key} < k;
+    };
+    const auto it = std::lower_bound(rules_.begin(), rules_.end(), key, less);
+    ++comparisons_;
+    return it != rules_.end() && it->key == key ? &*it : nullptr;
+  }
+
+  // Sorts the rules by key; of equal keys, the one scripted last is kept (it replaced the
+  // others). stable_sort keeps equal keys in the order they were scripted.
+  void settle() {
+    std::stable_sort(rules_.begin(), rules_.end(), [this](const rule& a, const rule& b) {
+      ++comparisons_;
+      return a.key < b.key;
+    });
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < rules_.size(); ++i) {
+      ++comparisons_;
+      if (i + 1 < rules_.size() && rules_[i].key == rules_[i + 1].key) continue;
+      if (kept != i) rules_[kept] = std::move(rules_[i]);
+      ++kept;
+    }
+    rules_.erase(rules_.begin() + static_cast<std::ptrdiff_t>(kept), rules_.end());
+    sorted_ = true;
+  }
+
   virtual_clock* clock_;
-  std::vector<rule> rules_;
+  std::vector<rule> rules_;  // sorted by key once sorted_
+  std::optional<rule> any_;  // "*"
+  bool sorted_ = true;
+  bool record_ = true;
+  std::size_t comparisons_ = 0;
   std::vector<request> sent_;
   std::optional<std::string> unmatched_;
 };

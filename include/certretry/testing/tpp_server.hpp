@@ -499,7 +499,7 @@ class tpp_server {
     auto doc = reader_.open(text);
     if (!doc) return std::nullopt;
     simdjson::ondemand::object obj;
-    if ((*doc.value()).get_object().get(obj)) return std::nullopt;
+    if ((*doc.assume_value()).get_object().get(obj)) return std::nullopt;
     for (auto field : obj) {
       std::string_view key;
       if (field.unescaped_key().get(key)) return std::nullopt;
@@ -528,7 +528,7 @@ class tpp_server {
         if (!value.get_bool().get(b)) out.restart = b;
       }
     }
-    if (doc.value()->current_location().error() != simdjson::OUT_OF_BOUNDS) return std::nullopt;
+    if (doc.assume_value()->current_location().error() != simdjson::OUT_OF_BOUNDS) return std::nullopt;
     return out;
   }
 

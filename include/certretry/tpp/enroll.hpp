@@ -25,6 +25,7 @@
 #include "certretry/core/action.hpp"
 #include "certretry/core/concepts.hpp"
 #include "certretry/core/errc.hpp"
+#include "certretry/core/json_text.hpp"
 #include "certretry/core/text.hpp"
 #include "certretry/machine/base.hpp"
 #include "certretry/machine/kit.hpp"
@@ -103,11 +104,15 @@ enum class enroll_state : std::uint8_t {
   finished
 };
 
+// Budget: a retry budget shared with the other machines of the same TPP (docs/budgets.md);
+// no_budget by default.
 template <stale_detector Detector = stale_enrollment_detector, schedule S = any_schedule,
-          jitter J = any_jitter, random_source R = splitmix64, event_sink Sink = null_sink>
-class enroll_machine : public machine_base<enroll_machine<Detector, S, J, R, Sink>, enroll_state,
-                                           S, J, R, Sink> {
-  using base = machine_base<enroll_machine, enroll_state, S, J, R, Sink>;
+          jitter J = any_jitter, random_source R = splitmix64, event_sink Sink = null_sink,
+          retry_budget Budget = no_budget>
+class enroll_machine
+    : public machine_base<enroll_machine<Detector, S, J, R, Sink, Budget>, enroll_state, S, J, R,
+                          Sink, Budget> {
+  using base = machine_base<enroll_machine, enroll_state, S, J, R, Sink, Budget>;
   friend base;
   using base::finish;
   using base::kit_;
@@ -115,8 +120,9 @@ class enroll_machine : public machine_base<enroll_machine<Detector, S, J, R, Sin
  public:
   enroll_machine(enroll_options options, backoff_policy<S, J> policy, R rng, Sink sink = {},
                  Detector detector = {},
-                 std::size_t max_body_bytes = certretry::default_max_body_bytes)
-      : base(policy, std::move(rng), std::move(sink)),
+                 std::size_t max_body_bytes = certretry::default_max_body_bytes,
+                 Budget budget = {})
+      : base(policy, std::move(rng), std::move(sink), std::move(budget)),
         options_(std::move(options)),
         detector_(detector),
         reader_(max_body_bytes),
@@ -133,6 +139,16 @@ class enroll_machine : public machine_base<enroll_machine<Detector, S, J, R, Sin
  private:
   // --- the inputs machine_base hands over -------------------------------------------------
   action on_start(time_point now) {
+    // The caller's body goes out as it is: it must be one JSON value (an object when
+    // WorkToDoTimeout is added to it), or it could carry fields of its own into the request.
+    const json_syntax body = check_json(options_.request_body);
+    if (!body.ok())
+      return this->refuse(now, errc::invalid_request_value,
+                          {"enroll_options.request_body", "is not one JSON value (RFC 8259)"});
+    if (options_.request_work_to_do_timeout && body.top != json_kind::object)
+      return this->refuse(now, errc::invalid_request_value,
+                          {"enroll_options.request_body",
+                           "must be a JSON object to carry WorkToDoTimeout"});
     if (options_.strategy == reset_strategy::reset_before_request) {
       if (dn_.empty())
         return finish(now, outcome_kind::failed, errc::invalid_policy,
@@ -241,7 +257,8 @@ class enroll_machine : public machine_base<enroll_machine<Detector, S, J, R, Sin
     }
     // A reply that says nothing about the enrollment (an HTML 500, a 503) does not use up the
     // first-retrieve check.
-    first_retrieve_ = first && (r.status == 500 || triage_status(r.status).v == verdict::transient);
+    first_retrieve_ =
+        first && (r.status == 500 || triage_status(r.status).verdict == verdict::transient);
     return on_other_status(now, r, rep, "retrieve");
   }
 
@@ -297,9 +314,9 @@ class enroll_machine : public machine_base<enroll_machine<Detector, S, J, R, Sin
   // "Unexpected status code on TPP Certificate Retrieval. Status: <line>".
   action on_other_status(time_point now, const response_view& r, const reply& rep,
                          std::string_view call) {
-    status_triage st = triage_status(r.status);
-    if (st.v != verdict::transient)
-      st = {verdict::permanent, st.v == verdict::pending ? "unexpected 2xx" : st.why};
+    status_verdict st = triage_status(r.status);
+    if (st.verdict != verdict::transient)
+      st = {verdict::permanent, st.verdict == verdict::pending ? "unexpected 2xx" : st.why};
     why_.assign(call);
     why_ += " answered " + std::to_string(r.status) + ": ";
     why_ += st.why;
@@ -308,8 +325,8 @@ class enroll_machine : public machine_base<enroll_machine<Detector, S, J, R, Sin
       why_ += ": ";
       certretry::detail::append_sanitized(why_, text);
     }
-    kit_.report_verdict(now, r.status, {}, st.v, why_);
-    if (st.v == verdict::transient)
+    kit_.report_verdict(now, r.status, {}, st.verdict, why_);
+    if (st.verdict == verdict::transient)
       return retry_later(now, why_, kit_.retry_after_hint(now, r), this->state());
     return finish(now, outcome_kind::failed, errc::server_rejected,
                   "unexpected status code on TPP " + why_);
@@ -398,13 +415,15 @@ class enroll_machine : public machine_base<enroll_machine<Detector, S, J, R, Sin
 // The separate reset step of the 2023 decision, for callers using query-only: reset
 // (Restart=false), then request with WorkToDoTimeout, then retrieve.
 template <stale_detector Detector = stale_enrollment_detector, schedule S = any_schedule,
-          jitter J = any_jitter, random_source R = splitmix64, event_sink Sink = null_sink>
-enroll_machine<Detector, S, J, R, Sink> reset_step(enroll_options options,
-                                                   backoff_policy<S, J> policy, R rng,
-                                                   Sink sink = {}) {
+          jitter J = any_jitter, random_source R = splitmix64, event_sink Sink = null_sink,
+          retry_budget Budget = no_budget>
+enroll_machine<Detector, S, J, R, Sink, Budget> reset_step(enroll_options options,
+                                                           backoff_policy<S, J> policy, R rng,
+                                                           Sink sink = {}, Budget budget = {}) {
   options.strategy = reset_strategy::reset_before_request;
   if (!options.request_work_to_do_timeout) options.request_work_to_do_timeout = options.watch;
-  return {std::move(options), policy, std::move(rng), std::move(sink)};
+  return {std::move(options), policy, std::move(rng), std::move(sink), Detector{},
+          certretry::default_max_body_bytes, std::move(budget)};
 }
 
 static_assert(machine<enroll_machine<>>);
