@@ -124,7 +124,7 @@ void run_checked(Machine& m, checking_transport& t, virtual_clock& clock,
   if (refused_at_start) {
     FUZZ_CHECK(t.seen == 0);
     FUZZ_CHECK(o.kind == outcome_kind::failed);
-    FUZZ_CHECK(o.reason.find(": ") != std::string::npos);
+    FUZZ_CHECK(!o.reason.empty());
   }
   if (refused && o.error != errc::invalid_policy)
     FUZZ_CHECK(*refused == (o.error == errc::invalid_request_value));

@@ -115,7 +115,8 @@ class ari_machine
   // --- the inputs machine_base hands over -------------------------------------------------
   action on_start(time_point now) {
     if (options_.cert_id.empty())
-      return finish(now, outcome_kind::failed, errc::invalid_policy, "no CertID to ask about");
+      return this->refuse(now, errc::invalid_policy,
+                          {"ari_options.cert_id", "is empty: no CertID to ask about"});
     if (const invalid_value bad = options_.check())
       return this->refuse(now, errc::invalid_policy, bad);
     if (const auto p = target_problem(options_.renewal_info_url); !p.empty())
