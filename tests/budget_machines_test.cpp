@@ -101,7 +101,7 @@ TEST(TppWithBudget, SharedGrpcBucketStopsRetrieves) {
   script_tpp(w, unavailable());
   tpp::enroll_machine<tpp::stale_enrollment_detector, any_schedule, any_jitter, splitmix64,
                       send_times, budget_ref<token_bucket_budget>>
-      m{{}, every_2s(), splitmix64{1}, w.sink(), {}, certretry::default_max_body_bytes,
+      m{{},           every_2s(), splitmix64{1}, w.sink(), {}, certretry::default_max_body_bytes,
         share(bucket)};
   const outcome out = run(m, w.server, w.clock, w.sleeper);
   EXPECT_EQ(out.kind, outcome_kind::still_pending);
@@ -117,8 +117,8 @@ TEST(TppWithBudget, ResetStepTakesABudgetToo) {
   tpp::enroll_options o;
   o.certificate_dn = "\\VED\\Policy\\example";
   auto m = tpp::reset_step<tpp::stale_enrollment_detector, any_schedule, any_jitter, splitmix64,
-                           null_sink, budget_ref<token_bucket_budget>>(
-      o, every_2s(), splitmix64{1}, {}, share(bucket));
+                           null_sink, budget_ref<token_bucket_budget>>(o, every_2s(), splitmix64{1},
+                                                                       {}, share(bucket));
   EXPECT_EQ(&m.budget().get(), &bucket);
 }
 

@@ -3,8 +3,8 @@
 // "Handling Overload", Finagle's RetryBudget), sharing across threads, and the poll machine
 // with budgets and caller deadlines (docs/budgets.md). budget_machines_test.cpp does the same
 // for the TPP and ACME machines.
-#include "certretry/budget/adaptive.hpp"
 #include "certretry/budget/budget.hpp"
+#include "certretry/budget/adaptive.hpp"
 #include "certretry/budget/combine.hpp"
 #include "certretry/budget/ratio.hpp"
 #include "certretry/budget/token_bucket.hpp"
@@ -45,9 +45,7 @@ struct fixed_draw {
   static constexpr result_type max() { return ~result_type{0}; }
   result_type operator()() { return bits53; }
 };
-fixed_draw draw_of(double u) {
-  return fixed_draw{static_cast<std::uint64_t>(u * 0x1.0p53)};
-}
+fixed_draw draw_of(double u) { return fixed_draw{static_cast<std::uint64_t>(u * 0x1.0p53)}; }
 
 // A generator that counts how often it is drawn from.
 struct counting_rng {
@@ -68,8 +66,8 @@ struct counting_rng {
 TEST(NoBudget, AdmitsEverythingAndIsEmpty) {
   no_budget b;
   splitmix64 rng;
-  for (auto k : {send_kind::first, send_kind::follow_up, send_kind::retry,
-                 send_kind::retry_after_timeout})
+  for (auto k :
+       {send_kind::first, send_kind::follow_up, send_kind::retry, send_kind::retry_after_timeout})
     EXPECT_TRUE(b.admit(t0, k, rng).admitted);
   static_assert(std::is_empty_v<no_budget>);
   static_assert(!budget_enabled<no_budget>);
@@ -99,12 +97,12 @@ TEST(GrpcThrottle, MatchesGrpcsOwnSequence) {
     b.record(t0, send_kind::first, call_result::failure);
     return b.admit(t0, send_kind::retry, rng).admitted;
   };
-  EXPECT_TRUE(failure_then_may_retry());  // 3
+  EXPECT_TRUE(failure_then_may_retry());                 // 3
   b.record(t0, send_kind::first, call_result::success);  // 4: never above max
   EXPECT_EQ(b.milli_tokens(), 4000);
-  EXPECT_TRUE(failure_then_may_retry());   // 3
-  EXPECT_FALSE(failure_then_may_retry());  // 2: at the threshold, no retry
-  EXPECT_FALSE(failure_then_may_retry());  // 1
+  EXPECT_TRUE(failure_then_may_retry());                 // 3
+  EXPECT_FALSE(failure_then_may_retry());                // 2: at the threshold, no retry
+  EXPECT_FALSE(failure_then_may_retry());                // 1
   b.record(t0, send_kind::first, call_result::success);  // 2.6
   EXPECT_EQ(b.milli_tokens(), 2600);
   EXPECT_TRUE(b.admit(t0, send_kind::retry, rng).admitted);  // 2.6 > 2
@@ -205,7 +203,7 @@ TEST(AwsQuota, RefusedWhenItCannotPayThenRecovers) {
   for (int i = 0; i < 99; ++i) ASSERT_TRUE(b.admit(t0, send_kind::retry, rng).admitted);
   EXPECT_EQ(b.tokens(), 5.0);
   EXPECT_FALSE(b.admit(t0, send_kind::retry_after_timeout, rng).admitted);  // 5 < 10
-  EXPECT_EQ(b.tokens(), 5.0);  // a refused retry takes nothing
+  EXPECT_EQ(b.tokens(), 5.0);                                // a refused retry takes nothing
   ASSERT_TRUE(b.admit(t0, send_kind::retry, rng).admitted);  // 5 >= 5
   EXPECT_FALSE(b.admit(t0, send_kind::retry, rng).admitted);
   for (int i = 0; i < 4; ++i) b.record(t0, send_kind::first, call_result::success);
@@ -261,8 +259,8 @@ TEST(RatioBudget, SreTenPercentNoFloor) {
 
 TEST(RatioBudget, WindowSlides) {
   // 50 % plus one retry per window, a 10 s window in 1 s steps.
-  ratio_budget b{{.ratio = 0.5, .window = 10s, .min_retries_per_second = 0,
-                  .min_retries_per_window = 1}};
+  ratio_budget b{
+      {.ratio = 0.5, .window = 10s, .min_retries_per_second = 0, .min_retries_per_window = 1}};
   splitmix64 rng;
   for (int i = 0; i < 4; ++i) b.admit(t0, send_kind::first, rng);
   for (int i = 0; i < 3; ++i) EXPECT_TRUE(b.admit(t0 + 1s, send_kind::retry, rng).admitted);
@@ -285,8 +283,8 @@ TEST(RatioBudget, WindowSlides) {
 }
 
 TEST(RatioBudget, RetryInWhenOldRetriesLeaveFirst) {
-  ratio_budget b{{.ratio = 0.5, .window = 10s, .min_retries_per_second = 0,
-                  .min_retries_per_window = 1}};
+  ratio_budget b{
+      {.ratio = 0.5, .window = 10s, .min_retries_per_second = 0, .min_retries_per_window = 1}};
   splitmix64 rng;
   EXPECT_TRUE(b.admit(t0, send_kind::retry, rng).admitted);  // the floor
   b.admit(t0 + 1s, send_kind::first, rng);
@@ -310,8 +308,8 @@ TEST(RatioBudget, RetryInUnknownWhenNoExpiryHelps) {
 }
 
 TEST(RatioBudget, MinRetriesPerWindow) {
-  ratio_budget b{{.ratio = 0.2, .window = 10s, .min_retries_per_second = 0,
-                  .min_retries_per_window = 3}};
+  ratio_budget b{
+      {.ratio = 0.2, .window = 10s, .min_retries_per_second = 0, .min_retries_per_window = 3}};
   splitmix64 rng;
   int admitted = 0;
   while (b.admit(t0, send_kind::retry, rng).admitted) ++admitted;
@@ -462,8 +460,10 @@ TEST(AllOf, BothMustAdmit) {
   EXPECT_EQ(a.then, on_denial::wait);
   EXPECT_EQ(quota.tokens(), 500.0);
   // The quota refuses after the throttle admitted: the answer is the quota's.
-  token_bucket_budget empty{{.capacity_milli = 1000, .initial_milli = 0,
-                             .retry_cost_milli = 5000, .retry_floor_milli = 0}};
+  token_bucket_budget empty{{.capacity_milli = 1000,
+                             .initial_milli = 0,
+                             .retry_cost_milli = 5000,
+                             .retry_floor_milli = 0}};
   all_of second{no_budget{}, share(empty)};
   const admission b = second.admit(t0, send_kind::retry, zero);
   EXPECT_FALSE(b.admitted);
@@ -621,7 +621,9 @@ struct world {
   scripted_transport server{clock};
   std::vector<step> log;
   step_sink sink() { return {&log}; }
-  void order(std::vector<scripted_reply> replies) { server.script("GET /order/1", std::move(replies)); }
+  void order(std::vector<scripted_reply> replies) {
+    server.script("GET /order/1", std::move(replies));
+  }
   template <class M>
   outcome go(M& m) {
     return run(m, server, clock, sleeper);
@@ -636,8 +638,8 @@ TEST(PollWithBudget, GrpcBucketStopsRetriesForEveryMachineSharingIt) {
   token_bucket_budget bucket{grpc(10, 0.1)};
   world a;
   a.order({status(503)});
-  poller<budget_ref<token_bucket_budget>> first{order_triage{}, every(1s), splitmix64{1},
-                                                a.sink(), share(bucket)};
+  poller<budget_ref<token_bucket_budget>> first{order_triage{}, every(1s), splitmix64{1}, a.sink(),
+                                                share(bucket)};
   const outcome out = a.go(first);
   // Failures take 10 -> 5; the sixth request would be a retry at 5 <= 10/2.
   EXPECT_EQ(out.kind, outcome_kind::still_pending);
@@ -652,8 +654,8 @@ TEST(PollWithBudget, GrpcBucketStopsRetriesForEveryMachineSharingIt) {
   // retries), its retry does not.
   world b;
   b.order({status(503)});
-  poller<budget_ref<token_bucket_budget>> second{order_triage{}, every(1s), splitmix64{2},
-                                                 b.sink(), share(bucket)};
+  poller<budget_ref<token_bucket_budget>> second{order_triage{}, every(1s), splitmix64{2}, b.sink(),
+                                                 share(bucket)};
   const outcome out2 = b.go(second);
   EXPECT_EQ(out2.sends, 1u);
   EXPECT_EQ(out2.error, errc::budget_exhausted);
@@ -677,8 +679,8 @@ TEST(PollWithBudget, PollsAfterPendingAreNotRetries) {
 TEST(PollWithBudget, AfterATimeoutARetryCostsTen) {
   token_bucket_budget quota{token_bucket_params::aws_standard()};
   world w;
-  w.order({scripted_reply::fail(errc::transport_timeout), scripted_reply::fail(errc::transport_timeout),
-           status(503), status(400)});
+  w.order({scripted_reply::fail(errc::transport_timeout),
+           scripted_reply::fail(errc::transport_timeout), status(503), status(400)});
   poller<budget_ref<token_bucket_budget>> m{order_triage{}, every(1s), splitmix64{1}, w.sink(),
                                             share(quota)};
   const outcome out = w.go(m);
@@ -689,8 +691,11 @@ TEST(PollWithBudget, AfterATimeoutARetryCostsTen) {
 
 TEST(PollWithBudget, RatioBudgetWaitsThenSendsTheSameRequest) {
   // No share of requests, one retry per 10 s window; a withheld retry waits.
-  ratio_budget ratio{{.ratio = 0.0, .window = 10s, .min_retries_per_second = 0,
-                      .min_retries_per_window = 1, .denial = on_denial::wait}};
+  ratio_budget ratio{{.ratio = 0.0,
+                      .window = 10s,
+                      .min_retries_per_second = 0,
+                      .min_retries_per_window = 1,
+                      .denial = on_denial::wait}};
   world w;
   w.order({status(503), status(503), status(200)});
   poller<budget_ref<ratio_budget>> m{order_triage{}, every(1s), splitmix64{1}, w.sink(),
@@ -700,8 +705,7 @@ TEST(PollWithBudget, RatioBudgetWaitsThenSendsTheSameRequest) {
   EXPECT_EQ(out.sends, 3u);
   // 0 s first, 1 s the one retry the window allows, 2 s withheld: the retry at 1 s leaves the
   // window at 11 s, so the machine waits 9 s (reason budget) and retries then.
-  EXPECT_EQ(times_of(w.log, event_kind::send),
-            (std::vector<time_point>{t0, t0 + 1s, t0 + 11s}));
+  EXPECT_EQ(times_of(w.log, event_kind::send), (std::vector<time_point>{t0, t0 + 1s, t0 + 11s}));
   const step* denied = first_of(w.log, event_kind::budget_denied);
   ASSERT_NE(denied, nullptr);
   EXPECT_EQ(denied->at, t0 + 2s);
@@ -716,8 +720,8 @@ TEST(PollWithBudget, RatioBudgetWaitsThenSendsTheSameRequest) {
 }
 
 TEST(PollWithBudget, RatioBudgetFinishSaysWhenToComeBack) {
-  ratio_budget ratio{{.ratio = 0.0, .window = 10s, .min_retries_per_second = 0,
-                      .min_retries_per_window = 1}};
+  ratio_budget ratio{
+      {.ratio = 0.0, .window = 10s, .min_retries_per_second = 0, .min_retries_per_window = 1}};
   world w;
   w.order({status(503)});
   poller<budget_ref<ratio_budget>> m{order_triage{}, every(1s), splitmix64{1}, w.sink(),
@@ -738,8 +742,8 @@ TEST(PollWithBudget, AdaptiveThrottleRejectingEverythingSendsNothing) {
   world w;
   w.order({status(200)});
   // The machine's own generator draws 0: below any p > 0.
-  poller<budget_ref<adaptive_throttle>, fixed_draw> m{order_triage{}, every(5s, 20s),
-                                                      fixed_draw{0}, w.sink(), share(throttle)};
+  poller<budget_ref<adaptive_throttle>, fixed_draw> m{order_triage{}, every(5s, 20s), fixed_draw{0},
+                                                      w.sink(), share(throttle)};
   const outcome out = w.go(m);
   EXPECT_EQ(out.sends, 0u);
   EXPECT_TRUE(w.server.sent().empty());
@@ -930,8 +934,11 @@ TEST(CallerDeadline, AReplyArrivingAfterItIsStillRead) {
 }
 
 TEST(CallerDeadline, ABudgetWaitReachingItIsNotTaken) {
-  ratio_budget ratio{{.ratio = 0.0, .window = 10s, .min_retries_per_second = 0,
-                      .min_retries_per_window = 1, .denial = on_denial::wait}};
+  ratio_budget ratio{{.ratio = 0.0,
+                      .window = 10s,
+                      .min_retries_per_second = 0,
+                      .min_retries_per_window = 1,
+                      .denial = on_denial::wait}};
   world w;
   w.order({status(503)});
   poller<budget_ref<ratio_budget>> m{order_triage{}, every(1s), splitmix64{1}, w.sink(),
@@ -976,8 +983,8 @@ TEST(CallerDeadline, RunCancelsAMachineThatCannotBeTold) {
   plain_machine m;
   const outcome out = run(m, w.server, w.clock, w.sleeper, t0 + 12s);
   EXPECT_TRUE(m.done);
-  EXPECT_EQ(out.sends, 3u);             // 0, 5, 10 s
-  EXPECT_EQ(w.clock.now(), t0 + 12s);   // the last sleep cut at the deadline
+  EXPECT_EQ(out.sends, 3u);            // 0, 5, 10 s
+  EXPECT_EQ(w.clock.now(), t0 + 12s);  // the last sleep cut at the deadline
   EXPECT_EQ(w.server.sent().size(), 3u);
 }
 

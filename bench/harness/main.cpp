@@ -5,6 +5,7 @@
 #include "scenario.hpp"
 #include "simulate.hpp"
 #include "tune.hpp"
+#include "verify.hpp"
 #include "serve.hpp"
 
 #include "certretry/core/version.hpp"
@@ -42,6 +43,10 @@ usage:
                                            the cheapest poll schedule for an issuance-time
                                            distribution, its lower bound and Pareto front
                                            (docs/tuning.md)
+  certretry-harness verify [MACHINE | SCENARIO.json]... [--depth N] [--planted]
+                                           every sequence of replies up to depth N (8)
+                                           against the machines' invariants; the shortest
+                                           counterexample as a scenario (docs/verify.md)
   certretry-harness options [--markdown]   every machine's options: type, default, meaning
                                            (--markdown: the tables of docs/harness.md)
   certretry-harness --help                 this text (also COMMAND --help)
@@ -258,12 +263,13 @@ int main(int argc, char** argv) {
   }
   if (arg1 == "simulate" && argc >= 3) return certretry::harness::cmd_simulate(argc - 2, argv + 2);
   if (arg1 == "tune" && argc >= 3) return certretry::harness::cmd_tune(argc - 2, argv + 2);
+  if (arg1 == "verify") return certretry::harness::cmd_verify(argc - 2, argv + 2);
   if (arg1 == "serve") return certretry::harness::cmd_serve(argc - 2, argv + 2);
-  if (arg1 != "options" && arg1 != "simulate" && arg1 != "tune" && arg1 != "serve" &&
-      !arg1.empty()) {
+  if (arg1 != "options" && arg1 != "simulate" && arg1 != "tune" && arg1 != "verify" &&
+      arg1 != "serve" && !arg1.empty()) {
     std::fprintf(stderr,
                  "certretry-harness: unknown command '%s' (commands: replay, check, sweep, "
-                 "simulate, serve, tune, options; --help for usage)\n",
+                 "simulate, serve, tune, verify, options; --help for usage)\n",
                  arg1.c_str());
     return 2;
   }

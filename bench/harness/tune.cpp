@@ -133,6 +133,10 @@ int cmd_tune(int argc, char** argv) {
   std::string svg_path;
   for (int i = 0; i < argc; ++i) {
     const std::string_view a = argv[i];
+    if (a == "--help" || a == "-h") {
+      std::printf("usage: certretry-harness tune TUNING.json [--svg FILE]  (docs/tuning.md)\n");
+      return 0;
+    }
     if (a == "--svg" && i + 1 < argc) {
       svg_path = argv[++i];
     } else if (!a.starts_with("--") && path == nullptr) {

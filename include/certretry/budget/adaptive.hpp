@@ -29,7 +29,7 @@
 namespace certretry {
 
 struct adaptive_throttle_params {
-  double k = 2.0;         // the book's multiplier: accept up to K times what the server accepts
+  double k = 2.0;  // the book's multiplier: accept up to K times what the server accepts
   duration window = 2min;
   // A locally rejected poll waits its back-off and tries again (within the deadline) by
   // default; `finish` hands the work back to the caller at once.

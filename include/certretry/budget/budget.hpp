@@ -116,7 +116,9 @@ static_assert(retry_budget<no_budget>);
 
 // Whether a budget type can ever withhold anything (no_budget cannot).
 template <class B>
-inline constexpr bool budget_enabled = !requires { requires !B::enabled; };
+inline constexpr bool budget_enabled = !requires {
+  requires !B::enabled;
+};
 
 // A machine's handle on a budget the caller owns and shares (one per upstream). Copying the
 // handle shares the budget; the budget must outlive every machine holding a handle. Thread

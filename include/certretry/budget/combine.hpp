@@ -18,8 +18,8 @@ namespace certretry {
 template <retry_budget A, retry_budget B>
 class all_of {
  public:
-  constexpr all_of(A a, B b) noexcept(std::is_nothrow_move_constructible_v<A> &&
-                                      std::is_nothrow_move_constructible_v<B>)
+  constexpr all_of(A a, B b) noexcept(
+      std::is_nothrow_move_constructible_v<A>&& std::is_nothrow_move_constructible_v<B>)
       : a_(std::move(a)), b_(std::move(b)) {}
 
   template <random_source R>

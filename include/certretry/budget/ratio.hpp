@@ -28,9 +28,9 @@
 namespace certretry {
 
 struct ratio_budget_params {
-  double ratio = 0.2;                    // retries per other request
-  duration window = 10s;                 // the sliding window (10 steps)
-  double min_retries_per_second = 10.0;  // floor: this many retries per second of window ...
+  double ratio = 0.2;                        // retries per other request
+  duration window = 10s;                     // the sliding window (10 steps)
+  double min_retries_per_second = 10.0;      // floor: this many retries per second of window ...
   std::uint32_t min_retries_per_window = 0;  // ... or this many per window, whichever is more
   on_denial denial = on_denial::finish;
 
@@ -47,10 +47,9 @@ class ratio_budget {
   explicit ratio_budget(const ratio_budget_params& p) noexcept
       : p_(p),
         ratio_ppm_(to_ppm(p.ratio, 1e3)),
-        floor_ppm_(std::max(to_ppm(p.min_retries_per_second *
-                                       std::chrono::duration<double>(p.window).count(),
-                                   1e9),
-                            static_cast<std::int64_t>(p.min_retries_per_window) * 1'000'000)),
+        floor_ppm_(std::max(
+            to_ppm(p.min_retries_per_second * std::chrono::duration<double>(p.window).count(), 1e9),
+            static_cast<std::int64_t>(p.min_retries_per_window) * 1'000'000)),
         counts_(p.window) {}
   ratio_budget(const ratio_budget&) = delete;
   ratio_budget& operator=(const ratio_budget&) = delete;

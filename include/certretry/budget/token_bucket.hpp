@@ -112,8 +112,7 @@ class token_bucket_budget {
     std::int64_t cur = milli_.load(std::memory_order_relaxed);
     for (;;) {
       if (cur - cost < p_.retry_floor_milli) return admission::no(denied_text, p_.denial);
-      if (cost == 0 ||
-          milli_.compare_exchange_weak(cur, cur - cost, std::memory_order_relaxed))
+      if (cost == 0 || milli_.compare_exchange_weak(cur, cur - cost, std::memory_order_relaxed))
         return admission::yes();
     }
   }
@@ -147,8 +146,7 @@ class token_bucket_budget {
     std::int64_t next;
     do {
       next = std::clamp(cur + delta, std::int64_t{0}, p_.capacity_milli);
-    } while (next != cur &&
-             !milli_.compare_exchange_weak(cur, next, std::memory_order_relaxed));
+    } while (next != cur && !milli_.compare_exchange_weak(cur, next, std::memory_order_relaxed));
   }
 
   static constexpr token_bucket_params sanitized(token_bucket_params p) noexcept {

@@ -7,7 +7,7 @@
 //   exponential(mean)          F = 1 - e^(-t/m),  M = m - (t + m) e^(-t/m)
 //   lognormal(median, sigma)   ln X ~ N(ln median, sigma^2); M = e^(mu + sigma^2/2)
 //                              Phi((ln t - mu - sigma^2) / sigma)  (the lognormal's partial
-//                              expectation)
+//                              expectation: docs/sources.md#lognormal-partial-expectation)
 //   empirical(durations)       the step CDF of measured durations: a draw is one of them
 // Times are double seconds inside the tuner (it integrates); the API takes std::chrono
 // durations. Parameters out of range are errors (errc::invalid_policy), never clamped.
@@ -131,7 +131,7 @@ class issuance {
       return samples_[i];
     }
     double lo = 0, hi = a_;
-    while (cdf(hi) < p && hi < max_issuance_seconds * 1e3) hi *= 2;
+    while (cdf(hi) < p && hi < 1e300) hi *= 2;
     for (int i = 0; i < 200 && hi - lo > 1e-9 * hi; ++i) {
       const double mid = (lo + hi) / 2;
       (cdf(mid) >= p ? hi : lo) = mid;

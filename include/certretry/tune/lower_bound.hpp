@@ -9,9 +9,10 @@
 // certificate (counted unconditionally):
 //   V(i) = 0                                                          if i > N - g
 //   V(i) = min_{j >= i+g}  c_call (1 - F_i) + c_delay (T_j (F_j - F_i) - (M_j - M_i)) + V(j)
-// F and M the distribution's CDF and partial mean (issuance.hpp). The minimum is over lines
-// in T_j (intercept c_delay (T_j F_j - M_j) + V(j), slope -c_delay F_j... queried at F_i), so a
-// monotone convex-hull sweep gives it in O(N) instead of O(N^2).
+// F and M the distribution's CDF and partial mean (issuance.hpp). The minimum is over lines,
+// one per next send j (intercept c_delay (T_j F_j - M_j) + V(j), slope -T_j), queried at
+// c_delay F_i, so a monotone convex-hull sweep gives it in O(N) instead of O(N^2)
+// (docs/sources.md#convex-hull-trick).
 //
 // Lower bound: any schedule in continuous time (same gaps, same deadline) rounded up to the grid
 // sends no more calls and adds at most one step of delay to an order, so
@@ -251,9 +252,10 @@ inline result<optimum> optimal_plan(const issuance& x, const costs& k, const gri
     const double target = s.horizon / 200000.0;
     step = unit / std::max(1.0, std::ceil(unit / target));
   }
+  // Past max_points the step may exceed the gap: rounding a schedule up to the grid then merges
+  // sends that fall in one step, which only saves calls, so the bound still holds.
   const double max_n = static_cast<double>(s.max_points);
   if (s.horizon / step > max_n) step = s.horizon / max_n;
-  step = std::min(step, s.gap);
   const bool exact = detail::multiple_of(s.horizon, step) && detail::multiple_of(s.gap, step) &&
                      (s.immediate || detail::multiple_of(s.first_gap, step));
   const auto steps_floor = [&](double v) {

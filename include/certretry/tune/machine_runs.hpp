@@ -231,7 +231,7 @@ struct running {
 };
 
 // The 99th percentile (nearest rank) and a distribution-free 99.9 % interval around it from
-// the order statistics (binomial ranks, normal approximation).
+// the order statistics (binomial ranks, normal approximation: docs/sources.md#quantile-confidence).
 inline void percentile_99(std::vector<double>& v, double& p, double& lo, double& hi) {
   if (v.empty()) return;
   std::sort(v.begin(), v.end());
