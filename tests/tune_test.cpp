@@ -579,6 +579,12 @@ TEST(TuneFile, ReadsEveryKeyAndNamesWhatIsWrong) {
             "grid_s: deadline_s / grid_s is more than 2000000 points");
   EXPECT_EQ(error(R"({"issuance":{"distribution":"exponential","mean_s":1},"call_cost":0,"delay_cost_per_s":0})"),
             "call_cost, delay_cost_per_s: at least one must be positive");
+  // What the machines refuse before a run starts, the tuning file refuses too.
+  EXPECT_EQ(error(R"({"issuance":{"distribution":"exponential","mean_s":2},"deadline_s":1,"min_delay_s":5})"),
+            "min_delay_s: 5 s is longer than deadline_s (1 s): no second call fits; shorten "
+            "min_delay_s or lengthen deadline_s");
+  EXPECT_EQ(error(R"({"issuance":{"distribution":"exponential","mean_s":2},"min_delay_s":0.05})"),
+            "min_delay_s: 0.05 is out of range (0.1 to 86400)");
   EXPECT_EQ(error("[1]"), "the file: must be an object");
 }
 

@@ -255,7 +255,18 @@ result<tune_file> parse_tune(std::string_view json, std::string_view base_dir,
   if (r.ok() && !(p.cost.call > 0) && !(p.cost.delay > 0))
     r.fail("call_cost, delay_cost_per_s: at least one must be positive");
   if (const auto v = r.seconds("deadline_s", 1, max_seconds)) p.deadline = *v;
-  if (const auto v = r.seconds("min_delay_s", 0.001, 86400)) p.min_delay = *v;
+  // The machines' own floor is 100 ms (no run polls more than 10 times a second), and a floor
+  // longer than the deadline leaves no room for a second call: both are what the machines
+  // refuse before a run starts, so a tuning file cannot recommend them either.
+  if (const auto v = r.seconds("min_delay_s", 0.1, 86400)) p.min_delay = *v;
+  if (r.ok() && p.min_delay > p.deadline) {
+    char text[160];
+    std::snprintf(text, sizeof text,
+                  "min_delay_s: %g s is longer than deadline_s (%g s): no second call fits; "
+                  "shorten min_delay_s or lengthen deadline_s",
+                  tune::seconds_of(p.min_delay), tune::seconds_of(p.deadline));
+    r.fail(text);
+  }
   if (const auto v = r.seconds("latency_s", 0, 3600)) p.server.latency = *v;
   if (const auto v = r.choice("first_call", {"immediate", "after-wait"}))
     p.server.first = *v == "immediate" ? tune::first_call::immediate : tune::first_call::after_wait;
