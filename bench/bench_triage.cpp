@@ -3,7 +3,12 @@
 // classification written the way a typical client writes it with nlohmann::json (parse into a
 // DOM, look fields up, compare the status against the same lists ignoring case).
 //
-// Both run in the same binary and the same run. Before any timing, both classify every body and
+// The floor: a bare simdjson On-Demand pass over the same body that reads the same fields
+// (status, and the certificate id where the profile downloads by it) and classifies nothing.
+// certretry's triage should cost little more than that pass (target: within 1.5x) and allocate
+// nothing once warm (operator new is counted in this binary).
+//
+// All run in the same binary and the same run. Before any timing, both classify every body and
 // must agree on the verdict, on "download now", and on the download target. After the run, one
 // line gives nlohmann time / certretry time per body, from the median (or mean, or single) real
 // time of each benchmark as reported.
@@ -15,7 +20,12 @@
 
 #include <benchmark/benchmark.h>
 #include <nlohmann/json.hpp>
+#include <simdjson.h>
 #include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
 
 #include <algorithm>
 #include <array>
@@ -27,6 +37,21 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+// Every allocation of the process, counted, so a benchmark can report its allocations per body.
+std::atomic<std::uint64_t> allocations{0};
+
+void* operator new(std::size_t n) {
+  allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc{};
+}
+// g++ pairs each inlined `new` with this free() and warns; the pair is this file's own.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#pragma GCC diagnostic pop
 
 namespace {
 
@@ -104,6 +129,8 @@ constexpr std::string_view sectigo_issued =
 
 static_assert(digicert_pending.size() <= 1024 && digicert_issued.size() <= 1024 &&
               sectigo_applied.size() <= 1024 && sectigo_issued.size() <= 1024);
+
+std::map<std::string_view, double> allocs_per_body;  // certretry's triage, per sample
 
 struct sample {
   std::string_view name;
@@ -241,11 +268,76 @@ void bm_certretry(benchmark::State& state, const sample* s) {
   const response_view r{200, {}, s->body};
   benchmark::DoNotOptimize(triage.classify(r));  // sizes the parser once, as a warm client has
   triage.reset();
+  const std::uint64_t before = allocations.load(std::memory_order_relaxed);
   for (auto _ : state) {
     const triage_result t = triage.classify(r);
     benchmark::DoNotOptimize(t);
     // An issued status moves the triage to its download stage; start each body afresh.
     triage.reset();
+  }
+  const std::uint64_t after = allocations.load(std::memory_order_relaxed);
+  state.counters["allocs_per_body"] = benchmark::Counter(
+      static_cast<double>(after - before) / static_cast<double>(std::max<std::int64_t>(
+                                                  1, static_cast<std::int64_t>(state.iterations()))));
+  allocs_per_body[s->name] = static_cast<double>(after - before) /
+                             static_cast<double>(std::max<benchmark::IterationCount>(1, state.iterations()));
+  set_bytes(state, *s);
+}
+
+// The bare On-Demand pass: copy the body into a padded buffer (a response body is not padded),
+// iterate, read the status string and, where the profile downloads by certificate id, that id.
+struct bare_fields {
+  std::string_view status;
+  std::uint64_t cert_id = 0;
+};
+
+class bare_pass {
+ public:
+  explicit bare_pass(const async_ca_profile& p) : profile_(&p), buf_(4096 + simdjson::SIMDJSON_PADDING) {}
+
+  bool read(std::string_view body, bare_fields& out) {
+    std::copy(body.begin(), body.end(), buf_.begin());
+    simdjson::ondemand::document doc;
+    if (parser_.iterate(simdjson::padded_string_view(buf_.data(), body.size(), buf_.size()))
+            .get(doc))
+      return false;
+    simdjson::ondemand::object obj;
+    if (doc.get_object().get(obj)) return false;
+    for (auto field : obj) {
+      std::string_view key;
+      if (field.unescaped_key().get(key)) return false;
+      if (key == "status") {
+        if (field.value().get_string().get(out.status)) return false;
+      } else if (!profile_->cert_id_object.empty() && key == profile_->cert_id_object) {
+        simdjson::ondemand::object inner;
+        if (field.value().get_object().get(inner)) continue;
+        for (auto f : inner) {
+          std::string_view k;
+          if (f.unescaped_key().get(k)) return false;
+          if (k == profile_->cert_id_field && f.value().get_uint64().get(out.cert_id)) return false;
+        }
+      }
+    }
+    return true;
+  }
+
+ private:
+  const async_ca_profile* profile_;
+  simdjson::ondemand::parser parser_;
+  std::vector<char> buf_;
+};
+
+void bm_simdjson_bare(benchmark::State& state, const sample* s) {
+  bare_pass pass(profile_of(s->ca));
+  bare_fields f;
+  if (!pass.read(s->body, f) || f.status.empty()) {
+    state.SkipWithError("the bare pass could not read the body");
+    return;
+  }
+  for (auto _ : state) {
+    bare_fields out;
+    benchmark::DoNotOptimize(pass.read(s->body, out));
+    benchmark::DoNotOptimize(out);
   }
   set_bytes(state, *s);
 }
@@ -313,6 +405,7 @@ int main(int argc, char** argv) {
   for (const sample& s : samples) {
     benchmark::RegisterBenchmark(name_of("certretry", s).c_str(), bm_certretry, &s);
     benchmark::RegisterBenchmark(name_of("nlohmann", s).c_str(), bm_nlohmann, &s);
+    benchmark::RegisterBenchmark(name_of("simdjson-bare", s).c_str(), bm_simdjson_bare, &s);
   }
 
   time_collector reporter(isatty(STDOUT_FILENO) != 0 ? benchmark::ConsoleReporter::OO_Color
@@ -333,6 +426,37 @@ int main(int argc, char** argv) {
   }
   line.pop_back();
   std::printf("%s\n", line.c_str());
+
+  // Against the floor: the bare On-Demand pass over the same body, and allocations per body.
+  line = "ratio certretry/simdjson-bare real time (target <= 1.5x):";
+  bool within = true, no_allocations = true;
+  for (const sample& s : samples) {
+    const double mine = reporter.ns(name_of("certretry", s));
+    const double bare = reporter.ns(name_of("simdjson-bare", s));
+    char buf[160];
+    if (mine > 0.0 && bare > 0.0) {
+      within = within && mine <= 1.5 * bare;
+      std::snprintf(buf, sizeof buf, " %s %.2fx (%.0f/%.0f ns);", std::string(s.name).c_str(),
+                    mine / bare, mine, bare);
+    } else {
+      std::snprintf(buf, sizeof buf, " %s n/a;", std::string(s.name).c_str());
+    }
+    line += buf;
+    const auto a = allocs_per_body.find(s.name);
+    if (a != allocs_per_body.end() && a->second > 0.0) no_allocations = false;
+  }
+  line.pop_back();
+  std::printf("%s -> %s\n", line.c_str(), within ? "holds" : "MISSED");
+  line = "allocations per body in certretry's triage (target 0):";
+  for (const sample& s : samples) {
+    const auto a = allocs_per_body.find(s.name);
+    char buf[96];
+    std::snprintf(buf, sizeof buf, " %s %.3g;", std::string(s.name).c_str(),
+                  a == allocs_per_body.end() ? -1.0 : a->second);
+    line += buf;
+  }
+  line.pop_back();
+  std::printf("%s -> %s\n", line.c_str(), no_allocations ? "holds" : "MISSED");
   std::fflush(stdout);
   benchmark::Shutdown();
   return 0;
