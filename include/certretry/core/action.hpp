@@ -34,6 +34,9 @@ enum class outcome_kind : std::uint8_t {
   renew_at,       // ARI: renew at outcome::not_before
   completed,      // ACME: the step succeeded (order created, POST accepted, resource valid or
                   // ready); no certificate here, the machine's reply() has the server's answer
+  needs_person,   // no retry can fix it (a paused account, a refused identifier, missing
+                  // rights): outcome::action has the URL or text the person needs; a failure
+                  // ledger (ledger/failure_ledger.hpp) stops later runs until it is cleared
 };
 
 // Why a machine waits; printed in transcripts and events.
@@ -66,6 +69,7 @@ constexpr std::string_view to_string(outcome_kind k) noexcept {
     case outcome_kind::cancelled: return "cancelled";
     case outcome_kind::renew_at: return "renew_at";
     case outcome_kind::completed: return "completed";
+    case outcome_kind::needs_person: return "needs_person";
   }
   return "?";
 }
@@ -105,6 +109,8 @@ struct outcome {
                                          // transport's code)
   std::uint32_t sends = 0;               // requests sent
   std::optional<time_point> not_before;  // still_pending / renew_at: earliest sensible retry
+  std::string action;                    // needs_person (and needs_reset): what the person needs,
+                                         // a URL when the server gave one
 };
 
 }  // namespace certretry

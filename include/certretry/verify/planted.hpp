@@ -135,7 +135,7 @@ class planted_machine final : public erased_machine {
 
   outcome take_outcome() override {
     if (held_) return *held_;
-    if (skipped_) return outcome{outcome_kind::failed, {}, "gave up instead of resetting", {}, 0, {}};
+    if (skipped_) return outcome{outcome_kind::failed, {}, "gave up instead of resetting", {}, 0, {}, {}};
     outcome o = in_->take_outcome();
     if (bug_ == bug::reports_issued && o.kind == outcome_kind::failed) o.kind = outcome_kind::issued;
     return o;

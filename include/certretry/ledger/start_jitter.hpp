@@ -1,0 +1,41 @@
+// certretry/ledger/start_jitter.hpp — a random delay before a scheduled run begins.
+//
+// Runs started by cron, a systemd timer or a controller's resync all start in the same second:
+// a fleet's load on the CA peaks in the first second of every hour. Debian's certbot timer
+// spreads its twice-daily run with `RandomizedDelaySec=43200`
+// (docs/sources.md#certbot-timer); a run that starts at a scheduled time should do the same.
+// The delay is drawn from the caller's random source, so a test or a simulation can seed it.
+#pragma once
+
+#include "certretry/core/errc.hpp"
+#include "certretry/core/random.hpp"
+#include "certretry/core/time.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <random>
+
+namespace certretry {
+
+struct start_jitter {
+  // The delay is uniform in [0, max_delay). 0 turns it off. The default spreads a fleet's
+  // runs over 10 minutes: at 100 000 clients, about 170 starts a second instead of all at once.
+  duration max_delay = std::chrono::minutes{10};
+
+  constexpr result<void> validate() const noexcept {
+    if (max_delay < duration::zero() || max_delay > std::chrono::hours{24})
+      return errc::invalid_policy;
+    return success();
+  }
+
+  // The delay before this run starts.
+  template <random_source R>
+  duration draw(R& rng) const {
+    if (max_delay <= duration::zero()) return duration::zero();
+    const auto span = static_cast<std::uint64_t>(max_delay.count());
+    std::uniform_int_distribution<std::uint64_t> d(0, span - 1);
+    return duration{static_cast<duration::rep>(d(rng))};
+  }
+};
+
+}  // namespace certretry
