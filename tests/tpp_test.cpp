@@ -168,9 +168,10 @@ void expect_text_safe(std::string_view s, std::size_t max = 1024) {
   }
 }
 
-void expect_log_safe(const std::vector<seen_event>& log, const outcome& out) {
-  for (const auto& e : log) expect_text_safe(e.why);
-  expect_text_safe(out.reason);
+void expect_log_safe(const std::vector<seen_event>& log, const outcome& out,
+                     std::size_t max = 1024) {
+  for (const auto& e : log) expect_text_safe(e.why, max);
+  expect_text_safe(out.reason, max);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1703,12 +1704,13 @@ TEST(TppWords, HostileOAuthFieldsAreBounded) {
   std::vector<seen_event> log;
   world w;
   const std::string huge(100'000, 'x');
-  w.retrieve({reply(401, R"({"error":")" + huge + R"(\u0007","error_description":")" + huge +
-                             R"("})")});
+  w.retrieve({reply(401, R"({"Error":")" + huge + R"(","Status":")" + huge + R"(","error":")" +
+                             huge + R"(\u0007","error_description":")" + huge + R"("})")});
   auto m = make_enroller(log, options());
   const outcome out = run_in(w, m);
   EXPECT_EQ(out.kind, outcome_kind::failed);
-  expect_log_safe(log, out);
+  EXPECT_LE(out.reason.size(), 512u);
+  expect_log_safe(log, out, 512);
 }
 
 // =============================================================================================

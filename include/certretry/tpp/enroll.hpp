@@ -450,7 +450,7 @@ class enroll_machine
          {rep.error, rep.status, rep.oauth_error, rep.error_description}) {
       if (text.empty()) continue;
       why_ += ": ";
-      certretry::detail::append_sanitized(why_, text, 256);
+      certretry::detail::append_sanitized(why_, text);  // 96 bytes each, as before
     }
     kit_.report_verdict(now, r.status, {}, st.verdict, why_);
     if (st.verdict == verdict::transient)
