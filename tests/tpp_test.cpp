@@ -1753,6 +1753,32 @@ TEST(TppResume, ClickRetryOnAResumedRunIsADetection) {
   EXPECT_EQ(w.calls(), names({"retrieve"}));
 }
 
+TEST(TppResume, BlockedResumedRunResetsAndRequests) {
+  std::vector<seen_event> log;
+  world w;
+  w.retrieve({reply(500, click_retry_body), reply(200, cert_body)});
+  w.reset({reply(200, reset_done)});
+  auto o = options();
+  o.resume_dn = std::string(dn);
+  auto m = make_enroller(log, o);
+  const outcome out = run_in(w, m);
+  EXPECT_EQ(out.kind, outcome_kind::issued) << out.reason;
+  EXPECT_EQ(w.calls(), names({"retrieve", "reset", "request", "retrieve"}));
+  EXPECT_EQ(w.server.sent()[2].body, o.request_body);
+}
+
+TEST(TppResume, TheCallersBodyIsCheckedEvenWhenResuming) {
+  std::vector<seen_event> log;
+  world w;
+  auto o = options();
+  o.resume_dn = std::string(dn);
+  o.request_body = "{not json";
+  auto m = make_enroller(log, o);
+  const outcome out = run_in(w, m);
+  EXPECT_EQ(out.kind, outcome_kind::failed);
+  EXPECT_TRUE(w.calls().empty());
+}
+
 // =============================================================================================
 // A request whose reply was lost: look at the DN it would create before requesting again.
 

@@ -16,7 +16,12 @@
 // At most one reset per enrollment: a detection after a reset fails, never loops.
 //
 // Modes: watch (default) sends WorkToDoTimeout (30 s) with each retrieve, so one call waits for
-// issuance (TPP's mean is 7 s); poll retrieves on a schedule (VCert: every 2 s).
+// issuance (TPP's mean is 7 s); poll retrieves on a schedule (VCert: every 2 s). Errors (429,
+// 5xx, transport) wait their own jittered backoff, never that schedule. A request carrying
+// WorkToDoTimeout may bring the certificate itself (200) or say it is still running (202).
+// A run that ends still_pending names the DN TPP is working on; enroll_options::resume_dn
+// starts the next run from retrieving it. A request whose reply was lost is looked for (a
+// plain retrieve of the DN it creates) before it is sent again.
 //
 // States:  idle -> [pre_reset ->] requesting -> retrieving <-> waiting -> finished
 //          retrieving --stale first retrieve--> detect_reset -> requesting | retrieving
@@ -193,13 +198,6 @@ class enroll_machine
   action on_start(time_point now) {
     if (const invalid_value bad = options_.errors.check())
       return this->refuse(now, errc::invalid_policy, bad);
-    if (!options_.resume_dn.empty()) {
-      // An enrollment an earlier run left running: retrieve it, nothing else. Its first
-      // retrieve is not one right after a request: "WebSDK ..." is TPP still working on it.
-      dn_ = options_.resume_dn;
-      taken_ = true;
-      return send_retrieve(now);
-    }
     // The caller's body goes out as it is: it must be one JSON value (an object when
     // WorkToDoTimeout is added to it), or it could carry fields of its own into the request.
     const json_syntax body = check_json(options_.request_body);
@@ -220,6 +218,14 @@ class enroll_machine
         request_dn_ = std::string(own.policy_dn) + "\\" + std::string(name);
     }
     if (request_dn_.empty()) request_dn_ = options_.certificate_dn;
+    if (!options_.resume_dn.empty()) {
+      // An enrollment an earlier run left running: retrieve it, nothing else (a request and
+      // a reset follow only a detection). Its first retrieve is not one right after a
+      // request: "WebSDK ..." is TPP still working on it.
+      dn_ = options_.resume_dn;
+      taken_ = true;
+      return send_retrieve(now);
+    }
     if (options_.strategy == reset_strategy::reset_before_request) {
       if (dn_.empty())
         return finish(now, outcome_kind::failed, errc::invalid_policy,
@@ -230,7 +236,10 @@ class enroll_machine
   }
 
   action on_reply(time_point now, const response_view& r) {
-    if (r.status >= 200 && r.status <= 299) errors_in_a_row_ = 0;
+    // TPP answered (not a 408, 429 or 5xx): the next error starts the error backoff again.
+    if ((r.status >= 200 && r.status <= 299) ||
+        (r.status >= 400 && r.status <= 499 && r.status != 408 && r.status != 429))
+      errors_in_a_row_ = 0;
     switch (this->state()) {
       case enroll_state::pre_reset:
       case enroll_state::detect_reset: return on_reset_reply(now, r);
