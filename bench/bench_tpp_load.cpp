@@ -12,7 +12,12 @@
 //   cert-manager      enroll_machine, reset-before-request (>= 1.12), 2 s poll, 60 s deadline
 //                     per reconcile
 //
-// Everything is deterministic (the server's seed, no jitter): one seed, one table. The program
+// Then, healthy certificates only, three more tables: a slow CA (issuance log-normal, median
+// 60 s, sigma 1: most issuances outlast a 30 s watch, some outlast a run), a 10-minute 503
+// burst starting with each enrollment (load balancer in front of a TPP down), and requests
+// carrying WorkToDoTimeout 30 s (the certificate comes back on the request).
+//
+// Everything is deterministic (the server's seed, seeded jitter): one seed, one table. The program
 // first runs the Google Benchmark timings of single simulated enrollments (real CPU time, not
 // part of the table), then prints the table. Flags: --table-only (skip the timings),
 // --seed=N (default 1), --enrollments=N (default 10000); Google Benchmark's own flags pass
@@ -145,16 +150,24 @@ tpp::enroll_options options_for(const client& c, std::size_t i) {
 
 using bench_policy = backoff_policy<fixed_schedule, no_jitter>;
 
-// One enrollment, start to finish, on the server's clock.
-outcome enroll(const client& c, std::size_t i, model::tpp_server& server, virtual_clock& clock) {
+// One enrollment, start to finish, on the server's clock. `tweak` adjusts certretry's options.
+template <class Tweak>
+outcome enroll(const client& c, std::size_t i, model::tpp_server& server, virtual_clock& clock,
+               Tweak tweak) {
   virtual_sleeper sleeper{clock};
   if (c.vcert) {
     vcert_baseline m{options_for(c, i), c.max_wait};
     return run(m, server, clock, sleeper);
   }
   const bench_policy policy{schedules::vcert, no_jitter{}, limits{.max_wait = c.max_wait}};
-  tpp::enroll_machine m{options_for(c, i), policy, splitmix64{i + 1}};
+  tpp::enroll_options o = options_for(c, i);
+  tweak(o);
+  tpp::enroll_machine m{std::move(o), policy, splitmix64{i + 1}};
   return run(m, server, clock, sleeper);
+}
+
+outcome enroll(const client& c, std::size_t i, model::tpp_server& server, virtual_clock& clock) {
+  return enroll(c, i, server, clock, [](tpp::enroll_options&) {});
 }
 
 // Every fifth certificate is stuck in the 20 % rows.
@@ -254,6 +267,8 @@ std::string outcomes_text(const std::array<std::size_t, 6>& o) {
   return s.empty() ? "-" : s;
 }
 
+int print_extra_tables(std::size_t n, std::uint64_t seed);
+
 int print_table(std::size_t n, std::uint64_t seed) {
   std::vector<row> rows;
   rows.reserve(2 * clients.size());  // the stuck rows point at the healthy ones
@@ -339,7 +354,146 @@ int print_table(std::size_t n, std::uint64_t seed) {
               static_cast<unsigned long long>(restarts), verdict(restarts == 0));
   std::printf("- no client received an old certificate: %llu -> %s\n",
               static_cast<unsigned long long>(olds), verdict(olds == 0));
-  return consistent ? 0 : 1;
+  const int extra = print_extra_tables(n, seed);
+  return consistent ? extra : 1;
+}
+
+// --- Slow issuance, a 503 burst, the certificate on the request ----------------------------
+
+struct extra_row {
+  std::string name;
+  std::size_t n = 0;
+  std::uint64_t calls = 0, burst_calls = 0, one_call = 0;
+  std::array<std::size_t, 6> outcomes{};
+  std::vector<std::int64_t> issue_ms;
+  model::tpp_counters server{};
+  std::uint32_t most_burst_calls = 0;
+
+  double per(std::uint64_t v) const {
+    return n == 0 ? 0.0 : static_cast<double>(v) / static_cast<double>(n);
+  }
+  double issued_pct() const {
+    return n == 0 ? 0.0 : 100.0 * static_cast<double>(outcomes[0]) / static_cast<double>(n);
+  }
+};
+
+// `opts`: the server's options; `burst`: a 10-minute outage from each enrollment's start;
+// `tweak`: certretry's options; `resume`: after still_pending, come back (as cert-manager's next
+// reconcile does) with resume_dn, up to `comebacks` times.
+template <class Tweak>
+extra_row simulate_extra(std::string name, const client& c, std::size_t n,
+                         model::tpp_server_options opts, bool burst, Tweak tweak,
+                         int comebacks = 0) {
+  virtual_clock clock;
+  model::tpp_server server{clock, opts};
+  extra_row r;
+  r.name = std::move(name);
+  r.n = n;
+  for (std::size_t i = 0; i < n; ++i) server.add_certificate(certificate_dn(i), model::tpp_prior::issued);
+  for (std::size_t i = 0; i < n; ++i) {
+    const time_point start = clock.now();
+    if (burst) server.add_outage(start, start + 10min);
+    const std::uint64_t before = server.counters().outage_503;
+    outcome out = enroll(c, i, server, clock, tweak);
+    std::uint32_t sends = out.sends;
+    for (int k = 0; k < comebacks && out.kind == outcome_kind::still_pending; ++k) {
+      out = enroll(c, i, server, clock, [&](tpp::enroll_options& o) {
+        tweak(o);
+        o.resume_dn = certificate_dn(i);
+      });
+      sends += out.sends;
+    }
+    r.calls += sends;
+    r.one_call += sends == 1;
+    const auto in_burst = static_cast<std::uint32_t>(server.counters().outage_503 - before);
+    r.burst_calls += in_burst;
+    r.most_burst_calls = std::max(r.most_burst_calls, in_burst);
+    ++r.outcomes[static_cast<std::size_t>(out.kind)];
+    if (out.kind == outcome_kind::issued) r.issue_ms.push_back((clock.now() - start).count());
+  }
+  r.server = server.counters();
+  return r;
+}
+
+double mean_s(const std::vector<std::int64_t>& ms) {
+  if (ms.empty()) return 0.0;
+  double sum = 0;
+  for (const auto v : ms) sum += static_cast<double>(v);
+  return sum / static_cast<double>(ms.size()) / 1000.0;
+}
+
+int print_extra_tables(std::size_t n, std::uint64_t seed) {
+  const auto same = [](tpp::enroll_options&) {};
+  const auto verdict = [](bool ok) { return ok ? "holds" : "MISSED"; };
+  const model::tpp_server_options slow{.seed = seed,
+                                       .issuance = model::tpp_issuance::log_normal,
+                                       .median_issuance = 60s,
+                                       .issuance_sigma = 1.0};
+  std::vector<extra_row> slow_rows;
+  for (const client& c : clients) slow_rows.push_back(simulate_extra(std::string(c.name), c, n, slow, false, same));
+  slow_rows.push_back(simulate_extra(
+      "cert-manager, then resume_dn per reconcile (up to 9 more 60 s reconciles)", clients[3], n,
+      slow, false, same, 9));
+  std::printf(
+      "\n## Slow CA: issuance log-normal, median 60 s, sigma 1; %zu healthy enrollments per "
+      "row, seed %llu\n\n",
+      n, static_cast<unsigned long long>(seed));
+  std::printf("| client | calls / enrollment | issued | outcomes | time to certificate mean | resets sent |\n");
+  std::printf("|---|--:|--:|---|--:|--:|\n");
+  for (const auto& r : slow_rows)
+    std::printf("| %s | %s | %s %% | %s | %s s | %llu |\n", r.name.c_str(),
+                fixed(r.per(r.calls), 3).c_str(), fixed(r.issued_pct(), 1).c_str(),
+                outcomes_text(r.outcomes).c_str(), fixed(mean_s(r.issue_ms), 2).c_str(),
+                static_cast<unsigned long long>(r.server.reset));
+
+  const model::tpp_server_options plain{.seed = seed};
+  std::vector<extra_row> burst_rows;
+  for (const client& c : clients) burst_rows.push_back(simulate_extra(std::string(c.name), c, n, plain, true, same));
+  // What the poll did before errors had their own backoff: every error at the 2 s pace.
+  burst_rows.push_back(simulate_extra(
+      "certretry poll, errors at the 2 s pending pace (before)", clients[1], n, plain, true,
+      [](tpp::enroll_options& o) { o.errors = {.base = 2s, .factor = 1.0, .cap = 2s, .jitter = 0.0}; }));
+  std::printf(
+      "\n## 503 burst: every call answers 503 for the first 10 minutes of each enrollment; %zu "
+      "healthy enrollments per row, seed %llu\n\n",
+      n, static_cast<unsigned long long>(seed));
+  std::printf("| client | calls / enrollment | calls in the burst / enrollment | most in the burst | outcomes |\n");
+  std::printf("|---|--:|--:|--:|---|\n");
+  for (const auto& r : burst_rows)
+    std::printf("| %s | %s | %s | %u | %s |\n", r.name.c_str(), fixed(r.per(r.calls), 3).c_str(),
+                fixed(r.per(r.burst_calls), 2).c_str(), r.most_burst_calls,
+                outcomes_text(r.outcomes).c_str());
+
+  const extra_row on_request = simulate_extra(
+      "certretry watch, request with WorkToDoTimeout 30 s", clients[0], n, plain, false,
+      [](tpp::enroll_options& o) { o.request_work_to_do_timeout = 30s; });
+  std::printf("\n## The certificate on the request (WorkToDoTimeout 30 s on the request)\n\n");
+  std::printf("| client | calls / enrollment | enrollments in 1 call | certificates on the request | time to certificate mean |\n");
+  std::printf("|---|--:|--:|--:|--:|\n");
+  std::printf("| %s | %s | %llu | %llu | %s s |\n", on_request.name.c_str(),
+              fixed(on_request.per(on_request.calls), 3).c_str(),
+              static_cast<unsigned long long>(on_request.one_call),
+              static_cast<unsigned long long>(on_request.server.certificate_on_request),
+              fixed(mean_s(on_request.issue_ms), 2).c_str());
+
+  std::printf("\nTargets:\n\n");
+  const extra_row& poll_burst = burst_rows[1];
+  std::printf("- certretry poll spends <= 10 calls per enrollment on a 10-minute 503 burst: %s on "
+              "average, %u at most -> %s\n",
+              fixed(poll_burst.per(poll_burst.burst_calls), 2).c_str(), poll_burst.most_burst_calls,
+              verdict(poll_burst.most_burst_calls <= 10));
+  std::printf("- with CertificateData returned on the request, 1 call: %llu of %llu such "
+              "enrollments took 1 call -> %s\n",
+              static_cast<unsigned long long>(on_request.one_call),
+              static_cast<unsigned long long>(on_request.server.certificate_on_request),
+              verdict(on_request.one_call == on_request.server.certificate_on_request &&
+                      on_request.one_call > 0));
+  const extra_row& cm_resumed = slow_rows.back();
+  std::printf("- a slow issuance resumed by DN is not reset again: %llu resets for %zu "
+              "enrollments -> %s\n",
+              static_cast<unsigned long long>(cm_resumed.server.reset), cm_resumed.n,
+              verdict(cm_resumed.server.reset == cm_resumed.n));
+  return 0;
 }
 
 // --- Google Benchmark: the CPU cost of one simulated enrollment (machine + model + run()) ----

@@ -82,12 +82,19 @@ void script_tpp(world& w, scripted_reply retrieve) {
   w.server.script(std::string(tpp_retrieve), {std::move(retrieve)});
 }
 
+// TPP's errors paced like the schedule (2 s, no jitter), so that the send times are exact.
+tpp::enroll_options tpp_errors_every_2s() {
+  tpp::enroll_options o;
+  o.errors = {.base = 2s, .factor = 1.0, .cap = 2s, .jitter = 0.0};
+  return o;
+}
+
 TEST(TppWithCallerDeadline, NoRetrieveAtOrAfterIt) {
   world w;
   script_tpp(w, unavailable(1s));
   tpp::enroll_machine<tpp::stale_enrollment_detector, any_schedule, any_jitter, splitmix64,
                       send_times>
-      m{{}, every_2s(), splitmix64{1}, w.sink()};
+      m{tpp_errors_every_2s(), every_2s(), splitmix64{1}, w.sink()};
   const outcome out = w.run_until(m, t0 + 10s);
   expect_abandoned(out);
   // request 0 s; retrieves at 0, 3, 6, 9 s, each answered 1 s later; the next would be at 12 s.

@@ -7,7 +7,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
+#include <cstdio>
 #include <string>
 
 namespace {
@@ -169,6 +171,166 @@ TEST(TppServerModel, RestartTrueRaceReturnsTheOldCertificate) {
   EXPECT_EQ(o.kind, outcome_kind::issued);
   EXPECT_FALSE(model::tpp_server::is_old_certificate(o.certificate));
   EXPECT_EQ(server.counters().restart_true, 1u);
+}
+
+// =============================================================================================
+// The replies the model learned: a request with WorkToDoTimeout (200 with CertificateData or 202
+// busy: docs/sources.md#tpp-request-worktodo), rights errors, refused tokens, 503 outages.
+
+TEST(TppServerModel, RequestWithWorkToDoTimeoutCarriesTheCertificateOrSaysBusy) {
+  virtual_clock clock;
+  model::tpp_server server{clock, {.seed = 5, .latency = 0ms, .mean_issuance = 20s,
+                                   .min_issuance = 20s}};
+  const std::string body = R"({"PolicyDN":"\\VED\\Policy\\Sim","ObjectName":"host-1","WorkToDoTimeout":"30"})";
+  auto r = server.send({"POST", tpp::request_path, {}, body});
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r.value().status, 200);
+  EXPECT_NE(r.value().body.find("\"CertificateData\":\"CERT-"), std::string::npos) << r.value().body;
+  const std::string quick = R"({"PolicyDN":"\\VED\\Policy\\Sim","ObjectName":"host-1","WorkToDoTimeout":"5"})";
+  r = server.send({"POST", tpp::request_path, {}, quick});
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r.value().status, 202);
+  EXPECT_NE(r.value().body.find("took longer than WorkToDoTimeout"), std::string::npos) << r.value().body;
+  EXPECT_NE(r.value().body.find("\"CertificateDN\""), std::string::npos) << r.value().body;
+  EXPECT_EQ(server.counters().certificate_on_request, 1u);
+  EXPECT_EQ(server.counters().busy_request, 1u);
+}
+
+tpp::enroll_options with_request_watch(tpp::enroll_options o) {
+  o.request_work_to_do_timeout = 30s;
+  return o;
+}
+
+TEST(TppAgainstModel, CertificateOnTheRequestIsOneCall) {
+  virtual_clock clock;
+  model::tpp_server server{clock, {.seed = 11}};
+  int one_call = 0, issued = 0;
+  constexpr int n = 1000;
+  for (int i = 0; i < n; ++i) {
+    server.add_certificate(dn_of(i), model::tpp_prior::issued);
+    const outcome o = enroll(server, clock,
+                             with_request_watch(options_for(i, tpp::reset_strategy::reset_on_detection,
+                                                            tpp::retrieve_mode::watch)));
+    ASSERT_EQ(o.kind, outcome_kind::issued) << o.reason;
+    ++issued;
+    one_call += o.sends == 1;
+  }
+  // Exp(7 s): P(T <= 30 s) = 98.6 %.
+  EXPECT_GT(one_call, n * 95 / 100) << one_call;
+  EXPECT_EQ(server.counters().certificate_on_request, static_cast<std::uint64_t>(one_call));
+}
+
+// A CA slower than the 30 s hold: reset_step() (reset, request with WorkToDoTimeout) gets a 202
+// and watches the DN until the certificate, with one reset.
+TEST(TppAgainstModel, SlowIssuanceThroughResetStepIssues) {
+  virtual_clock clock;
+  model::tpp_server server{clock, {.seed = 13, .issuance = model::tpp_issuance::log_normal,
+                                   .median_issuance = 60s, .issuance_sigma = 0.5}};
+  int issued = 0, slow = 0;
+  constexpr int n = 300;
+  for (int i = 0; i < n; ++i) {
+    server.add_certificate(dn_of(i), model::tpp_prior::failed);
+    auto o = options_for(i, tpp::reset_strategy::query_only, tpp::retrieve_mode::watch);
+    auto m = tpp::reset_step<tpp::stale_enrollment_detector>(
+        o, backoff_policy<fixed_schedule, no_jitter>{schedules::vcert, no_jitter{},
+                                                     limits{.max_wait = 1h}},
+        splitmix64{static_cast<std::uint64_t>(i)});
+    virtual_sleeper sleeper{clock};
+    const time_point start = clock.now();
+    const outcome out = run(m, server, clock, sleeper);
+    EXPECT_EQ(out.kind, outcome_kind::issued) << out.reason;
+    EXPECT_EQ(m.resets(), 1u);
+    issued += out.kind == outcome_kind::issued;
+    slow += clock.now() - start > 31s;
+  }
+  EXPECT_EQ(issued, n);
+  EXPECT_GT(slow, n / 2);  // most took longer than the request's hold
+  EXPECT_EQ(server.counters().reset, static_cast<std::uint64_t>(n));
+  EXPECT_GT(server.counters().busy_request, 0u);
+}
+
+// An issuance longer than one run's deadline: the run ends still_pending naming the DN; a run
+// resumed from it issues without a request or a reset, and TPP saw one enrollment only.
+TEST(TppAgainstModel, ResumedRunAfterStillPendingIssuesWithoutAReset) {
+  virtual_clock clock;
+  model::tpp_server server{clock, {.seed = 17, .mean_issuance = 150s, .min_issuance = 150s}};
+  server.add_certificate(dn_of(1), model::tpp_prior::issued);
+  const policy_t one_minute{schedules::vcert, no_jitter{}, limits{.max_wait = 60s}};
+  virtual_sleeper sleeper{clock};
+  std::string pickup;
+  for (int run_no = 0; run_no < 5; ++run_no) {
+    auto o = options_for(1, tpp::reset_strategy::reset_before_request, tpp::retrieve_mode::watch);
+    o.resume_dn = pickup;
+    tpp::enroll_machine m{std::move(o), one_minute, splitmix64{1}};
+    const outcome out = run(m, server, clock, sleeper);
+    if (out.kind == outcome_kind::issued) break;
+    ASSERT_EQ(out.kind, outcome_kind::still_pending) << out.reason;
+    EXPECT_NE(out.reason.find(dn_of(1)), std::string::npos) << out.reason;
+    pickup = m.pickup_dn();
+    ASSERT_EQ(pickup, dn_of(1));
+  }
+  const auto info = server.inspect(dn_of(1));
+  EXPECT_EQ(info.enrollments, 1u);
+  EXPECT_EQ(info.requests, 1u);
+  EXPECT_EQ(server.counters().reset, 1u);  // the first run's, before its request
+  EXPECT_EQ(server.counters().issued, 1u);
+}
+
+// A 10-minute 503 burst in poll mode: each enrollment spends at most 10 calls on it (VCert's
+// 2 s pace would spend ~300), and all issue once it is over.
+TEST(TppAgainstModel, TenMinute503BurstCostsAtMostTenCallsPerEnrollment) {
+  constexpr int n = 200;
+  std::uint64_t worst = 0, total = 0;
+  for (int i = 0; i < n; ++i) {
+    virtual_clock clock;
+    model::tpp_server server{clock, {.seed = 19,
+                                     .outages = {{clock.now(), clock.now() + 10min}}}};
+    server.add_certificate(dn_of(i), model::tpp_prior::issued);
+    tpp::enroll_machine m{options_for(i, tpp::reset_strategy::reset_on_detection,
+                                      tpp::retrieve_mode::poll),
+                          policy_t{schedules::vcert, no_jitter{}, limits{.max_wait = 30min}},
+                          splitmix64{static_cast<std::uint64_t>(i) + 1}};
+    virtual_sleeper sleeper{clock};
+    const outcome out = run(m, server, clock, sleeper);
+    EXPECT_EQ(out.kind, outcome_kind::issued) << out.reason;
+    worst = std::max(worst, server.counters().outage_503);
+    total += server.counters().outage_503;
+  }
+  EXPECT_LE(worst, 10u);
+  std::printf("503 burst: %.2f calls per enrollment during the burst, at most %llu\n",
+              static_cast<double>(total) / n, static_cast<unsigned long long>(worst));
+}
+
+TEST(TppAgainstModel, RefusedTokenFailsInTppsWords) {
+  for (auto refusal : {model::tpp_token_refusal::expired_401, model::tpp_token_refusal::scope_403}) {
+    virtual_clock clock;
+    model::tpp_server server{clock, {.seed = 23, .token_refusal = refusal}};
+    const outcome out = enroll(server, clock,
+                               options_for(1, tpp::reset_strategy::reset_on_detection,
+                                           tpp::retrieve_mode::watch));
+    EXPECT_EQ(out.kind, outcome_kind::failed);
+    EXPECT_EQ(out.sends, 1u);
+    const bool expired = refusal == model::tpp_token_refusal::expired_401;
+    EXPECT_NE(out.reason.find(expired ? "invalid_token" : "insufficient_scope"), std::string::npos)
+        << out.reason;
+    EXPECT_NE(out.reason.find(expired ? "has expired" : "certificate:manage"), std::string::npos)
+        << out.reason;
+  }
+}
+
+TEST(TppAgainstModel, ResetWithoutRightsFailsAtOnce) {
+  virtual_clock clock;
+  model::tpp_server server{clock, {.seed = 29}};
+  server.add_certificate(dn_of(1), model::tpp_prior::failed);
+  server.deny_reset(dn_of(1));
+  const outcome out = enroll(server, clock,
+                             options_for(1, tpp::reset_strategy::reset_on_detection,
+                                         tpp::retrieve_mode::watch));
+  EXPECT_EQ(out.kind, outcome_kind::failed);
+  EXPECT_EQ(out.sends, 3u);  // request, retrieve (detection), reset: no second request
+  EXPECT_NE(out.reason.find("sufficient rights"), std::string::npos) << out.reason;
+  EXPECT_EQ(server.counters().request, 1u);
+  EXPECT_TRUE(server.inspect(dn_of(1)).stuck);
 }
 
 }  // namespace

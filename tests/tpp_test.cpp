@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <iostream>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -167,9 +168,10 @@ void expect_text_safe(std::string_view s, std::size_t max = 1024) {
   }
 }
 
-void expect_log_safe(const std::vector<seen_event>& log, const outcome& out) {
-  for (const auto& e : log) expect_text_safe(e.why);
-  expect_text_safe(out.reason);
+void expect_log_safe(const std::vector<seen_event>& log, const outcome& out,
+                     std::size_t max = 1024) {
+  for (const auto& e : log) expect_text_safe(e.why, max);
+  expect_text_safe(out.reason, max);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -597,16 +599,43 @@ INSTANTIATE_TEST_SUITE_P(
 // Only the first retrieve after a request can detect a stale enrollment (Solution 3 of
 // docs/sources.md#vcert-269).
 
-TEST(TppFirstRetrieveOnly, ClickRetryLaterFailsWithTppText) {
+// "click Retry" after a pending first retrieve: the enrollment is blocked all the same, and a
+// reset fixes it (the 2023 decision: the caller must be able to tell a reset would help).
+TEST(TppLaterClickRetry, ResetOnDetectionResetsOnce) {
+  std::vector<seen_event> log;
+  world w;
+  w.retrieve({reply(202, post_csr_body), reply(500, click_retry_body), reply(200, cert_body)});
+  w.reset({reply(200, reset_done)});
+  auto m = make_enroller(log, options());
+  const outcome out = run_in(w, m);
+  EXPECT_EQ(out.kind, outcome_kind::issued) << out.reason;
+  EXPECT_EQ(w.calls(), names({"request", "retrieve", "retrieve", "reset", "request", "retrieve"}));
+  EXPECT_EQ(m.resets(), 1u);
+  expect_reset_bodies(w.server.sent());
+}
+
+TEST(TppLaterClickRetry, QueryOnlyFinishesNeedsReset) {
+  std::vector<seen_event> log;
+  world w;
+  w.retrieve({reply(202, post_csr_body), reply(500, click_retry_body)});
+  auto m = make_enroller(log, options(tpp::reset_strategy::query_only));
+  const outcome out = run_in(w, m);
+  EXPECT_EQ(out.kind, outcome_kind::needs_reset) << out.reason;
+  EXPECT_TRUE(contains(out.reason, tpp::click_retry_message)) << out.reason;
+  EXPECT_EQ(w.calls(), names({"request", "retrieve", "retrieve"}));
+}
+
+TEST(TppLaterClickRetry, OneResetBoundHolds) {
   std::vector<seen_event> log;
   world w;
   w.retrieve({reply(202, post_csr_body), reply(500, click_retry_body)});
   w.reset({reply(200, reset_done)});
   auto m = make_enroller(log, options());
   const outcome out = run_in(w, m);
-  EXPECT_EQ(out.kind, outcome_kind::failed);
-  EXPECT_TRUE(contains(out.reason, tpp::click_retry_message)) << out.reason;
-  EXPECT_EQ(w.calls(), names({"request", "retrieve", "retrieve"}));
+  EXPECT_EQ(out.kind, outcome_kind::failed) << out.reason;
+  EXPECT_TRUE(contains(out.reason, "after a reset")) << out.reason;
+  EXPECT_EQ(w.calls(), names({"request", "retrieve", "retrieve", "reset", "request", "retrieve"}));
+  EXPECT_EQ(m.resets(), 1u);
 }
 
 TEST(TppFirstRetrieveOnly, WebSDKLaterIsPending) {
@@ -719,15 +748,22 @@ TEST(TppResetReply, NotFoundVariantsAreMatchedOnTheEndOfError) {
   }
 }
 
-TEST(TppResetReply, NotFoundAfterDetectionRequestsAgain) {
+// After a detection the certificate exists: "does not exist or you do not have sufficient
+// rights" is the caller lacking rights to reset it. Fail at once in TPP's words: no second
+// request, and no "persists after a reset" (nothing was reset).
+TEST(TppResetReply, RightsRefusedAfterDetectionFailsAtOnce) {
   std::vector<seen_event> log;
   world w;
   w.retrieve({reply(500, click_retry_body), reply(200, cert_body)});
   w.reset({reply(400, not_found)});
   auto m = make_enroller(log, options());
   const outcome out = run_in(w, m);
-  EXPECT_EQ(out.kind, outcome_kind::issued) << out.reason;
-  EXPECT_EQ(w.calls(), names({"request", "retrieve", "reset", "request", "retrieve"}));
+  EXPECT_EQ(out.kind, outcome_kind::failed) << out.reason;
+  EXPECT_EQ(w.calls(), names({"request", "retrieve", "reset"}));
+  EXPECT_TRUE(contains(out.reason, tpp::not_found_suffix)) << out.reason;
+  EXPECT_FALSE(contains(out.reason, "persists")) << out.reason;
+  EXPECT_EQ(m.resets(), 0u);
+  expect_log_safe(log, out);
 }
 
 TEST(TppResetReply, AnyOther400FailsWithTppText) {
@@ -1474,6 +1510,337 @@ TEST(TppText, LongAllSpaceInputsReturn) {
   for (int i = 0; i < 5'000'000; ++i) alt += "a ";
   EXPECT_FALSE(tpp::same_message(alt, tpp::click_retry_message));
   EXPECT_FALSE(tpp::ends_with_message(alt, tpp::not_found_suffix));
+}
+
+// =============================================================================================
+// WorkToDoTimeout on the request (Venafi TPP: POST Certificates/Request, "Response when system
+// is busy", docs/sources.md#tpp-request-worktodo): 200 with CertificateData is done in one call;
+// 202 "Certificate processing took longer than WorkToDoTimeout..." with the DN is taken.
+
+const std::string request_issued =
+    R"({"CertificateDN":"\\VED\\Policy\\Test\\foo.com","CertificateData":"TUlJQmZvby5jb20=","Filename":"foo.com.cer","Format":"Base64","Guid":"{7c4d2f1e-0000-4000-8000-000000000001}"})";
+const std::string request_busy =
+    R"({"CertificateDN":"\\VED\\Policy\\Test\\foo.com","Error":"Certificate processing took longer than WorkToDoTimeout...","Guid":"{7c4d2f1e-0000-4000-8000-000000000001}"})";
+
+TEST(TppRequestWorkToDo, CertificateDataOnTheRequestIsOneCall) {
+  std::vector<seen_event> log;
+  world w;
+  w.request({reply(200, request_issued, 12s)});
+  auto o = options();
+  o.request_work_to_do_timeout = 30s;
+  auto m = make_enroller(log, o);
+  const outcome out = run_in(w, m);
+  EXPECT_EQ(out.kind, outcome_kind::issued) << out.reason;
+  EXPECT_EQ(out.certificate, cert_data);
+  EXPECT_EQ(w.calls(), names({"request"}));
+}
+
+TEST(TppRequestWorkToDo, BusyRequestIsRetrieved) {
+  std::vector<seen_event> log;
+  world w;
+  w.request({reply(202, request_busy, 30s)});
+  w.retrieve({reply(200, cert_body, 20s)});
+  auto o = options();
+  o.request_work_to_do_timeout = 30s;
+  auto m = make_enroller(log, o);
+  const outcome out = run_in(w, m);
+  EXPECT_EQ(out.kind, outcome_kind::issued) << out.reason;
+  EXPECT_EQ(w.calls(), names({"request", "retrieve"}));
+  EXPECT_EQ(m.pickup_dn(), dn);
+}
+
+TEST(TppRequestWorkToDo, ResetStepOnASlowCaIssues) {
+  std::vector<seen_event> log;
+  world w;
+  w.reset({reply(200, reset_done)});
+  w.request({reply(202, request_busy, 30s)});
+  w.retrieve({reply(202, post_csr_body, 30s), reply(200, cert_body, 15s)});
+  auto m = tpp::reset_step<tpp::stale_enrollment_detector>(
+      options(tpp::reset_strategy::query_only),
+      fixed_policy{schedules::vcert, no_jitter{}, {.max_wait = 600s}}, splitmix64{1},
+      capture_sink{&log});
+  const outcome out = run_in(w, m);
+  EXPECT_EQ(out.kind, outcome_kind::issued) << out.reason;
+  EXPECT_EQ(w.calls(), names({"reset", "request", "retrieve", "retrieve"}));
+  EXPECT_EQ(m.resets(), 1u);
+  EXPECT_EQ(json_string(w.server.sent()[1].body, "WorkToDoTimeout"),
+            std::optional<std::string>{"30"});
+}
+
+TEST(TppRequestWorkToDo, BusyWithoutDnFails) {
+  std::vector<seen_event> log;
+  world w;
+  w.request({reply(202, R"({"Error":"Certificate processing took longer than WorkToDoTimeout..."})")});
+  auto o = options();
+  o.certificate_dn.clear();
+  auto m = make_enroller(log, o);
+  const outcome out = run_in(w, m);
+  EXPECT_EQ(out.kind, outcome_kind::failed);
+  EXPECT_EQ(w.calls(), names({"request"}));
+}
+
+// =============================================================================================
+// Errors are not polls: 429, 5xx and transport errors wait the error backoff (5 s doubling to
+// 5 min, ±20 %), never VCert's 2 s pending pace.
+
+TEST(TppErrorBackoff, TenMinutes503CostAtMostTenCallsInPollMode) {
+  std::vector<seen_event> log;
+  world w;
+  w.retrieve({reply(503, "<html>Service Unavailable</html>")});
+  auto m = make_enroller(log, options(tpp::reset_strategy::reset_on_detection,
+                                      tpp::retrieve_mode::poll));
+  const outcome out = run_in(w, m);
+  EXPECT_EQ(out.kind, outcome_kind::still_pending) << out.reason;
+  EXPECT_LE(out.sends, 10u);
+  EXPECT_GE(out.sends, 7u);
+  std::vector<duration> waits;
+  for (const auto& e : log)
+    if (e.kind == event_kind::wait) waits.push_back(e.delay);
+  ASSERT_GE(waits.size(), 3u);
+  EXPECT_GE(waits[0], 4s);
+  EXPECT_LE(waits[0], 6s);
+  for (std::size_t i = 1; i + 1 < waits.size(); ++i) EXPECT_GT(waits[i], waits[i - 1]);
+}
+
+TEST(TppErrorBackoff, PendingAfterErrorsGoesBackToTheSchedule) {
+  std::vector<seen_event> log;
+  world w;
+  w.retrieve({reply(503, ""), reply(503, ""), reply(202, post_csr_body), reply(200, cert_body)});
+  auto m = make_enroller(log, options(tpp::reset_strategy::reset_on_detection,
+                                      tpp::retrieve_mode::poll));
+  const outcome out = run_in(w, m);
+  EXPECT_EQ(out.kind, outcome_kind::issued) << out.reason;
+  std::vector<duration> waits;
+  for (const auto& e : log)
+    if (e.kind == event_kind::wait) waits.push_back(e.delay);
+  ASSERT_EQ(waits.size(), 3u);
+  EXPECT_GE(waits[1], 8s);  // the second error in a row: 10 s ± 20 %
+  EXPECT_EQ(waits[2], 2s);  // pending: VCert's pace
+}
+
+// The instants (ms since the start) a client failed by the outage calls again.
+std::vector<std::int64_t> error_retry_instants(std::uint64_t seed, double jitter) {
+  std::vector<seen_event> log;
+  world w;
+  w.retrieve({reply(503, ""), reply(429, ""), reply(503, ""), reply(200, cert_body)});
+  auto o = options(tpp::reset_strategy::reset_on_detection, tpp::retrieve_mode::poll);
+  o.errors.jitter = jitter;
+  enroller<> m{o, fixed_policy{schedules::vcert, no_jitter{}, {.max_wait = 600s}},
+               splitmix64{seed}, capture_sink{&log}};
+  EXPECT_EQ(run_in(w, m).kind, outcome_kind::issued);
+  std::vector<std::int64_t> at;
+  for (const auto& e : log)
+    if (e.kind == event_kind::send && e.at > t0)
+      at.push_back(std::chrono::duration_cast<std::chrono::milliseconds>(e.at - t0).count());
+  return at;
+}
+
+// Two fleets failed by the same outage at the same instant (one client of each per run, each
+// client its own seed): over 1000 runs no two clients retry at the same instant (to the
+// millisecond). Without jitter every retry coincides: the test can fail.
+TEST(TppErrorBackoff, TwoFleetsFailedTogetherComeBackApart) {
+  std::size_t lockstep = 0, coinciding = 0, retries = 0;
+  for (std::uint64_t run = 0; run < 1000; ++run) {
+    const auto a = error_retry_instants(0x1000'0000 + run, 0.2);
+    const auto b = error_retry_instants(0x2000'0000 + run * 7919, 0.2);
+    ASSERT_EQ(a.size(), 3u);
+    ASSERT_EQ(b.size(), 3u);
+    if (a == b) ++lockstep;
+    for (std::size_t i = 0; i < a.size(); ++i) coinciding += a[i] == b[i];
+    retries += a.size();
+  }
+  EXPECT_EQ(lockstep, 0u);
+  EXPECT_EQ(coinciding, 0u) << coinciding << " of " << retries;
+  std::cout << "two fleets: " << coinciding << " of " << retries
+            << " retries coincide to the millisecond, " << lockstep << " runs in lockstep\n";
+  EXPECT_EQ(error_retry_instants(1, 0.0), error_retry_instants(2, 0.0));
+}
+
+TEST(TppErrorBackoff, InvalidErrorBackoffRefusedAtStart) {
+  std::vector<seen_event> log;
+  world w;
+  auto o = options();
+  o.errors.jitter = 2.0;
+  auto m = make_enroller(log, o);
+  const outcome out = run_in(w, m);
+  EXPECT_EQ(out.kind, outcome_kind::failed);
+  EXPECT_EQ(out.error, make_error_code(errc::invalid_policy));
+  EXPECT_TRUE(contains(out.reason, "enroll_options.errors.jitter")) << out.reason;
+  EXPECT_TRUE(w.calls().empty());
+}
+
+// =============================================================================================
+// TPP's words reach the operator: Error, Status and the OAuth fields of a refused token
+// (RFC 6750 §3.1).
+
+TEST(TppWords, OAuthFieldsOf401And403AreQuoted) {
+  struct variant {
+    int status;
+    std::string body;
+    std::vector<std::string_view> words;
+  };
+  const variant variants[] = {
+      {401, R"({"error":"invalid_token","error_description":"The access token has expired"})",
+       {"invalid_token", "The access token has expired"}},
+      {403, R"({"error":"insufficient_scope","error_description":"certificate:manage is required"})",
+       {"insufficient_scope", "certificate:manage is required"}},
+      {400, R"({"error":"Failed to read the certificate object"})",
+       {"Failed to read the certificate object"}},
+      {404, R"({"Error":"No such endpoint","Status":"Gone"})", {"No such endpoint", "Gone"}},
+  };
+  for (const auto& v : variants) {
+    std::vector<seen_event> log;
+    world w;
+    w.retrieve({reply(v.status, v.body)});
+    auto m = make_enroller(log, options());
+    const outcome out = run_in(w, m);
+    EXPECT_EQ(out.kind, outcome_kind::failed) << v.body;
+    for (auto word : v.words) EXPECT_TRUE(contains(out.reason, word)) << out.reason;
+    expect_log_safe(log, out);
+  }
+}
+
+TEST(TppWords, HostileOAuthFieldsAreBounded) {
+  std::vector<seen_event> log;
+  world w;
+  const std::string huge(100'000, 'x');
+  w.retrieve({reply(401, R"({"Error":")" + huge + R"(","Status":")" + huge + R"(","error":")" +
+                             huge + R"(\u0007","error_description":")" + huge + R"("})")});
+  auto m = make_enroller(log, options());
+  const outcome out = run_in(w, m);
+  EXPECT_EQ(out.kind, outcome_kind::failed);
+  EXPECT_LE(out.reason.size(), 512u);
+  expect_log_safe(log, out, 512);
+}
+
+// =============================================================================================
+// Resume by DN: a run that ended still_pending names the DN; a run given it only retrieves.
+
+TEST(TppResume, StillPendingNamesTheDnAndResumeOnlyRetrieves) {
+  std::vector<seen_event> log;
+  world w;
+  w.retrieve({reply(202, post_csr_body, 30s)});
+  auto m = make_enroller(log, options(tpp::reset_strategy::reset_before_request),
+                         {.max_wait = 60s});
+  w.reset({reply(200, reset_done)});
+  const outcome first = run_in(w, m);
+  EXPECT_EQ(first.kind, outcome_kind::still_pending);
+  EXPECT_TRUE(contains(first.reason, dn)) << first.reason;
+  ASSERT_EQ(m.pickup_dn(), dn);
+
+  std::vector<seen_event> log2;
+  world w2;
+  w2.retrieve({reply(202, post_csr_body, 30s), reply(500, websdk_body), reply(200, cert_body)});
+  auto o = options(tpp::reset_strategy::reset_before_request);
+  o.resume_dn = m.pickup_dn();
+  auto m2 = make_enroller(log2, o);
+  const outcome second = run_in(w2, m2);
+  EXPECT_EQ(second.kind, outcome_kind::issued) << second.reason;
+  EXPECT_EQ(w2.calls(), names({"retrieve", "retrieve", "retrieve"}));
+  EXPECT_EQ(m2.resets(), 0u);
+}
+
+TEST(TppResume, ClickRetryOnAResumedRunIsADetection) {
+  std::vector<seen_event> log;
+  world w;
+  w.retrieve({reply(500, click_retry_body), reply(200, cert_body)});
+  w.reset({reply(200, reset_done)});
+  auto o = options(tpp::reset_strategy::query_only);
+  o.resume_dn = std::string(dn);
+  auto m = make_enroller(log, o);
+  const outcome out = run_in(w, m);
+  EXPECT_EQ(out.kind, outcome_kind::needs_reset) << out.reason;
+  EXPECT_EQ(w.calls(), names({"retrieve"}));
+}
+
+TEST(TppResume, BlockedResumedRunResetsAndRequests) {
+  std::vector<seen_event> log;
+  world w;
+  w.retrieve({reply(500, click_retry_body), reply(200, cert_body)});
+  w.reset({reply(200, reset_done)});
+  auto o = options();
+  o.resume_dn = std::string(dn);
+  auto m = make_enroller(log, o);
+  const outcome out = run_in(w, m);
+  EXPECT_EQ(out.kind, outcome_kind::issued) << out.reason;
+  EXPECT_EQ(w.calls(), names({"retrieve", "reset", "request", "retrieve"}));
+  EXPECT_EQ(w.server.sent()[2].body, o.request_body);
+}
+
+TEST(TppResume, TheCallersBodyIsCheckedEvenWhenResuming) {
+  std::vector<seen_event> log;
+  world w;
+  auto o = options();
+  o.resume_dn = std::string(dn);
+  o.request_body = "{not json";
+  auto m = make_enroller(log, o);
+  const outcome out = run_in(w, m);
+  EXPECT_EQ(out.kind, outcome_kind::failed);
+  EXPECT_TRUE(w.calls().empty());
+}
+
+// =============================================================================================
+// A request whose reply was lost: look at the DN it would create before requesting again.
+
+TEST(TppLostRequest, TakenRequestIsRetrievedNotRequestedAgain) {
+  std::vector<seen_event> log;
+  world w;
+  w.request({scripted_reply::fail(make_error_code(errc::transport_timeout), 30s),
+             reply(200, request_ok)});
+  w.retrieve({reply(202, post_csr_body), reply(200, cert_body)});
+  auto o = options();
+  o.certificate_dn.clear();
+  o.request_body = R"({"PolicyDN":"\\VED\\Policy\\Test","ObjectName":"foo.com","PKCS10":"MIIBcsr"})";
+  auto m = make_enroller(log, o);
+  const outcome out = run_in(w, m);
+  EXPECT_EQ(out.kind, outcome_kind::issued) << out.reason;
+  EXPECT_EQ(w.calls(), names({"request", "retrieve", "retrieve"}));
+  const auto& probe = w.server.sent()[1];
+  EXPECT_EQ(json_string(probe.body, "CertificateDN"), std::optional<std::string>{dn});
+  EXPECT_FALSE(json_has(probe.body, "WorkToDoTimeout")) << probe.body;
+  EXPECT_EQ(m.resets(), 0u);
+}
+
+TEST(TppLostRequest, RequestNotTakenIsSentAgain) {
+  for (const std::string& answer : {not_found, cert_body,
+                                    std::string(R"({"Stage":0,"Status":"Not yet available"})")}) {
+    std::vector<seen_event> log;
+    world w;
+    w.request({scripted_reply::fail(make_error_code(errc::transport_timeout)),
+               reply(200, request_ok)});
+    const int status = answer == not_found ? 400 : answer == cert_body ? 200 : 202;
+    w.retrieve({reply(status, answer), reply(200, cert_body)});
+    auto m = make_enroller(log, options());
+    const outcome out = run_in(w, m);
+    EXPECT_EQ(out.kind, outcome_kind::issued) << answer << ": " << out.reason;
+    EXPECT_EQ(w.calls(), names({"request", "retrieve", "request", "retrieve"})) << answer;
+  }
+}
+
+TEST(TppLostRequest, RefusedConnectionIsRequestedAgainWithoutALook) {
+  std::vector<seen_event> log;
+  world w;
+  w.request({scripted_reply::fail(make_error_code(errc::connection_refused)),
+             reply(200, request_ok)});
+  w.retrieve({reply(200, cert_body)});
+  auto m = make_enroller(log, options());
+  const outcome out = run_in(w, m);
+  EXPECT_EQ(out.kind, outcome_kind::issued) << out.reason;
+  EXPECT_EQ(w.calls(), names({"request", "request", "retrieve"}));
+}
+
+TEST(TppLostRequest, BlockedObjectFoundByTheLookIsReset) {
+  std::vector<seen_event> log;
+  world w;
+  w.request({scripted_reply::fail(make_error_code(errc::transport_timeout)),
+             reply(200, request_ok)});
+  w.retrieve({reply(500, click_retry_body), reply(200, cert_body)});
+  w.reset({reply(200, reset_done)});
+  auto m = make_enroller(log, options());
+  const outcome out = run_in(w, m);
+  EXPECT_EQ(out.kind, outcome_kind::issued) << out.reason;
+  EXPECT_EQ(w.calls(), names({"request", "retrieve", "reset", "request", "retrieve"}));
+  EXPECT_EQ(m.resets(), 1u);
 }
 
 }  // namespace

@@ -18,7 +18,9 @@ struct tpp_enroll {
     tpp::reset_strategy strategy{};
     tpp::retrieve_mode mode{};
     duration watch{};
-    std::string certificate_dn, request, detector;
+    duration error_base{}, error_cap{};
+    double error_jitter_pct = 0;
+    std::string certificate_dn, request, detector, resume_dn;
   };
 
   using table = std::vector<option<settings>>;
@@ -53,15 +55,17 @@ struct tpp_enroll {
              .store = &into<settings, &settings::watch>},
         },
         // VCert polls every 2 s without jitter: the poll-mode default. In watch mode the
-        // schedule paces only errors and a TPP that answers a watch at once.
+        // schedule paces only a TPP that answers a watch at once. Errors have their own
+        // backoff (error_*).
         backoff_options<settings>({
             .schedule = {},
             .jitter_pct = 0,
             .schedule_default = "`\"vcert\"` in poll mode, `\"certctl\"` in watch mode",
             .schedule_doc =
                 "the base delays between calls, by name: any [named schedule](#named-schedules); "
-                "`vcert` = 2 s fixed. In watch mode it paces only errors, the \"no reset "
-                "required\" retrieve, and a TPP that answers a watch at once",
+                "`vcert` = 2 s fixed. It paces a TPP at work (pending replies; in watch mode only "
+                "the \"no reset required\" retrieve and a TPP that answers a watch at once); "
+                "errors wait `error_base_s` … instead",
             .jitter_pct_doc = "as for async-poll; 0 = the exact schedule (VCert polls without "
                               "jitter)",
             .max_wait_doc = "hard cap on the whole run, from its first call; 0 means the default",
@@ -74,6 +78,37 @@ struct tpp_enroll {
                                 "ends the run `still_pending` with `attempt cap reached …`",
         }),
         table{
+            {.name = "error_base_s",
+             .kind = option_kind::seconds,
+             .def = 5.0,
+             .min = 0,
+             .max = 86400,
+             .doc = "the first wait after a 429, a 5xx that says nothing about the enrollment or "
+                    "a transport error; each further error in a row doubles it. Errors never "
+                    "wait the pending `schedule`",
+             .store = &into<settings, &settings::error_base>},
+            {.name = "error_cap_s",
+             .kind = option_kind::seconds,
+             .def = 300.0,
+             .min = 0,
+             .max = 86400,
+             .doc = "the longest error wait (before jitter)",
+             .store = &into<settings, &settings::error_cap>},
+            {.name = "error_jitter_pct",
+             .kind = option_kind::number,
+             .def = 20.0,
+             .min = 0,
+             .max = 100,
+             .doc = "each error wait × (1 + U[−p, +p)), p = `error_jitter_pct`/100, so that "
+                    "clients failed by one outage do not come back together",
+             .store = &into<settings, &settings::error_jitter_pct>},
+            {.name = "resume_dn",
+             .kind = option_kind::text,
+             .def = std::string(""),
+             .doc = "the DN of an enrollment an earlier run left running (its `still_pending` "
+                    "reason ends `resume by retrieving <DN>`): the run starts by retrieving it — "
+                    "no request, no reset, whatever the `strategy`. `\"\"`: request as usual",
+             .store = &into<settings, &settings::resume_dn>},
             max_body_option<settings>(
                 "largest reply body read as JSON; a larger one is read as \"not JSON\""),
             {.name = "certificate_dn",
@@ -128,6 +163,10 @@ struct tpp_enroll {
     o.watch = s.watch;
     o.certificate_dn = s.certificate_dn;
     o.request_body = s.request;
+    o.errors.base = s.error_base;
+    o.errors.cap = s.error_cap;
+    o.errors.jitter = s.error_jitter_pct / 100.0;
+    o.resume_dn = s.resume_dn;
     if (s.detector == "click-retry")
       return drive<tpp::click_retry_detector>(w, std::move(o), s, seed);
     return drive<tpp::stale_enrollment_detector>(w, std::move(o), s, seed);

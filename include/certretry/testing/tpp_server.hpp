@@ -35,14 +35,20 @@
 //
 // WorkToDoTimeout ("N", a string of whole seconds as VCert sends it, or a number): a retrieve or
 // request carrying it is held until the enrollment's certificate is issued or N seconds have
-// passed, whichever comes first, then answered with the state at that time. Without it, and
+// passed, whichever comes first, then answered with the state at that time. A request so held
+// answers as Venafi documents (docs/sources.md#tpp-request-worktodo): 200 with CertificateDN and
+// CertificateData when the certificate was issued within the hold, 202 with CertificateDN and
+// Error "Certificate processing took longer than WorkToDoTimeout..." when it was not (a request
+// without WorkToDoTimeout, or one on a blocked object, answers 200 with the DN only). Without it, and
 // whenever there is no running enrollment to wait for (a stuck one included), it is answered at
 // once. A watch that times out answers 202 "Post CSR": the enrollment keeps running (the state
 // table's "timed out due to WorkToDoTimeout" row is unconfirmed; no timeout failure is
 // modelled).
 //
 // Issuance time: every enrollment (a request, a renew, a reset with Restart=true) draws its
-// time to issuance from  min_issuance + Exp(mean_issuance - min_issuance)  (a shifted
+// time to issuance from  min_issuance + Exp(mean_issuance - min_issuance), or, with
+// issuance = log_normal, from  median_issuance x exp(sigma x N(0, 1))  (a slow CA: a median
+// of 60 s puts most issuances past a 30 s watch and a tail past any one run's deadline);  (a shifted
 // exponential; by default min_issuance = 0, a plain exponential of mean 7 s, TPP's reported
 // mean: docs/sources.md#tpp-writeup). The only number known about TPP's issuance time is that
 // mean; among distributions on [0, inf) with a given mean the exponential assumes the least
@@ -64,6 +70,17 @@
 //                       state table's two "??" rows: 500 {"Stage":-1,"Status":"Not yet
 //                       available"} or 202 {"Stage":-1,"Status":"WebSDK CertRequest Module
 //                       Requested Certificate"} (half each); the enrollment runs on.
+//
+// Outages and refusals (off by default; for tests of the client's error paths):
+//   outages             windows [from, until) of the server's clock in which every call answers
+//                       503 with an HTML body (a load balancer in front of a TPP down), after the
+//                       latency; nothing else happens to the objects meanwhile.
+//   token_refusal       every call answers 401 {"error":"invalid_token","error_description":...}
+//                       or 403 {"error":"insufficient_scope",...} (a bearer token expired, or a
+//                       grant without the scope: docs/sources.md#tpp-token-errors).
+//   deny_reset(dn)      a reset of that object answers 400 "Certificate <DN> does not exist or
+//                       you do not have sufficient rights to the object." although it exists:
+//                       the caller lacks the rights to reset it.
 //
 // Issued certificates are "CERT-<serial>" (serials count up from 1 per server), or
 // "OLD-<serial>" when the restart race produced them; is_old_certificate() tells them apart.
@@ -88,6 +105,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace certretry::model {
 
@@ -123,6 +141,12 @@ enum class tpp_prior : std::uint8_t {
   failed,   // a certificate exists and its last enrollment failed: the "stuck" renewal
 };
 
+// How issuance times are drawn (see the header comment).
+enum class tpp_issuance : std::uint8_t { exponential, log_normal };
+
+// A refused bearer token (docs/sources.md#tpp-token-errors).
+enum class tpp_token_refusal : std::uint8_t { none, expired_401, scope_403 };
+
 // Which of the three message sequences (docs/sources.md#tpp-writeup) a request on a stuck
 // object produced.
 enum class stuck_case : std::uint8_t {
@@ -138,6 +162,13 @@ struct tpp_server_options {
   // Issuance time = min_issuance + Exp(mean_issuance - min_issuance); mean = mean_issuance.
   duration mean_issuance = 7s;
   duration min_issuance = 0ms;
+  // issuance = log_normal: median_issuance x exp(issuance_sigma x N(0, 1)).
+  tpp_issuance issuance = tpp_issuance::exponential;
+  duration median_issuance = 60s;
+  double issuance_sigma = 1.0;
+  // Windows [from, until) of the server's clock (virtual time) answering every call 503.
+  std::vector<std::pair<time_point, time_point>> outages{};
+  tpp_token_refusal token_refusal = tpp_token_refusal::none;
   // Probabilities of cases 1 and 2 for a request on a stuck object; case 3 takes the rest.
   double case1 = 0.6;
   double case2 = 0.3;
@@ -154,6 +185,10 @@ struct tpp_counters {
   std::uint64_t reset = 0;
   std::uint64_t renew = 0;
   std::uint64_t other = 0;               // unknown path or method
+  std::uint64_t outage_503 = 0;          // calls answered 503 by an outage window
+  std::uint64_t refused_token = 0;       // calls answered 401/403 by token_refusal
+  std::uint64_t certificate_on_request = 0;  // requests answered 200 with CertificateData
+  std::uint64_t busy_request = 0;            // requests answered 202 (WorkToDoTimeout passed)
   std::uint64_t restart_true = 0;        // resets carrying "Restart": true
   std::uint64_t issued = 0;              // certificates issued
   std::uint64_t wrong_certificates = 0;  // issued from the earlier enrollment (restart race)
@@ -195,9 +230,17 @@ class tpp_server {
     if (prior == tpp_prior::failed) o.state = enrollment::failed;
   }
 
+  // The caller lacks the rights to reset `dn`: its resets answer the "does not exist or you do
+  // not have sufficient rights" 400.
+  void deny_reset(const std::string& dn) { reset_denied_[dn] = true; }
+
+  // One more outage window [from, until): every call in it answers 503.
+  void add_outage(time_point from, time_point until) { options_.outages.emplace_back(from, until); }
+
   // The transport: one call, answered after the latency (and any WorkToDoTimeout hold).
   result<response> send(const request_view& req) {
-    response r = dispatch(req);
+    response r = refused_now();
+    if (r.status == 0) r = dispatch(req);
     clock_->advance(options_.latency);
     return r;
   }
@@ -291,6 +334,29 @@ class tpp_server {
     return json_reply(status, std::move(body));
   }
 
+  // An outage or a refused token, if one applies now; status 0 otherwise.
+  response refused_now() {
+    const time_point now = clock_->now();
+    for (const auto& [from, until] : options_.outages)
+      if (now >= from && now < until) {
+        ++counters_.outage_503;
+        return response{503, {{"Content-Type", "text/html"}},
+                        "<html><body><h1>503 Service Unavailable</h1></body></html>"};
+      }
+    switch (options_.token_refusal) {
+      case tpp_token_refusal::none: break;
+      case tpp_token_refusal::expired_401:
+        ++counters_.refused_token;
+        return json_reply(401, R"({"error":"invalid_token","error_description":")"
+                               R"(The access token has expired or was revoked"})");
+      case tpp_token_refusal::scope_403:
+        ++counters_.refused_token;
+        return json_reply(403, R"({"error":"insufficient_scope","error_description":")"
+                               R"(The grant does not include the certificate:manage scope"})");
+    }
+    return response{0, {}, {}};
+  }
+
   static response not_found(std::string_view dn) {
     std::string message = "Certificate ";
     message += dn;
@@ -364,7 +430,22 @@ class tpp_server {
     if (renew) return json_reply(200, "{\"Success\":true}");
     std::string body = "{\"CertificateDN\":";
     certretry::detail::append_json_string(body, dn);
-    body += ",\"Guid\":\"" + guid(dn) + "\"}";
+    body += ",\"Guid\":\"" + guid(dn) + "\"";
+    // Held by WorkToDoTimeout (and not blocked): the certificate, or "took longer".
+    if (fields->work_to_do && o.state != enrollment::failed) {
+      if (o.state == enrollment::pending) {
+        ++counters_.busy_request;
+        body += ",\"Error\":\"Certificate processing took longer than WorkToDoTimeout...\"}";
+        return json_reply(202, std::move(body));
+      }
+      ++counters_.certificate_on_request;
+      o.misbehave_next = false;  // the enrollment is over: nothing left to misreport
+      body += ",\"CertificateData\":";
+      certretry::detail::append_json_string(body, certificate_data(o));
+      body += ",\"Filename\":\"" + std::to_string(o.serial) + ".cer\",\"Format\":\"Base64\"}";
+      return json_reply(200, std::move(body));
+    }
+    body += '}';
     return json_reply(200, std::move(body));
   }
 
@@ -427,6 +508,7 @@ class tpp_server {
     object& o = *a.obj;
     const body_fields* fields = &a.fields;
     if (fields->restart) ++counters_.restart_true;
+    if (reset_denied_.count(fields->certificate_dn)) return not_found(fields->certificate_dn);
     if (o.state == enrollment::none) return error_reply(400, tpp_text::no_reset_required);
     if (!fields->restart) {
       o.state = enrollment::none;
@@ -473,6 +555,14 @@ class tpp_server {
   }
 
   duration draw_issuance(object& o) const {
+    if (options_.issuance == tpp_issuance::log_normal) {
+      // Box-Muller: two uniforms, one standard normal. 1 - u is in (0, 1]: the log is finite.
+      const double u1 = uniform_unit(o.issuance_rng), u2 = uniform_unit(o.issuance_rng);
+      const double z = std::sqrt(-2.0 * std::log(1.0 - u1)) * std::cos(6.283185307179586 * u2);
+      const double median = static_cast<double>(std::max(options_.median_issuance,
+                                                         duration::zero()).count());
+      return certretry::detail::saturate_ms(median * std::exp(options_.issuance_sigma * z));
+    }
     const duration floor = std::clamp(options_.min_issuance, duration::zero(),
                                       std::max(options_.mean_issuance, duration::zero()));
     const double tail_mean = static_cast<double>((options_.mean_issuance - floor).count());
@@ -549,6 +639,7 @@ class tpp_server {
   tpp_server_options options_;
   tpp_counters counters_{};
   std::map<std::string, object, std::less<>> objects_;
+  std::map<std::string, bool, std::less<>> reset_denied_;
   std::uint64_t serials_ = 0;
   certretry::detail::json_reader reader_{};
 };

@@ -16,7 +16,12 @@
 // At most one reset per enrollment: a detection after a reset fails, never loops.
 //
 // Modes: watch (default) sends WorkToDoTimeout (30 s) with each retrieve, so one call waits for
-// issuance (TPP's mean is 7 s); poll retrieves on a schedule (VCert: every 2 s).
+// issuance (TPP's mean is 7 s); poll retrieves on a schedule (VCert: every 2 s). Errors (429,
+// 5xx, transport) wait their own jittered backoff, never that schedule. A request carrying
+// WorkToDoTimeout may bring the certificate itself (200) or say it is still running (202).
+// A run that ends still_pending names the DN TPP is working on; enroll_options::resume_dn
+// starts the next run from retrieving it. A request whose reply was lost is looked for (a
+// plain retrieve of the DN it creates) before it is sent again.
 //
 // States:  idle -> [pre_reset ->] requesting -> retrieving <-> waiting -> finished
 //          retrieving --stale first retrieve--> detect_reset -> requesting | retrieving
@@ -78,6 +83,38 @@ inline result<retrieve_mode> parse_retrieve_mode(std::string_view name) noexcept
   return errc::invalid_policy;
 }
 
+// How TPP's errors are spaced: a 429, a 5xx that says nothing about the enrollment, a transport
+// error. The pending pace (VCert's 2 s poll) is for a TPP at work, not one that fails: at 2 s a
+// 10-minute 503 burst costs ~300 retrieves per client, and without jitter a fleet failed by one
+// outage retries in lockstep (the GlobalSign outage of 2020-10-28,
+// docs/sources.md#globalsign-2020-10-28). The n-th error in a row waits
+// base x factor^(n-1), capped, x (1 + U[-jitter, jitter]); a Retry-After the policy honours may
+// lengthen it. Any answer from TPP (a 2xx, a 4xx) starts the count again.
+struct error_backoff {
+  duration base = 5s;
+  double factor = 2.0;
+  duration cap = 5min;
+  double jitter = 0.2;
+
+  // n >= 1: errors in a row; u in [0, 1).
+  constexpr duration wait(std::uint32_t n, double u) const noexcept {
+    const duration d = geometric_schedule{base, factor, cap}.delay(n);
+    const double j = std::clamp(jitter, 0.0, 1.0);
+    return certretry::detail::saturate_ms(static_cast<double>(d.count()) *
+                                          (1.0 + j * (2.0 * u - 1.0)));
+  }
+
+  constexpr invalid_value check() const noexcept {
+    if (base < duration::zero()) return {"enroll_options.errors.base", "must not be negative"};
+    if (cap < duration::zero()) return {"enroll_options.errors.cap", "must not be negative"};
+    if (!(factor >= 1.0))
+      return {"enroll_options.errors.factor", "must be a number of at least 1"};
+    if (!(jitter >= 0.0 && jitter <= 1.0))
+      return {"enroll_options.errors.jitter", "must be a number from 0 to 1 (0.2 is ±20 %)"};
+    return {};
+  }
+};
+
 struct enroll_options {
   reset_strategy strategy = reset_strategy::reset_on_detection;
   retrieve_mode mode = retrieve_mode::watch;
@@ -92,6 +129,13 @@ struct enroll_options {
   // When set, the request itself carries WorkToDoTimeout (the separate reset step of the 2023
   // decision: reset(restart=false) then request with WorkToDoTimeout=30).
   std::optional<duration> request_work_to_do_timeout;
+  // Spacing of 429s, 5xx and transport errors (never the pending schedule).
+  error_backoff errors{};
+  // The DN of an enrollment an earlier run left running (its still_pending reason names it,
+  // and enroll_machine::pickup_dn() gives it). When set, the run starts by retrieving it: no
+  // request and no reset, so a slow issuance is not started over (cert-manager keeps the
+  // request's pickup ID and only retrieves afterwards, docs/sources.md#cert-manager-venafi).
+  std::string resume_dn;
 };
 
 enum class enroll_state : std::uint8_t {
@@ -135,10 +179,25 @@ class enroll_machine
 
   std::uint32_t resets() const noexcept { return resets_; }
   const std::string& certificate_dn() const noexcept { return dn_; }
+  // The DN whose enrollment TPP has taken in this run (or the resumed one); empty if no request
+  // was taken. After still_pending, pass it as enroll_options::resume_dn to the next run.
+  const std::string& pickup_dn() const noexcept { return taken_ ? dn_ : empty_; }
+
+  // The base's outcome, with the DN to resume from in a still_pending reason.
+  outcome take_outcome() {
+    outcome o = base::take_outcome();
+    if (o.kind == outcome_kind::still_pending && taken_ && !dn_.empty()) {
+      o.reason += "; TPP has the request: resume by retrieving ";
+      certretry::detail::append_sanitized(o.reason, dn_, 256);
+    }
+    return o;
+  }
 
  private:
   // --- the inputs machine_base hands over -------------------------------------------------
   action on_start(time_point now) {
+    if (const invalid_value bad = options_.errors.check())
+      return this->refuse(now, errc::invalid_policy, bad);
     // The caller's body goes out as it is: it must be one JSON value (an object when
     // WorkToDoTimeout is added to it), or it could carry fields of its own into the request.
     const json_syntax body = check_json(options_.request_body);
@@ -149,6 +208,24 @@ class enroll_machine
       return this->refuse(now, errc::invalid_request_value,
                           {"enroll_options.request_body",
                            "must be a JSON object to carry WorkToDoTimeout"});
+    // The DN the request creates, to look for if its reply is lost (PolicyDN\ObjectName).
+    if (body.top == json_kind::object) {
+      const reply own = reader_.read(options_.request_body);
+      const std::string_view name = !own.object_name.empty() ? own.object_name : own.subject;
+      if (!own.certificate_dn.empty())
+        request_dn_.assign(own.certificate_dn);
+      else if (!own.policy_dn.empty() && !name.empty())
+        request_dn_ = std::string(own.policy_dn) + "\\" + std::string(name);
+    }
+    if (request_dn_.empty()) request_dn_ = options_.certificate_dn;
+    if (!options_.resume_dn.empty()) {
+      // An enrollment an earlier run left running: retrieve it, nothing else (a request and
+      // a reset follow only a detection). Its first retrieve is not one right after a
+      // request: "WebSDK ..." is TPP still working on it.
+      dn_ = options_.resume_dn;
+      taken_ = true;
+      return send_retrieve(now);
+    }
     if (options_.strategy == reset_strategy::reset_before_request) {
       if (dn_.empty())
         return finish(now, outcome_kind::failed, errc::invalid_policy,
@@ -159,6 +236,10 @@ class enroll_machine
   }
 
   action on_reply(time_point now, const response_view& r) {
+    // TPP answered (not a 408, 429 or 5xx): the next error starts the error backoff again.
+    if ((r.status >= 200 && r.status <= 299) ||
+        (r.status >= 400 && r.status <= 499 && r.status != 408 && r.status != 429))
+      errors_in_a_row_ = 0;
     switch (this->state()) {
       case enroll_state::pre_reset:
       case enroll_state::detect_reset: return on_reset_reply(now, r);
@@ -170,7 +251,16 @@ class enroll_machine
   action on_send_failed(time_point now, std::error_code ec) {
     const std::string_view why = transport_error_name(ec);
     kit_.report_verdict(now, 0, ec, verdict::transient, why);
-    return retry_later(now, why, std::nullopt, this->state());
+    // A request whose reply was lost after it went out (a timeout, a reset connection) may
+    // have been taken: requesting again blindly lands on that enrollment, which then reads as
+    // a stale one and costs a reset. Look at the DN it would create first.
+    if (this->state() == enroll_state::requesting && !request_dn_.empty() &&
+        (ec == errc::transport_timeout || ec == errc::connection_reset)) {
+      dn_ = request_dn_;
+      probing_ = true;
+      return retry_after_error(now, why, std::nullopt, enroll_state::retrieving);
+    }
+    return retry_after_error(now, why, std::nullopt, this->state());
   }
 
   action on_resume(time_point now) { return send_state(now, resume_); }
@@ -194,7 +284,10 @@ class enroll_machine
     body_ += "{\"CertificateDN\":";
     certretry::detail::append_json_string(body_, dn_);
     body_ += ",\"Format\":\"base64\",\"IncludeChain\":true";
-    if (options_.mode == retrieve_mode::watch) {
+    hold_ = duration::zero();
+    // A look after a lost request is a plain query: its answer must come at once, to tell
+    // "taken and running" from "not taken".
+    if (options_.mode == retrieve_mode::watch && !probing_) {
       // Never ask TPP to hold the call past the deadline.
       hold_ = std::max(std::min(options_.watch, kit_.time_left(now)), duration{1000});
       body_ += ",\"WorkToDoTimeout\":\"" + seconds_text(hold_) + "\"";
@@ -207,17 +300,38 @@ class enroll_machine
   // --- replies --------------------------------------------------------------------------
   action on_request_reply(time_point now, const response_view& r) {
     const reply rep = reader_.read(r.body);
-    if (r.status == 200 || r.status == 201) {
+    if (r.status == 200 || r.status == 201 || r.status == 202) {
       // A 2xx that is not a TPP reply (a proxy's page): whether TPP took the request is unknown.
       if (!rep.json)
         return fail_with_text(now, r.status, "request answered with a body that is not a TPP reply",
                               "");
-      if (!rep.error.empty()) return fail_with_text(now, r.status, "request refused: ", rep.error);
+      // With WorkToDoTimeout, a certificate issued within it comes back on the request itself
+      // (200 with CertificateData): done in one call. A 202 ("Certificate processing took
+      // longer than WorkToDoTimeout...", with the CertificateDN) is taken and still running:
+      // retrieve it (Venafi TPP: POST Certificates/Request, docs/sources.md#tpp-request-worktodo).
+      if (r.status != 202 && !rep.certificate_data.empty()) {
+        if (!rep.certificate_dn.empty()) dn_.assign(rep.certificate_dn);
+        kit_.report_verdict(now, r.status, {}, verdict::done, "certificate issued on the request");
+        kit_.set_certificate(rep.certificate_data);
+        return finish(now, outcome_kind::issued, {}, "");
+      }
+      if (r.status != 202 && !rep.error.empty())
+        return fail_with_text(now, r.status, "request refused: ", rep.error);
       if (!rep.certificate_dn.empty()) dn_.assign(rep.certificate_dn);
       if (dn_.empty())
         return fail_with_text(now, r.status, "request reply has no CertificateDN", "");
-      kit_.report_verdict(now, r.status, {}, verdict::pending, "request accepted");
+      taken_ = true;
       first_retrieve_ = true;
+      if (r.status == 202) {
+        why_ = "request taken, still processing";
+        if (!rep.error.empty()) {
+          why_ += ": ";
+          certretry::detail::append_sanitized(why_, rep.error);
+        }
+        kit_.report_verdict(now, r.status, {}, verdict::pending, why_);
+        return follow_up(now, enroll_state::retrieving, why_);
+      }
+      kit_.report_verdict(now, r.status, {}, verdict::pending, "request accepted");
       return follow_up(now, enroll_state::retrieving, "request accepted");
     }
     return on_other_status(now, r, rep, "request");
@@ -225,6 +339,9 @@ class enroll_machine
 
   action on_retrieve_reply(time_point now, const response_view& r) {
     const reply rep = reader_.read(r.body);
+    if (probing_) {
+      if (std::optional<action> next = on_probe_reply(now, r, rep)) return *next;
+    }
     if (r.status == 200 && !rep.certificate_data.empty()) {
       kit_.report_verdict(now, r.status, {}, verdict::done, "certificate issued");
       kit_.set_certificate(rep.certificate_data);
@@ -234,7 +351,12 @@ class enroll_machine
     // A 500 that carries a Status or Stage speaks about the enrollment; one that does not (an
     // HTML page, {"Error": ...}) is a server error like any other.
     if (r.status == 500 && rep.json && (!rep.status.empty() || rep.stage)) {
+      errors_in_a_row_ = 0;  // TPP answered about the enrollment
       if (first && detector_(rep.status)) return on_stale_enrollment(now, r.status, rep.status);
+      // "click Retry" on a later retrieve (the first one said pending) is the same blocked
+      // enrollment: a reset would fix it, so it is a detection too (one reset at most).
+      if (same_message(rep.status, click_retry_message))
+        return on_stale_enrollment(now, r.status, rep.status, false);
       // "WebSDK ... Requested Certificate" later on, or Stage -1 "Not yet available" (the two
       // "??" rows of the state table, docs/sources.md#tpp-writeup): TPP has the request and has
       // not finished it. Pending, bounded by the deadline. Any other 500 is the enrollment's own
@@ -262,10 +384,13 @@ class enroll_machine
     return on_other_status(now, r, rep, "retrieve");
   }
 
-  action on_stale_enrollment(time_point now, int status, std::string_view message) {
+  action on_stale_enrollment(time_point now, int status, std::string_view message,
+                             bool first = true) {
     std::string text;  // TPP's message, bounded and sanitised for reasons and events
     certretry::detail::append_sanitized(text, message, 256);
-    why_ = "stale enrollment on first retrieve: " + text;
+    why_ = first ? "stale enrollment on first retrieve: "
+                 : "blocked enrollment on a later retrieve: ";
+    why_ += text;
     kit_.report_verdict(now, status, {}, resets_ >= 1 ? verdict::permanent : verdict::pending,
                         why_);
     if (resets_ >= 1)
@@ -300,6 +425,14 @@ class enroll_machine
         return retry_later(now, "no reset required", std::nullopt, enroll_state::retrieving);
       }
       if (ends_with_message(rep.error, not_found_suffix)) {
+        // After a detection the certificate exists (TPP just answered for it): this is the
+        // "you do not have sufficient rights" half of the message. The caller may not reset
+        // it; another request would only be blocked again (docs/sources.md#tpp-reset).
+        if (!before_request)
+          return fail_with_text(now, r.status,
+                                "reset refused (the caller may not reset this certificate; "
+                                "someone with rights to it must reset it): ",
+                                rep.error);
         ++resets_;
         kit_.report_verdict(now, r.status, {}, verdict::done,
                             "certificate not found: first enrollment");
@@ -320,14 +453,17 @@ class enroll_machine
     why_.assign(call);
     why_ += " answered " + std::to_string(r.status) + ": ";
     why_ += st.why;
-    const std::string_view text = !rep.error.empty() ? rep.error : rep.status;
-    if (!text.empty()) {
+    // TPP's own words: its Error and Status, and the OAuth error fields of a token refused
+    // (RFC 6750 §3.1: invalid_token, insufficient_scope).
+    for (const std::string_view text :
+         {rep.error, rep.status, rep.oauth_error, rep.error_description}) {
+      if (text.empty()) continue;
       why_ += ": ";
-      certretry::detail::append_sanitized(why_, text);
+      certretry::detail::append_sanitized(why_, text);  // 96 bytes each, as before
     }
     kit_.report_verdict(now, r.status, {}, st.verdict, why_);
     if (st.verdict == verdict::transient)
-      return retry_later(now, why_, kit_.retry_after_hint(now, r), this->state());
+      return retry_after_error(now, why_, kit_.retry_after_hint(now, r), this->state());
     return finish(now, outcome_kind::failed, errc::server_rejected,
                   "unexpected status code on TPP " + why_);
   }
@@ -357,6 +493,50 @@ class enroll_machine
       case enroll_state::pre_reset: return send_reset(now, which);
       default: return send_retrieve(now);
     }
+  }
+
+  // The reply to a plain retrieve of the DN a lost request would create. Nothing: the reply
+  // tells nothing about the request, and the usual rules apply (an error backs off and looks
+  // again; a stale-enrollment message is a detection).
+  std::optional<action> on_probe_reply(time_point now, const response_view& r, const reply& rep) {
+    const bool not_found =
+        r.status == 400 && rep.json && ends_with_message(rep.error, not_found_suffix);
+    // No object, an object with a certificate and nothing running, or one at Stage 0 (the
+    // state table's "no existing cert and past enrollment was reset" row): nothing was taken.
+    const bool idle = (r.status == 200 && !rep.certificate_data.empty()) ||
+                      ((r.status == 200 || r.status == 202) && rep.json && rep.stage == 0);
+    if (not_found || idle) {
+      probing_ = false;
+      kit_.report_verdict(now, r.status, {}, verdict::pending,
+                          not_found ? "lost request not taken: no such certificate"
+                                    : "lost request not taken: nothing running");
+      dn_ = options_.certificate_dn;
+      return follow_up(now, enroll_state::requesting, "lost request not taken");
+    }
+    if (r.status == 200 || r.status == 202 ||
+        (r.status == 500 && rep.json && (!rep.status.empty() || rep.stage))) {
+      // Taken and running (or blocked: the 500's message decides, as on a first retrieve).
+      probing_ = false;
+      taken_ = true;
+      first_retrieve_ = true;
+    }
+    return std::nullopt;
+  }
+
+  // After an error: the error_backoff step, raised to a Retry-After the policy honours; the
+  // policy's deadline and attempt cap still end the run. Never the pending schedule.
+  action retry_after_error(time_point now, std::string_view why, std::optional<duration> hint,
+                           enroll_state then) {
+    ++errors_in_a_row_;
+    const duration paced = options_.errors.wait(errors_in_a_row_, uniform_unit(kit_.rng()));
+    resume_ = then;
+    if (why_.data() != why.data()) why_.assign(why);
+    if (hint) return this->back_off(now, why_, hint, paced, wait_reason::schedule);
+    if (!kit_.plan(now, std::nullopt).waits()) return this->back_off(now, why_, std::nullopt);
+    const duration left = kit_.time_left(now);
+    const duration d = std::max(paced, kit_.policy().run_limits().effective_min_delay());
+    if (d > left) return this->wait_for(now, left, wait_reason::deadline_clamp);
+    return this->wait_for(now, d, wait_reason::schedule);
   }
 
   // Waits per the policy, then sends `then`.
@@ -405,8 +585,13 @@ class enroll_machine
   std::string request_body_;
   std::string body_;
   std::string why_;
+  std::string request_dn_;  // the DN the request creates (PolicyDN\ObjectName), if known
+  std::string empty_;
   enroll_state resume_ = enroll_state::retrieving;
   bool first_retrieve_ = false;
+  bool taken_ = false;    // TPP has taken a request of this run (or the resumed one)
+  bool probing_ = false;  // the next retrieve looks for a request whose reply was lost
+  std::uint32_t errors_in_a_row_ = 0;
   std::uint32_t resets_ = 0;
   time_point sent_at_{};
   duration hold_{};  // WorkToDoTimeout of the retrieve outstanding (watch mode)

@@ -33,6 +33,10 @@ inline constexpr std::string_view no_reset_required_message =
     "Reset is not completed. No reset is required for the certificate.";
 inline constexpr std::string_view not_found_suffix =
     "does not exist or you do not have sufficient rights to the object.";
+// A request answered 202: taken, not finished within its WorkToDoTimeout (Venafi TPP: POST
+// Certificates/Request, "Response when system is busy", docs/sources.md#tpp-request-worktodo).
+inline constexpr std::string_view work_to_do_timeout_prefix =
+    "Certificate processing took longer than WorkToDoTimeout";
 
 namespace detail {
 
@@ -126,6 +130,15 @@ struct reply {
   std::string_view certificate_data{};
   std::string_view certificate_dn{};
   std::string_view error{};
+  // OAuth 2.0 error replies (RFC 6749 §5.2, RFC 6750 §3.1): TPP's token-based 401/403 carry
+  // `error` (invalid_token, insufficient_scope ...) and `error_description` in lowercase.
+  std::string_view oauth_error{};
+  std::string_view error_description{};
+  // The caller's own request body: the DN a request creates is PolicyDN\ObjectName (Subject
+  // when ObjectName is absent) (Venafi TPP: POST Certificates/Request, docs/sources.md#tpp-request).
+  std::string_view policy_dn{};
+  std::string_view object_name{};
+  std::string_view subject{};
   bool processing_reset_completed = false;
   bool restart_completed = false;
 };
@@ -159,6 +172,16 @@ class reply_reader {
         if (!value.get_string().get(s)) out.certificate_dn = s;
       } else if (key == "Error") {
         if (!value.get_string().get(s)) out.error = s;
+      } else if (key == "error") {
+        if (!value.get_string().get(s)) out.oauth_error = s;
+      } else if (key == "error_description") {
+        if (!value.get_string().get(s)) out.error_description = s;
+      } else if (key == "PolicyDN") {
+        if (!value.get_string().get(s)) out.policy_dn = s;
+      } else if (key == "ObjectName") {
+        if (!value.get_string().get(s)) out.object_name = s;
+      } else if (key == "Subject") {
+        if (!value.get_string().get(s)) out.subject = s;
       } else if (key == "ProcessingResetCompleted") {
         bool b = false;
         if (!value.get_bool().get(b)) out.processing_reset_completed = b;
