@@ -4,9 +4,9 @@
 //
 // Input: one byte that picks the shape (any, pem_or_der, x509, x509 + key match), then the
 // bytes.
-#include "fuzz_support.hpp"
 #include "certretry/core/certificate_check.hpp"
 #include "certretry/x509/key_match.hpp"
+#include "fuzz_support.hpp"
 
 #include <cstddef>
 #include <cstdint>

@@ -975,7 +975,7 @@ TEST(SectigoCollectInterval, WaitsTheIntervalBetweenCollects) {
   std::vector<seen_event> log;
   poller<geometric_schedule, no_jitter> m{
       async_ca_triage{{async_ca::sectigo, "9", {}},
-                      async_ca_options{.collect_interval = sectigo_collect_guidance}},
+                      async_ca_triage_options{.collect_interval = sectigo_collect_guidance}},
       backoff_policy<geometric_schedule, no_jitter>{schedules::certctl, no_jitter{},
                                                     limits{.max_wait = 24h}},
       splitmix64{1}, capture_sink{&log}};
@@ -991,7 +991,7 @@ TEST(SectigoCollectInterval, PastTheDeadlineEndsNowWithNotBefore) {
   std::vector<seen_event> log;
   poller<geometric_schedule, no_jitter> m{
       async_ca_triage{{async_ca::sectigo, "9", {}},
-                      async_ca_options{.collect_interval = sectigo_collect_guidance}},
+                      async_ca_triage_options{.collect_interval = sectigo_collect_guidance}},
       backoff_policy<geometric_schedule, no_jitter>{schedules::certctl, no_jitter{},
                                                     limits{.max_wait = 600s}},
       splitmix64{1}, capture_sink{&log}};

@@ -775,7 +775,7 @@ TEST(SectigoCollectCode, OtherCollectStatusesKeepTheirRows) {
 
 TEST(SectigoCollectCode, CollectIntervalAppliesOnlyToNotReady) {
   async_ca_triage t{order_for(async_ca::sectigo),
-                    async_ca_options{.collect_interval = sectigo_collect_guidance}};
+                    async_ca_triage_options{.collect_interval = sectigo_collect_guidance}};
   ASSERT_TRUE(classify(t, 200, R"({"status":"Issued"})").poll_now);
   EXPECT_EQ(t.wait_at_least(), duration::zero());
   EXPECT_EQ(classify(t, 400, R"({"code":-183})").verdict, verdict::pending);
@@ -824,7 +824,7 @@ TEST(Generic, ChainFieldIsNotReadOutsideEntrust) {
 
 TEST(DigiCertReissue, IssuedWithTheReplacedCertificateFails) {
   async_ca_triage t{order_for(async_ca::digicert),
-                    async_ca_options{.replaced_certificate_id = "700"}};
+                    async_ca_triage_options{.replaced_certificate_id = "700"}};
   EXPECT_EQ(classify(t, 200, R"({"status":"reissue_pending","certificate":{"id":700}})").verdict,
             verdict::pending);
   const seen r = classify(t, 200, R"({"status":"issued","certificate":{"id":700}})");
@@ -835,7 +835,7 @@ TEST(DigiCertReissue, IssuedWithTheReplacedCertificateFails) {
 
 TEST(DigiCertReissue, IssuedWithANewCertificateDownloadsIt) {
   async_ca_triage t{order_for(async_ca::digicert),
-                    async_ca_options{.replaced_certificate_id = "700"}};
+                    async_ca_triage_options{.replaced_certificate_id = "700"}};
   const seen r = classify(t, 200, R"({"status":"issued","certificate":{"id":"701"}})");
   EXPECT_TRUE(r.poll_now) << r.why;
   EXPECT_EQ(target_of(t), "/certificate/701/download/format/pem_all");
@@ -903,7 +903,8 @@ TEST(CertificateCheck, DefaultTellsACertificateFromALoginPage) {
   EXPECT_EQ(c.check(der_of(order_cert)), "");
   EXPECT_EQ(c.check("-----BEGIN CERTIFICATE-----\nMIIBorder\n"), "");  // lenient default
   for (std::string_view page : {"<html><body>Please log in</body></html>", "", "OK", "{}",
-                                "-----BEGIN CERTIFICATE REQUEST-----\nx\n"}) {
+                                "-----BEGIN CERTIFICATE REQUEST-----\nx\n", "0 errors", "0",
+                                "0\x05" "abc"}) {
     const std::string_view why = c.check(page);
     EXPECT_TRUE(contains(why, "no PEM CERTIFICATE block")) << page;
   }
@@ -937,12 +938,13 @@ TEST(CertificateCheck, X509RefusesWhatIsNotOne) {
       {"-----BEGIN CERTIFICATE-----\nMIIB*rder\n-----END CERTIFICATE-----\n", "not valid base64"},
       {"-----BEGIN CERTIFICATE-----\nMIIBorder\n", "no END line"},
       {"-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n", "empty"},
-      {good_der.substr(0, good_der.size() - 1), "not an X.509"},
-      {good_der + "x", "bytes after"},
-      {std::string("\x30\x80\x00\x00", 4), "not an X.509"},        // indefinite length
-      {std::string("\x30\x85\xff\xff\xff\xff\xff", 7), "not an X.509"},  // 5 length bytes
+      // DER that is not one SEQUENCE spanning the body is not DER at all.
+      {good_der.substr(0, good_der.size() - 1), "not DER"},
+      {good_der + "x", "not DER"},
+      {std::string("\x30\x80\x00\x00", 4), "not DER"},                // indefinite length
+      {std::string("\x30\x85\xff\xff\xff\xff\xff", 7), "not DER"},  // 5 length bytes
       {std::string("\x30\x00", 2), "tbsCertificate"},
-      {std::string("\x30", 1), "not an X.509"},
+      {std::string("\x30", 1), "not DER"},
   };
   for (const auto& bc : cases) {
     const std::string why{c.check(bc.bytes)};
@@ -1019,14 +1021,14 @@ TEST(CertificateCheck, TriageWithKeyMatchRefusesAnotherKeysCertificate) {
   auto key = expected_public_key::from_csr(order_csr);
   ASSERT_TRUE(key);
   async_ca_triage t{order_for(async_ca::digicert),
-                    async_ca_options{.check = key_match_check(key.value())}};
+                    async_ca_triage_options{.check = key_match_check(key.value())}};
   ASSERT_TRUE(classify(t, 200, R"({"status":"issued","certificate":{"id":5}})").poll_now);
   const seen wrong = classify(t, 200, other_cert);
   EXPECT_EQ(wrong.verdict, verdict::permanent);
   EXPECT_TRUE(contains(wrong.why, "is not the CSR's")) << wrong.why;
 
   async_ca_triage u{order_for(async_ca::digicert),
-                    async_ca_options{.check = key_match_check(key.value())}};
+                    async_ca_triage_options{.check = key_match_check(key.value())}};
   ASSERT_TRUE(classify(u, 200, R"({"status":"issued","certificate":{"id":5}})").poll_now);
   const seen right = classify(u, 200, std::string(order_cert) + std::string(other_cert));
   EXPECT_EQ(right.verdict, verdict::done) << right.why;

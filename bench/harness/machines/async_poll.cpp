@@ -198,7 +198,7 @@ struct async_poll {
   }
 
   static replay_result run(world& w, const settings& s, std::uint64_t seed) {
-    async_ca_options options{.max_body_bytes = s.max_body_bytes,
+    async_ca_triage_options options{.max_body_bytes = s.max_body_bytes,
                              .collect_interval = s.collect_interval,
                              .replaced_certificate_id = s.replaced_cert_id,
                              .check = s.key ? key_match_check(*s.key)

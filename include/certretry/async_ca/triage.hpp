@@ -59,7 +59,8 @@ struct async_ca_profile {
 // (docs/sources.md#sectigo-collect-codes).
 inline constexpr std::int64_t sectigo_not_collectable = -183;
 // Sectigo asks integrators to collect no more often than every 3 h
-// (docs/sources.md#sectigo-collect-guidance): the value for async_ca_options::collect_interval.
+// (docs/sources.md#sectigo-collect-guidance): a value for
+// async_ca_triage_options::collect_interval.
 inline constexpr duration sectigo_collect_guidance = std::chrono::hours{3};
 
 namespace profiles {
@@ -170,7 +171,7 @@ struct async_ca_order {
 };
 
 // How the triage reads one order's replies, beyond the profile.
-struct async_ca_options {
+struct async_ca_triage_options {
   std::size_t max_body_bytes = default_max_body_bytes;
   // While the collect endpoint answers "not ready yet", wait at least this long before
   // collecting again (zero: ride the schedule, certctl's behaviour and the default). Sectigo asks
@@ -230,9 +231,10 @@ class async_ca_triage {
  public:
   explicit async_ca_triage(async_ca_order order,
                            std::size_t max_body_bytes = default_max_body_bytes)
-      : async_ca_triage(std::move(order), async_ca_options{.max_body_bytes = max_body_bytes}) {}
+      : async_ca_triage(std::move(order),
+                        async_ca_triage_options{.max_body_bytes = max_body_bytes}) {}
 
-  async_ca_triage(async_ca_order order, async_ca_options options)
+  async_ca_triage(async_ca_order order, async_ca_triage_options options)
       : order_(std::move(order)),
         profile_(&profile_of(order_.ca)),
         options_(std::move(options)),
@@ -261,7 +263,7 @@ class async_ca_triage {
   }
 
   bool collecting() const noexcept { return collecting_; }
-  const async_ca_options& options() const noexcept { return options_; }
+  const async_ca_triage_options& options() const noexcept { return options_; }
 
   // The least the next wait must be, after the last classify(): the collect interval while the
   // collect endpoint says not ready, otherwise zero (poll_machine asks for it).
@@ -500,7 +502,7 @@ class async_ca_triage {
 
   async_ca_order order_;
   const async_ca_profile* profile_;
-  async_ca_options options_;
+  async_ca_triage_options options_;
   certificate_checker checker_;
   invalid_value problem_{};
   detail::json_reader json_;

@@ -159,7 +159,8 @@ constexpr std::optional<http_date_reading> parse_imf_fixdate(std::string_view s)
 
 // RFC 850: "Sunday, 06-Nov-94 08:49:37 GMT". A two-digit year that would be more than 50 years
 // in the future is the most recent past year with those digits (RFC 9110 §5.6.7).
-constexpr std::optional<http_date_reading> parse_rfc850(std::string_view s, time_point now) noexcept {
+constexpr std::optional<http_date_reading> parse_rfc850(std::string_view s,
+                                                       time_point now) noexcept {
   date_reader r{s};
   civil_time c{};
   const auto wd = r.one_of(day_names_long);

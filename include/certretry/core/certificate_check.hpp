@@ -4,7 +4,8 @@
 // machine that hands such bytes over as `issued` has the caller install garbage. The check is a
 // policy value every machine can take:
 //   any         take the bytes as they are (what certretry did before)
-//   pem_or_der  a PEM "BEGIN CERTIFICATE" line (RFC 7468 §5) or DER that opens a SEQUENCE
+//   pem_or_der  a PEM "BEGIN CERTIFICATE" line (RFC 7468 §5) or DER: one SEQUENCE as long as
+//               the body
 //               (the default: cheap, and enough to tell a certificate from a login page)
 //   x509        the first certificate decodes (base64, RFC 4648 §4) and has the DER structure of
 //               RFC 5280 §4.1: tbsCertificate, signatureAlgorithm, signatureValue
@@ -31,7 +32,7 @@ namespace certretry {
 
 enum class certificate_shape : std::uint8_t {
   any,         // no check
-  pem_or_der,  // a PEM BEGIN CERTIFICATE line, or DER starting a SEQUENCE
+  pem_or_der,  // a PEM BEGIN CERTIFICATE line, or one DER SEQUENCE spanning the bytes
   x509,        // the first certificate parses as X.509 (RFC 5280 §4.1)
 };
 
@@ -219,7 +220,11 @@ class certificate_checker {
     const certificate_shape shape = check_.leaf ? certificate_shape::x509 : check_.shape;
     if (shape == certificate_shape::any) return {};
     const bool begins_pem = bytes.find(detail::pem_certificate_begin) != std::string_view::npos;
-    const bool der = !begins_pem && !bytes.empty() && static_cast<unsigned char>(bytes[0]) == 0x30;
+    // DER: one SEQUENCE whose length is the whole body ("0 errors" starts with 0x30 too).
+    const std::span<const std::uint8_t> raw{reinterpret_cast<const std::uint8_t*>(bytes.data()),
+                                            bytes.size()};
+    const auto outer = begins_pem ? std::nullopt : detail::read_der(raw);
+    const bool der = outer && outer->tag == detail::der_sequence && outer->size() == raw.size();
     if (!begins_pem && !der) return "no PEM CERTIFICATE block and not DER (a login or error page?)";
     // The default stops here: the BEGIN line (or DER's SEQUENCE) tells a certificate from a
     // login page; the block's end and contents are the x509 shape's business.
@@ -234,7 +239,7 @@ class certificate_checker {
       if (der_.empty()) return "the PEM CERTIFICATE block is empty";
       in = der_;
     } else {
-      in = {reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()};
+      in = raw;
     }
     const auto [leaf, why] = detail::parse_x509(in);
     if (!leaf) {

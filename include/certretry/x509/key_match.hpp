@@ -65,7 +65,8 @@ class expected_public_key {
     static constexpr auto no_passphrase = [](char*, int, int, void*) { return -1; };
     EVP_PKEY* key = nullptr;
     if (pem.find("PRIVATE KEY-----") != std::string_view::npos)
-      key = read([](BIO* b) { return PEM_read_bio_PrivateKey(b, nullptr, no_passphrase, nullptr); });
+      key =
+          read([](BIO* b) { return PEM_read_bio_PrivateKey(b, nullptr, no_passphrase, nullptr); });
     else
       key = read([](BIO* b) { return PEM_read_bio_PUBKEY(b, nullptr, nullptr, nullptr); });
     if (key == nullptr) return errc::key_source_unreadable;
