@@ -70,6 +70,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(!r.error().message().empty());
   }
 
+  // The reading with its note agrees with parse_retry_after; the only note is a wrong day name,
+  // and only on a date.
+  const auto noted = read_retry_after_value(value, now);
+  FUZZ_CHECK(noted.has_value() == r.has_value());
+  if (noted.has_value()) {
+    FUZZ_CHECK(noted.value().delay == r.value());
+    if (noted.value().note) {
+      FUZZ_CHECK(noted.value().note == errc::retry_after_weekday_mismatch);
+      FUZZ_CHECK(parse_http_date(detail::trim_http_space(value), now).has_value());
+    }
+  }
+
   // delay-seconds: exactly the number written, or out of range.
   const std::string_view trimmed = detail::trim_http_space(value);
   const bool all_digits = !trimmed.empty() && trimmed.size() <= detail::retry_after_max_length &&

@@ -105,7 +105,8 @@ INSTANTIATE_TEST_SUITE_P(Values, AsyncCaIdInjection, ::testing::ValuesIn(injecti
 TEST(AsyncCaId, OtherBytesArePercentEncodedIntoOneSegment) {
   world w;
   w.server.script("GET /orders/a%20b%2Fc%3F%23%25%C3%A9",
-                  {scripted_reply::respond(200, R"({"status":"issued","certificate":"PEM"})")});
+                  {scripted_reply::respond(
+                      200, R"({"status":"issued","certificate":"-----BEGIN CERTIFICATE-----"})")});
   async_ca_poll_machine m{async_ca_triage{{async_ca::generic, "a b/c?#%\xC3\xA9", ""}},
                           plain_policy(), splitmix64{1}};
   const outcome o = w.run_it(m);

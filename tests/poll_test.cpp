@@ -6,12 +6,14 @@
 #include "certretry/machine/run.hpp"
 #include "certretry/testing/scripted.hpp"
 #include "certretry/async_ca/poller.hpp"
+#include "certretry/core/system.hpp"
 
 #include "support/event_log.hpp"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -381,7 +383,8 @@ TEST(PollOutcome, SectigoCollectNotReadyRidesTheSchedule) {
   world w;
   w.server.script("GET /ssl/v1/11", {scripted_reply::respond(200, R"({"status":"Issued"})")});
   w.server.script("GET /ssl/v1/collect/11/pem",
-                  {scripted_reply::respond(400, R"({"code":-1400,"description":"not ready"})"),
+                  {scripted_reply::respond(
+                       400, R"({"code":-183,"description":"Certificate is not collectable"})"),
                    scripted_reply::respond(200, std::string(pem))});
   auto m = make_any_poller(log, schedules::certctl, any_jitter{no_jitter{}}, {.max_wait = 600s},
                            {}, 1, async_ca_order{async_ca::sectigo, "11", {}});
@@ -830,6 +833,174 @@ TEST(PollNow, RunStaysBoundedByTheDeadline) {
   EXPECT_EQ(out.kind, outcome_kind::still_pending);
   EXPECT_EQ(out.sends, 6u * (1 + eager_poller::max_immediate_polls) + 1u);
   EXPECT_EQ(w.clock.now() - t0, 600s);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Clocks: run() measures elapsed time on a monotonic clock; the wall clock judges HTTP-dates
+// (docs/async-polling.md#clocks).
+
+// A wall clock that steps by `step` once the monotonic clock passes `step_at`; monotonic() is
+// the virtual clock the sleeper advances.
+struct stepping_clock {
+  virtual_clock* mono;
+  time_point step_at;
+  duration step;
+  time_point now() const noexcept {
+    const time_point t = mono->now();
+    return t >= step_at ? t + step : t;
+  }
+  duration monotonic() const noexcept { return mono->now().time_since_epoch(); }
+};
+
+// The same wall clock without a monotonic reading.
+struct wall_only_clock {
+  virtual_clock* mono;
+  time_point step_at;
+  duration step;
+  time_point now() const noexcept {
+    const time_point t = mono->now();
+    return t >= step_at ? t + step : t;
+  }
+};
+
+std::string imf_fixdate(time_point t) {
+  using namespace std::chrono;
+  static constexpr const char* day_names[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr const char* months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  const auto day = floor<std::chrono::days>(t);
+  const year_month_day ymd{day};
+  const hh_mm_ss hms{floor<seconds>(t - day)};
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%s, %02u %s %d %02ld:%02ld:%02lld GMT",
+                day_names[weekday{day}.c_encoding()], static_cast<unsigned>(ymd.day()),
+                months[static_cast<unsigned>(ymd.month()) - 1], static_cast<int>(ymd.year()),
+                static_cast<long>(hms.hours().count()), static_cast<long>(hms.minutes().count()),
+                static_cast<long long>(hms.seconds().count()));
+  return buf;
+}
+
+TEST(Clocks, WallClockSteppedBackAnHourDoesNotStretchTheDeadline) {
+  world w;
+  w.server.script(std::string(status_target), {scripted_reply::respond(429)});
+  stepping_clock clock{&w.clock, t0 + 100s, -1h};
+  std::vector<seen_event> log;
+  auto m = make_poller(log, schedules::certctl, no_jitter{});
+  const outcome out = run(m, w.server, clock, w.sleeper);
+  EXPECT_EQ(out.kind, outcome_kind::still_pending);
+  EXPECT_EQ(out.sends, 7u);                    // 0, 5, 20, 65, 200, 500, 600 s, as without a step
+  EXPECT_EQ(w.clock.now() - t0, 600s);         // not 4200 s
+}
+
+TEST(Clocks, WallClockSteppedForwardDoesNotCutTheDeadline) {
+  world w;
+  w.server.script(std::string(status_target), {scripted_reply::respond(429)});
+  stepping_clock clock{&w.clock, t0 + 100s, 1h};
+  std::vector<seen_event> log;
+  auto m = make_poller(log, schedules::certctl, no_jitter{});
+  const outcome out = run(m, w.server, clock, w.sleeper);
+  EXPECT_EQ(out.sends, 7u);
+  EXPECT_EQ(w.clock.now() - t0, 600s);  // not ended at the step
+}
+
+TEST(Clocks, WithoutAMonotonicReadingTheStepStretchesTheRun) {
+  // What a clock without monotonic() gets (and what every run got before): the time given
+  // never runs backwards, but an hour of real waiting passes unseen.
+  world w;
+  w.server.script(std::string(status_target), {scripted_reply::respond(429)});
+  wall_only_clock clock{&w.clock, t0 + 100s, -1h};
+  std::vector<seen_event> log;
+  auto m = make_poller(log, schedules::certctl, no_jitter{});
+  const outcome out = run(m, w.server, clock, w.sleeper);
+  EXPECT_EQ(out.kind, outcome_kind::still_pending);
+  EXPECT_GT(w.clock.now() - t0, 3600s);
+  // The machine was never given a time earlier than one it had seen.
+  const auto sends = times_of(log, event_kind::send);
+  EXPECT_TRUE(std::is_sorted(sends.begin(), sends.end()));
+}
+
+TEST(Clocks, HttpDatesAreJudgedAgainstTheWallClock) {
+  // The wall clock steps back an hour after the first poll; the server, whose clock agrees with
+  // the stepped wall clock, asks for 120 s in an HTTP-date.
+  world w;
+  const time_point wall_at_second_poll = t0 + 5s - 1h;
+  w.server.script(std::string(status_target),
+                  {scripted_reply::respond(200, R"({"status":"pending"})"),
+                   scripted_reply::respond(
+                       503, "", {{"Retry-After", imf_fixdate(wall_at_second_poll + 120s)}}),
+                   scripted_reply::respond(200, issued_body())});
+  stepping_clock clock{&w.clock, t0 + 1s, -1h};
+  std::vector<seen_event> log;
+  auto m = make_poller(log, schedules::certctl, no_jitter{});
+  const outcome out = run(m, w.server, clock, w.sleeper);
+  EXPECT_EQ(out.kind, outcome_kind::issued) << out.reason;
+  EXPECT_EQ(times_of(log, event_kind::send), seconds_list({0, 5, 125}));
+  EXPECT_EQ(times_of(log, event_kind::retry_after_invalid).size(), 0u);
+}
+
+TEST(Clocks, StillPendingNotBeforeIsInWallTime) {
+  world w;
+  w.server.script(std::string(status_target),
+                  {scripted_reply::respond(200, R"({"status":"pending"})"),
+                   scripted_reply::respond(429, "", {{"Retry-After", "3600"}})});
+  stepping_clock clock{&w.clock, t0 + 1s, -1h};
+  std::vector<seen_event> log;
+  auto m = make_poller(log, schedules::certctl, no_jitter{});
+  const outcome out = run(m, w.server, clock, w.sleeper);
+  EXPECT_EQ(out.kind, outcome_kind::still_pending);
+  ASSERT_TRUE(out.not_before);
+  // Asked at wall time t0 + 5 s - 1 h to come back 3600 s later.
+  EXPECT_EQ(*out.not_before, t0 + 5s);
+}
+
+TEST(Clocks, SystemClockHasBothReadings) {
+  static_assert(detail::monotonic_clock<system_clock>);
+  static_assert(!detail::monotonic_clock<virtual_clock>);
+  const system_clock c;
+  const duration a = c.monotonic();
+  EXPECT_LE(a, c.monotonic());
+  EXPECT_GT(c.now().time_since_epoch(), duration::zero());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sectigo's collect interval through run().
+
+TEST(SectigoCollectInterval, WaitsTheIntervalBetweenCollects) {
+  world w;
+  w.server.script("GET /ssl/v1/9", {scripted_reply::respond(200, R"({"status":"Issued"})")});
+  w.server.script("GET /ssl/v1/collect/9/pem",
+                  {scripted_reply::respond(400, R"({"code":-183})"),
+                   scripted_reply::respond(400, R"({"code":-183})"),
+                   scripted_reply::respond(200, std::string(pem))});
+  std::vector<seen_event> log;
+  poller<geometric_schedule, no_jitter> m{
+      async_ca_triage{{async_ca::sectigo, "9", {}},
+                      async_ca_triage_options{.collect_interval = sectigo_collect_guidance}},
+      backoff_policy<geometric_schedule, no_jitter>{schedules::certctl, no_jitter{},
+                                                    limits{.max_wait = 24h}},
+      splitmix64{1}, capture_sink{&log}};
+  const outcome out = run_in(w, m);
+  EXPECT_EQ(out.kind, outcome_kind::issued) << out.reason;
+  EXPECT_EQ(times_of(log, event_kind::send), seconds_list({0, 0, 3 * 3600, 6 * 3600}));
+}
+
+TEST(SectigoCollectInterval, PastTheDeadlineEndsNowWithNotBefore) {
+  world w;
+  w.server.script("GET /ssl/v1/9", {scripted_reply::respond(200, R"({"status":"Issued"})")});
+  w.server.script("GET /ssl/v1/collect/9/pem", {scripted_reply::respond(400, R"({"code":-183})")});
+  std::vector<seen_event> log;
+  poller<geometric_schedule, no_jitter> m{
+      async_ca_triage{{async_ca::sectigo, "9", {}},
+                      async_ca_triage_options{.collect_interval = sectigo_collect_guidance}},
+      backoff_policy<geometric_schedule, no_jitter>{schedules::certctl, no_jitter{},
+                                                    limits{.max_wait = 600s}},
+      splitmix64{1}, capture_sink{&log}};
+  const outcome out = run_in(w, m);
+  EXPECT_EQ(out.kind, outcome_kind::still_pending);
+  EXPECT_EQ(out.sends, 2u);
+  ASSERT_TRUE(out.not_before);
+  EXPECT_EQ(*out.not_before, t0 + 3h);
+  EXPECT_TRUE(contains(out.reason, "code -183")) << out.reason;
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 // row, every status string the four async CAs send (docs/sources.md#certctl-connectors), and each
 // CA's collect stage.
 #include "certretry/async_ca/poller.hpp"
+#include "certretry/core/certificate_check.hpp"
+#include "certretry/x509/key_match.hpp"
 
 #include <gtest/gtest.h>
 
@@ -481,8 +483,9 @@ TEST(DigiCert, RateLimitBodyIsTransientWithTheCodeInWhy) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Sectigo: Issued, then GET /ssl/v1/collect/{id}/pem; a collect answering 400 is not ready yet
-// ("Sectigo collectNotReady sentinel", docs/sources.md#certctl-async-polling-doc).
+// Sectigo: Issued, then GET /ssl/v1/collect/{id}/pem; a collect answering 400 with code -183 is
+// not ready yet ("Sectigo collectNotReady sentinel", docs/sources.md#certctl-async-polling-doc,
+// docs/sources.md#sectigo-collect-codes); other codes are errors.
 
 TEST(Sectigo, IssuedThenCollectNotReadyThenCollected) {
   async_ca_triage t{order_for(async_ca::sectigo)};
@@ -496,9 +499,11 @@ TEST(Sectigo, IssuedThenCollectNotReadyThenCollected) {
   EXPECT_EQ(target_of(t), "/ssl/v1/collect/42/pem");
 
   const seen not_ready =
-      classify(t, 400, R"({"code":-1400,"description":"The certificate is not yet available"})");
+      classify(t, 400, R"({"code":-183,"description":"Certificate is not collectable"})");
   EXPECT_EQ(not_ready.verdict, verdict::pending) << not_ready.why;
   EXPECT_FALSE(not_ready.poll_now);  // waits on the schedule like any pending
+  EXPECT_TRUE(contains(not_ready.why, "code -183: Certificate is not collectable")) << not_ready.why;
+  EXPECT_EQ(t.wait_at_least(), duration::zero());  // no collect interval unless asked for
   EXPECT_EQ(target_of(t), "/ssl/v1/collect/42/pem");
 
   const seen done = classify(t, 200, pem);
@@ -597,14 +602,16 @@ TEST(Generic, StatusPathIsOrdersId) {
 
 TEST(Generic, CompletedCountsAsIssued) {
   async_ca_triage t{order_for(async_ca::generic)};
-  const seen r = classify(t, 200, R"({"status":"Completed","certificate":"PEM-BYTES"})");
+  const seen r =
+      classify(t, 200, R"({"status":"Completed","certificate":"-----BEGIN CERTIFICATE-----"})");
   EXPECT_EQ(r.verdict, verdict::done);
-  EXPECT_EQ(r.certificate, "PEM-BYTES");
+  EXPECT_EQ(r.certificate, "-----BEGIN CERTIFICATE-----");
 }
 
 TEST(Generic, TrailingWhitespaceIsNotGarbage) {
   async_ca_triage t{order_for(async_ca::generic)};
-  const seen r = classify(t, 200, "{\"status\":\"issued\",\"certificate\":\"P\"}\r\n\t ");
+  const seen r = classify(
+      t, 200, "{\"status\":\"issued\",\"certificate\":\"-----BEGIN CERTIFICATE-----\"}\r\n\t ");
   EXPECT_EQ(r.verdict, verdict::done) << r.why;
 }
 
@@ -630,7 +637,7 @@ TEST(Triage, BodyLargerThanLimitIsPermanentWithAMessage) {
 }
 
 TEST(Triage, BodyExactlyAtLimitIsRead) {
-  std::string body = R"({"status":"issued","certificate":")";
+  std::string body = R"({"status":"issued","certificate":"-----BEGIN CERTIFICATE-----)";
   const std::size_t tail = 2;  // "}
   body.append(64 - body.size() - tail, 'X');
   body += "\"}";
@@ -715,6 +722,316 @@ TEST(Triage, OtherClientErrorsArePermanent) {
     async_ca_triage t{order_for(async_ca::generic)};
     EXPECT_EQ(classify(t, s, "").verdict, verdict::permanent) << s;
   }
+}
+
+
+// ---------------------------------------------------------------------------------------------
+// Sectigo collect error codes: only -183 means "not ready".
+
+struct collect_code_case {
+  const char* body;
+  verdict expected;
+  const char* why;
+};
+
+class SectigoCollectCode : public ::testing::TestWithParam<collect_code_case> {};
+
+TEST_P(SectigoCollectCode, OnlyNotCollectableIsPending) {
+  async_ca_triage t{order_for(async_ca::sectigo)};
+  ASSERT_TRUE(classify(t, 200, R"({"status":"Issued"})").poll_now);
+  const seen r = classify(t, 400, GetParam().body);
+  EXPECT_EQ(r.verdict, GetParam().expected) << r.why;
+  EXPECT_TRUE(contains(r.why, GetParam().why)) << r.why;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Codes, SectigoCollectCode,
+    ::testing::Values(
+        collect_code_case{R"({"code":-183,"description":"Certificate is not collectable"})",
+                          verdict::pending, "collect not ready (400) code -183"},
+        collect_code_case{
+            R"({"code":-110,"description":"Certificate has been revoked and cannot be downloaded"})",
+            verdict::permanent,
+            "collect refused (400) code -110: Certificate has been revoked and cannot be "
+            "downloaded"},
+        collect_code_case{R"({"code":-126,"description":"Unknown format"})", verdict::permanent,
+                          "code -126: Unknown format"},
+        collect_code_case{R"({"description":"Certificate is not collectable","code":-183})",
+                          verdict::pending, "code -183"},
+        collect_code_case{R"({"code":"-183"})", verdict::permanent, "without the not-ready code"},
+        collect_code_case{R"({"code":-183.5})", verdict::permanent, "without the not-ready code"},
+        collect_code_case{"", verdict::permanent, "without the not-ready code -183"},
+        collect_code_case{"<html>proxy</html>", verdict::permanent, "without the not-ready code"},
+        collect_code_case{R"({"code":-1400,"description":"x"})", verdict::permanent,
+                          "code -1400: x"}),
+    [](const auto& p) { return "c" + std::to_string(p.index); });
+
+TEST(SectigoCollectCode, OtherCollectStatusesKeepTheirRows) {
+  async_ca_triage t{order_for(async_ca::sectigo)};
+  ASSERT_TRUE(classify(t, 200, R"({"status":"Issued"})").poll_now);
+  EXPECT_EQ(classify(t, 503, R"({"code":-183})").verdict, verdict::transient);
+  EXPECT_EQ(classify(t, 404, R"({"code":-183})").verdict, verdict::permanent);
+}
+
+TEST(SectigoCollectCode, CollectIntervalAppliesOnlyToNotReady) {
+  async_ca_triage t{order_for(async_ca::sectigo),
+                    async_ca_triage_options{.collect_interval = sectigo_collect_guidance}};
+  ASSERT_TRUE(classify(t, 200, R"({"status":"Issued"})").poll_now);
+  EXPECT_EQ(t.wait_at_least(), duration::zero());
+  EXPECT_EQ(classify(t, 400, R"({"code":-183})").verdict, verdict::pending);
+  EXPECT_EQ(t.wait_at_least(), std::chrono::hours{3});
+  EXPECT_EQ(classify(t, 503, "").verdict, verdict::transient);
+  EXPECT_EQ(t.wait_at_least(), duration::zero());
+}
+
+TEST(SectigoCollectCode, OtherProfilesHaveNoNotReadyCode) {
+  async_ca_triage t{order_for(async_ca::digicert)};
+  ASSERT_TRUE(classify(t, 200, R"({"status":"issued","certificate":{"id":5}})").poll_now);
+  EXPECT_EQ(classify(t, 400, R"({"code":-183})").verdict, verdict::permanent);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Entrust's chain, DigiCert reissues, GlobalSign issued without a certificate.
+
+TEST(Entrust, ChainIsKeptAfterTheCertificate) {
+  async_ca_triage t{order_for(async_ca::entrust)};
+  const seen r = classify(
+      t, 200,
+      R"({"status":"ISSUED","certificate":"-----BEGIN CERTIFICATE-----\nLEAF\n-----END CERTIFICATE-----","chain":"-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n"})");
+  EXPECT_EQ(r.verdict, verdict::done) << r.why;
+  EXPECT_EQ(r.certificate,
+            "-----BEGIN CERTIFICATE-----\nLEAF\n-----END CERTIFICATE-----\n"
+            "-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n");
+}
+
+TEST(Entrust, NoChainLeavesTheCertificateAsItIs) {
+  for (const char* body : {R"({"status":"ISSUED","certificate":"-----BEGIN CERTIFICATE-----\nL\n"})",
+                           R"({"status":"ISSUED","certificate":"-----BEGIN CERTIFICATE-----\nL\n","chain":""})",
+                           R"({"status":"ISSUED","certificate":"-----BEGIN CERTIFICATE-----\nL\n","chain":null})"}) {
+    async_ca_triage t{order_for(async_ca::entrust)};
+    const seen r = classify(t, 200, body);
+    EXPECT_EQ(r.verdict, verdict::done) << body;
+    EXPECT_EQ(r.certificate, "-----BEGIN CERTIFICATE-----\nL\n") << body;
+  }
+}
+
+TEST(Generic, ChainFieldIsNotReadOutsideEntrust) {
+  async_ca_triage t{order_for(async_ca::generic)};
+  const seen r = classify(
+      t, 200, R"({"status":"issued","certificate":"-----BEGIN CERTIFICATE-----\nL\n","chain":"C"})");
+  EXPECT_EQ(r.certificate, "-----BEGIN CERTIFICATE-----\nL\n");
+}
+
+TEST(DigiCertReissue, IssuedWithTheReplacedCertificateFails) {
+  async_ca_triage t{order_for(async_ca::digicert),
+                    async_ca_triage_options{.replaced_certificate_id = "700"}};
+  EXPECT_EQ(classify(t, 200, R"({"status":"reissue_pending","certificate":{"id":700}})").verdict,
+            verdict::pending);
+  const seen r = classify(t, 200, R"({"status":"issued","certificate":{"id":700}})");
+  EXPECT_EQ(r.verdict, verdict::permanent);
+  EXPECT_TRUE(contains(r.why, "reissue was canceled or rejected")) << r.why;
+  EXPECT_FALSE(t.collecting());
+}
+
+TEST(DigiCertReissue, IssuedWithANewCertificateDownloadsIt) {
+  async_ca_triage t{order_for(async_ca::digicert),
+                    async_ca_triage_options{.replaced_certificate_id = "700"}};
+  const seen r = classify(t, 200, R"({"status":"issued","certificate":{"id":"701"}})");
+  EXPECT_TRUE(r.poll_now) << r.why;
+  EXPECT_EQ(target_of(t), "/certificate/701/download/format/pem_all");
+}
+
+TEST(DigiCertReissue, WithoutTheOptionTheSameIdIsDownloaded) {
+  async_ca_triage t{order_for(async_ca::digicert)};
+  EXPECT_TRUE(classify(t, 200, R"({"status":"issued","certificate":{"id":700}})").poll_now);
+}
+
+TEST(GlobalSign, IssuedWithoutCertificateIsPendingSayingSo) {
+  for (const char* body : {R"({"status":"ISSUED"})", R"({"status":"issued","certificate":""})",
+                           R"({"status":"ISSUED","certificate":null})"}) {
+    async_ca_triage t{order_for(async_ca::globalsign)};
+    const seen r = classify(t, 200, body);
+    EXPECT_EQ(r.verdict, verdict::pending) << body;
+    EXPECT_TRUE(contains(r.why, "but no certificate in the body yet")) << r.why;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The certificate check (core/certificate_check.hpp, x509/key_match.hpp).
+
+// An EC P-256 CSR, a certificate for its key (v1, no extensions), and a v3 certificate for
+// another key: tests/scenarios/data/order-csr.pem, order-cert.pem, other-key-cert.pem.
+constexpr std::string_view order_csr = R"(-----BEGIN CERTIFICATE REQUEST-----
+MIHRMHoCAQAwGDEWMBQGA1UEAwwNb3JkZXIuZXhhbXBsZTBZMBMGByqGSM49AgEG
+CCqGSM49AwEHA0IABCqXRGHtxXgEIwONQ3LH2K8t+YI+/7dYDm+9g2lmygN7jVoT
+cy5iNev+ZqOPSLCwP9hNnYqoQPdnOoKDOo3pl8KgADAKBggqhkjOPQQDAgNHADBE
+AiBiKc1hEaBwqkAp76zf7E45XhvfrnHY+OV6anv83U/7vgIgKnM0AwzRMjg7CTHx
+tfl4sW6+5uPbJcXp5FVrdmFXhhg=
+-----END CERTIFICATE REQUEST-----
+)";
+constexpr std::string_view order_cert = R"(-----BEGIN CERTIFICATE-----
+MIIBGTCBvwICEjQwCgYIKoZIzj0EAwIwGDEWMBQGA1UEAwwNb3JkZXIuZXhhbXBs
+ZTAeFw0yNjExMzAwNTQ4NThaFw0zNjExMjcwNTQ4NThaMBgxFjAUBgNVBAMMDW9y
+ZGVyLmV4YW1wbGUwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAAQql0Rh7cV4BCMD
+jUNyx9ivLfmCPv+3WA5vvYNpZsoDe41aE3MuYjXr/majj0iwsD/YTZ2KqED3ZzqC
+gzqN6ZfCMAoGCCqGSM49BAMCA0kAMEYCIQCUHXmt99KUIXMOEd7i+F6tFfIZRnhD
+MmzEShvmi2KlBQIhAKd8pYY0uJLbN3dfK+wzxP8goRdlg2EcCPolyvlD6N2B
+-----END CERTIFICATE-----
+)";
+constexpr std::string_view other_cert = R"(-----BEGIN CERTIFICATE-----
+MIIBczCCARmgAwIBAgICAJkwCgYIKoZIzj0EAwIwGDEWMBQGA1UEAwwNb3RoZXIu
+ZXhhbXBsZTAeFw0yNjExMzAwNTQ4NThaFw0zNjExMjcwNTQ4NThaMBgxFjAUBgNV
+BAMMDW90aGVyLmV4YW1wbGUwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAARsGcPn
+pg6SV264Y3LuVT9EBwc18V9b73Ujt6QRuG8YZnHq/jwQf6nXrzG/jKRJCO4TQLrV
+X4AKrGcvBOyq9zxDo1MwUTAdBgNVHQ4EFgQUHn7G1DrnjuDmE32W5VBPnkhEwcYw
+HwYDVR0jBBgwFoAUHn7G1DrnjuDmE32W5VBPnkhEwcYwDwYDVR0TAQH/BAUwAwEB
+/zAKBggqhkjOPQQDAgNIADBFAiBdWwBqZ8/aMemgHqD6HNDZPHJJOmiBJXsjKRd8
+8zydYwIhAMMASB6u/WZXpKSC5FjiCbvg+7XZrExOBwFOWIWevZSh
+-----END CERTIFICATE-----
+)";
+
+std::string der_of(std::string_view pem_text) {
+  std::vector<std::uint8_t> der;
+  const auto body = detail::first_pem_certificate(pem_text);
+  EXPECT_TRUE(body && detail::decode_base64(*body, der));
+  return {der.begin(), der.end()};
+}
+
+TEST(CertificateCheck, DefaultTellsACertificateFromALoginPage) {
+  certificate_checker c;
+  EXPECT_EQ(c.check(order_cert), "");
+  EXPECT_EQ(c.check(der_of(order_cert)), "");
+  EXPECT_EQ(c.check("-----BEGIN CERTIFICATE-----\nMIIBorder\n"), "");  // lenient default
+  for (std::string_view page : {"<html><body>Please log in</body></html>", "", "OK", "{}",
+                                "-----BEGIN CERTIFICATE REQUEST-----\nx\n", "0 errors", "0",
+                                "0\x05" "abc"}) {
+    const std::string_view why = c.check(page);
+    EXPECT_TRUE(contains(why, "no PEM CERTIFICATE block")) << page;
+  }
+}
+
+TEST(CertificateCheck, NoneTakesAnything) {
+  certificate_checker c{certificate_check::none()};
+  EXPECT_EQ(c.check("<html>"), "");
+  EXPECT_EQ(c.check(""), "");
+}
+
+TEST(CertificateCheck, X509ParsesTheFirstCertificate) {
+  certificate_checker c{certificate_check::parses_as_x509()};
+  EXPECT_EQ(c.check(order_cert), "");
+  EXPECT_EQ(c.check(other_cert), "");
+  EXPECT_EQ(c.check(std::string(order_cert) + std::string(other_cert)), "");  // with its chain
+  EXPECT_EQ(c.check(der_of(other_cert)), "");
+}
+
+TEST(CertificateCheck, X509RefusesWhatIsNotOne) {
+  certificate_checker c{certificate_check::parses_as_x509()};
+  const std::string good_der = der_of(order_cert);
+  struct bad_case {
+    std::string bytes;
+    std::string_view why;
+  };
+  const std::vector<bad_case> cases{
+      {"-----BEGIN CERTIFICATE-----\nMIIBordr\n-----END CERTIFICATE-----\n", "not an X.509"},
+      {"-----BEGIN CERTIFICATE-----\nMIIBorder\n-----END CERTIFICATE-----\n", "not valid base64"},
+      {"-----BEGIN CERTIFICATE-----\nMIIB==rd\n-----END CERTIFICATE-----\n", "not valid base64"},
+      {"-----BEGIN CERTIFICATE-----\nMIIB*rder\n-----END CERTIFICATE-----\n", "not valid base64"},
+      {"-----BEGIN CERTIFICATE-----\nMIIBorder\n", "no END line"},
+      {"-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n", "empty"},
+      // DER that is not one SEQUENCE spanning the body is not DER at all.
+      {good_der.substr(0, good_der.size() - 1), "not DER"},
+      {good_der + "x", "not DER"},
+      {std::string("\x30\x80\x00\x00", 4), "not DER"},                // indefinite length
+      {std::string("\x30\x85\xff\xff\xff\xff\xff", 7), "not DER"},  // 5 length bytes
+      {std::string("\x30\x00", 2), "tbsCertificate"},
+      {std::string("\x30", 1), "not DER"},
+  };
+  for (const auto& bc : cases) {
+    const std::string why{c.check(bc.bytes)};
+    EXPECT_TRUE(contains(why, bc.why)) << "[" << bc.bytes.size() << " bytes] " << why;
+  }
+}
+
+TEST(CertificateCheck, X509FindsTheSubjectPublicKeyInfo) {
+  const std::string der = der_of(order_cert);
+  const auto [leaf, why] = detail::parse_x509(
+      {reinterpret_cast<const std::uint8_t*>(der.data()), der.size()});
+  ASSERT_TRUE(leaf) << why;
+  EXPECT_EQ(leaf->der.size(), der.size());
+  ASSERT_GE(leaf->spki.size(), 2u);
+  EXPECT_EQ(leaf->spki[0], 0x30);
+  EXPECT_EQ(leaf->spki.size(), 91u);  // a P-256 SubjectPublicKeyInfo
+}
+
+TEST(CertificateCheck, KeyMatchAcceptsTheCsrsKeyOnly) {
+  auto key = expected_public_key::from_csr(order_csr);
+  ASSERT_TRUE(key) << key.error().message();
+  certificate_checker c{key_match_check(key.value())};
+  EXPECT_EQ(c.check(order_cert), "");
+  EXPECT_EQ(c.check(der_of(order_cert)), "");
+  EXPECT_TRUE(contains(c.check(other_cert), "its public key is not the CSR's"));
+  EXPECT_TRUE(contains(c.check("<html>"), "no PEM CERTIFICATE block"));
+  EXPECT_TRUE(contains(c.check("-----BEGIN CERTIFICATE-----\nMIIB\n"), "no END line"));
+}
+
+TEST(CertificateCheck, KeyMatchFromAPublicKey) {
+  const std::string pub =
+      "-----BEGIN PUBLIC KEY-----\n"
+      "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEKpdEYe3FeAQjA41DcsfYry35gj7/\n"
+      "t1gOb72DaWbKA3uNWhNzLmI16/5mo49IsLA/2E2diqhA92c6goM6jemXwg==\n"
+      "-----END PUBLIC KEY-----\n";
+  auto key = expected_public_key::from_pem_key(pub);
+  ASSERT_TRUE(key) << key.error().message();
+  certificate_checker c{key_match_check(key.value())};
+  EXPECT_EQ(c.check(order_cert), "");
+  EXPECT_FALSE(c.check(other_cert).empty());
+}
+
+TEST(CertificateCheck, UnreadableKeySourcesAreRefused) {
+  for (std::string_view bad : {std::string_view{}, std::string_view{"not a csr"},
+                               std::string_view{"-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n"
+                                                "-----END CERTIFICATE REQUEST-----\n"}}) {
+    const auto key = expected_public_key::from_csr(bad);
+    ASSERT_FALSE(key);
+    EXPECT_EQ(key.error(), errc::key_source_unreadable);
+  }
+  EXPECT_FALSE(expected_public_key::from_pem_key("-----BEGIN PRIVATE KEY-----\nAA\n"));
+  EXPECT_FALSE(expected_public_key::from_csr(std::string(max_key_source_bytes + 1, 'A')));
+}
+
+TEST(CertificateCheck, TriageFailsADownloadThatIsALoginPage) {
+  async_ca_triage t{order_for(async_ca::sectigo)};
+  ASSERT_TRUE(classify(t, 200, R"({"status":"Issued"})").poll_now);
+  const seen r = classify(t, 200, "<html><form>Sign in to the proxy</form></html>");
+  EXPECT_EQ(r.verdict, verdict::permanent);
+  EXPECT_TRUE(contains(r.why, "download is not a certificate: no PEM CERTIFICATE block")) << r.why;
+}
+
+TEST(CertificateCheck, TriageFailsACertificateFieldThatIsNotOne) {
+  for (async_ca ca : {async_ca::entrust, async_ca::globalsign, async_ca::generic}) {
+    async_ca_triage t{order_for(ca)};
+    const std::string done = std::string(profile_of(ca).done.front());
+    const seen r = classify(t, 200, R"({"status":")" + done + R"(","certificate":"see portal"})");
+    EXPECT_EQ(r.verdict, verdict::permanent) << ca_name(ca);
+    EXPECT_TRUE(contains(r.why, "the certificate field is not a certificate")) << r.why;
+  }
+}
+
+TEST(CertificateCheck, TriageWithKeyMatchRefusesAnotherKeysCertificate) {
+  auto key = expected_public_key::from_csr(order_csr);
+  ASSERT_TRUE(key);
+  async_ca_triage t{order_for(async_ca::digicert),
+                    async_ca_triage_options{.check = key_match_check(key.value())}};
+  ASSERT_TRUE(classify(t, 200, R"({"status":"issued","certificate":{"id":5}})").poll_now);
+  const seen wrong = classify(t, 200, other_cert);
+  EXPECT_EQ(wrong.verdict, verdict::permanent);
+  EXPECT_TRUE(contains(wrong.why, "is not the CSR's")) << wrong.why;
+
+  async_ca_triage u{order_for(async_ca::digicert),
+                    async_ca_triage_options{.check = key_match_check(key.value())}};
+  ASSERT_TRUE(classify(u, 200, R"({"status":"issued","certificate":{"id":5}})").poll_now);
+  const seen right = classify(u, 200, std::string(order_cert) + std::string(other_cert));
+  EXPECT_EQ(right.verdict, verdict::done) << right.why;
 }
 
 TEST(Triage, SatisfiesThePollTriageConcept) {

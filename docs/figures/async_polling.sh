@@ -35,7 +35,7 @@ for sched in certctl certctl-documented lego acme-sh vcert certbot; do
   row="| $sched |"
   for t in 7 30 120 450; do
     sweep "{\"schedule\":\"$sched\",\"jitter_pct\":0,\"id\":1}" \
-      "{\"GET /orders/1\":[{\"status\":200,\"body\":{\"status\":\"pending\"},\"until_s\":$t},{\"status\":200,\"body\":{\"status\":\"issued\",\"certificate\":\"PEM\"}}]}"
+      "{\"GET /orders/1\":[{\"status\":200,\"body\":{\"status\":\"pending\"},\"until_s\":$t},{\"status\":200,\"body\":{\"status\":\"issued\",\"certificate\":\"-----BEGIN CERTIFICATE-----MIIB-----END CERTIFICATE-----\"}}]}"
     row+=" $(field 'end time' mean) s, $(field requests mean) requests |"
   done
   echo "$row"

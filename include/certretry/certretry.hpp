@@ -8,6 +8,7 @@
 
 #include "certretry/core/action.hpp"
 #include "certretry/core/base64url.hpp"
+#include "certretry/core/certificate_check.hpp"
 #include "certretry/core/concepts.hpp"
 #include "certretry/core/errc.hpp"
 #include "certretry/core/event.hpp"

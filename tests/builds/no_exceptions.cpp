@@ -47,13 +47,15 @@ const time_point t0{std::chrono::seconds{1'700'000'000}};
 void async_ca_poll() {
   virtual_clock clock{t0};
   scripted_transport t{clock};
+  const std::string issued = R"({"status":"issued","certificate":"-----BEGIN CERTIFICATE-----"})";
   t.script("GET /orders/7", {scripted_reply::respond(503, "", {{"Retry-After", "2"}}),
-                             scripted_reply::respond(200, R"({"status":"issued","certificate":"PEM"})")});
+                             scripted_reply::respond(200, issued)});
   async_ca_poll_machine m{async_ca_triage{{async_ca::generic, "7", ""}},
                           backoff_policy{any_schedule{schedules::certctl}, any_jitter{}},
                           splitmix64{1}};
   const outcome o = drive(m, t, clock);
-  expect(o.kind == outcome_kind::issued && o.certificate == "PEM", "async-CA poll issues");
+  expect(o.kind == outcome_kind::issued && o.certificate == "-----BEGIN CERTIFICATE-----",
+         "async-CA poll issues");
 
   virtual_clock c2{t0};
   scripted_transport t2{c2};

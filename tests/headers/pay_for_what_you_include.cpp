@@ -7,6 +7,7 @@
 #include <certretry/backoff/schedule.hpp>
 #include <certretry/core/action.hpp>
 #include <certretry/core/base64url.hpp>
+#include <certretry/core/certificate_check.hpp>
 #include <certretry/core/concepts.hpp>
 #include <certretry/core/errc.hpp>
 #include <certretry/core/event.hpp>

@@ -2,11 +2,12 @@
 # layer, never one above it or beside it. Fails naming every include that breaks the rule.
 #   cmake -DINCLUDE_DIR=<repo>/include -P check_layers.cmake
 #
-#   0 core  ->  1 backoff  ->  2 budget, ledger  ->  3 machine, json  ->  4 poll  ->  5 async_ca,
-#   tpp, acme  ->  6 transport  ->  7 testing  ->  8 sim, verify, tune
+#   0 core  ->  1 backoff, x509  ->  2 budget, ledger  ->  3 machine, json  ->  4 poll  ->
+#   5 async_ca, tpp, acme  ->  6 transport  ->  7 testing  ->  8 sim, verify, tune
 # certretry.hpp (the umbrella) may include anything.
 set(rank_core 0)
 set(rank_backoff 1)
+set(rank_x509 1)
 set(rank_budget 2)
 set(rank_ledger 2)
 set(rank_machine 3)

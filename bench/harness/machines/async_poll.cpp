@@ -4,9 +4,58 @@
 #include "shared.hpp"
 
 #include "certretry/async_ca/poller.hpp"
+#include "certretry/x509/key_match.hpp"
+
+#include "../files.hpp"
 
 namespace certretry::harness {
 namespace {
+
+constexpr std::optional<certificate_shape> shape_from_name(std::string_view name) noexcept {
+  if (name == "any") return certificate_shape::any;
+  if (name == "pem") return certificate_shape::pem_or_der;
+  if (name == "x509") return certificate_shape::x509;
+  return std::nullopt;
+}
+
+// The scenario's wall clock: the virtual clock, stepped by `step` once `at` has passed. The
+// virtual clock itself is the monotonic reading, as steady_clock is beside system_clock, so
+// run() measures the run on it and judges HTTP-dates on the stepped wall clock.
+struct stepped_wall_clock {
+  virtual_clock* mono;
+  time_point at;
+  duration step;
+  time_point now() const noexcept {
+    const time_point t = mono->now();
+    return t >= at ? saturating_add(t, step) : t;
+  }
+  duration monotonic() const noexcept { return mono->now().time_since_epoch(); }
+};
+
+// world::drive with the stepped wall clock.
+template <class Machine>
+replay_result drive_stepped(world& w, Machine& m, duration at, duration step) {
+  virtual_sleeper sleeper{w.clock};
+  stepped_wall_clock clock{&w.clock, w.clock.start() + at, step};
+  outcome o = run(m, w.server, clock, sleeper, world::stop_condition{&w.server, &w.out});
+  replay_result r;
+  if (w.server.unmatched()) {
+    r.exit_code = exit_unmatched;
+    r.error = "no scripted response for " + *w.server.unmatched();
+  } else if (w.out.capped()) {
+    r.exit_code = exit_step_cap;
+    r.error = "stopped after " + std::to_string(w.out.steps()) +
+              " steps (requests and waits), the step cap; raise it with --max-steps N or the "
+              "scenario's \"max_steps\" if the run is meant to be this long";
+  } else {
+    entry e = outcome_entry(o, w.clock.now() - w.clock.start());
+    r.outcome = e;
+    w.out.add(std::move(e));
+  }
+  r.lines = w.out.lines();
+  r.entries = w.out.take();
+  return r;
+}
 
 struct async_poll {
   static constexpr std::string_view name = "async-poll";
@@ -17,6 +66,13 @@ struct async_poll {
   struct settings : clock_settings, backoff_settings, body_settings {
     async_ca profile = async_ca::generic;
     std::string id, ca;
+    duration collect_interval = duration::zero();
+    std::string replaced_cert_id;
+    certificate_shape check = certificate_shape::pem_or_der;
+    std::optional<std::string> csr;
+    std::optional<expected_public_key> key;  // read from `csr` by complete()
+    double wall_step_s = 0;  // a number: seconds options are never negative
+    duration wall_step_at{};
   };
 
   using table = std::vector<option<settings>>;
@@ -45,6 +101,57 @@ struct async_poll {
              .doc = "Entrust's certificate-authority id in the path, as `id` is; the other "
                     "profiles ignore it",
              .store = &into<settings, &settings::ca>},
+            {.name = "collect_interval_s",
+             .kind = option_kind::seconds,
+             .def = 0.0,
+             .min = 0,
+             .max = 86400,
+             .doc = "while the collect endpoint says not ready yet (Sectigo's code -183), wait "
+                    "at least this long before collecting again; `0` rides the schedule "
+                    "(certctl). Sectigo asks for 10800 (3 h); a wait past the deadline ends the "
+                    "run `still_pending` with `not_before`",
+             .store = &into<settings, &settings::collect_interval>},
+            {.name = "replaced_cert_id",
+             .kind = option_kind::id,
+             .def = std::string(""),
+             .doc = "DigiCert reissue: the id of the certificate the reissue replaces; an order "
+                    "that says `issued` with this certificate id fails (the reissue was canceled "
+                    "or rejected) instead of returning the old certificate as new. Empty: not a "
+                    "reissue",
+             .store = &into<settings, &settings::replaced_cert_id>},
+            {.name = "certificate_check",
+             .kind = option_kind::choice,
+             .def = std::string("pem"),
+             .choices = {"any", "pem", "x509"},
+             .doc = "what the bytes called the certificate must be before the run says `issued`: "
+                    "`pem` a PEM CERTIFICATE block or DER, `x509` the first certificate parses "
+                    "as X.509, `any` no check; bytes that fail end the run `failed` (`… is not a "
+                    "certificate: …`). With `csr`, `x509` plus the key match",
+             .store = &parsed_into<settings, &settings::check, shape_from_name>},
+            {.name = "csr",
+             .kind = option_kind::text,
+             .type_doc = "string, a file path",
+             .doc = "the order's CSR (PEM or DER), relative to the scenario file's directory (or "
+                    "absolute): the certificate's public key must be the CSR's (VCert's "
+                    "CheckCertificate), or the run fails",
+             .store = &into<settings, &settings::csr>},
+            {.name = "wall_step_s",
+             .kind = option_kind::number,
+             .def = 0.0,
+             .min = -31536000,
+             .max = 31536000,
+             .doc = "steps the scenario's wall clock by this much (negative: back) at "
+                    "`wall_step_at_s`, as NTP or a resumed VM does; elapsed time and the "
+                    "deadline keep to the virtual (monotonic) clock, HTTP-dates are judged on "
+                    "the stepped wall clock. `0`: no step",
+             .store = &into<settings, &settings::wall_step_s>},
+            {.name = "wall_step_at_s",
+             .kind = option_kind::seconds,
+             .def = 0.0,
+             .min = 0,
+             .max = 31536000,
+             .doc = "when the wall clock steps, in seconds after the start",
+             .store = &into<settings, &settings::wall_step_at>},
         },
         backoff_options<settings>({
             .schedule = "certctl",
@@ -76,11 +183,30 @@ struct async_poll {
     return all;
   }
 
-  static options_problem complete(settings&, const scenario&) { return std::nullopt; }
+  static options_problem complete(settings& s, const scenario& scene) {
+    if (!s.csr) return std::nullopt;
+    const std::string& file = *s.csr;
+    const std::string path =
+        !file.empty() && file.front() == '/' ? file : scene.base_dir + "/" + file;
+    std::string text, error;
+    if (!read_file_bounded(path, max_key_source_bytes, "a CSR", text, error))
+      return "options.csr: cannot read '" + path + "': " + error.substr(path.size() + 2);
+    auto key = expected_public_key::from_csr(text);
+    if (!key) return "options.csr: '" + path + "': " + key.error().message();
+    s.key = std::move(key.assume_value());
+    return std::nullopt;
+  }
 
   static replay_result run(world& w, const settings& s, std::uint64_t seed) {
-    async_ca_poll_machine m{async_ca_triage{{s.profile, s.id, s.ca}, s.max_body_bytes},
+    async_ca_triage_options options{.max_body_bytes = s.max_body_bytes,
+                             .collect_interval = s.collect_interval,
+                             .replaced_certificate_id = s.replaced_cert_id,
+                             .check = s.key ? key_match_check(*s.key)
+                                            : certificate_check{s.check, {}}};
+    async_ca_poll_machine m{async_ca_triage{{s.profile, s.id, s.ca}, std::move(options)},
                             make_policy(s), splitmix64{seed}, w.sink()};
+    const duration step{static_cast<std::int64_t>(s.wall_step_s * 1000.0)};
+    if (step != duration::zero()) return drive_stepped(w, m, s.wall_step_at, step);
     return w.drive(m);
   }
 };

@@ -11,9 +11,11 @@
 //   4xx -> permanent                 429, 5xx, network -> transient
 #pragma once
 
+#include "certretry/core/certificate_check.hpp"
 #include "certretry/core/http.hpp"
 #include "certretry/core/invalid_value.hpp"
 #include "certretry/core/target.hpp"
+#include "certretry/core/time.hpp"
 #include "certretry/json/reader.hpp"
 #include "certretry/core/verdict.hpp"
 
@@ -41,14 +43,25 @@ struct async_ca_profile {
   std::string_view collect_path{};  // with {id} or {cert_id}; empty for in_status_body
   collect_kind collect = collect_kind::in_status_body;
   std::string_view certificate_field{};         // in_status_body: field holding the PEM
+  std::string_view chain_field{};               // in_status_body: field holding the chain, if any
   std::string_view cert_id_object{};            // by_certificate_id: object holding the id ...
   std::string_view cert_id_field{};             // ... and the id's field
   std::span<const std::string_view> done{};     // ready: collect (or take) the certificate
   std::span<const std::string_view> pending{};  // still working
   std::span<const std::string_view> failed{};   // refused for good
   bool accepted_202_is_pending = false;         // GlobalSign: 202 = accepted, not ready
-  bool collect_400_is_not_ready = false;        // Sectigo: collect answering 400 = not ready yet
+  // Sectigo: a collect answering 400 with this error code means "not ready yet" (-183,
+  // "Certificate is not collectable"); any other 400 is an error, reported with Sectigo's words.
+  std::optional<std::int64_t> collect_not_ready_code{};
 };
+
+// Sectigo's collect error code for "Certificate is not collectable": approved, not generated yet
+// (docs/sources.md#sectigo-collect-codes).
+inline constexpr std::int64_t sectigo_not_collectable = -183;
+// Sectigo asks integrators to collect no more often than every 3 h
+// (docs/sources.md#sectigo-collect-guidance): a value for
+// async_ca_triage_options::collect_interval.
+inline constexpr duration sectigo_collect_guidance = std::chrono::hours{3};
 
 namespace profiles {
 namespace detail_lists {
@@ -97,13 +110,14 @@ inline constexpr async_ca_profile sectigo{
     .done = detail_lists::sectigo_done,
     .pending = detail_lists::sectigo_pending,
     .failed = detail_lists::sectigo_failed,
-    .collect_400_is_not_ready = true,
+    .collect_not_ready_code = sectigo_not_collectable,
 };
 inline constexpr async_ca_profile entrust{
     .name = "entrust",
     .status_path = "/v1/certificate-authorities/{ca}/enrollments/{id}",
     .collect = collect_kind::in_status_body,
     .certificate_field = "certificate",
+    .chain_field = "chain",
     .done = detail_lists::entrust_done,
     .pending = detail_lists::entrust_pending,
     .failed = detail_lists::entrust_failed,
@@ -156,6 +170,26 @@ struct async_ca_order {
   std::string ca_id;
 };
 
+// How the triage reads one order's replies, beyond the profile.
+struct async_ca_triage_options {
+  std::size_t max_body_bytes = default_max_body_bytes;
+  // While the collect endpoint answers "not ready yet", wait at least this long before
+  // collecting again (zero: ride the schedule, certctl's behaviour and the default). Sectigo asks
+  // for 3 h (sectigo_collect_guidance); a wait past the deadline ends the run still_pending
+  // with not_before, so the caller re-enqueues instead of holding a worker.
+  duration collect_interval = duration::zero();
+  // DigiCert reissue: the id of the certificate the reissue replaces. An order that says
+  // issued with this certificate id has not issued anything new (the reissue was canceled or
+  // rejected, and the order went back to its previous certificate): the run fails instead of
+  // returning the old certificate as the new one. Empty: not a reissue.
+  std::string replaced_certificate_id{};
+  // What the bytes the CA calls the certificate must be before the run says issued: by default a
+  // PEM CERTIFICATE block or DER; certificate_check::parses_as_x509() or x509/key_match.hpp's
+  // check for more. Bytes that fail end the run failed with the reason (VCert's
+  // CheckCertificate and certctl's PEM parse both fail the retrieval).
+  certificate_check check{};
+};
+
 namespace detail {
 
 // Writes `pattern` with {id}, {ca} and {cert_id} replaced, each as one percent-encoded path
@@ -197,7 +231,15 @@ class async_ca_triage {
  public:
   explicit async_ca_triage(async_ca_order order,
                            std::size_t max_body_bytes = default_max_body_bytes)
-      : order_(std::move(order)), profile_(&profile_of(order_.ca)), json_(max_body_bytes) {
+      : async_ca_triage(std::move(order),
+                        async_ca_triage_options{.max_body_bytes = max_body_bytes}) {}
+
+  async_ca_triage(async_ca_order order, async_ca_triage_options options)
+      : order_(std::move(order)),
+        profile_(&profile_of(order_.ca)),
+        options_(std::move(options)),
+        checker_(options_.check),
+        json_(options_.max_body_bytes) {
     if (const auto p = path_segment_problem(order_.id); !p.empty())
       problem_ = {"async_ca_order.id", p};
     else if (const auto q = path_segment_problem(order_.ca_id);
@@ -221,9 +263,15 @@ class async_ca_triage {
   }
 
   bool collecting() const noexcept { return collecting_; }
+  const async_ca_triage_options& options() const noexcept { return options_; }
+
+  // The least the next wait must be, after the last classify(): the collect interval while the
+  // collect endpoint says not ready, otherwise zero (poll_machine asks for it).
+  duration wait_at_least() const noexcept { return wait_at_least_; }
   const async_ca_profile& profile() const noexcept { return *profile_; }
 
   triage_result classify(const response_view& r) {
+    wait_at_least_ = duration::zero();
     const status_class sc = classify_status(r.status);
     if (sc != status_class::success) return non_success(r, sc);
     if (collecting_) return collected(r);
@@ -234,8 +282,8 @@ class async_ca_triage {
 
  private:
   triage_result non_success(const response_view& r, status_class sc) {
-    if (collecting_ && r.status == 400 && profile_->collect_400_is_not_ready)
-      return {verdict::pending, "collect not ready (400): certificate not yet available"};
+    if (collecting_ && r.status == 400 && profile_->collect_not_ready_code)
+      return collect_refused(r.body);
     const status_verdict st = triage_status(r.status);
     why_.assign(st.why);
     why_ += collecting_ ? " on download" : " on status";
@@ -246,12 +294,63 @@ class async_ca_triage {
     return {st.verdict, why_};
   }
 
+  // Sectigo's collect answers 400 with {"code": N, "description": "..."}. Only the not-ready code
+  // means "poll again"; -110 (revoked), -126 (unknown format) and every other code are errors
+  // that no amount of polling fixes, so the run fails with Sectigo's words instead of polling
+  // until the deadline (docs/async-polling.md#sectigo-collect).
+  triage_result collect_refused(std::string_view body) {
+    std::optional<std::int64_t> code;
+    std::string_view description;
+    if (auto obj = json_.open_object(body)) {
+      for (auto field : *obj) {
+        std::string_view key;
+        if (field.unescaped_key().get(key)) break;
+        auto value = field.value();
+        if (key == "code") {
+          if (std::int64_t n; !value.get_int64().get(n)) code = n;
+        } else if (key == "description") {
+          std::string_view d;
+          if (!value.get_string().get(d)) description = d;
+        }
+      }
+    }
+    if (code && *code == *profile_->collect_not_ready_code) {
+      wait_at_least_ = options_.collect_interval;
+      why_ = "collect not ready (400) code ";
+      why_ += std::to_string(*code);
+    } else if (code) {
+      why_ = "collect refused (400) code ";
+      why_ += std::to_string(*code);
+    } else {
+      why_ = "collect refused (400) without the not-ready code ";
+      why_ += std::to_string(*profile_->collect_not_ready_code);
+    }
+    if (!description.empty()) {
+      why_ += ": ";
+      detail::append_sanitized(why_, description);
+    }
+    const bool not_ready = code && *code == *profile_->collect_not_ready_code;
+    return {not_ready ? verdict::pending : verdict::permanent, why_};
+  }
+
   // The download/collect endpoint returns the certificate itself (PEM), not JSON.
   triage_result collected(const response_view& r) {
     if (r.body.empty()) return {verdict::pending, "download returned an empty body: not ready"};
     if (r.body.size() > json_.max_bytes())
       return {verdict::permanent, "download body larger than the configured limit"};
+    if (const auto bad = checker_.check(r.body); !bad.empty())
+      return not_a_certificate("download", bad);
     return {verdict::done, "certificate downloaded", r.body};
+  }
+
+  // A 2xx that says "here is the certificate" with bytes that are not one: the run fails with
+  // the reason; polling again would fetch the same page.
+  triage_result not_a_certificate(std::string_view where, std::string_view why) {
+    std::string text{why};  // `why` may be the checker's own buffer
+    why_.assign(where);
+    why_ += " is not a certificate: ";
+    why_ += text;
+    return {verdict::permanent, why_};
   }
 
   triage_result status_body(const response_view& r) {
@@ -263,6 +362,7 @@ class async_ca_triage {
     }
     std::optional<std::string_view> status;
     std::optional<std::string_view> certificate;
+    std::optional<std::string_view> chain;
     std::string cert_id;
     simdjson::ondemand::object obj;
     if ((*doc.assume_value()).get_object().get(obj))
@@ -280,6 +380,9 @@ class async_ca_triage {
       } else if (!profile_->certificate_field.empty() && key == profile_->certificate_field) {
         std::string_view c;
         if (!value.get_string().get(c)) certificate = c;
+      } else if (!profile_->chain_field.empty() && key == profile_->chain_field) {
+        std::string_view c;
+        if (!value.get_string().get(c)) chain = c;
       } else if (!profile_->cert_id_object.empty() && key == profile_->cert_id_object) {
         simdjson::ondemand::object inner;
         if (!value.get_object().get(inner)) {
@@ -312,9 +415,26 @@ class async_ca_triage {
       case collect_kind::in_status_body:
         if (!certificate || certificate->empty())
           return with_status(verdict::pending, "status ", s, " but no certificate in the body yet");
-        return {verdict::done, "issued", *certificate};
+        if (const auto bad = checker_.check(*certificate); !bad.empty())
+          return not_a_certificate("the certificate field", bad);
+        if (!chain || chain->empty()) return {verdict::done, "issued", *certificate};
+        // Entrust sends the issuing chain beside the certificate; the outcome keeps both, leaf
+        // first, as DigiCert's pem_all and Sectigo's collect do.
+        certificate_.assign(*certificate);
+        if (certificate_.back() != '\n') certificate_ += '\n';
+        certificate_.append(*chain);
+        return {verdict::done, "issued with its chain", certificate_};
       case collect_kind::by_order_id: return start_collect(s, {});
       case collect_kind::by_certificate_id:
+        if (!options_.replaced_certificate_id.empty() &&
+            cert_id == options_.replaced_certificate_id) {
+          why_ = "status ";
+          detail::append_sanitized(why_, s, 64);
+          why_ += " but the certificate is still ";
+          detail::append_sanitized(why_, cert_id, 32);
+          why_ += ", the one the reissue replaces: the reissue was canceled or rejected";
+          return {verdict::permanent, why_};
+        }
         if (!detail::safe_path_segment(cert_id))
           return with_status(verdict::pending, "status ", s,
                              cert_id.empty()
@@ -382,11 +502,15 @@ class async_ca_triage {
 
   async_ca_order order_;
   const async_ca_profile* profile_;
+  async_ca_triage_options options_;
+  certificate_checker checker_;
   invalid_value problem_{};
   detail::json_reader json_;
   std::string status_target_;
   std::string collect_target_;
+  std::string certificate_;  // a certificate with its chain appended
   bool collecting_ = false;
+  duration wait_at_least_ = duration::zero();
   std::string why_;
 };
 

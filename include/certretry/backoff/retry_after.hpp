@@ -101,18 +101,27 @@ struct civil_time {
   int weekday;  // ISO 8601: Monday = 1 ... Sunday = 7
 };
 
-constexpr std::optional<time_point> to_time_point(const civil_time& c) noexcept {
+// An HTTP-date as read: the instant, and whether its day name was not the date's.
+struct http_date_reading {
+  time_point at;
+  bool weekday_mismatch = false;
+};
+
+constexpr std::optional<http_date_reading> to_time_point(const civil_time& c) noexcept {
   using namespace std::chrono;
   const year_month_day ymd{year{c.year}, month{static_cast<unsigned>(c.month)},
                            day{static_cast<unsigned>(c.day)}};
   // A leap second (60) is read as the last second of the minute.
   if (!ymd.ok() || c.hour > 23 || c.minute > 59 || c.second > 60) return std::nullopt;
-  // The day name must be the date's (RFC 5322 §3.3, of which IMF-fixdate is a profile): a
-  // server that gets it wrong is not to be trusted with the date either.
-  if (std::chrono::weekday{sys_days{ymd}}.iso_encoding() != static_cast<unsigned>(c.weekday))
-    return std::nullopt;
+  // A day name that is not the date's does not make the date unusable: RFC 9110 §5.6.7 asks
+  // recipients to be lenient with HTTP-dates, and Go's net/http (http.ParseTime) and most
+  // servers ignore the day name. The date wins; the mismatch is reported by the caller.
+  const bool mismatch =
+      std::chrono::weekday{sys_days{ymd}}.iso_encoding() != static_cast<unsigned>(c.weekday);
   const int sec = c.second == 60 ? 59 : c.second;
-  return time_point{sys_days{ymd}} + hours{c.hour} + minutes{c.minute} + seconds{sec};
+  return http_date_reading{time_point{sys_days{ymd}} + hours{c.hour} + minutes{c.minute} +
+                               seconds{sec},
+                           mismatch};
 }
 
 constexpr bool read_time_of_day(date_reader& r, civil_time& c) noexcept {
@@ -129,7 +138,7 @@ constexpr bool read_time_of_day(date_reader& r, civil_time& c) noexcept {
 }
 
 // IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT"
-constexpr std::optional<time_point> parse_imf_fixdate(std::string_view s) noexcept {
+constexpr std::optional<http_date_reading> parse_imf_fixdate(std::string_view s) noexcept {
   date_reader r{s};
   civil_time c{};
   const auto wd = r.one_of(day_names);
@@ -150,7 +159,8 @@ constexpr std::optional<time_point> parse_imf_fixdate(std::string_view s) noexce
 
 // RFC 850: "Sunday, 06-Nov-94 08:49:37 GMT". A two-digit year that would be more than 50 years
 // in the future is the most recent past year with those digits (RFC 9110 §5.6.7).
-constexpr std::optional<time_point> parse_rfc850(std::string_view s, time_point now) noexcept {
+constexpr std::optional<http_date_reading> parse_rfc850(std::string_view s,
+                                                       time_point now) noexcept {
   date_reader r{s};
   civil_time c{};
   const auto wd = r.one_of(day_names_long);
@@ -174,7 +184,7 @@ constexpr std::optional<time_point> parse_rfc850(std::string_view s, time_point 
 }
 
 // asctime: "Sun Nov  6 08:49:37 1994" (day padded with a space) — "Sun Nov 06 ..." is accepted.
-constexpr std::optional<time_point> parse_asctime(std::string_view s) noexcept {
+constexpr std::optional<http_date_reading> parse_asctime(std::string_view s) noexcept {
   date_reader r{s};
   civil_time c{};
   const auto wd = r.one_of(day_names);
@@ -198,16 +208,33 @@ constexpr std::optional<time_point> parse_asctime(std::string_view s) noexcept {
 
 }  // namespace detail
 
-// Parses an HTTP-date in any of the three forms RFC 9110 requires a recipient to accept.
-constexpr std::optional<time_point> parse_http_date(std::string_view s, time_point now) noexcept {
+// Parses an HTTP-date in any of the three forms RFC 9110 requires a recipient to accept, and
+// says whether its day name was wrong for the date (accepted all the same).
+constexpr std::optional<detail::http_date_reading> read_http_date(std::string_view s,
+                                                                  time_point now) noexcept {
   if (auto t = detail::parse_imf_fixdate(s)) return t;
   if (auto t = detail::parse_rfc850(s, now)) return t;
   return detail::parse_asctime(s);
 }
 
-// The delay a Retry-After value asks for, relative to `now`. A date in the past means "now"
-// (zero). Errors: retry_after_empty, _negative, _fractional, _out_of_range, _malformed.
-inline result<duration> parse_retry_after(std::string_view value, time_point now) noexcept {
+// Parses an HTTP-date in any of the three forms RFC 9110 requires a recipient to accept.
+constexpr std::optional<time_point> parse_http_date(std::string_view s, time_point now) noexcept {
+  if (const auto d = read_http_date(s, now)) return d->at;
+  return std::nullopt;
+}
+
+// A usable Retry-After: the delay, and a note about it (errc::retry_after_weekday_mismatch) or
+// none.
+struct retry_after_reading {
+  duration delay{};
+  std::error_code note{};
+};
+
+// The delay a Retry-After value asks for, relative to `now`, with a note when it was accepted
+// leniently (a wrong day name). A date in the past means "now" (zero). Errors:
+// retry_after_empty, _negative, _fractional, _out_of_range, _malformed.
+inline result<retry_after_reading> read_retry_after_value(std::string_view value,
+                                                          time_point now) noexcept {
   const std::string_view v = detail::trim_http_space(value);
   if (v.empty()) return errc::retry_after_empty;
   if (v.size() > detail::retry_after_max_length) return errc::retry_after_malformed;
@@ -239,17 +266,29 @@ inline result<duration> parse_retry_after(std::string_view value, time_point now
     }
     if (overflow || seconds > detail::retry_after_max_seconds)
       return errc::retry_after_out_of_range;
-    return duration{std::chrono::seconds{seconds}};
+    return retry_after_reading{duration{std::chrono::seconds{seconds}}, {}};
   }
   if (negative) return errc::retry_after_malformed;
 
-  const auto at = parse_http_date(v, now);
-  if (!at) return errc::retry_after_malformed;
-  if (*at <= now) return duration::zero();
-  const duration d = *at - now;
+  const auto date = read_http_date(v, now);
+  if (!date) return errc::retry_after_malformed;
+  const std::error_code note =
+      date->weekday_mismatch ? make_error_code(errc::retry_after_weekday_mismatch)
+                             : std::error_code{};
+  if (date->at <= now) return retry_after_reading{duration::zero(), note};
+  const duration d = date->at - now;
   if (d > std::chrono::seconds{detail::retry_after_max_seconds})
     return errc::retry_after_out_of_range;
-  return d;
+  return retry_after_reading{d, note};
+}
+
+// The delay a Retry-After value asks for, relative to `now`. A date in the past means "now"
+// (zero); a date whose day name is wrong is accepted (read_retry_after_value says so).
+// Errors: retry_after_empty, _negative, _fractional, _out_of_range, _malformed.
+inline result<duration> parse_retry_after(std::string_view value, time_point now) noexcept {
+  const auto r = read_retry_after_value(value, now);
+  if (!r) return r.assume_error();
+  return r.assume_value().delay;
 }
 
 // One header as read: absent, present but unusable (error() says why), or a value. The first
@@ -279,6 +318,10 @@ class header_value {
   const T& operator*() const noexcept { return value_; }
   // invalid(): why the value is unusable; otherwise no error.
   std::error_code error() const noexcept { return error_; }
+  // has_value(): a note on a value accepted leniently (a Retry-After date with a wrong day
+  // name), reported like an invalid value but used; otherwise none.
+  std::error_code note() const noexcept { return note_; }
+  void set_note(std::error_code note) noexcept { note_ = note; }
   // The value when there is one, whatever else was the case.
   std::optional<T> value_if_any() const {
     return has_value() ? std::optional<T>{value_} : std::nullopt;
@@ -289,6 +332,7 @@ class header_value {
   state state_ = state::absent;
   T value_{};
   std::error_code error_{};
+  std::error_code note_{};
 };
 
 // Reads Retry-After from a response's headers (the first field of that name, RFC 9110 §5.1).
@@ -296,7 +340,11 @@ inline header_value<duration> read_retry_after(std::span<const header_field> hea
                                                time_point now) noexcept {
   const auto value = find_header(headers, "Retry-After");
   if (!value) return {};
-  return parse_retry_after(*value, now);
+  const auto r = read_retry_after_value(*value, now);
+  if (!r) return result<duration>{r.assume_error()};
+  header_value<duration> h{result<duration>{r.assume_value().delay}};
+  h.set_note(r.assume_value().note);
+  return h;
 }
 
 }  // namespace certretry

@@ -21,6 +21,9 @@ enum class errc : int {
   retry_after_fractional,
   retry_after_out_of_range,
   retry_after_malformed,
+  // Not an error: a Retry-After HTTP-date whose day name is not its date's. The date is used
+  // (RFC 9110 §5.6.7 asks recipients to be lenient) and this code is reported alongside.
+  retry_after_weekday_mismatch,
   // Server bodies and headers (hostile input).
   body_too_large = 20,
   body_not_json,
@@ -53,6 +56,8 @@ enum class errc : int {
   certificate_unreadable,
   certificate_lacks_aki,
   certificate_too_large,
+  // The CSR or key given for a certificate check (x509/key_match.hpp) cannot be read.
+  key_source_unreadable,
   // A driver's mistake: an input the machine's state does not allow (machine/base.hpp).
   input_out_of_order = 100,
 };
@@ -79,6 +84,9 @@ class errc_category final : public std::error_category {
       case errc::retry_after_malformed:
         return "Retry-After is neither delay-seconds nor an HTTP-date (IMF-fixdate, RFC 850 or "
                "asctime); the schedule's delay is used instead";
+      case errc::retry_after_weekday_mismatch:
+        return "Retry-After HTTP-date names the wrong day of the week for its date; the date is "
+               "used, as RFC 9110 asks recipients to be lenient";
       case errc::body_too_large:
         return "response body is larger than the configured limit; raise the limit if the "
                "server is trusted, otherwise treat the server as broken";
@@ -128,6 +136,9 @@ class errc_category final : public std::error_category {
                "CertID needs (RFC 9773 §4.1)";
       case errc::certificate_too_large:
         return "the certificate is larger than the 64 KiB a certificate can sensibly be";
+      case errc::key_source_unreadable:
+        return "the CSR or key given for the certificate check is not a PKCS#10 CSR (PEM or DER) "
+               "or an unencrypted PEM key; nothing was checked";
       case errc::input_out_of_order:
         return "a machine got an input its state does not allow (start() twice, a response or "
                "transport error with no request outstanding, a wait elapsed while not waiting): "

@@ -13,9 +13,17 @@
 
 namespace certretry {
 
+// Two clocks in one: now() is wall time, for HTTP-dates (RFC 9110 §10.2.3) and RFC 3339 times;
+// monotonic() is a steady clock's reading, for elapsed time and deadlines. run() measures the
+// run with monotonic(), so stepping the wall clock (NTP, a VM resumed, an operator) neither
+// stretches nor cuts a deadline (docs/async-polling.md#clocks).
 struct system_clock {
   time_point now() const noexcept {
     return std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  }
+  duration monotonic() const noexcept {
+    return std::chrono::floor<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now().time_since_epoch());
   }
 };
 

@@ -122,6 +122,9 @@ class machine_base {
   // sent at or after it and no wait is taken that ends there; the run then ends cancelled with
   // errc::caller_deadline_passed and no not_before. Set before start(); run() sets it too.
   void set_caller_deadline(std::optional<time_point> t) noexcept { kit_.set_caller_deadline(t); }
+  // Wall time minus the time this machine is given (run() sets it before each input): HTTP-dates
+  // are judged against wall time, elapsed time and deadlines against the given time.
+  void set_wall_offset(duration d) noexcept { kit_.set_wall_offset(d); }
   std::optional<time_point> caller_deadline() const noexcept { return kit_.caller_deadline(); }
   Budget& budget() noexcept { return kit_.budget(); }
 

@@ -99,11 +99,20 @@ class machine_kit {
     return read_retry_after_reporting(now, r);
   }
 
+  // Wall time minus the time the machine is given, as the driver last measured it (run() gives
+  // machines monotonic time; an HTTP-date is an instant of the wall clock and is judged against
+  // it). Zero unless a driver says otherwise.
+  void set_wall_offset(duration d) noexcept { wall_offset_ = d; }
+  duration wall_offset() const noexcept { return wall_offset_; }
+
   // The response's Retry-After whatever the policy says (a machine that applies its own rule,
   // as ARI's clamp); an unusable value is reported and ignored.
   std::optional<duration> read_retry_after_reporting(time_point now, const response_view& r) {
-    const header_value<duration> ra = read_retry_after(r.headers, now);
+    const header_value<duration> ra =
+        read_retry_after(r.headers, saturating_add(now, wall_offset_));
     if (ra.invalid()) report(now, event_kind::retry_after_invalid, "", ra.error());
+    // Accepted leniently (a wrong day name): used, and reported the same way.
+    if (ra.note()) report(now, event_kind::retry_after_invalid, "", ra.note());
     return ra.value_if_any();
   }
 
@@ -304,6 +313,7 @@ class machine_kit {
   outcome outcome_{};
   [[no_unique_address]] Budget budget_;
   std::optional<time_point> caller_deadline_;
+  duration wall_offset_{};
   send_kind next_kind_ = send_kind::first;  // what the next request is, for the budget
   send_kind sent_kind_ = send_kind::first;  // what the outstanding request was
   bool outstanding_ = false;                // a request is out and its result not yet recorded

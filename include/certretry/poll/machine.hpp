@@ -86,9 +86,18 @@ class poll_machine : public machine_base<poll_machine<Triage, S, J, R, Sink, Bud
       return send_next(now);
     }
     immediate_polls_ = 0;
+    // A triage may ask for a least wait (Sectigo's collect interval while it says not ready).
+    // One that reaches past the deadline ends the run now, with not_before then: a poll at the
+    // deadline would come sooner than the CA asked.
+    duration at_least = duration::zero();
+    if constexpr (requires { triage_.wait_at_least(); }) at_least = triage_.wait_at_least();
+    if (at_least > duration::zero() && at_least > kit_.time_left(now)) {
+      kit_.set_not_before_in(now, at_least);
+      return finish(now, outcome_kind::still_pending, errc::deadline_exceeded, t.why);
+    }
     // An attempt is a poll round: the status request plus any request it led to at once
     // (collect), as certctl's poll closure does both in one attempt.
-    return this->back_off(now, t.why, hint);
+    return this->back_off(now, t.why, hint, at_least, wait_reason::floor);
   }
 
   // Poll rounds so far: waits taken + 1 once started (what the schedule and attempt cap count).
