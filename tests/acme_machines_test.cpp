@@ -305,6 +305,20 @@ std::vector<table_row> table_rows() {
                   "n2"),
        new_order_rule::fall_back},
       {"bare_409_without_problem", with_nonce(409, "Conflict", "n2"), new_order_rule::fall_back},
+      // Pebble >= 2.6 (ca/ca.go RecognizedSKID): another issuer's CertID, no word "replace".
+      {"pebble_malformed_400_other_issuer",
+       with_nonce(400,
+                  problem_json("urn:ietf:params:acme:error:malformed",
+                               "parsing ARI CertID failed: no known issuer matches the provided "
+                               "Authority Key Identifier ",
+                               400),
+                  "n2"),
+       new_order_rule::fall_back},
+      {"any_malformed_400_with_replaces",
+       with_nonce(400,
+                  problem_json("urn:ietf:params:acme:error:malformed", "something else", 400),
+                  "n2"),
+       new_order_rule::fall_back},
       {"unauthorized_other_account",
        with_nonce(403,
                   problem_json("urn:ietf:params:acme:error:unauthorized",
@@ -381,6 +395,34 @@ TEST_P(DecisionTable, MachineFollowsTheRule) {
       EXPECT_TRUE(fallbacks.empty());
       EXPECT_NE(o.reason.find("rejectedIdentifier"), std::string::npos) << o.reason;
   }
+}
+
+TEST(NewOrder, Malformed400FallsBackOnlyWhenReplacesWasSent) {
+  problem_reader reader;
+  const auto p = reader.read(problem_json("urn:ietf:params:acme:error:malformed", "x", 400));
+  ASSERT_TRUE(p);
+  EXPECT_EQ(decide_new_order(400, &*p, true), new_order_rule::fall_back);
+  EXPECT_EQ(decide_new_order(400, &*p, false), new_order_rule::failed);
+  // Not on other statuses of the same type without a word about the claim.
+  EXPECT_EQ(decide_new_order(403, &*p, true), new_order_rule::failed);
+  const auto rl = reader.read(problem_json("urn:ietf:params:acme:error:rateLimited", "x", 429));
+  EXPECT_EQ(decide_new_order(429, &*rl, true), new_order_rule::wait_retry_after);
+  const auto si = reader.read(problem_json("urn:ietf:params:acme:error:serverInternal", "x", 500));
+  EXPECT_EQ(decide_new_order(500, &*si, true), new_order_rule::back_off);
+}
+
+TEST(NewOrder, MalformedAfterFallingBackFailsWithTheServersWords) {
+  bench b;
+  b.server.script(std::string(nonce_key), {nonce_reply("n1")});
+  const std::string body = problem_json("urn:ietf:params:acme:error:malformed",
+                                        "Order cannot contain more than 100 DNS names", 400);
+  b.server.script(std::string(order_key), {with_nonce(400, body, "n2"), with_nonce(400, body, "n3")});
+  new_order_machine m{renewal_order(), default_policy(), splitmix64{1}, b.sink()};
+  const outcome o = b.run_machine(m);
+  EXPECT_EQ(o.kind, outcome_kind::failed);
+  EXPECT_EQ(b.server.sent().size(), 3u);  // HEAD, with replaces, without: no loop
+  EXPECT_TRUE(m.fell_back());
+  EXPECT_NE(o.reason.find("more than 100 DNS names"), std::string::npos) << o.reason;
 }
 
 INSTANTIATE_TEST_SUITE_P(Rows, DecisionTable, ::testing::ValuesIn(table_rows()),
@@ -925,5 +967,111 @@ TEST(Ari, WithoutWaitingForTheWindowFinishesAtOnce) {
   ASSERT_TRUE(out.not_before.has_value());
   EXPECT_GE(*out.not_before, start);
 }
+
+
+// --- what a person can act on (RFC 8555 §6.6, §6.7.1, §7.3.3, §7.4) ------------------------------
+
+namespace more {
+
+TEST(RateLimit, AHintOfHoursIsNotCutByTheCeiling) {
+  bench b;
+  b.server.script(std::string(nonce_key), {nonce_reply("n1")});
+  b.server.script(std::string(order_key),
+                  {with_nonce(429,
+                              problem_json("urn:ietf:params:acme:error:rateLimited", "slow down",
+                                           429),
+                              "n2", {{"Retry-After", "10800"}}),
+                   created()});
+  new_order_machine m{renewal_order(), default_policy(24h), splitmix64{1}, b.sink()};
+  const outcome o = b.run_machine(m);
+  EXPECT_EQ(o.kind, outcome_kind::completed);
+  ASSERT_EQ(b.waits().size(), 1u);
+  EXPECT_EQ(b.waits()[0], 3h);  // not the 1 h ceiling
+}
+
+TEST(RateLimit, AHintPastTheDeadlineEndsStillPendingWithTheUncutTime) {
+  bench b;
+  b.server.script(std::string(nonce_key), {nonce_reply("n1")});
+  b.server.script(std::string(order_key),
+                  {with_nonce(429, problem_json("urn:ietf:params:acme:error:rateLimited", "x", 429),
+                              "n2", {{"Retry-After", "10800"}})});
+  new_order_machine m{renewal_order(), default_policy(2h), splitmix64{1}, b.sink()};
+  const outcome o = b.run_machine(m);
+  EXPECT_EQ(o.kind, outcome_kind::still_pending);
+  ASSERT_TRUE(o.not_before);
+  EXPECT_EQ(*o.not_before, t0 + 3h);
+  EXPECT_EQ(b.server.sent().size(), 2u);
+}
+
+TEST(Reasons, SubproblemsAndInstanceAreInTheReason) {
+  bench b;
+  b.server.script(std::string(nonce_key), {nonce_reply("n1")});
+  b.server.script(
+      std::string(order_key),
+      {with_nonce(400,
+                  R"({"type":"urn:ietf:params:acme:error:caa","detail":"Refer to sub-problems for more information","instance":"https://ca.example/i/1","subproblems":[)"
+                  R"({"type":"urn:ietf:params:acme:error:caa","detail":"CAA forbids","identifier":{"type":"dns","value":"a.example"}},)"
+                  R"({"type":"urn:ietf:params:acme:error:dns","detail":"NXDOMAIN","identifier":{"type":"dns","value":"b.example"}}]})",
+                  "n2")});
+  new_order_machine m{new_order_options{}, default_policy(), splitmix64{1}, b.sink()};
+  const outcome o = b.run_machine(m);
+  EXPECT_EQ(o.kind, outcome_kind::failed);
+  EXPECT_NE(o.reason.find("(see https://ca.example/i/1)"), std::string::npos) << o.reason;
+  EXPECT_NE(o.reason.find("a.example: caa: CAA forbids"), std::string::npos) << o.reason;
+  EXPECT_NE(o.reason.find("b.example: dns: NXDOMAIN"), std::string::npos) << o.reason;
+}
+
+TEST(Reasons, UserActionRequiredNamesTheTermsOfService) {
+  const std::vector<header_field> h{
+      {"Link", R"(<https://ca.example/dir>;rel="index")"},
+      {"link", R"(<https://ca.example/a>;rel="up", <https://ca.example/tos.pdf>; rel="terms-of-service")"}};
+  const auto tos = terms_of_service_link(h);
+  ASSERT_TRUE(tos);
+  EXPECT_EQ(*tos, "https://ca.example/tos.pdf");
+  EXPECT_FALSE(terms_of_service_link(std::vector<header_field>{{"Link", "<unclosed"}}));
+  EXPECT_FALSE(terms_of_service_link(std::vector<header_field>{{"Link", ""}}));
+
+  bench b;
+  b.server.script(std::string(nonce_key), {nonce_reply("n1")});
+  b.server.script(std::string(order_key),
+                  {with_nonce(403,
+                              problem_json("urn:ietf:params:acme:error:userActionRequired",
+                                           "Terms of service have changed", 403),
+                              "n2", h)});
+  new_order_machine m{new_order_options{}, default_policy(), splitmix64{1}, b.sink()};
+  const outcome o = b.run_machine(m);
+  EXPECT_EQ(o.kind, outcome_kind::failed);
+  EXPECT_NE(o.reason.find("terms of service: https://ca.example/tos.pdf"), std::string::npos)
+      << o.reason;
+}
+
+TEST(NewOrderReply, A2xxThatIsNotAnOrderFails) {
+  struct bad_created {
+    const char* label;
+    scripted_reply r;
+    const char* says;
+  };
+  const std::vector<bad_created> cases{
+      {"html", reply(200, "<html>portal</html>", {{"Content-Type", "text/html"}}),
+       "without a Location and a body that is not an order: text/html, 19 bytes"},
+      {"no_location", reply(201, order_created, {{"Replay-Nonce", "n2"}}), "without a Location"},
+      {"empty_body", reply(201, "", {{"Location", "https://ca.example/acme/order/1"}}),
+       "with a body that is not an order: 0 bytes"},
+      {"json_not_order", reply(201, R"({"hello":"world"})", {{"Location", "/acme/order/1"}}),
+       "with a body that is not an order"},
+  };
+  for (const auto& c : cases) {
+    bench b;
+    b.server.script(std::string(nonce_key), {nonce_reply("n1")});
+    b.server.script(std::string(order_key), {c.r});
+    new_order_machine m{renewal_order(), default_policy(), splitmix64{1}, b.sink()};
+    const outcome o = b.run_machine(m);
+    EXPECT_EQ(o.kind, outcome_kind::failed) << c.label;
+    EXPECT_NE(o.reason.find(c.says), std::string::npos) << c.label << ": " << o.reason;
+    EXPECT_EQ(b.server.sent().size(), 2u) << c.label;
+  }
+}
+
+}  // namespace more
 
 }  // namespace

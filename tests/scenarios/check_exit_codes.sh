@@ -253,6 +253,8 @@ outcome_has() {
 }
 # A rate limit past the deadline: still_pending, not before the server's Retry-After (3600 s).
 outcome_has acme-new-order-rate-limit-beyond-deadline.json '"not_before":"2025-01-01T01:00:00Z"'
+# A 3 h rateLimited hint past a 2 h deadline and the 1 h ceiling: not_before is the uncut 3 h.
+outcome_has acme-new-order-rate-limit-hours-past-deadline.json '"not_before":"2025-01-01T03:00:00Z"'
 # renew_at: not_before is the renewal time picked, now, or the last poll before notAfter.
 outcome_has ari-renewal-window-future.json '"outcome":"renew_at","sends":4,'
 outcome_has ari-renewal-window-future.json '"not_before":"2025-01-01T13:54:31.088Z"'

@@ -100,12 +100,47 @@ inline backoff_policy<any_schedule, any_jitter> default_policy(duration max_wait
 
 namespace detail {
 
-// "type: detail" of a problem, bounded and sanitised, for reasons and events.
+// "type: detail" of a problem, bounded and sanitised, for reasons and events; then its
+// `instance` URL and every kept subproblem's identifier and detail (RFC 8555 §6.7.1: Boulder's
+// own detail for a multi-name failure is "Refer to sub-problems for more information"), so that
+// a person can act on the reason alone.
 inline void describe_problem(std::string& out, const problem& p) {
   certretry::detail::append_sanitized(out, p.type_name.empty() ? p.type : p.type_name, 64);
   if (!p.detail.empty()) {
     out += ": ";
     certretry::detail::append_sanitized(out, p.detail, 256);
+  }
+  if (!p.instance.empty()) {
+    out += " (see ";
+    certretry::detail::append_sanitized(out, p.instance, 256);
+    out += ')';
+  }
+  for (std::size_t i = 0; i < p.kept_subproblems(); ++i) {
+    const subproblem& sub = p.subproblems[i];
+    out += i == 0 ? "; subproblems: " : "; ";
+    if (!sub.identifier_value.empty()) {
+      certretry::detail::append_sanitized(out, sub.identifier_value, 128);
+      out += ": ";
+    }
+    certretry::detail::append_sanitized(
+        out, sub.type_name.empty() ? std::string_view{sub.type} : sub.type_name, 64);
+    if (!sub.detail.empty()) {
+      out += ": ";
+      certretry::detail::append_sanitized(out, sub.detail, 192);
+    }
+  }
+  if (p.subproblem_count > p.kept_subproblems())
+    out += "; " + std::to_string(p.subproblem_count - p.kept_subproblems()) + " more subproblems";
+}
+
+// describe_problem(), and for userActionRequired the terms of service the reply's Link header
+// names (RFC 8555 §7.3.3).
+inline void describe_problem(std::string& out, const problem& p, const response_view& r) {
+  describe_problem(out, p);
+  if (p.type_name != "userActionRequired") return;
+  if (const auto tos = terms_of_service_link(r.headers)) {
+    out += "; terms of service: ";
+    certretry::detail::append_sanitized(out, *tos, 256);
   }
 }
 
@@ -237,8 +272,26 @@ class signed_machine : public machine_base<Derived, signed_state, S, J, R, Sink,
   }
 
   // After an error: the server's Retry-After if it sent one, else the error_backoff step.
+  // A server's hint is never shortened by the policy's ceiling (RFC 8555 §6.6: a rateLimited
+  // client that comes back before the time the server named meets a certain second refusal);
+  // only the run's deadline bounds it, and a hint past it ends the run still_pending with
+  // not_before = that time.
   action retry_after_error(time_point now, std::string_view why, std::optional<duration> hint) {
     ++errors_in_a_row_;
+    const duration ceiling = kit_.policy().retry_after().ceiling;
+    const duration left = kit_.time_left(now);
+    // (A ceiling at or past the deadline: the policy itself stops with the uncut hint.)
+    if (hint && *hint > ceiling && ceiling < left) {
+      if (why_.data() != why.data()) why_.assign(why);
+      if (*hint > left) {
+        kit_.set_not_before_in(now, *hint);
+        why_ += " (server asked to wait " +
+                std::to_string(std::chrono::ceil<std::chrono::seconds>(*hint).count()) +
+                " s, past the deadline)";
+        return finish(now, outcome_kind::still_pending, errc::deadline_exceeded, why_);
+      }
+      return this->wait_for(now, *hint, wait_reason::retry_after);
+    }
     const duration paced =
         hint ? duration::zero() : errors_.wait(errors_in_a_row_, uniform_unit(kit_.rng()));
     return retry_later(now, why, hint, paced, wait_reason::schedule);
@@ -262,7 +315,7 @@ class signed_machine : public machine_base<Derived, signed_state, S, J, R, Sink,
     why_ += " answered " + std::to_string(r.status);
     if (p) {
       why_ += ": ";
-      describe_problem(why_, *p);
+      describe_problem(why_, *p, r);
     } else if (r.status >= 200 && r.status <= 299) {
       why_ += " with a body that is not what ACME sends";
     }

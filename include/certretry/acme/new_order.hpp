@@ -47,7 +47,8 @@ constexpr std::string_view to_string(new_order_rule r) noexcept {
 }
 
 // p: the reply's problem document, if it had one. replaces_sent: the request carried
-// `replaces`. A 2xx without a problem is created; without a problem document, a 409 is a
+// `replaces`. A 2xx without a problem is created; a 400 malformed to a request carrying
+// `replaces` falls back whatever its detail says; without a problem document, a 409 is a
 // refused claim (Posh-ACME falls back on any 409: docs/sources.md#posh-acme) and other statuses
 // are triaged by class.
 constexpr new_order_rule decide_new_order(int status, const problem* p,
@@ -57,6 +58,13 @@ constexpr new_order_rule decide_new_order(int status, const problem* p,
   const problem& q = p ? *p : none;
   if (is_replacement_rejection(q, status))
     return replaces_sent ? new_order_rule::fall_back : new_order_rule::second_rejection;
+  // Pebble 2.6 and later refuse a `replaces` naming another issuer with 400 malformed "parsing
+  // ARI CertID failed: no known issuer matches the provided Authority Key Identifier" (no word
+  // "replace": docs/sources.md#pebble-ari-malformed). A 400 malformed to an order that carried
+  // the claim may be about the claim, so it is dropped once; the order without it fails on its
+  // own if the order itself was malformed.
+  if (replaces_sent && status == 400 && q.type_name == "malformed")
+    return new_order_rule::fall_back;
   switch (classify(q, status)) {
     case problem_class::wait_retry_after: return new_order_rule::wait_retry_after;
     case problem_class::transient: return new_order_rule::back_off;
@@ -131,7 +139,7 @@ class new_order_machine
 
   action on_acme_reply(time_point now, const response_view& r, const problem* p) {
     switch (decide_new_order(r.status, p, with_replaces_)) {
-      case new_order_rule::created: return this->succeed(now, r, "order created");
+      case new_order_rule::created: return created(now, r);
       case new_order_rule::fall_back: {
         std::string& why = this->why_;
         why = "replaces refused: ";
@@ -155,7 +163,38 @@ class new_order_machine
     }
   }
 
+  // RFC 8555 §7.4: a created order comes with its URL in Location and the order object as the
+  // body. A 2xx without them (a captive portal's HTML page, a proxy's empty 200) is no order:
+  // calling it created would lose the renewal; it fails naming what arrived.
+  action created(time_point now, const response_view& r) {
+    const auto location = r.header("Location");
+    const auto order = objects_.read(r.body);
+    if (location && !location->empty() && order && !order->status.empty())
+      return this->succeed(now, r, "order created");
+    std::string& why = this->why_;
+    why = "new-order answered " + std::to_string(r.status);
+    if (!location || location->empty()) why += " without a Location";
+    if (!order || order->status.empty()) {
+      why += location && !location->empty() ? " with a body" : " and a body";
+      why += " that is not an order: ";
+      const auto type = r.header("Content-Type");
+      if (type) {
+        certretry::detail::append_sanitized(why, *type, 64);
+        why += ", ";
+      }
+      why += std::to_string(r.body.size()) + " bytes";
+      if (!r.body.empty()) {
+        why += " \"";
+        certretry::detail::append_sanitized(why, r.body, 64);
+        why += '"';
+      }
+    }
+    this->kit_.report_verdict(now, r.status, {}, verdict::permanent, why);
+    return this->finish(now, outcome_kind::failed, errc::server_rejected, why);
+  }
+
   new_order_options options_;
+  object_reader objects_{options_.max_body_bytes};
   std::string body_;
   bool with_replaces_ = false;
   bool fell_back_ = false;
