@@ -36,6 +36,7 @@ model::acme_certificate certificate(time_point start, time_point end) {
 acme::new_order_options renewal() {
   acme::new_order_options o;
   o.replaces = cert_id;
+  o.renewal_info_advertised = true;
   return o;
 }
 

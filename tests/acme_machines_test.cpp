@@ -100,6 +100,7 @@ std::string nonce_of(const request& r) {
 new_order_options renewal_order() {
   new_order_options o;
   o.replaces = std::string(cert_id);
+  o.renewal_info_advertised = true;
   return o;
 }
 
@@ -1070,6 +1071,207 @@ TEST(NewOrderReply, A2xxThatIsNotAnOrderFails) {
     EXPECT_NE(o.reason.find(c.says), std::string::npos) << c.label << ": " << o.reason;
     EXPECT_EQ(b.server.sent().size(), 2u) << c.label;
   }
+}
+
+
+// --- ARI: error classes, fallback, explanation, resuming (RFC 9773 §4.2, §4.3.3) -----------------
+
+TEST(AriErrors, OnlyTimeoutsAnd5xxAreTemporary) {
+  struct c {
+    const char* label;
+    scripted_reply r;
+    bool temporary;
+  };
+  const std::vector<c> cases{
+      {"timeout", scripted_reply::fail(make_error_code(errc::transport_timeout)), true},
+      {"500", reply(500, "", {{"Retry-After", "60"}}), true},
+      {"503", reply(503), true},
+      {"refused", scripted_reply::fail(make_error_code(errc::connection_refused)), false},
+      {"dns", scripted_reply::fail(make_error_code(errc::dns_failure)), false},
+      {"429_bare", reply(429), false},
+      {"429_with_retry_after", reply(429, "", {{"Retry-After", "120"}}), false},
+      {"404", reply(404), false},
+      {"200_not_renewal_info", reply(200, "<html/>", {{"Retry-After", "60"}}), false},
+  };
+  for (const auto& k : cases) {
+    bench b;
+    b.server.script(ari_key, {k.r, reply(200, window_body(t0 + 24h * 5, t0 + 24h * 6))});
+    ari_machine m{ari_for(t0 + 24h * 60), ari_error_policy(), splitmix64{7}, b.sink()};
+    b.run_machine(m);
+    ASSERT_FALSE(b.waits().empty()) << k.label;
+    if (k.temporary) {
+      EXPECT_LE(b.waits()[0], 72s) << k.label;
+      EXPECT_GE(b.waits()[0], 48s) << k.label;
+    } else {
+      EXPECT_EQ(b.waits()[0], 6h) << k.label;
+    }
+  }
+}
+
+TEST(AriErrors, TemporaryTriesAreCappedThenSixHours) {
+  bench b;
+  b.server.script(ari_key, {reply(500, "", {{"Retry-After", "60"}})});
+  ari_machine m{ari_for(t0 + 24h * 3), ari_error_policy(), splitmix64{7}, b.sink()};
+  const outcome o = b.run_machine(m);
+  EXPECT_EQ(o.kind, outcome_kind::renew_at);
+  const auto w = b.waits();
+  ASSERT_GT(w.size(), 6u);
+  for (std::size_t i = 5; i < w.size(); ++i) EXPECT_EQ(w[i], 6h) << i;
+  EXPECT_LT(o.sends, 20u);  // not 4320 polls at 60 s
+}
+
+// lego (cmd/internal/root/process_renew.go getDueDate) and certbot
+// (certbot/_internal/renewal.py): renew when a third of the validity is left, half below 10 days.
+time_point lego_due(time_point nb, time_point na) {
+  const duration life = na - nb;
+  const auto days = static_cast<double>(std::chrono::round<std::chrono::hours>(life).count()) / 24.0;
+  return na - life / (days <= 10 ? 2 : 3);
+}
+time_point certbot_due(time_point nb, time_point na) {
+  const duration life = na - nb;
+  return life < 24h * 10 ? nb + life / 2 : nb + life * 2 / 3;
+}
+
+TEST(AriFallback, MatchesLegoAndCertbotOn90And6DayCertificates) {
+  const fallback_renewal f;
+  for (const duration life : {duration{24h * 90}, duration{24h * 6}}) {
+    const time_point nb = t0, na = t0 + life;
+    const time_point ours = f.at(nb, na);
+    EXPECT_LE(std::chrono::abs(ours - lego_due(nb, na)), 1ms) << life.count();
+    EXPECT_LE(std::chrono::abs(ours - certbot_due(nb, na)), 1ms) << life.count();
+  }
+  EXPECT_EQ(f.at(t0, t0 + 24h * 90), t0 + 24h * 60);
+  EXPECT_EQ(f.at(t0, t0 + 24h * 6), t0 + 24h * 3);
+  EXPECT_FALSE(f.check());
+  EXPECT_TRUE(fallback_renewal{.fraction = 0}.check());
+}
+
+TEST(AriFallback, NoUsableWindowRenewsAtTheFallbackTime) {
+  bench b;
+  b.server.script(ari_key, {reply(404, problem_json("urn:ietf:params:acme:error:malformed",
+                                                    "Requested certificate was not found", 404))});
+  ari_options o = ari_for(t0 + 24h * 90);
+  o.not_before = t0;
+  ari_machine m{o, ari_error_policy(), splitmix64{7}, b.sink()};
+  const outcome out = b.run_machine(m);
+  EXPECT_EQ(out.kind, outcome_kind::renew_at);
+  ASSERT_TRUE(out.not_before);
+  EXPECT_EQ(*out.not_before, t0 + 24h * 60);
+  EXPECT_NE(out.reason.find("fallback"), std::string::npos) << out.reason;
+  EXPECT_NE(out.reason.find("Requested certificate was not found"), std::string::npos);
+  // A custom fraction is a policy value.
+  bench b2;
+  b2.server.script(ari_key, {reply(404)});
+  o.fallback.fraction = 0.5;
+  ari_machine m2{o, ari_error_policy(), splitmix64{7}, b2.sink()};
+  EXPECT_EQ(*b2.run_machine(m2).not_before, t0 + 24h * 45);
+}
+
+TEST(AriOptions, NotAfterMustBeGiven) {
+  bench b;
+  ari_options o;
+  o.cert_id = std::string(cert_id);
+  ari_machine m{o, ari_error_policy(), splitmix64{7}, b.sink()};
+  const outcome out = b.run_machine(m);
+  EXPECT_EQ(out.kind, outcome_kind::failed);
+  EXPECT_NE(out.reason.find("ari_options.not_after"), std::string::npos) << out.reason;
+  EXPECT_TRUE(b.server.sent().empty());
+}
+
+TEST(AriExplanation, InTheEventTheOutcomeAndTheAccessor) {
+  bench b;
+  b.server.script(ari_key, {reply(200,
+                                  R"({"suggestedWindow":{"start":"2023-11-14T00:00:00Z","end":"2023-11-14T01:00:00Z"},)"
+                                  R"("explanationURL":"https://ca.example/incident/42"})")});
+  ari_machine m{ari_for(t0 + 24h * 90), ari_error_policy(), splitmix64{7}, b.sink()};
+  const outcome o = b.run_machine(m);
+  EXPECT_EQ(m.explanation_url(), "https://ca.example/incident/42");
+  EXPECT_NE(o.reason.find("explanation: https://ca.example/incident/42"), std::string::npos)
+      << o.reason;
+  const auto picks = only(b.log, event_kind::renewal_time);
+  ASSERT_EQ(picks.size(), 1u);
+  EXPECT_NE(picks[0]->why.find("explanation: https://ca.example/incident/42"), std::string::npos);
+}
+
+TEST(AriProgress, TextRoundTrip) {
+  ari_progress p;
+  p.pick = t0 + 3h;
+  p.window_start = t0 + 2h;
+  p.window_end = t0 + 8h;
+  p.next_poll = t0 + 1h + 500ms;
+  p.errors_in_a_row = 3;
+  const std::string text = to_text(p);
+  EXPECT_EQ(text.rfind("ari-progress/1 pick=", 0), 0u) << text;
+  const auto back = parse_ari_progress(text);
+  ASSERT_TRUE(back) << text;
+  EXPECT_EQ(back.value(), p);
+  EXPECT_EQ(parse_ari_progress("ari-progress/1 errors=0").value(), ari_progress{});
+  for (const std::string& bad : std::vector<std::string>{"", "ari-progress/2 errors=0", "ari-progress/1x", "ari-progress/1 pick=2025-01-01T00:00:00Z",
+        "ari-progress/1 errors=-1", "ari-progress/1 errors=1 errors=2", "ari-progress/1 next=soon",
+        "ari-progress/1 window=2025-01-02T00:00:00Z/2025-01-01T00:00:00Z", "ari-progress/1 what=1",
+        std::string("ari-progress/1 ") + std::string(600, 'x')}) {
+    std::string why;
+    EXPECT_FALSE(parse_ari_progress(bad, &why)) << bad;
+    EXPECT_FALSE(why.empty()) << bad;
+  }
+}
+
+TEST(AriProgress, ARestartNeitherDrawsAgainNorPollsEarly) {
+  const time_point ws = t0 + 24h * 10, we = ws + 24h;
+  // First run: reads the window, picks, and is stopped (the process ends) while waiting.
+  bench b;
+  b.server.script(ari_key, {reply(200, window_body(ws, we), {{"Retry-After", "21600"}})});
+  ari_machine first{ari_for(t0 + 24h * 90), ari_error_policy(), splitmix64{7}, b.sink()};
+  const action a = first.start(b.clock.now());
+  ASSERT_TRUE(std::holds_alternative<certretry::send>(a));
+  const auto r = b.server.send(std::get<certretry::send>(a).request);
+  const action w = first.on_response(b.clock.now(), response_view{r.value().status, r.value().headers, r.value().body});
+  ASSERT_TRUE(std::holds_alternative<certretry::wait>(w));
+  const ari_progress saved = first.progress();
+  ASSERT_TRUE(saved.pick);
+  ASSERT_TRUE(saved.next_poll);
+  EXPECT_EQ(*saved.next_poll, t0 + 6h);
+
+  // Second run, one hour later, from the saved text, with another seed.
+  bench b2;
+  b2.clock.advance(1h);
+  b2.server.script(ari_key, {reply(200, window_body(ws, we), {{"Retry-After", "21600"}})});
+  ari_options o = ari_for(t0 + 24h * 90);
+  o.resume = parse_ari_progress(to_text(saved)).value();
+  ari_machine second{o, ari_error_policy(), splitmix64{99}, b2.sink()};
+  const outcome out = b2.run_machine(second);
+  ASSERT_FALSE(b2.server.sent().empty());
+  const auto sends = only(b2.log, event_kind::send);
+  EXPECT_EQ(sends.front()->at, t0 + 6h);  // not at the restart
+  EXPECT_TRUE(only(b2.log, event_kind::renewal_time).empty());  // no new draw
+  EXPECT_EQ(out.not_before, saved.pick);
+}
+
+TEST(NewOrder, ReplacesFollowsTheDirectoryNotADefault) {
+  new_order_options o;
+  o.replaces = std::string(cert_id);
+  EXPECT_FALSE(o.renewal_info_advertised);
+  bench b;
+  b.server.script(std::string(nonce_key), {nonce_reply("n1")});
+  b.server.script(std::string(order_key), {created()});
+  new_order_machine m{o, default_policy(), splitmix64{1}, b.sink()};
+  b.run_machine(m);
+  ASSERT_EQ(b.server.sent().size(), 2u);
+  EXPECT_EQ(b.server.sent()[1].body.find("replaces"), std::string::npos);
+}
+
+TEST(AriProgress, ErrorsInARowSurviveARestart) {
+  bench b;
+  b.server.script(ari_key, {reply(503), reply(200, window_body(t0 + 24h * 5, t0 + 24h * 6))});
+  ari_options o = ari_for(t0 + 24h * 90);
+  ari_progress p;
+  p.errors_in_a_row = 3;  // the fourth error waits about 8 min
+  o.resume = p;
+  ari_machine m{o, ari_error_policy(), splitmix64{7}, b.sink()};
+  b.run_machine(m);
+  ASSERT_FALSE(b.waits().empty());
+  EXPECT_GE(b.waits()[0], 384s);
+  EXPECT_LE(b.waits()[0], 576s);
 }
 
 }  // namespace more

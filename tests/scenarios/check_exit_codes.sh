@@ -258,7 +258,7 @@ outcome_has acme-new-order-rate-limit-hours-past-deadline.json '"not_before":"20
 # renew_at: not_before is the renewal time picked, now, or the last poll before notAfter.
 outcome_has ari-renewal-window-future.json '"outcome":"renew_at","sends":4,'
 outcome_has ari-renewal-window-future.json '"not_before":"2025-01-01T13:54:31.088Z"'
-grep -qF '"event":"renewal-time","why":"window 2025-01-01T12:00:00Z to 2025-01-01T18:00:00Z","at":"2025-01-01T13:54:31.088Z"}' \
+grep -qF '"event":"renewal-time","why":"window 2025-01-01T12:00:00Z to 2025-01-01T18:00:00Z; explanation: https://acme.example/docs/ari","at":"2025-01-01T13:54:31.088Z"}' \
   "$tmp/out" || fail "ari-renewal-window-future.json: no renewal-time event with at 13:54:31.088Z"
 outcome_has ari-renewal-window-past.json '"not_before":"2025-01-01T00:00:00Z"'
 outcome_has ari-renewal-expired.json '"not_before":"2025-01-01T00:00:00Z"'

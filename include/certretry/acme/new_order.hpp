@@ -79,8 +79,11 @@ struct new_order_options {
   std::string identifiers_json = R"([{"type":"dns","value":"example.com"}])";
   // The ARI CertID of the certificate this order replaces (RFC 9773 §5), if any.
   std::optional<std::string> replaces;
-  // Whether the directory has a renewalInfo URL: `replaces` is sent only then (RFC 9773 §5).
-  bool renewal_info_advertised = true;
+  // Whether the directory has a `renewalInfo` member: `replaces` is sent only then (RFC 9773
+  // §5: clients SHOULD NOT send it to a server that does not advertise ARI). Set it from the
+  // directory; false by default, so that an unread directory never sends a claim a server
+  // without ARI may refuse.
+  bool renewal_info_advertised = false;
   nonce_options nonce;
   error_backoff errors;
   std::size_t max_body_bytes = certretry::default_max_body_bytes;
