@@ -1260,6 +1260,126 @@ TEST(NewOrder, ReplacesFollowsTheDirectoryNotADefault) {
   EXPECT_EQ(b.server.sent()[1].body.find("replaces"), std::string::npos);
 }
 
+TEST(NewOrder, ProfileNotBeforeNotAfterInThePayload) {
+  new_order_options o = renewal_order();
+  o.profile = "shortlived";
+  o.not_before = t0;
+  o.not_after = t0 + 24h * 6;
+  bench b;
+  b.server.script(std::string(nonce_key), {nonce_reply("n1")});
+  b.server.script(std::string(order_key), {created()});
+  new_order_machine m{o, default_policy(), splitmix64{1}, b.sink()};
+  EXPECT_EQ(b.run_machine(m).kind, outcome_kind::completed);
+  const std::string& body = b.server.sent()[1].body;
+  EXPECT_NE(body.find(R"("profile":"shortlived")"), std::string::npos) << body;
+  EXPECT_NE(body.find(R"("notBefore":"2023-11-14T22:13:20Z")"), std::string::npos) << body;
+  EXPECT_NE(body.find(R"("notAfter":"2023-11-20T22:13:20Z")"), std::string::npos) << body;
+  EXPECT_TRUE(check_json(body).ok()) << body;
+
+  for (const char* bad : {"", "short lived", "x\"y\n"}) {
+    new_order_options p;
+    p.profile = bad;
+    bench b2;
+    new_order_machine m2{p, default_policy(), splitmix64{1}, b2.sink()};
+    const outcome out = b2.run_machine(m2);
+    EXPECT_EQ(out.kind, outcome_kind::failed) << bad;
+    EXPECT_NE(out.reason.find("new_order_options.profile"), std::string::npos) << out.reason;
+    EXPECT_TRUE(b2.server.sent().empty());
+  }
+}
+
+// --- lost replies (RFC 8555 §7.4, §7.5.1) --------------------------------------------------------
+
+post_options finalize_post() {
+  post_options o;
+  o.url = "/acme/order/1/finalize";
+  o.payload = R"({"csr":"MIIB"})";
+  o.kind = post_kind::finalize;
+  o.resource_url = "/acme/order/1";
+  o.nonce.initial = "n0";
+  return o;
+}
+
+const std::string order_not_ready =
+    problem_json("urn:ietf:params:acme:error:orderNotReady", "Order was already processing", 403);
+
+TEST(LostReply, FinalizeRefusedAfterALossReadsTheOrder) {
+  for (const char* status : {"processing", "valid"}) {
+    bench b;
+    b.server.script(std::string(nonce_key), {nonce_reply("n1")});
+    b.server.script("POST /acme/order/1/finalize",
+                    {scripted_reply::fail(make_error_code(errc::transport_timeout)),
+                     with_nonce(403, order_not_ready, "n2")});
+    b.server.script("POST /acme/order/1",
+                    {with_nonce(200, std::string(R"({"status":")") + status + R"("})", "n3")});
+    post_machine m{finalize_post(), default_policy(), splitmix64{1}, b.sink()};
+    const outcome o = b.run_machine(m);
+    EXPECT_EQ(o.kind, outcome_kind::completed) << status << ": " << o.reason;
+    EXPECT_TRUE(m.looked_after_loss());
+    EXPECT_EQ(m.reply().status, 200);
+    EXPECT_EQ(b.server.sent().back().target, "/acme/order/1");
+    EXPECT_TRUE(b.server.sent().back().body.empty());  // POST-as-GET
+  }
+}
+
+TEST(LostReply, OrderStillReadyMeansSendOnceMoreThenFail) {
+  bench b;
+  b.server.script(std::string(nonce_key), {nonce_reply("n1")});
+  b.server.script("POST /acme/order/1/finalize",
+                  {scripted_reply::fail(make_error_code(errc::connection_reset)),
+                   with_nonce(403, order_not_ready, "n2")});
+  b.server.script("POST /acme/order/1", {with_nonce(200, R"({"status":"ready"})", "n3")});
+  post_machine m{finalize_post(), default_policy(), splitmix64{1}, b.sink()};
+  const outcome o = b.run_machine(m);
+  // lost, refused, read (ready), sent again, refused (no loss before it): failed, bounded.
+  EXPECT_EQ(o.kind, outcome_kind::failed) << o.reason;
+  EXPECT_LE(b.server.sent().size(), 6u);
+}
+
+TEST(LostReply, WithoutALossOrderNotReadyFails) {
+  bench b;
+  b.server.script("POST /acme/order/1/finalize", {with_nonce(403, order_not_ready, "n2")});
+  post_machine m{finalize_post(), default_policy(), splitmix64{1}, b.sink()};
+  const outcome o = b.run_machine(m);
+  EXPECT_EQ(o.kind, outcome_kind::failed);
+  EXPECT_EQ(b.server.sent().size(), 1u);
+  EXPECT_FALSE(m.looked_after_loss());
+}
+
+TEST(LostReply, ChallengeConflictAfterALossReadsTheChallenge) {
+  bench b;
+  b.server.script(std::string(nonce_key), {nonce_reply("n1")});
+  b.server.script("POST /acme/chall/7 if-body-contains {}",
+                  {scripted_reply::fail(make_error_code(errc::transport_timeout)),
+                   with_nonce(409,
+                              problem_json("urn:ietf:params:acme:error:conflict",
+                                           "Authorization is already being validated", 409),
+                              "n2")});
+  b.server.script("POST /acme/chall/7", {with_nonce(200, R"({"status":"valid"})", "n3")});
+  post_options o;
+  o.url = "/acme/chall/7";
+  o.payload = "{}";
+  o.kind = post_kind::challenge;
+  o.nonce.initial = "n0";
+  post_machine m{o, default_policy(), splitmix64{1}, b.sink()};
+  EXPECT_EQ(b.run_machine(m).kind, outcome_kind::completed);
+  EXPECT_TRUE(m.looked_after_loss());
+}
+
+TEST(ScriptedTransport, RepliesCanDependOnTheBody) {
+  virtual_clock clock{t0};
+  scripted_transport t{clock};
+  t.script("POST /x if-body-contains \"replaces\"", {reply(400)});
+  t.script("POST /x if-body-lacks abc", {reply(202)});
+  t.script("POST /x", {reply(201)});
+  const auto with = t.send({"POST", "/x", {}, R"({"replaces":"a","abc":1})"});
+  const auto without = t.send({"POST", "/x", {}, R"({"abc":1})"});
+  const auto lacks = t.send({"POST", "/x", {}, R"({})"});
+  EXPECT_EQ(with.value().status, 400);
+  EXPECT_EQ(without.value().status, 201);
+  EXPECT_EQ(lacks.value().status, 202);
+}
+
 TEST(AriProgress, ErrorsInARowSurviveARestart) {
   bench b;
   b.server.script(ari_key, {reply(503), reply(200, window_body(t0 + 24h * 5, t0 + 24h * 6))});

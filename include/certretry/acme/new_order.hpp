@@ -13,6 +13,7 @@
 #pragma once
 
 #include "certretry/acme/exchange.hpp"
+#include "certretry/core/rfc3339.hpp"
 #include "certretry/core/text.hpp"
 
 #include <cstdint>
@@ -84,9 +85,32 @@ struct new_order_options {
   // directory; false by default, so that an unread directory never sends a claim a server
   // without ARI may refuse.
   bool renewal_info_advertised = false;
+  // The certificate profile to issue under (the ACME profiles extension, which Let's Encrypt
+  // serves: the directory's meta.profiles names them, e.g. "classic", "tlsserver",
+  // "shortlived"; docs/sources.md#acme-profiles). Absent: the server's default.
+  std::optional<std::string> profile;
+  // The validity asked for (RFC 8555 §7.4 notBefore / notAfter, RFC 3339). Absent: the
+  // server's choice (Let's Encrypt refuses them; other CAs honour them).
+  std::optional<time_point> not_before;
+  std::optional<time_point> not_after;
   nonce_options nonce;
   error_backoff errors;
   std::size_t max_body_bytes = certretry::default_max_body_bytes;
+
+  // The values the machine refuses at start (errc::invalid_request_value).
+  constexpr invalid_value check() const noexcept {
+    if (profile) {
+      if (profile->empty() || profile->size() > 64)
+        return {"new_order_options.profile", "must be a name of 1 to 64 characters"};
+      for (const char c : *profile)
+        if (static_cast<unsigned char>(c) < 0x21 || static_cast<unsigned char>(c) > 0x7e)
+          return {"new_order_options.profile",
+                  "must be printable ASCII without spaces (a name from the directory)"};
+    }
+    if (not_before && not_after && *not_after <= *not_before)
+      return {"new_order_options.not_after", "must be after not_before"};
+    return {};
+  }
 };
 
 template <schedule S = any_schedule, jitter J = any_jitter, random_source R = splitmix64,
@@ -126,12 +150,20 @@ class new_order_machine
                      "new_order_options.identifiers_json", options_.identifiers_json,
                      json_kind::array, false)))
       return *refused;
+    if (const invalid_value bad = options_.check())
+      return this->refuse(now, errc::invalid_request_value, bad);
     return this->post(now, options_.new_order_url, payload());
   }
 
   const std::string& payload() {
     body_ = "{\"identifiers\":";
     body_ += options_.identifiers_json;
+    if (options_.profile) {
+      body_ += ",\"profile\":";
+      certretry::detail::append_json_string(body_, *options_.profile);
+    }
+    if (options_.not_before) body_ += ",\"notBefore\":\"" + format_rfc3339(*options_.not_before) + '"';
+    if (options_.not_after) body_ += ",\"notAfter\":\"" + format_rfc3339(*options_.not_after) + '"';
     if (with_replaces_) {
       body_ += ",\"replaces\":";
       certretry::detail::append_json_string(body_, *options_.replaces);
