@@ -291,7 +291,7 @@ checked=$((checked + 1))
 run --help
 expect_rc --help 0
 grep -q '^machines: .*async-poll' "$tmp/out" || fail "--help does not list the machines"
-grep -q '^machines: acme-new-order, acme-poll, ari-renewal, ' "$tmp/out" ||
+grep -q '^machines: acme-new-order, acme-poll, acme-post, ari-renewal, ' "$tmp/out" ||
   fail "--help does not list the ACME machines"
 # No arguments: usage on stderr, exit 2.
 run

@@ -169,11 +169,11 @@ struct ari_options {
   std::string renewal_info_url = "/acme/renewal-info";
   std::string cert_id;  // cert_id_from_pem() / cert_id_from_der()
   // The certificate's notAfter: required (no default could mean anything but "expired").
-  std::optional<time_point> not_after;
+  std::optional<time_point> not_after{};
   // The certificate's notBefore: with it, a certificate without a usable window is renewed at
   // the fallback time; without it, at the last poll before notAfter.
-  std::optional<time_point> not_before;
-  fallback_renewal fallback;
+  std::optional<time_point> not_before{};
+  fallback_renewal fallback{};
   duration min_retry_after = std::chrono::minutes{1};
   duration max_retry_after = std::chrono::hours{24};
   duration long_term_retry = std::chrono::hours{6};
@@ -185,7 +185,7 @@ struct ari_options {
   bool wait_for_window = true;
   std::size_t max_body_bytes = certretry::default_max_body_bytes;
   // Where a previous run stopped (progress() of that machine, or parse_ari_progress()).
-  std::optional<ari_progress> resume;
+  std::optional<ari_progress> resume{};
 
   // The values the machine refuses at start (errc::invalid_policy): intervals under a second
   // would let a Retry-After of 0 or an error poll the CA in a tight loop.

@@ -432,7 +432,7 @@ struct post_options {
   post_kind kind = post_kind::other;
   // The order's URL for a finalize (the challenge is its own URL); empty: lost replies are not
   // looked into, the refusal fails the machine as any other.
-  std::string resource_url;
+  std::string resource_url{};
   nonce_options nonce;
   error_backoff errors;
   std::size_t max_body_bytes = certretry::default_max_body_bytes;

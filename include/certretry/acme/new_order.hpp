@@ -88,11 +88,11 @@ struct new_order_options {
   // The certificate profile to issue under (the ACME profiles extension, which Let's Encrypt
   // serves: the directory's meta.profiles names them, e.g. "classic", "tlsserver",
   // "shortlived"; docs/sources.md#acme-profiles). Absent: the server's default.
-  std::optional<std::string> profile;
+  std::optional<std::string> profile{};
   // The validity asked for (RFC 8555 §7.4 notBefore / notAfter, RFC 3339). Absent: the
   // server's choice (Let's Encrypt refuses them; other CAs honour them).
-  std::optional<time_point> not_before;
-  std::optional<time_point> not_after;
+  std::optional<time_point> not_before{};
+  std::optional<time_point> not_after{};
   nonce_options nonce;
   error_backoff errors;
   std::size_t max_body_bytes = certretry::default_max_body_bytes;
