@@ -61,29 +61,37 @@ constexpr duration give_up_after = 10min;
 // Each policy answers, after every reply saying the order is still processing (the finalize
 // reply first), how long to wait before the next poll, given that reply's Retry-After.
 
-// lego: "5 s x1.5 up to 500 s"; the first wait is the Retry-After of the reply that started the
-// processing when there is one, and lego never reads Retry-After again. Each wait is 1.5 times
-// the previous one, at most 10 times the first.
+// lego, polling an order after finalize (certificate/certificates.go, getForCSR, revision
+// a0e15c2 of July 2026: docs/sources.md#lego): wait.For(timeout, timeout / 60) with the default
+// 30 s timeout — the first poll at once after the finalize reply, then every 500 ms; Retry-After
+// is never read for orders (lego reads it only for challenges, then 5 s x1.5 when absent). lego
+// gives up after the 30 s; no order of this model comes near it at p99.
 struct lego_policy {
-  static constexpr std::string_view reads = "first reply only";
-  duration first{}, current{};
+  static constexpr std::string_view reads = "never";
+  bool started = false;
+  duration next(std::optional<duration>) {
+    if (!started) {
+      started = true;
+      return duration::zero();
+    }
+    return 500ms;
+  }
+};
+
+// certbot, polling an order after finalize (acme/src/acme/client.py, poll_finalization, since
+// PR #10288 of May 2025, revision f769e35: docs/sources.md#certbot): sleeps 1 s before the
+// first poll (the finalize reply's Retry-After is not read), then each processing reply's
+// Retry-After, 1 s without one.
+struct certbot_policy {
+  static constexpr std::string_view reads = "every poll reply, not finalize's";
   bool started = false;
   duration next(std::optional<duration> retry_after) {
     if (!started) {
       started = true;
-      first = current = retry_after.value_or(5s);
-      return current;
+      return 1s;
     }
-    current = std::min(certretry::detail::saturate_ms(1.5 * static_cast<double>(current.count())),
-                       10 * first);
-    return current;
+    return retry_after.value_or(1s);
   }
-};
-
-// certbot: polls every 1 s and ignores Retry-After.
-struct certbot_policy {
-  static constexpr std::string_view reads = "never";
-  duration next(std::optional<duration>) { return 1s; }
 };
 
 // acmez: honours Retry-After, the last reply's (the finalize reply's included); 250 ms without.
@@ -107,8 +115,8 @@ struct client {
 };
 
 constexpr std::array<client, 5> clients{{
-    {client_id::lego, "lego (RA or 5 s, x1.5, cap 10x)", lego_policy::reads},
-    {client_id::certbot, "certbot (1 s)", certbot_policy::reads},
+    {client_id::lego, "lego (at once, then 500 ms)", lego_policy::reads},
+    {client_id::certbot, "certbot (1 s, then RA or 1 s)", certbot_policy::reads},
     {client_id::acmez, "acmez (RA, else 250 ms)", acmez_policy::reads},
     {client_id::acme_sh, "acme.sh (RA, else 2 s)", acme_sh_policy::reads},
     {client_id::certretry, "certretry (acme::resource_poll_machine, defaults)", "every reply"},

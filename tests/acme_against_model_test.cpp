@@ -5,6 +5,7 @@
 // no ARI, so this and the replay scenarios are where ARI meets a server.
 #include "certretry/acme/ari.hpp"
 #include "certretry/acme/new_order.hpp"
+#include "certretry/acme/poll.hpp"
 #include "certretry/machine/run.hpp"
 #include "certretry/testing/scripted.hpp"
 #include "certretry/testing/acme/server.hpp"
@@ -36,6 +37,7 @@ model::acme_certificate certificate(time_point start, time_point end) {
 acme::new_order_options renewal() {
   acme::new_order_options o;
   o.replaces = cert_id;
+  o.renewal_info_advertised = true;
   return o;
 }
 
@@ -70,7 +72,8 @@ TEST_P(ReplacesStyle, AlreadyReplacedFallsBackOnceAndTheOrderIsCreated) {
 
 INSTANTIATE_TEST_SUITE_P(Styles, ReplacesStyle,
                          ::testing::Values(model::acme_replaces_style::rfc9773,
-                                           model::acme_replaces_style::boulder_conflict));
+                                           model::acme_replaces_style::boulder_conflict,
+                                           model::acme_replaces_style::pebble));
 
 TEST(AgainstModel, UnknownSerialIsBouldersMalformedAndFallsBack) {
   world w;  // no certificate known: Boulder's 404 malformed "Could not validate ARI ..."
@@ -179,6 +182,99 @@ TEST(AgainstModel, AriFollowsAMovedWindow) {
   EXPECT_GE(*o.not_before, moved);
   EXPECT_LT(*o.not_before, moved + 24h);
   EXPECT_EQ(only(w.log, event_kind::renewal_time).size(), 2u);
+}
+
+// --- the model's newer behaviours: Pebble's refusal, Boulder's 500s, 404s, lost replies ------
+
+TEST(AgainstModel, PebbleRefusingAnotherIssuersCertIdFallsBackOnce) {
+  world w{{.replaces_style = model::acme_replaces_style::pebble}};
+  acme::new_order_machine m{renewal(), acme::default_policy(), splitmix64{1},
+                            capture_sink{&w.log}};
+  const outcome o = w.run_machine(m);  // no such certificate: another CA's
+  EXPECT_EQ(o.kind, outcome_kind::completed) << o.reason;
+  EXPECT_TRUE(m.fell_back());
+  EXPECT_EQ(w.server.counters().new_order, 2u);
+  const auto fb = only(w.log, event_kind::fallback);
+  ASSERT_EQ(fb.size(), 1u);
+  EXPECT_NE(fb[0]->why.find("no known issuer matches"), std::string::npos);
+}
+
+TEST(AgainstModel, ABrokenRenewalInfoCostsFewRequestsAndRenewsAtTheFallback) {
+  // Every GET is Boulder's 500 with Retry-After: 60, for a 90-day certificate.
+  world w{{.renewal_info_errors = 1.0}};
+  const time_point nb = w.clock.now();
+  w.server.add_certificate(certificate(nb + 24h * 60, nb + 24h * 62));
+  acme::ari_options o = ari_for(nb + 24h * 90);
+  o.not_before = nb;
+  acme::ari_machine m{o, acme::ari_error_policy(), splitmix64{5}, capture_sink{&w.log}};
+  const outcome out = w.run_machine(m);
+  ASSERT_EQ(out.kind, outcome_kind::renew_at);
+  EXPECT_EQ(*out.not_before, nb + 24h * 60);  // two thirds of 90 days
+  // 5 backed-off tries, then every 6 h for 60 days: about 245, not 86 400 at 60 s.
+  EXPECT_LE(w.server.counters().renewal_info, 250u);
+  EXPECT_NE(out.reason.find("fallback"), std::string::npos) << out.reason;
+}
+
+TEST(AgainstModel, AnUnknownCertificateRenewsAtTheFallback) {
+  world w;  // renewalInfo answers 404 for a certificate the CA does not know
+  const time_point nb = w.clock.now() - 24h;
+  acme::ari_options o = ari_for(nb + 24h * 6);
+  o.not_before = nb;
+  acme::ari_machine m{o, acme::ari_error_policy(), splitmix64{5}, capture_sink{&w.log}};
+  const outcome out = w.run_machine(m);
+  ASSERT_EQ(out.kind, outcome_kind::renew_at);
+  EXPECT_EQ(*out.not_before, nb + 24h * 3);  // half of a 6-day certificate
+}
+
+TEST(AgainstModel, TheExplanationUrlReachesTheOutcome) {
+  world w;
+  const time_point now = w.clock.now();
+  auto c = certificate(now - 24h, now - 1h);  // a window already past: a mass revocation
+  c.explanation_url = "https://ca.example/incidents/2025-01";
+  w.server.add_certificate(c);
+  acme::ari_machine m{ari_for(now + 24h * 30), acme::ari_error_policy(), splitmix64{5},
+                      capture_sink{&w.log}};
+  const outcome out = w.run_machine(m);
+  EXPECT_LE(*out.not_before, now + 1s);  // now, after the round trip
+  EXPECT_NE(out.reason.find("explanation: https://ca.example/incidents/2025-01"),
+            std::string::npos)
+      << out.reason;
+}
+
+TEST(AgainstModel, ALostFinalizeReplyIsLookedIntoNotAbandoned) {
+  world w{{.lost_finalize_replies = 1}};
+  const std::uint64_t id = w.server.create_order();
+  acme::post_options p;
+  p.url = "/acme/finalize/" + std::to_string(id);
+  p.payload = R"({"csr":"MIIB"})";
+  p.kind = acme::post_kind::finalize;
+  p.resource_url = "/acme/order/" + std::to_string(id);
+  acme::post_machine m{p, acme::default_policy(), splitmix64{1}, capture_sink{&w.log}};
+  const outcome o = w.run_machine(m);
+  EXPECT_EQ(o.kind, outcome_kind::completed) << o.reason;
+  EXPECT_TRUE(m.looked_after_loss());
+  EXPECT_EQ(w.server.counters().lost_replies, 1u);
+  EXPECT_EQ(w.server.counters().finalize, 2u);
+  EXPECT_EQ(w.server.counters().new_order, 0u);  // no second order, no duplicate certificate
+  // The poller takes over and sees the certificate issued.
+  acme::poll_options q;
+  q.url = p.resource_url;
+  q.nonce.initial = std::string(m.nonce());
+  acme::resource_poll_machine poll{q, acme::default_policy(), splitmix64{1}};
+  EXPECT_EQ(w.run_machine(poll).kind, outcome_kind::completed);
+  EXPECT_EQ(poll.status(), acme::resource_status::valid);
+}
+
+TEST(AgainstModel, ARateLimitOfHoursIsWaitedInFull) {
+  world w{{.rate_limit_retry_after = std::chrono::hours{3}}};
+  w.server.queue_new_order_fault(model::acme_fault::rate_limited);
+  acme::new_order_options o;
+  acme::new_order_machine m{o, acme::default_policy(24h), splitmix64{1}, capture_sink{&w.log}};
+  const time_point start = w.clock.now();
+  const outcome out = w.run_machine(m);
+  EXPECT_EQ(out.kind, outcome_kind::completed) << out.reason;
+  EXPECT_EQ(w.server.counters().rate_limited, 1u);
+  EXPECT_GE(w.clock.now() - start, 3h);  // not the 1 h hint ceiling
 }
 
 }  // namespace

@@ -100,6 +100,7 @@ std::string nonce_of(const request& r) {
 new_order_options renewal_order() {
   new_order_options o;
   o.replaces = std::string(cert_id);
+  o.renewal_info_advertised = true;
   return o;
 }
 
@@ -305,6 +306,20 @@ std::vector<table_row> table_rows() {
                   "n2"),
        new_order_rule::fall_back},
       {"bare_409_without_problem", with_nonce(409, "Conflict", "n2"), new_order_rule::fall_back},
+      // Pebble >= 2.6 (ca/ca.go RecognizedSKID): another issuer's CertID, no word "replace".
+      {"pebble_malformed_400_other_issuer",
+       with_nonce(400,
+                  problem_json("urn:ietf:params:acme:error:malformed",
+                               "parsing ARI CertID failed: no known issuer matches the provided "
+                               "Authority Key Identifier ",
+                               400),
+                  "n2"),
+       new_order_rule::fall_back},
+      {"any_malformed_400_with_replaces",
+       with_nonce(400,
+                  problem_json("urn:ietf:params:acme:error:malformed", "something else", 400),
+                  "n2"),
+       new_order_rule::fall_back},
       {"unauthorized_other_account",
        with_nonce(403,
                   problem_json("urn:ietf:params:acme:error:unauthorized",
@@ -381,6 +396,34 @@ TEST_P(DecisionTable, MachineFollowsTheRule) {
       EXPECT_TRUE(fallbacks.empty());
       EXPECT_NE(o.reason.find("rejectedIdentifier"), std::string::npos) << o.reason;
   }
+}
+
+TEST(NewOrder, Malformed400FallsBackOnlyWhenReplacesWasSent) {
+  problem_reader reader;
+  const auto p = reader.read(problem_json("urn:ietf:params:acme:error:malformed", "x", 400));
+  ASSERT_TRUE(p);
+  EXPECT_EQ(decide_new_order(400, &*p, true), new_order_rule::fall_back);
+  EXPECT_EQ(decide_new_order(400, &*p, false), new_order_rule::failed);
+  // Not on other statuses of the same type without a word about the claim.
+  EXPECT_EQ(decide_new_order(403, &*p, true), new_order_rule::failed);
+  const auto rl = reader.read(problem_json("urn:ietf:params:acme:error:rateLimited", "x", 429));
+  EXPECT_EQ(decide_new_order(429, &*rl, true), new_order_rule::wait_retry_after);
+  const auto si = reader.read(problem_json("urn:ietf:params:acme:error:serverInternal", "x", 500));
+  EXPECT_EQ(decide_new_order(500, &*si, true), new_order_rule::back_off);
+}
+
+TEST(NewOrder, MalformedAfterFallingBackFailsWithTheServersWords) {
+  bench b;
+  b.server.script(std::string(nonce_key), {nonce_reply("n1")});
+  const std::string body = problem_json("urn:ietf:params:acme:error:malformed",
+                                        "Order cannot contain more than 100 DNS names", 400);
+  b.server.script(std::string(order_key), {with_nonce(400, body, "n2"), with_nonce(400, body, "n3")});
+  new_order_machine m{renewal_order(), default_policy(), splitmix64{1}, b.sink()};
+  const outcome o = b.run_machine(m);
+  EXPECT_EQ(o.kind, outcome_kind::failed);
+  EXPECT_EQ(b.server.sent().size(), 3u);  // HEAD, with replaces, without: no loop
+  EXPECT_TRUE(m.fell_back());
+  EXPECT_NE(o.reason.find("more than 100 DNS names"), std::string::npos) << o.reason;
 }
 
 INSTANTIATE_TEST_SUITE_P(Rows, DecisionTable, ::testing::ValuesIn(table_rows()),
@@ -925,5 +968,432 @@ TEST(Ari, WithoutWaitingForTheWindowFinishesAtOnce) {
   ASSERT_TRUE(out.not_before.has_value());
   EXPECT_GE(*out.not_before, start);
 }
+
+
+// --- what a person can act on (RFC 8555 §6.6, §6.7.1, §7.3.3, §7.4) ------------------------------
+
+namespace more {
+
+TEST(RateLimit, AHintOfHoursIsNotCutByTheCeiling) {
+  bench b;
+  b.server.script(std::string(nonce_key), {nonce_reply("n1")});
+  b.server.script(std::string(order_key),
+                  {with_nonce(429,
+                              problem_json("urn:ietf:params:acme:error:rateLimited", "slow down",
+                                           429),
+                              "n2", {{"Retry-After", "10800"}}),
+                   created()});
+  new_order_machine m{renewal_order(), default_policy(24h), splitmix64{1}, b.sink()};
+  const outcome o = b.run_machine(m);
+  EXPECT_EQ(o.kind, outcome_kind::completed);
+  ASSERT_EQ(b.waits().size(), 1u);
+  EXPECT_EQ(b.waits()[0], 3h);  // not the 1 h ceiling
+}
+
+TEST(RateLimit, AHintPastTheDeadlineEndsStillPendingWithTheUncutTime) {
+  bench b;
+  b.server.script(std::string(nonce_key), {nonce_reply("n1")});
+  b.server.script(std::string(order_key),
+                  {with_nonce(429, problem_json("urn:ietf:params:acme:error:rateLimited", "x", 429),
+                              "n2", {{"Retry-After", "10800"}})});
+  new_order_machine m{renewal_order(), default_policy(2h), splitmix64{1}, b.sink()};
+  const outcome o = b.run_machine(m);
+  EXPECT_EQ(o.kind, outcome_kind::still_pending);
+  ASSERT_TRUE(o.not_before);
+  EXPECT_EQ(*o.not_before, t0 + 3h);
+  EXPECT_EQ(b.server.sent().size(), 2u);
+}
+
+TEST(Reasons, SubproblemsAndInstanceAreInTheReason) {
+  bench b;
+  b.server.script(std::string(nonce_key), {nonce_reply("n1")});
+  b.server.script(
+      std::string(order_key),
+      {with_nonce(400,
+                  R"({"type":"urn:ietf:params:acme:error:caa","detail":"Refer to sub-problems for more information","instance":"https://ca.example/i/1","subproblems":[)"
+                  R"({"type":"urn:ietf:params:acme:error:caa","detail":"CAA forbids","identifier":{"type":"dns","value":"a.example"}},)"
+                  R"({"type":"urn:ietf:params:acme:error:dns","detail":"NXDOMAIN","identifier":{"type":"dns","value":"b.example"}}]})",
+                  "n2")});
+  new_order_machine m{new_order_options{}, default_policy(), splitmix64{1}, b.sink()};
+  const outcome o = b.run_machine(m);
+  EXPECT_EQ(o.kind, outcome_kind::failed);
+  EXPECT_NE(o.reason.find("(see https://ca.example/i/1)"), std::string::npos) << o.reason;
+  EXPECT_NE(o.reason.find("a.example: caa: CAA forbids"), std::string::npos) << o.reason;
+  EXPECT_NE(o.reason.find("b.example: dns: NXDOMAIN"), std::string::npos) << o.reason;
+}
+
+TEST(Reasons, UserActionRequiredNamesTheTermsOfService) {
+  const std::vector<header_field> h{
+      {"Link", R"(<https://ca.example/dir>;rel="index")"},
+      {"link", R"(<https://ca.example/a>;rel="up", <https://ca.example/tos.pdf>; rel="terms-of-service")"}};
+  const auto tos = terms_of_service_link(h);
+  ASSERT_TRUE(tos);
+  EXPECT_EQ(*tos, "https://ca.example/tos.pdf");
+  EXPECT_FALSE(terms_of_service_link(std::vector<header_field>{{"Link", "<unclosed"}}));
+  EXPECT_FALSE(terms_of_service_link(std::vector<header_field>{{"Link", ""}}));
+
+  bench b;
+  b.server.script(std::string(nonce_key), {nonce_reply("n1")});
+  b.server.script(std::string(order_key),
+                  {with_nonce(403,
+                              problem_json("urn:ietf:params:acme:error:userActionRequired",
+                                           "Terms of service have changed", 403),
+                              "n2", h)});
+  new_order_machine m{new_order_options{}, default_policy(), splitmix64{1}, b.sink()};
+  const outcome o = b.run_machine(m);
+  EXPECT_EQ(o.kind, outcome_kind::failed);
+  EXPECT_NE(o.reason.find("terms of service: https://ca.example/tos.pdf"), std::string::npos)
+      << o.reason;
+}
+
+TEST(NewOrderReply, A2xxThatIsNotAnOrderFails) {
+  struct bad_created {
+    const char* label;
+    scripted_reply r;
+    const char* says;
+  };
+  const std::vector<bad_created> cases{
+      {"html", reply(200, "<html>portal</html>", {{"Content-Type", "text/html"}}),
+       "without a Location and a body that is not an order: text/html, 19 bytes"},
+      {"no_location", reply(201, order_created, {{"Replay-Nonce", "n2"}}), "without a Location"},
+      {"empty_body", reply(201, "", {{"Location", "https://ca.example/acme/order/1"}}),
+       "with a body that is not an order: 0 bytes"},
+      {"json_not_order", reply(201, R"({"hello":"world"})", {{"Location", "/acme/order/1"}}),
+       "with a body that is not an order"},
+  };
+  for (const auto& c : cases) {
+    bench b;
+    b.server.script(std::string(nonce_key), {nonce_reply("n1")});
+    b.server.script(std::string(order_key), {c.r});
+    new_order_machine m{renewal_order(), default_policy(), splitmix64{1}, b.sink()};
+    const outcome o = b.run_machine(m);
+    EXPECT_EQ(o.kind, outcome_kind::failed) << c.label;
+    EXPECT_NE(o.reason.find(c.says), std::string::npos) << c.label << ": " << o.reason;
+    EXPECT_EQ(b.server.sent().size(), 2u) << c.label;
+  }
+}
+
+
+// --- ARI: error classes, fallback, explanation, resuming (RFC 9773 §4.2, §4.3.3) -----------------
+
+TEST(AriErrors, OnlyTimeoutsAnd5xxAreTemporary) {
+  struct c {
+    const char* label;
+    scripted_reply r;
+    bool temporary;
+  };
+  const std::vector<c> cases{
+      {"timeout", scripted_reply::fail(make_error_code(errc::transport_timeout)), true},
+      {"500", reply(500, "", {{"Retry-After", "60"}}), true},
+      {"503", reply(503), true},
+      {"refused", scripted_reply::fail(make_error_code(errc::connection_refused)), false},
+      {"dns", scripted_reply::fail(make_error_code(errc::dns_failure)), false},
+      {"429_bare", reply(429), false},
+      {"429_with_retry_after", reply(429, "", {{"Retry-After", "120"}}), false},
+      {"404", reply(404), false},
+      {"200_not_renewal_info", reply(200, "<html/>", {{"Retry-After", "60"}}), false},
+  };
+  for (const auto& k : cases) {
+    bench b;
+    b.server.script(ari_key, {k.r, reply(200, window_body(t0 + 24h * 5, t0 + 24h * 6))});
+    ari_machine m{ari_for(t0 + 24h * 60), ari_error_policy(), splitmix64{7}, b.sink()};
+    b.run_machine(m);
+    ASSERT_FALSE(b.waits().empty()) << k.label;
+    if (k.temporary) {
+      EXPECT_LE(b.waits()[0], 72s) << k.label;
+      EXPECT_GE(b.waits()[0], 48s) << k.label;
+    } else {
+      EXPECT_EQ(b.waits()[0], 6h) << k.label;
+    }
+  }
+}
+
+TEST(AriErrors, TemporaryTriesAreCappedThenSixHours) {
+  bench b;
+  b.server.script(ari_key, {reply(500, "", {{"Retry-After", "60"}})});
+  ari_machine m{ari_for(t0 + 24h * 3), ari_error_policy(), splitmix64{7}, b.sink()};
+  const outcome o = b.run_machine(m);
+  EXPECT_EQ(o.kind, outcome_kind::renew_at);
+  const auto w = b.waits();
+  ASSERT_GT(w.size(), 6u);
+  for (std::size_t i = 5; i < w.size(); ++i) EXPECT_EQ(w[i], 6h) << i;
+  EXPECT_LT(o.sends, 20u);  // not 4320 polls at 60 s
+}
+
+// lego (cmd/internal/root/process_renew.go getDueDate) and certbot
+// (certbot/_internal/renewal.py): renew when a third of the validity is left, half below 10 days.
+time_point lego_due(time_point nb, time_point na) {
+  const duration life = na - nb;
+  const auto days = static_cast<double>(std::chrono::round<std::chrono::hours>(life).count()) / 24.0;
+  return na - life / (days <= 10 ? 2 : 3);
+}
+time_point certbot_due(time_point nb, time_point na) {
+  const duration life = na - nb;
+  return life < 24h * 10 ? nb + life / 2 : nb + life * 2 / 3;
+}
+
+TEST(AriFallback, MatchesLegoAndCertbotOn90And6DayCertificates) {
+  const fallback_renewal f;
+  for (const duration life : {duration{24h * 90}, duration{24h * 6}}) {
+    const time_point nb = t0, na = t0 + life;
+    const time_point ours = f.at(nb, na);
+    EXPECT_LE(std::chrono::abs(ours - lego_due(nb, na)), 1ms) << life.count();
+    EXPECT_LE(std::chrono::abs(ours - certbot_due(nb, na)), 1ms) << life.count();
+  }
+  EXPECT_EQ(f.at(t0, t0 + 24h * 90), t0 + 24h * 60);
+  EXPECT_EQ(f.at(t0, t0 + 24h * 6), t0 + 24h * 3);
+  EXPECT_FALSE(f.check());
+  EXPECT_TRUE(fallback_renewal{.fraction = 0}.check());
+}
+
+TEST(AriFallback, NoUsableWindowRenewsAtTheFallbackTime) {
+  bench b;
+  b.server.script(ari_key, {reply(404, problem_json("urn:ietf:params:acme:error:malformed",
+                                                    "Requested certificate was not found", 404))});
+  ari_options o = ari_for(t0 + 24h * 90);
+  o.not_before = t0;
+  ari_machine m{o, ari_error_policy(), splitmix64{7}, b.sink()};
+  const outcome out = b.run_machine(m);
+  EXPECT_EQ(out.kind, outcome_kind::renew_at);
+  ASSERT_TRUE(out.not_before);
+  EXPECT_EQ(*out.not_before, t0 + 24h * 60);
+  EXPECT_NE(out.reason.find("fallback"), std::string::npos) << out.reason;
+  EXPECT_NE(out.reason.find("Requested certificate was not found"), std::string::npos);
+  // A custom fraction is a policy value.
+  bench b2;
+  b2.server.script(ari_key, {reply(404)});
+  o.fallback.fraction = 0.5;
+  ari_machine m2{o, ari_error_policy(), splitmix64{7}, b2.sink()};
+  EXPECT_EQ(*b2.run_machine(m2).not_before, t0 + 24h * 45);
+}
+
+TEST(AriOptions, NotAfterMustBeGiven) {
+  bench b;
+  ari_options o;
+  o.cert_id = std::string(cert_id);
+  ari_machine m{o, ari_error_policy(), splitmix64{7}, b.sink()};
+  const outcome out = b.run_machine(m);
+  EXPECT_EQ(out.kind, outcome_kind::failed);
+  EXPECT_NE(out.reason.find("ari_options.not_after"), std::string::npos) << out.reason;
+  EXPECT_TRUE(b.server.sent().empty());
+}
+
+TEST(AriExplanation, InTheEventTheOutcomeAndTheAccessor) {
+  bench b;
+  b.server.script(ari_key, {reply(200,
+                                  R"({"suggestedWindow":{"start":"2023-11-14T00:00:00Z","end":"2023-11-14T01:00:00Z"},)"
+                                  R"("explanationURL":"https://ca.example/incident/42"})")});
+  ari_machine m{ari_for(t0 + 24h * 90), ari_error_policy(), splitmix64{7}, b.sink()};
+  const outcome o = b.run_machine(m);
+  EXPECT_EQ(m.explanation_url(), "https://ca.example/incident/42");
+  EXPECT_NE(o.reason.find("explanation: https://ca.example/incident/42"), std::string::npos)
+      << o.reason;
+  const auto picks = only(b.log, event_kind::renewal_time);
+  ASSERT_EQ(picks.size(), 1u);
+  EXPECT_NE(picks[0]->why.find("explanation: https://ca.example/incident/42"), std::string::npos);
+}
+
+TEST(AriProgress, TextRoundTrip) {
+  ari_progress p;
+  p.pick = t0 + 3h;
+  p.window_start = t0 + 2h;
+  p.window_end = t0 + 8h;
+  p.next_poll = t0 + 1h + 500ms;
+  p.errors_in_a_row = 3;
+  const std::string text = to_text(p);
+  EXPECT_EQ(text.rfind("ari-progress/1 pick=", 0), 0u) << text;
+  const auto back = parse_ari_progress(text);
+  ASSERT_TRUE(back) << text;
+  EXPECT_EQ(back.value(), p);
+  EXPECT_EQ(parse_ari_progress("ari-progress/1 errors=0").value(), ari_progress{});
+  for (const std::string& bad : std::vector<std::string>{"", "ari-progress/2 errors=0", "ari-progress/1x", "ari-progress/1 pick=2025-01-01T00:00:00Z",
+        "ari-progress/1 errors=-1", "ari-progress/1 errors=1 errors=2", "ari-progress/1 next=soon",
+        "ari-progress/1 window=2025-01-02T00:00:00Z/2025-01-01T00:00:00Z", "ari-progress/1 what=1",
+        std::string("ari-progress/1 ") + std::string(600, 'x')}) {
+    std::string why;
+    EXPECT_FALSE(parse_ari_progress(bad, &why)) << bad;
+    EXPECT_FALSE(why.empty()) << bad;
+  }
+}
+
+TEST(AriProgress, ARestartNeitherDrawsAgainNorPollsEarly) {
+  const time_point ws = t0 + 24h * 10, we = ws + 24h;
+  // First run: reads the window, picks, and is stopped (the process ends) while waiting.
+  bench b;
+  b.server.script(ari_key, {reply(200, window_body(ws, we), {{"Retry-After", "21600"}})});
+  ari_machine first{ari_for(t0 + 24h * 90), ari_error_policy(), splitmix64{7}, b.sink()};
+  const action a = first.start(b.clock.now());
+  ASSERT_TRUE(std::holds_alternative<certretry::send>(a));
+  const auto r = b.server.send(std::get<certretry::send>(a).request);
+  const action w = first.on_response(b.clock.now(), response_view{r.value().status, r.value().headers, r.value().body});
+  ASSERT_TRUE(std::holds_alternative<certretry::wait>(w));
+  const ari_progress saved = first.progress();
+  ASSERT_TRUE(saved.pick);
+  ASSERT_TRUE(saved.next_poll);
+  EXPECT_EQ(*saved.next_poll, t0 + 6h);
+
+  // Second run, one hour later, from the saved text, with another seed.
+  bench b2;
+  b2.clock.advance(1h);
+  b2.server.script(ari_key, {reply(200, window_body(ws, we), {{"Retry-After", "21600"}})});
+  ari_options o = ari_for(t0 + 24h * 90);
+  o.resume = parse_ari_progress(to_text(saved)).value();
+  ari_machine second{o, ari_error_policy(), splitmix64{99}, b2.sink()};
+  const outcome out = b2.run_machine(second);
+  ASSERT_FALSE(b2.server.sent().empty());
+  const auto sends = only(b2.log, event_kind::send);
+  EXPECT_EQ(sends.front()->at, t0 + 6h);  // not at the restart
+  EXPECT_TRUE(only(b2.log, event_kind::renewal_time).empty());  // no new draw
+  EXPECT_EQ(out.not_before, saved.pick);
+}
+
+TEST(NewOrder, ReplacesFollowsTheDirectoryNotADefault) {
+  new_order_options o;
+  o.replaces = std::string(cert_id);
+  EXPECT_FALSE(o.renewal_info_advertised);
+  bench b;
+  b.server.script(std::string(nonce_key), {nonce_reply("n1")});
+  b.server.script(std::string(order_key), {created()});
+  new_order_machine m{o, default_policy(), splitmix64{1}, b.sink()};
+  b.run_machine(m);
+  ASSERT_EQ(b.server.sent().size(), 2u);
+  EXPECT_EQ(b.server.sent()[1].body.find("replaces"), std::string::npos);
+}
+
+TEST(NewOrder, ProfileNotBeforeNotAfterInThePayload) {
+  new_order_options o = renewal_order();
+  o.profile = "shortlived";
+  o.not_before = t0;
+  o.not_after = t0 + 24h * 6;
+  bench b;
+  b.server.script(std::string(nonce_key), {nonce_reply("n1")});
+  b.server.script(std::string(order_key), {created()});
+  new_order_machine m{o, default_policy(), splitmix64{1}, b.sink()};
+  EXPECT_EQ(b.run_machine(m).kind, outcome_kind::completed);
+  const std::string& body = b.server.sent()[1].body;
+  EXPECT_NE(body.find(R"("profile":"shortlived")"), std::string::npos) << body;
+  EXPECT_NE(body.find(R"("notBefore":"2023-11-14T22:13:20Z")"), std::string::npos) << body;
+  EXPECT_NE(body.find(R"("notAfter":"2023-11-20T22:13:20Z")"), std::string::npos) << body;
+  EXPECT_TRUE(check_json(body).ok()) << body;
+
+  for (const char* bad : {"", "short lived", "x\"y\n"}) {
+    new_order_options p;
+    p.profile = bad;
+    bench b2;
+    new_order_machine m2{p, default_policy(), splitmix64{1}, b2.sink()};
+    const outcome out = b2.run_machine(m2);
+    EXPECT_EQ(out.kind, outcome_kind::failed) << bad;
+    EXPECT_NE(out.reason.find("new_order_options.profile"), std::string::npos) << out.reason;
+    EXPECT_TRUE(b2.server.sent().empty());
+  }
+}
+
+// --- lost replies (RFC 8555 §7.4, §7.5.1) --------------------------------------------------------
+
+post_options finalize_post() {
+  post_options o;
+  o.url = "/acme/order/1/finalize";
+  o.payload = R"({"csr":"MIIB"})";
+  o.kind = post_kind::finalize;
+  o.resource_url = "/acme/order/1";
+  o.nonce.initial = "n0";
+  return o;
+}
+
+const std::string order_not_ready =
+    problem_json("urn:ietf:params:acme:error:orderNotReady", "Order was already processing", 403);
+
+TEST(LostReply, FinalizeRefusedAfterALossReadsTheOrder) {
+  for (const char* status : {"processing", "valid"}) {
+    bench b;
+    b.server.script(std::string(nonce_key), {nonce_reply("n1")});
+    b.server.script("POST /acme/order/1/finalize",
+                    {scripted_reply::fail(make_error_code(errc::transport_timeout)),
+                     with_nonce(403, order_not_ready, "n2")});
+    b.server.script("POST /acme/order/1",
+                    {with_nonce(200, std::string(R"({"status":")") + status + R"("})", "n3")});
+    post_machine m{finalize_post(), default_policy(), splitmix64{1}, b.sink()};
+    const outcome o = b.run_machine(m);
+    EXPECT_EQ(o.kind, outcome_kind::completed) << status << ": " << o.reason;
+    EXPECT_TRUE(m.looked_after_loss());
+    EXPECT_EQ(m.reply().status, 200);
+    EXPECT_EQ(b.server.sent().back().target, "/acme/order/1");
+    EXPECT_TRUE(b.server.sent().back().body.empty());  // POST-as-GET
+  }
+}
+
+TEST(LostReply, OrderStillReadyMeansSendOnceMoreThenFail) {
+  bench b;
+  b.server.script(std::string(nonce_key), {nonce_reply("n1")});
+  b.server.script("POST /acme/order/1/finalize",
+                  {scripted_reply::fail(make_error_code(errc::connection_reset)),
+                   with_nonce(403, order_not_ready, "n2")});
+  b.server.script("POST /acme/order/1", {with_nonce(200, R"({"status":"ready"})", "n3")});
+  post_machine m{finalize_post(), default_policy(), splitmix64{1}, b.sink()};
+  const outcome o = b.run_machine(m);
+  // lost, refused, read (ready), sent again, refused (no loss before it): failed, bounded.
+  EXPECT_EQ(o.kind, outcome_kind::failed) << o.reason;
+  EXPECT_LE(b.server.sent().size(), 6u);
+}
+
+TEST(LostReply, WithoutALossOrderNotReadyFails) {
+  bench b;
+  b.server.script("POST /acme/order/1/finalize", {with_nonce(403, order_not_ready, "n2")});
+  post_machine m{finalize_post(), default_policy(), splitmix64{1}, b.sink()};
+  const outcome o = b.run_machine(m);
+  EXPECT_EQ(o.kind, outcome_kind::failed);
+  EXPECT_EQ(b.server.sent().size(), 1u);
+  EXPECT_FALSE(m.looked_after_loss());
+}
+
+TEST(LostReply, ChallengeConflictAfterALossReadsTheChallenge) {
+  bench b;
+  b.server.script(std::string(nonce_key), {nonce_reply("n1")});
+  b.server.script("POST /acme/chall/7 if-body-contains {}",
+                  {scripted_reply::fail(make_error_code(errc::transport_timeout)),
+                   with_nonce(409,
+                              problem_json("urn:ietf:params:acme:error:conflict",
+                                           "Authorization is already being validated", 409),
+                              "n2")});
+  b.server.script("POST /acme/chall/7", {with_nonce(200, R"({"status":"valid"})", "n3")});
+  post_options o;
+  o.url = "/acme/chall/7";
+  o.payload = "{}";
+  o.kind = post_kind::challenge;
+  o.nonce.initial = "n0";
+  post_machine m{o, default_policy(), splitmix64{1}, b.sink()};
+  EXPECT_EQ(b.run_machine(m).kind, outcome_kind::completed);
+  EXPECT_TRUE(m.looked_after_loss());
+}
+
+TEST(ScriptedTransport, RepliesCanDependOnTheBody) {
+  virtual_clock clock{t0};
+  scripted_transport t{clock};
+  t.script("POST /x if-body-contains \"replaces\"", {reply(400)});
+  t.script("POST /x if-body-lacks abc", {reply(202)});
+  t.script("POST /x", {reply(201)});
+  const auto with = t.send({"POST", "/x", {}, R"({"replaces":"a","abc":1})"});
+  const auto without = t.send({"POST", "/x", {}, R"({"abc":1})"});
+  const auto lacks = t.send({"POST", "/x", {}, R"({})"});
+  EXPECT_EQ(with.value().status, 400);
+  EXPECT_EQ(without.value().status, 201);
+  EXPECT_EQ(lacks.value().status, 202);
+}
+
+TEST(AriProgress, ErrorsInARowSurviveARestart) {
+  bench b;
+  b.server.script(ari_key, {reply(503), reply(200, window_body(t0 + 24h * 5, t0 + 24h * 6))});
+  ari_options o = ari_for(t0 + 24h * 90);
+  ari_progress p;
+  p.errors_in_a_row = 3;  // the fourth error waits about 8 min
+  o.resume = p;
+  ari_machine m{o, ari_error_policy(), splitmix64{7}, b.sink()};
+  b.run_machine(m);
+  ASSERT_FALSE(b.waits().empty());
+  EXPECT_GE(b.waits()[0], 384s);
+  EXPECT_LE(b.waits()[0], 576s);
+}
+
+}  // namespace more
 
 }  // namespace

@@ -62,8 +62,8 @@ TEST(HarnessOptions, EveryMachineIsDeclared) {
     names.emplace_back(m.name);
     EXPECT_FALSE(m.options().empty()) << m.name;
   }
-  EXPECT_EQ(names, (std::vector<std::string>{"acme-new-order", "acme-poll", "ari-renewal",
-                                             "async-poll", "tpp-enroll"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"acme-new-order", "acme-poll", "acme-post",
+                                             "ari-renewal", "async-poll", "tpp-enroll"}));
 }
 
 TEST(HarnessOptions, EveryDefaultPassesItsOwnChecks) {

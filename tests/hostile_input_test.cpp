@@ -268,6 +268,7 @@ TEST(AcmeBody, ReplacesIsJsonEscaped) {
   w.server.script("POST /acme/new-order", {scripted_reply::respond(201)});
   acme::new_order_options o;
   o.replaces = "x\",\"identifiers\":[]";
+  o.renewal_info_advertised = true;
   o.nonce.initial = "bm9uY2U";
   acme::new_order_machine m{std::move(o), acme::default_policy(), splitmix64{1}};
   w.run_it(m);

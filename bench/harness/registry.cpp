@@ -6,8 +6,8 @@ namespace certretry::harness {
 const std::vector<machine_adapter>& machines() {
   // By name: --help and error messages list them in this order.
   static const std::vector<machine_adapter> all{
-      acme_new_order_machine(), acme_poll_machine(),  ari_renewal_machine(),
-      async_poll_machine(),     tpp_enroll_machine(),
+      acme_new_order_machine(), acme_poll_machine(),  acme_post_machine(),
+      ari_renewal_machine(),    async_poll_machine(), tpp_enroll_machine(),
   };
   return all;
 }

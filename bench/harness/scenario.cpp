@@ -262,6 +262,7 @@ result<scenario> parse_scenario(std::string_view json, std::string& detail,
     return bad("server: missing (an object of \"METHOD PATH\": [responses])");
   simdjson::dom::object so;
   if (server.get_object().get(so)) return bad("server: must be an object");
+  std::size_t conditions = 0;
   for (auto [k, v] : so) {
     const std::string key(k);
     const std::string where = "server[\"" + key + "\"]";
@@ -270,6 +271,23 @@ result<scenario> parse_scenario(std::string_view json, std::string& detail,
       if (space == std::string::npos || space == 0 || space + 1 >= key.size() ||
           key[space + 1] != '/')
         return bad(where + ": key must be \"METHOD /path\" or \"*\"");
+      // Extension: a key that depends on the request's body (docs/harness.md).
+      if (const auto cond = key.find(" if-body-"); cond != std::string::npos) {
+        const std::string_view rest = std::string_view(key).substr(cond);
+        const bool known = rest.substr(0, scripted_transport::if_body_contains.size()) ==
+                               scripted_transport::if_body_contains ||
+                           rest.substr(0, scripted_transport::if_body_lacks.size()) ==
+                               scripted_transport::if_body_lacks;
+        const std::size_t word = rest.substr(0, scripted_transport::if_body_contains.size()) ==
+                                         scripted_transport::if_body_contains
+                                     ? scripted_transport::if_body_contains.size()
+                                     : scripted_transport::if_body_lacks.size();
+        if (!known || rest.size() <= word || key.find(' ', space + 1) != cond)
+          return bad(where + ": a condition must be \"METHOD /path if-body-contains TEXT\" or "
+                             "\"METHOD /path if-body-lacks TEXT\" (TEXT not empty)");
+        if (++conditions > scripted_transport::max_conditions)
+          return bad(where + ": more than 64 keys with a body condition");
+      }
     }
     simdjson::dom::array list;
     if (v.get_array().get(list)) return bad(where + ": must be a list of responses");

@@ -253,10 +253,19 @@ outcome_has() {
 }
 # A rate limit past the deadline: still_pending, not before the server's Retry-After (3600 s).
 outcome_has acme-new-order-rate-limit-beyond-deadline.json '"not_before":"2025-01-01T01:00:00Z"'
+# The new-order payload carries profile, notBefore and notAfter (RFC 8555 §7.4) when asked.
+checked=$((checked + 1))
+run replay "$here/acme-new-order-profile.json"
+grep -qF '"body":{"identifiers":[{"type":"dns","value":"example.com"}],"profile":"shortlived","notBefore":"2025-01-01T00:00:00Z","notAfter":"2025-01-07T00:00:00Z","replaces":"aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE"}' "$tmp/out" ||
+  fail "acme-new-order-profile.json: the POST lacks profile, notBefore, notAfter or replaces"
+option_case new-order-profile-space acme-new-order '{"profile": "short lived"}' \
+  'options.profile: must be a profile name: 1 to 64 printable ASCII characters, no space'
+# A 3 h rateLimited hint past a 2 h deadline and the 1 h ceiling: not_before is the uncut 3 h.
+outcome_has acme-new-order-rate-limit-hours-past-deadline.json '"not_before":"2025-01-01T03:00:00Z"'
 # renew_at: not_before is the renewal time picked, now, or the last poll before notAfter.
 outcome_has ari-renewal-window-future.json '"outcome":"renew_at","sends":4,'
 outcome_has ari-renewal-window-future.json '"not_before":"2025-01-01T13:54:31.088Z"'
-grep -qF '"event":"renewal-time","why":"window 2025-01-01T12:00:00Z to 2025-01-01T18:00:00Z","at":"2025-01-01T13:54:31.088Z"}' \
+grep -qF '"event":"renewal-time","why":"window 2025-01-01T12:00:00Z to 2025-01-01T18:00:00Z; explanation: https://acme.example/docs/ari","at":"2025-01-01T13:54:31.088Z"}' \
   "$tmp/out" || fail "ari-renewal-window-future.json: no renewal-time event with at 13:54:31.088Z"
 outcome_has ari-renewal-window-past.json '"not_before":"2025-01-01T00:00:00Z"'
 outcome_has ari-renewal-expired.json '"not_before":"2025-01-01T00:00:00Z"'
@@ -282,7 +291,7 @@ checked=$((checked + 1))
 run --help
 expect_rc --help 0
 grep -q '^machines: .*async-poll' "$tmp/out" || fail "--help does not list the machines"
-grep -q '^machines: acme-new-order, acme-poll, ari-renewal, ' "$tmp/out" ||
+grep -q '^machines: acme-new-order, acme-poll, acme-post, ari-renewal, ' "$tmp/out" ||
   fail "--help does not list the ACME machines"
 # No arguments: usage on stderr, exit 2.
 run

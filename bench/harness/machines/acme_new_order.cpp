@@ -36,6 +36,13 @@ bool to_identifiers(std::string& list) {
   return true;
 }
 
+// A profile name as the directory lists it: 1 to 64 printable ASCII characters, no space.
+bool is_profile_name(std::string& name) {
+  acme::new_order_options o;
+  o.profile = name;
+  return !o.check();
+}
+
 struct acme_new_order {
   static constexpr std::string_view name = "acme-new-order";
   static constexpr std::string_view summary =
@@ -44,7 +51,8 @@ struct acme_new_order {
 
   struct settings : clock_settings, backoff_settings, body_settings, nonce_settings {
     std::string new_order_url, identifiers;
-    std::optional<std::string> replaces;
+    std::optional<std::string> replaces, profile;
+    std::optional<time_point> order_not_before, order_not_after;
     bool renewal_info_advertised = true;
   };
 
@@ -77,6 +85,23 @@ struct acme_new_order {
              .doc = "whether the directory has `renewalInfo`; `replaces` is sent only then "
                     "(RFC 9773 §5)",
              .store = &into<settings, &settings::renewal_info_advertised>},
+            {.name = "profile",
+             .kind = option_kind::text,
+             .check = &is_profile_name,
+             .bad = "must be a profile name: 1 to 64 printable ASCII characters, no space",
+             .doc = "the certificate profile to ask for (the ACME profiles extension: a name "
+                    "from the directory's `meta.profiles`, e.g. `shortlived`); absent: none sent",
+             .store = &into<settings, &settings::profile>},
+            {.name = "order_not_before",
+             .kind = option_kind::time,
+             .bad = "'{}' is not an RFC 3339 time (e.g. 2025-01-01T00:00:00Z)",
+             .doc = "the order's `notBefore` (RFC 8555 §7.4); absent: none sent",
+             .store = &into<settings, &settings::order_not_before>},
+            {.name = "order_not_after",
+             .kind = option_kind::time,
+             .bad = "'{}' is not an RFC 3339 time (e.g. 2025-01-01T00:00:00Z)",
+             .doc = "the order's `notAfter` (RFC 8555 §7.4); absent: none sent",
+             .store = &into<settings, &settings::order_not_after>},
             nonce_option<settings>({},
                                    "a nonce already at hand (the previous request's "
                                    "`Replay-Nonce`): the first request is then the POST "
@@ -110,6 +135,9 @@ struct acme_new_order {
     o.new_order_url = s.new_order_url;
     o.replaces = s.replaces;
     o.renewal_info_advertised = s.renewal_info_advertised;
+    o.profile = s.profile;
+    o.not_before = s.order_not_before;
+    o.not_after = s.order_not_after;
     o.identifiers_json = s.identifiers;
     o.nonce = s.nonce_options();
     o.max_body_bytes = s.max_body_bytes;

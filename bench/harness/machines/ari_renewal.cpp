@@ -23,7 +23,8 @@ struct ari_renewal {
   struct settings : clock_settings, body_settings {
     std::string renewal_info_url;
     std::optional<std::string> cert_id, cert_pem;
-    std::optional<time_point> not_after;
+    std::optional<time_point> not_after, not_before;
+    std::optional<std::string> resume;
     duration min_retry_after{}, max_retry_after{}, long_term_retry{};
     std::uint32_t max_temporary_retries = 0;
     bool wait_for_window = true;
@@ -58,6 +59,19 @@ struct ari_renewal {
          .default_doc = "`now` + 90 days",
          .doc = "the certificate's notAfter",
          .store = &into<settings, &settings::not_after>},
+        {.name = "not_before",
+         .kind = option_kind::time,
+         .bad = "'{}' is not an RFC 3339 time (e.g. 2025-01-01T00:00:00Z)",
+         .doc = "the certificate's notBefore; with it, no usable window means renewing at the "
+                "fallback time (2/3 of the validity, 1/2 under 10 days; RFC 9773 §4.2), without "
+                "it at the last poll before notAfter",
+         .store = &into<settings, &settings::not_before>},
+        {.name = "resume",
+         .kind = option_kind::text,
+         .doc = "where a previous run stopped, as `ari-progress/1 pick=… window=…/… next=… "
+                "errors=N` (docs/acme.md): no new draw for the same window, no poll before "
+                "`next`",
+         .store = &into<settings, &settings::resume>},
         {.name = "min_retry_after_s",
          .kind = option_kind::seconds,
          .def = 60.0,
@@ -117,6 +131,12 @@ struct ari_renewal {
       if (!is_cert_id(*s.cert_id)) return "options.cert_id: must be a CertID (base64url.base64url)";
     }
     if (!s.not_after) s.not_after = s.start + std::chrono::hours{24 * 90};  // a 90-day certificate
+    if (s.not_before && *s.not_before >= *s.not_after)
+      return "options.not_before: must be before not_after";
+    if (s.resume) {
+      std::string why;
+      if (!acme::parse_ari_progress(*s.resume, &why)) return "options.resume: " + why;
+    }
     if (s.min_retry_after > s.max_retry_after)
       return "options.min_retry_after_s / max_retry_after_s: need 1 <= min <= max <= 31536000";
     return std::nullopt;
@@ -127,6 +147,8 @@ struct ari_renewal {
     o.renewal_info_url = s.renewal_info_url;
     o.cert_id = *s.cert_id;
     o.not_after = *s.not_after;
+    o.not_before = s.not_before;
+    if (s.resume) o.resume = acme::parse_ari_progress(*s.resume).value();
     o.min_retry_after = s.min_retry_after;
     o.max_retry_after = s.max_retry_after;
     o.long_term_retry = s.long_term_retry;

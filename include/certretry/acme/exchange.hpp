@@ -100,12 +100,47 @@ inline backoff_policy<any_schedule, any_jitter> default_policy(duration max_wait
 
 namespace detail {
 
-// "type: detail" of a problem, bounded and sanitised, for reasons and events.
+// "type: detail" of a problem, bounded and sanitised, for reasons and events; then its
+// `instance` URL and every kept subproblem's identifier and detail (RFC 8555 §6.7.1: Boulder's
+// own detail for a multi-name failure is "Refer to sub-problems for more information"), so that
+// a person can act on the reason alone.
 inline void describe_problem(std::string& out, const problem& p) {
   certretry::detail::append_sanitized(out, p.type_name.empty() ? p.type : p.type_name, 64);
   if (!p.detail.empty()) {
     out += ": ";
     certretry::detail::append_sanitized(out, p.detail, 256);
+  }
+  if (!p.instance.empty()) {
+    out += " (see ";
+    certretry::detail::append_sanitized(out, p.instance, 256);
+    out += ')';
+  }
+  for (std::size_t i = 0; i < p.kept_subproblems(); ++i) {
+    const subproblem& sub = p.subproblems[i];
+    out += i == 0 ? "; subproblems: " : "; ";
+    if (!sub.identifier_value.empty()) {
+      certretry::detail::append_sanitized(out, sub.identifier_value, 128);
+      out += ": ";
+    }
+    certretry::detail::append_sanitized(
+        out, sub.type_name.empty() ? std::string_view{sub.type} : sub.type_name, 64);
+    if (!sub.detail.empty()) {
+      out += ": ";
+      certretry::detail::append_sanitized(out, sub.detail, 192);
+    }
+  }
+  if (p.subproblem_count > p.kept_subproblems())
+    out += "; " + std::to_string(p.subproblem_count - p.kept_subproblems()) + " more subproblems";
+}
+
+// describe_problem(), and for userActionRequired the terms of service the reply's Link header
+// names (RFC 8555 §7.3.3).
+inline void describe_problem(std::string& out, const problem& p, const response_view& r) {
+  describe_problem(out, p);
+  if (p.type_name != "userActionRequired") return;
+  if (const auto tos = terms_of_service_link(r.headers)) {
+    out += "; terms of service: ";
+    certretry::detail::append_sanitized(out, *tos, 256);
   }
 }
 
@@ -237,8 +272,26 @@ class signed_machine : public machine_base<Derived, signed_state, S, J, R, Sink,
   }
 
   // After an error: the server's Retry-After if it sent one, else the error_backoff step.
+  // A server's hint is never shortened by the policy's ceiling (RFC 8555 §6.6: a rateLimited
+  // client that comes back before the time the server named meets a certain second refusal);
+  // only the run's deadline bounds it, and a hint past it ends the run still_pending with
+  // not_before = that time.
   action retry_after_error(time_point now, std::string_view why, std::optional<duration> hint) {
     ++errors_in_a_row_;
+    const duration ceiling = kit_.policy().retry_after().ceiling;
+    const duration left = kit_.time_left(now);
+    // (A ceiling at or past the deadline: the policy itself stops with the uncut hint.)
+    if (hint && *hint > ceiling && ceiling < left) {
+      if (why_.data() != why.data()) why_.assign(why);
+      if (*hint > left) {
+        kit_.set_not_before_in(now, *hint);
+        why_ += " (server asked to wait " +
+                std::to_string(std::chrono::ceil<std::chrono::seconds>(*hint).count()) +
+                " s, past the deadline)";
+        return finish(now, outcome_kind::still_pending, errc::deadline_exceeded, why_);
+      }
+      return this->wait_for(now, *hint, wait_reason::retry_after);
+    }
     const duration paced =
         hint ? duration::zero() : errors_.wait(errors_in_a_row_, uniform_unit(kit_.rng()));
     return retry_later(now, why, hint, paced, wait_reason::schedule);
@@ -262,7 +315,7 @@ class signed_machine : public machine_base<Derived, signed_state, S, J, R, Sink,
     why_ += " answered " + std::to_string(r.status);
     if (p) {
       why_ += ": ";
-      describe_problem(why_, *p);
+      describe_problem(why_, *p, r);
     } else if (r.status >= 200 && r.status <= 299) {
       why_ += " with a body that is not what ACME sends";
     }
@@ -345,12 +398,41 @@ class signed_machine : public machine_base<Derived, signed_state, S, J, R, Sink,
 
 }  // namespace detail
 
+// What a POST begins, for the one case where its kind matters: a resend after a lost reply.
+enum class post_kind : std::uint8_t {
+  other,      // a new account, a download, a key change ...
+  finalize,   // an order's finalize (RFC 8555 §7.4): the resource is the order
+  challenge,  // a challenge response `{}` (RFC 8555 §7.5.1): the resource is the challenge
+};
+
+constexpr std::optional<post_kind> post_kind_from_name(std::string_view n) noexcept {
+  if (n == "other") return post_kind::other;
+  if (n == "finalize") return post_kind::finalize;
+  if (n == "challenge") return post_kind::challenge;
+  return std::nullopt;
+}
+
 // One signed POST, retried as ACME allows: a new account, a challenge response (`{}`), a
 // finalize, a certificate download (POST-as-GET: empty payload). Completed on any 2xx; reply()
 // holds it.
+//
+// A finalize or challenge response whose reply was lost (a transport error) is sent again; if
+// the first one did reach the server, the resend is refused: 403 orderNotReady for a finalize
+// already accepted (RFC 8555 §7.4), 409 for a challenge already being validated (Boulder's
+// "Authorization is already being validated": docs/sources.md#boulder-wfe). After such a resend,
+// that refusal means "look": the machine POSTs-as-GET the resource (the order: `resource_url`;
+// the challenge: the URL itself) and completes when it shows the first request was taken
+// (processing or valid; reply() = the resource, for the poller next), sends the request once
+// more when it shows it was not (order ready, challenge pending), and fails naming the status
+// otherwise. certbot and acmez read the order after an orderNotReady too
+// (docs/sources.md#acmez-finalize).
 struct post_options {
   std::string url;
   std::string payload;  // JSON text; empty for POST-as-GET
+  post_kind kind = post_kind::other;
+  // The order's URL for a finalize (the challenge is its own URL); empty: lost replies are not
+  // looked into, the refusal fails the machine as any other.
+  std::string resource_url{};
   nonce_options nonce;
   error_backoff errors;
   std::size_t max_body_bytes = certretry::default_max_body_bytes;
@@ -372,7 +454,15 @@ class post_machine
       : base(std::move(options.nonce), policy, std::move(rng), std::move(sink),
              options.max_body_bytes, options.errors, std::move(budget)),
         target_(std::move(options.url)),
-        body_(std::move(options.payload)) {}
+        body_(std::move(options.payload)),
+        kind_(options.kind),
+        resource_(options.kind == post_kind::challenge && options.resource_url.empty()
+                      ? target_
+                      : std::move(options.resource_url)),
+        objects_(options.max_body_bytes) {}
+
+  // Whether a lost reply was looked into (the resource was fetched after a refused resend).
+  bool looked_after_loss() const noexcept { return looked_; }
 
  private:
   action on_start(time_point now) {
@@ -380,16 +470,88 @@ class post_machine
             now, this->request_values_problem("post_options.url", target_, "post_options.payload",
                                               body_, json_kind::object, true)))
       return *refused;
+    if (!resource_.empty())
+      if (const auto p = target_problem(resource_); !p.empty())
+        return this->refuse(now, errc::invalid_request_value, {"post_options.resource_url", p});
     return this->post(now, target_, body_);
   }
 
+  action on_send_failed(time_point now, std::error_code ec) {
+    // The POST may have reached the server: a refusal of the resend may mean it was taken.
+    if (this->state() == detail::signed_state::posting && !checking_) lost_ = true;
+    return base::on_send_failed(now, ec);
+  }
+
   action on_acme_reply(time_point now, const response_view& r, const problem* p) {
+    if (checking_) return on_resource(now, r, p);
     if (r.status >= 200 && r.status <= 299) return this->succeed(now, r, "accepted");
+    if (lost_ && refuses_a_repeat(r.status, p) && !resource_.empty()) {
+      std::string& why = this->why_;
+      why = "resent after a lost reply and refused (";
+      detail::describe_reply(why, r.status, p);
+      why += "): reading ";
+      why += kind_ == post_kind::finalize ? "the order" : "the challenge";
+      this->kit_.report_verdict(now, r.status, {}, verdict::transient, why);
+      checking_ = true;
+      looked_ = true;
+      return this->post(now, resource_, {});
+    }
     return this->on_error_reply(now, r, p, "POST");
+  }
+
+  // RFC 8555 §7.4: a finalize of an order no longer `ready` is refused 403 orderNotReady; a
+  // challenge response already being validated, 409 (Boulder's conflict).
+  bool refuses_a_repeat(int status, const problem* p) const noexcept {
+    if (kind_ == post_kind::finalize) return p && p->type_name == "orderNotReady";
+    if (kind_ == post_kind::challenge) return status == 409 || (p && p->type_name == "conflict");
+    return false;
+  }
+
+  // The resource read after a refused resend: was the first request taken?
+  action on_resource(time_point now, const response_view& r, const problem* p) {
+    if (r.status < 200 || r.status > 299) return this->on_error_reply(now, r, p, "POST-as-GET");
+    std::string& why = this->why_;
+    const std::string_view what = kind_ == post_kind::finalize ? "order" : "challenge";
+    const auto obj = objects_.read(r.body);
+    if (!obj || obj->status.empty()) {
+      why = std::string(what) + " reply is not an ACME object";
+      this->kit_.report_verdict(now, r.status, {}, verdict::transient, why);
+      return this->retry_later(now, why, this->kit_.retry_after_hint(now, r));
+    }
+    const resource_status st = obj->state();
+    why = std::string(what) + ' ';
+    certretry::detail::append_sanitized(why, obj->status, 32);
+    if (st == resource_status::processing || st == resource_status::valid) {
+      why += ": the request sent before the lost reply was taken";
+      return this->succeed(now, r, why);
+    }
+    const bool not_taken = kind_ == post_kind::finalize ? st == resource_status::ready
+                                                        : st == resource_status::pending;
+    if (not_taken && !resent_once_) {
+      why += ": the request was not taken; sending it once more";
+      this->kit_.report_verdict(now, r.status, {}, verdict::transient, why);
+      resent_once_ = true;
+      checking_ = false;
+      lost_ = false;
+      return this->post(now, target_, body_);
+    }
+    if (const problem* e = obj->first_error()) {
+      why += ": ";
+      detail::describe_problem(why, *e);
+    }
+    this->kit_.report_verdict(now, r.status, {}, verdict::permanent, why);
+    return this->finish(now, outcome_kind::failed, errc::server_rejected, why);
   }
 
   std::string target_;
   std::string body_;
+  post_kind kind_;
+  std::string resource_;
+  object_reader objects_;
+  bool lost_ = false;         // a POST of this request went out and its reply never came
+  bool checking_ = false;     // the request outstanding is the POST-as-GET of the resource
+  bool looked_ = false;
+  bool resent_once_ = false;  // the request was sent again after the resource said not taken
 };
 
 static_assert(machine<post_machine<>>);

@@ -13,6 +13,7 @@
 #pragma once
 
 #include "certretry/acme/exchange.hpp"
+#include "certretry/core/rfc3339.hpp"
 #include "certretry/core/text.hpp"
 
 #include <cstdint>
@@ -47,7 +48,8 @@ constexpr std::string_view to_string(new_order_rule r) noexcept {
 }
 
 // p: the reply's problem document, if it had one. replaces_sent: the request carried
-// `replaces`. A 2xx without a problem is created; without a problem document, a 409 is a
+// `replaces`. A 2xx without a problem is created; a 400 malformed to a request carrying
+// `replaces` falls back whatever its detail says; without a problem document, a 409 is a
 // refused claim (Posh-ACME falls back on any 409: docs/sources.md#posh-acme) and other statuses
 // are triaged by class.
 constexpr new_order_rule decide_new_order(int status, const problem* p,
@@ -57,6 +59,13 @@ constexpr new_order_rule decide_new_order(int status, const problem* p,
   const problem& q = p ? *p : none;
   if (is_replacement_rejection(q, status))
     return replaces_sent ? new_order_rule::fall_back : new_order_rule::second_rejection;
+  // Pebble 2.6 and later refuse a `replaces` naming another issuer with 400 malformed "parsing
+  // ARI CertID failed: no known issuer matches the provided Authority Key Identifier" (no word
+  // "replace": docs/sources.md#pebble-ari-malformed). A 400 malformed to an order that carried
+  // the claim may be about the claim, so it is dropped once; the order without it fails on its
+  // own if the order itself was malformed.
+  if (replaces_sent && status == 400 && q.type_name == "malformed")
+    return new_order_rule::fall_back;
   switch (classify(q, status)) {
     case problem_class::wait_retry_after: return new_order_rule::wait_retry_after;
     case problem_class::transient: return new_order_rule::back_off;
@@ -71,11 +80,37 @@ struct new_order_options {
   std::string identifiers_json = R"([{"type":"dns","value":"example.com"}])";
   // The ARI CertID of the certificate this order replaces (RFC 9773 §5), if any.
   std::optional<std::string> replaces;
-  // Whether the directory has a renewalInfo URL: `replaces` is sent only then (RFC 9773 §5).
-  bool renewal_info_advertised = true;
+  // Whether the directory has a `renewalInfo` member: `replaces` is sent only then (RFC 9773
+  // §5: clients SHOULD NOT send it to a server that does not advertise ARI). Set it from the
+  // directory; false by default, so that an unread directory never sends a claim a server
+  // without ARI may refuse.
+  bool renewal_info_advertised = false;
+  // The certificate profile to issue under (the ACME profiles extension, which Let's Encrypt
+  // serves: the directory's meta.profiles names them, e.g. "classic", "tlsserver",
+  // "shortlived"; docs/sources.md#acme-profiles). Absent: the server's default.
+  std::optional<std::string> profile{};
+  // The validity asked for (RFC 8555 §7.4 notBefore / notAfter, RFC 3339). Absent: the
+  // server's choice (Let's Encrypt refuses them; other CAs honour them).
+  std::optional<time_point> not_before{};
+  std::optional<time_point> not_after{};
   nonce_options nonce;
   error_backoff errors;
   std::size_t max_body_bytes = certretry::default_max_body_bytes;
+
+  // The values the machine refuses at start (errc::invalid_request_value).
+  constexpr invalid_value check() const noexcept {
+    if (profile) {
+      if (profile->empty() || profile->size() > 64)
+        return {"new_order_options.profile", "must be a name of 1 to 64 characters"};
+      for (const char c : *profile)
+        if (static_cast<unsigned char>(c) < 0x21 || static_cast<unsigned char>(c) > 0x7e)
+          return {"new_order_options.profile",
+                  "must be printable ASCII without spaces (a name from the directory)"};
+    }
+    if (not_before && not_after && *not_after <= *not_before)
+      return {"new_order_options.not_after", "must be after not_before"};
+    return {};
+  }
 };
 
 template <schedule S = any_schedule, jitter J = any_jitter, random_source R = splitmix64,
@@ -115,12 +150,20 @@ class new_order_machine
                      "new_order_options.identifiers_json", options_.identifiers_json,
                      json_kind::array, false)))
       return *refused;
+    if (const invalid_value bad = options_.check())
+      return this->refuse(now, errc::invalid_request_value, bad);
     return this->post(now, options_.new_order_url, payload());
   }
 
   const std::string& payload() {
     body_ = "{\"identifiers\":";
     body_ += options_.identifiers_json;
+    if (options_.profile) {
+      body_ += ",\"profile\":";
+      certretry::detail::append_json_string(body_, *options_.profile);
+    }
+    if (options_.not_before) body_ += ",\"notBefore\":\"" + format_rfc3339(*options_.not_before) + '"';
+    if (options_.not_after) body_ += ",\"notAfter\":\"" + format_rfc3339(*options_.not_after) + '"';
     if (with_replaces_) {
       body_ += ",\"replaces\":";
       certretry::detail::append_json_string(body_, *options_.replaces);
@@ -131,7 +174,7 @@ class new_order_machine
 
   action on_acme_reply(time_point now, const response_view& r, const problem* p) {
     switch (decide_new_order(r.status, p, with_replaces_)) {
-      case new_order_rule::created: return this->succeed(now, r, "order created");
+      case new_order_rule::created: return created(now, r);
       case new_order_rule::fall_back: {
         std::string& why = this->why_;
         why = "replaces refused: ";
@@ -155,7 +198,38 @@ class new_order_machine
     }
   }
 
+  // RFC 8555 §7.4: a created order comes with its URL in Location and the order object as the
+  // body. A 2xx without them (a captive portal's HTML page, a proxy's empty 200) is no order:
+  // calling it created would lose the renewal; it fails naming what arrived.
+  action created(time_point now, const response_view& r) {
+    const auto location = r.header("Location");
+    const auto order = objects_.read(r.body);
+    if (location && !location->empty() && order && !order->status.empty())
+      return this->succeed(now, r, "order created");
+    std::string& why = this->why_;
+    why = "new-order answered " + std::to_string(r.status);
+    if (!location || location->empty()) why += " without a Location";
+    if (!order || order->status.empty()) {
+      why += location && !location->empty() ? " with a body" : " and a body";
+      why += " that is not an order: ";
+      const auto type = r.header("Content-Type");
+      if (type) {
+        certretry::detail::append_sanitized(why, *type, 64);
+        why += ", ";
+      }
+      why += std::to_string(r.body.size()) + " bytes";
+      if (!r.body.empty()) {
+        why += " \"";
+        certretry::detail::append_sanitized(why, r.body, 64);
+        why += '"';
+      }
+    }
+    this->kit_.report_verdict(now, r.status, {}, verdict::permanent, why);
+    return this->finish(now, outcome_kind::failed, errc::server_rejected, why);
+  }
+
   new_order_options options_;
+  object_reader objects_{options_.max_body_bytes};
   std::string body_;
   bool with_replaces_ = false;
   bool fell_back_ = false;

@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -45,6 +46,8 @@ struct problem {
   std::string_view type{};       // as sent; empty when absent ("about:blank", RFC 9457 §3.1.1)
   std::string_view type_name{};  // "badNonce" for either the full URN or the bare name
   std::string_view detail{};
+  std::string_view instance{};  // RFC 9457 §3.1.5: a URL about this occurrence (§7.3.3: the page
+                                // a person must visit for userActionRequired)
   std::optional<int> status;  // only a value in [100, 599]
   std::size_t subproblem_count = 0;
   std::array<subproblem, max_kept_subproblems> subproblems{};  // the first few, in order
@@ -151,6 +154,34 @@ constexpr bool is_replacement_rejection(const problem& p, int http_status) noexc
   return http_status == 409 || mentions_replacement(p);
 }
 
+// The target of the first `Link` header value with rel="terms-of-service" (RFC 8555 §7.3.3:
+// a userActionRequired error carries the terms a person must agree to), if any. Bounded: at most
+// 16 Link fields and 8 links in each are looked at; the URL is returned as sent.
+constexpr std::optional<std::string_view> terms_of_service_link(
+    std::span<const header_field> headers) noexcept {
+  std::size_t fields = 0;
+  for (const auto& h : headers) {
+    if (!certretry::detail::iequals(h.name, "Link")) continue;
+    if (++fields > 16) break;
+    std::string_view rest{h.value};
+    for (int links = 0; links < 8 && !rest.empty(); ++links) {
+      const std::size_t open = rest.find('<');
+      if (open == std::string_view::npos) break;
+      const std::size_t close = rest.find('>', open);
+      if (close == std::string_view::npos) break;
+      const std::string_view url = rest.substr(open + 1, close - open - 1);
+      rest.remove_prefix(close + 1);
+      const std::size_t next = rest.find('<');
+      const std::string_view params = rest.substr(0, next);
+      if (detail::contains_ignoring_case(params, "rel=\"terms-of-service\"") ||
+          detail::contains_ignoring_case(params, "rel=terms-of-service"))
+        return url;
+      if (next == std::string_view::npos) break;
+    }
+  }
+  return std::nullopt;
+}
+
 // RFC 8555 §7.1.6's statuses of orders, authorizations and challenges.
 enum class resource_status {
   pending,
@@ -223,6 +254,8 @@ inline bool read_problem(object obj, problem& out) {
       if (!v.get_string().get(s)) out.type = s;
     } else if (key == "detail") {
       if (!v.get_string().get(s)) out.detail = s;
+    } else if (key == "instance") {
+      if (!v.get_string().get(s)) out.instance = s;
     } else if (key == "status") {
       std::int64_t n = 0;
       if (!v.get_int64().get(n)) {

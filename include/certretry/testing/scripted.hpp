@@ -71,7 +71,23 @@ class scripted_transport {
   // Scripting a key again replaces its replies and starts them over. O(1) amortised: the keys
   // are sorted once, when the next request comes, so n keys cost O(n log n) in all and each
   // request O(log n).
+  // A key may depend on the request's body: "METHOD TARGET if-body-contains TEXT" (or
+  // "if-body-lacks TEXT") serves its own replies, in its own order, to the requests whose body
+  // holds (or lacks) TEXT, before the plain key is looked at; such keys are tried in the order
+  // scripted, and there may be at most 64 of them (docs/harness.md).
   void script(std::string key, std::vector<scripted_reply> replies) {
+    if (auto c = split_condition(key)) {
+      for (auto& old : conditions_)
+        if (old.key == c->key && old.text == c->text && old.contains == c->contains) {
+          old.replies = std::move(replies);
+          old.next = 0;
+          return;
+        }
+      if (conditions_.size() >= max_conditions) return;
+      c->replies = std::move(replies);
+      conditions_.push_back(std::move(*c));
+      return;
+    }
     if (key == "*") {
       any_ = rule{std::move(key), std::move(replies), 0};
       return;
@@ -85,22 +101,23 @@ class scripted_transport {
     std::string key;
     key.reserve(req.method.size() + 1 + req.target.size());
     key.append(req.method).append(" ").append(req.target);
+    for (auto& c : conditions_)
+      if (c.key == key && !c.replies.empty() &&
+          (req.body.find(c.text) != std::string_view::npos) == c.contains)
+        return serve(c.replies, c.next);
     rule* match = find(key);
     if (!match && any_) match = &*any_;
     if (!match || match->replies.empty()) {
       if (!unmatched_) unmatched_ = std::move(key);
       return errc::no_scripted_response;
     }
-    const auto elapsed = clock_->now() - clock_->start();
-    while (match->next + 1 < match->replies.size() && match->replies[match->next].until &&
-           elapsed >= *match->replies[match->next].until)
-      ++match->next;
-    const scripted_reply& reply = match->replies[match->next];
-    if (!reply.until && match->next + 1 < match->replies.size()) ++match->next;
-    clock_->advance(reply.latency);
-    if (!reply.reply) return reply.transport_error;
-    return *reply.reply;
+    return serve(match->replies, match->next);
   }
+
+  // The conditions a key may carry, and how many a transport keeps.
+  static constexpr std::string_view if_body_contains = " if-body-contains ";
+  static constexpr std::string_view if_body_lacks = " if-body-lacks ";
+  static constexpr std::size_t max_conditions = 64;
 
   // Every request sent, in order (while recording, the default).
   const std::vector<request>& sent() const noexcept { return sent_; }
@@ -129,6 +146,40 @@ class scripted_transport {
     std::vector<scripted_reply> replies;
     std::size_t next;
   };
+  struct condition {
+    std::string key;   // "METHOD TARGET"
+    std::string text;  // what the body holds (contains) or lacks
+    bool contains = true;
+    std::vector<scripted_reply> replies;
+    std::size_t next = 0;
+  };
+
+  static std::optional<condition> split_condition(std::string_view key) {
+    for (const bool contains : {true, false}) {
+      const std::string_view word = contains ? if_body_contains : if_body_lacks;
+      const std::size_t at = key.find(word);
+      if (at == std::string_view::npos) continue;
+      condition c;
+      c.key.assign(key.substr(0, at));
+      c.text.assign(key.substr(at + word.size()));
+      c.contains = contains;
+      return c;
+    }
+    return std::nullopt;
+  }
+
+  // The reply at `next` (after the `until` ones whose time has passed), moving `next` on.
+  result<response> serve(const std::vector<scripted_reply>& replies, std::size_t& next) {
+    const auto elapsed = clock_->now() - clock_->start();
+    while (next + 1 < replies.size() && replies[next].until && elapsed >= *replies[next].until)
+      ++next;
+    const scripted_reply& reply = replies[next];
+    if (!reply.until && next + 1 < replies.size()) ++next;
+    clock_->advance(reply.latency);
+    if (!reply.reply) return reply.transport_error;
+    return *reply.reply;
+  }
+
   // The rule for `key`, after sorting the keys scripted since the last request.
   rule* find(std::string_view key) {
     if (!sorted_) settle();
@@ -162,6 +213,7 @@ class scripted_transport {
   virtual_clock* clock_;
   std::vector<rule> rules_;  // sorted by key once sorted_
   std::optional<rule> any_;  // "*"
+  std::vector<condition> conditions_;  // keys that depend on the body, in the order scripted
   bool sorted_ = true;
   bool record_ = true;
   std::size_t comparisons_ = 0;

@@ -105,6 +105,9 @@ inline constexpr std::string_view rate_limited = "too many new orders recently";
 // RFC 8555 §7.4's orderNotReady, in Boulder's words (wfe2/wfe.go, FinalizeOrder).
 inline constexpr std::string_view not_ready = "Order's status (\"";
 inline constexpr std::string_view not_ready_after = "\") is not acceptable for finalization";
+// Pebble >= 2.6 on a `replaces` of another issuer (wfe/wfe.go validateReplacementOrder, ca/ca.go).
+inline constexpr std::string_view pebble_unknown_issuer =
+    "parsing ARI CertID failed: no known issuer matches the provided Authority Key Identifier ";
 }  // namespace acme_text
 
 // Which Retry-After the server sends on processing orders.
@@ -118,6 +121,10 @@ enum class acme_order_style : std::uint8_t {
 enum class acme_replaces_style : std::uint8_t {
   rfc9773,           // 409 urn:ietf:params:acme:error:alreadyReplaced (RFC 9773 §5)
   boulder_conflict,  // 409 urn:ietf:params:acme:error:conflict (Boulder until PR #8053, 2025)
+  // Pebble 2.6 and later: an unknown certificate (another CA's, whose Authority Key Identifier
+  // no issuer of Pebble's has) is refused 400 malformed without the word "replace"
+  // (ca/ca.go RecognizedSKID; docs/sources.md#pebble-ari-malformed); the rest as rfc9773.
+  pebble,
 };
 
 // A fault forced on the next new-order request.
@@ -147,7 +154,13 @@ struct acme_server_options {
   double bad_nonce = 0.0;
   double rate_limited = 0.0;
   double unavailable = 0.0;
+  // The Retry-After of a rateLimited reply: Let's Encrypt's limits refill over hours (300 new
+  // orders per 3 h; 5 duplicate certificates per 7 days), so hints of hours are real.
   std::chrono::seconds rate_limit_retry_after = acme_model::rate_limit_retry_after;
+  // Lost replies: the next this-many finalize requests are carried out but their replies never
+  // arrive (the client times out). The repeat is refused 403 orderNotReady, as Boulder and
+  // RFC 8555 §7.4 do for an order already processing.
+  std::uint32_t lost_finalize_replies = 0;
 };
 
 // Calls received, per endpoint, and the answers tests and benchmarks assert on.
@@ -168,6 +181,7 @@ struct acme_counters {
   std::uint64_t unavailable = 0;    // 503 on new-order
   std::uint64_t server_errors = 0;  // 500 on renewalInfo
   std::uint64_t timeouts = 0;       // renewalInfo GETs never answered
+  std::uint64_t lost_replies = 0;   // finalize requests carried out whose reply was dropped
   std::uint64_t replaces_rejected = 0;
   std::uint64_t orders_valid = 0;
 

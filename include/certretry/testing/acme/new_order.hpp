@@ -10,7 +10,8 @@
 //   the certificate already has a          409 alreadyReplaced (RFC 9773 §5 and §7.4), or in
 //   replacement order                          Boulder's style until its PR #8053 (2025),
 //                                              409 conflict
-//   no such certificate                    404 malformed
+//   no such certificate                    404 malformed (acme_replaces_style::pebble:
+//                                              400 malformed, Pebble >= 2.6's words)
 //   no identifier shared with it           400 malformed
 //
 // each with Boulder's detail, "Could not validate ARI 'replaces' field :: " and the reason
@@ -164,6 +165,8 @@ class new_orders {
         return problem_reply(409, "conflict", std::string(acme_text::conflict_prefix) + why);
       return problem_reply(409, "alreadyReplaced", detail + why);
     }
+    if (!c && options.replaces_style == acme_replaces_style::pebble)
+      return problem_reply(400, "malformed", acme_text::pebble_unknown_issuer);
     if (!c) {
       detail += acme_text::unknown_serial_before;
       detail += *serial;

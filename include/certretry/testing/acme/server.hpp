@@ -58,7 +58,8 @@ class acme_server {
         options_(std::move(options)),
         nonces_(options_.seed),
         orders_(options_),
-        new_orders_(options_.seed) {}
+        new_orders_(options_.seed),
+        lost_finalize_replies_(options_.lost_finalize_replies) {}
 
   // --- set-up ---------------------------------------------------------------------------
 
@@ -177,7 +178,13 @@ class acme_server {
     if (const auto f = number_after(path, acme_finalize_prefix); f && post) {
       ++counters_.finalize;
       if (auto refused = check_nonce(req)) return refused;
-      return orders_.finalize(*f, now, options_);
+      response r = orders_.finalize(*f, now, options_);
+      if (lost_finalize_replies_ > 0 && r.status == 200) {
+        --lost_finalize_replies_;
+        ++counters_.lost_replies;
+        return std::nullopt;  // carried out, the reply lost: the client times out
+      }
+      return r;
     }
     if (const auto c = number_after(path, acme_certificate_prefix); c && post) {
       ++counters_.certificate;
@@ -215,6 +222,7 @@ class acme_server {
   acme_detail::orders orders_;
   acme_detail::certificates certificates_;
   acme_detail::new_orders new_orders_;
+  std::uint32_t lost_finalize_replies_ = 0;  // finalize replies still to drop
 };
 
 }  // namespace certretry::model
