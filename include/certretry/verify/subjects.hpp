@@ -429,7 +429,9 @@ inline subject ari_subject(acme::ari_options o, std::uint64_t seed = 1,
 
   const auto p = acme::ari_error_policy();
   s.f.not_after = o.not_after;
-  s.f.deadline = o.not_after - start;
+  // No notAfter: the machine refuses to start (ari_options::validate), so there is nothing to
+  // bound; a deadline of 0 makes any request a violation.
+  s.f.deadline = o.not_after ? *o.not_after - start : duration::zero();
   s.f.floor = p.run_limits().effective_min_delay();
   s.f.retry_after_ceiling = o.max_retry_after;
   s.f.max_sends_in_a_row = 1;
