@@ -19,6 +19,7 @@
 #include "certretry/json/reader.hpp"
 #include "certretry/core/verdict.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -53,11 +54,18 @@ struct async_ca_profile {
   // Sectigo: a collect answering 400 with this error code means "not ready yet" (-183,
   // "Certificate is not collectable"); any other 400 is an error, reported with Sectigo's words.
   std::optional<std::int64_t> collect_not_ready_code{};
+  // Codes of a refused collect that mean "try again later" (transient: the error backoff).
+  std::span<const std::int64_t> collect_try_later_codes{};
 };
 
 // Sectigo's collect error code for "Certificate is not collectable": approved, not generated yet
 // (docs/sources.md#sectigo-collect-codes).
 inline constexpr std::int64_t sectigo_not_collectable = -183;
+// Sectigo's codes whose own words are "try again later": -109 "Certificate is not available now,
+// please try again later", -140 "CSR decoding temporarily unavailable", -195 "CA is not
+// available now" (docs/sources.md#sectigo-collect-codes). A collect refused with one of them is
+// an outage, not a refusal: retried with the error backoff, never failed.
+inline constexpr std::array<std::int64_t, 3> sectigo_try_later_codes{-109, -140, -195};
 // Sectigo asks integrators to collect no more often than every 3 h
 // (docs/sources.md#sectigo-collect-guidance): a value for
 // async_ca_triage_options::collect_interval.
@@ -111,6 +119,7 @@ inline constexpr async_ca_profile sectigo{
     .pending = detail_lists::sectigo_pending,
     .failed = detail_lists::sectigo_failed,
     .collect_not_ready_code = sectigo_not_collectable,
+    .collect_try_later_codes = sectigo_try_later_codes,
 };
 inline constexpr async_ca_profile entrust{
     .name = "entrust",
@@ -318,6 +327,11 @@ class async_ca_triage {
       wait_at_least_ = options_.collect_interval;
       why_ = "collect not ready (400) code ";
       why_ += std::to_string(*code);
+    } else if (code && std::find(profile_->collect_try_later_codes.begin(),
+                                 profile_->collect_try_later_codes.end(),
+                                 *code) != profile_->collect_try_later_codes.end()) {
+      why_ = "collect unavailable (400) code ";
+      why_ += std::to_string(*code);
     } else if (code) {
       why_ = "collect refused (400) code ";
       why_ += std::to_string(*code);
@@ -330,7 +344,11 @@ class async_ca_triage {
       detail::append_sanitized(why_, description);
     }
     const bool not_ready = code && *code == *profile_->collect_not_ready_code;
-    return {not_ready ? verdict::pending : verdict::permanent, why_};
+    const bool try_later = code && std::find(profile_->collect_try_later_codes.begin(),
+                                             profile_->collect_try_later_codes.end(),
+                                             *code) != profile_->collect_try_later_codes.end();
+    return {not_ready ? verdict::pending : try_later ? verdict::transient : verdict::permanent,
+            why_};
   }
 
   // The download/collect endpoint returns the certificate itself (PEM), not JSON.
