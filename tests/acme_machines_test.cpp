@@ -340,10 +340,10 @@ std::vector<table_row> table_rows() {
                   "n2"),
        new_order_rule::back_off},
       {"503_keeps_replaces", with_nonce(503, "<html>down</html>", "n2"), new_order_rule::back_off},
-      {"malformed_order_fails",
+      {"bad_csr_fails",
        with_nonce(400,
-                  problem_json("urn:ietf:params:acme:error:rejectedIdentifier",
-                               "Invalid identifiers requested", 400),
+                  problem_json("urn:ietf:params:acme:error:badCSR",
+                               "CSR contains invalid identifiers", 400),
                   "n2"),
        new_order_rule::failed},
   };
@@ -394,7 +394,7 @@ TEST_P(DecisionTable, MachineFollowsTheRule) {
       EXPECT_EQ(o.kind, outcome_kind::failed);
       EXPECT_EQ(sent.size(), 2u);
       EXPECT_TRUE(fallbacks.empty());
-      EXPECT_NE(o.reason.find("rejectedIdentifier"), std::string::npos) << o.reason;
+      EXPECT_NE(o.reason.find("badCSR"), std::string::npos) << o.reason;
   }
 }
 
@@ -1041,9 +1041,74 @@ TEST(Reasons, UserActionRequiredNamesTheTermsOfService) {
                               "n2", h)});
   new_order_machine m{new_order_options{}, default_policy(), splitmix64{1}, b.sink()};
   const outcome o = b.run_machine(m);
-  EXPECT_EQ(o.kind, outcome_kind::failed);
+  EXPECT_EQ(o.kind, outcome_kind::needs_person);
+  EXPECT_EQ(o.action, "https://ca.example/tos.pdf");
   EXPECT_NE(o.reason.find("terms of service: https://ca.example/tos.pdf"), std::string::npos)
       << o.reason;
+}
+
+// Answers no retry fixes end the run needs_person with what the person needs, at once: no wait
+// for a Retry-After, no second request (docs/operations.md, "Needs a person").
+TEST(NeedsPerson, APauseARefusedIdentifierAndAnUnauthorizedAccountStopAtOnce) {
+  struct row {
+    const char* label;
+    int status;
+    std::string body;
+    std::vector<header_field> headers;
+    const char* action;
+  };
+  const std::vector<row> rows{
+      {"paused_as_rate_limit", 429,
+       problem_json("urn:ietf:params:acme:error:rateLimited",
+                    "Your account is temporarily prevented from requesting certificates for "
+                    "example.com and possibly others. Please visit: "
+                    "https://portal.letsencrypt.org/sfe/v1/unpause?jwt=abc.def.ghi",
+                    429),
+       {{"Retry-After", "60"}},
+       "https://portal.letsencrypt.org/sfe/v1/unpause?jwt=abc.def.ghi"},
+      {"paused_as_unauthorized", 403,
+       problem_json("urn:ietf:params:acme:error:unauthorized",
+                    "Your account is temporarily prevented from requesting certificates for "
+                    "a.example. Please visit: https://portal.example/unpause?jwt=x y",
+                    403),
+       {},
+       "https://portal.example/unpause?jwt=x"},
+      {"rejected_identifier", 400,
+       R"({"type":"urn:ietf:params:acme:error:rejectedIdentifier","detail":"Cannot issue for \"example.internal\"","instance":"https://ca.example/why/1"})",
+       {},
+       "https://ca.example/why/1"},
+      {"unauthorized_account", 403,
+       problem_json("urn:ietf:params:acme:error:unauthorized", "account is deactivated", 403), {},
+       ""},
+      {"external_account_required", 403,
+       problem_json("urn:ietf:params:acme:error:externalAccountRequired",
+                    "this CA requires an external account binding", 403),
+       {},
+       ""},
+  };
+  for (const row& r : rows) {
+    bench b;
+    b.server.script(std::string(nonce_key), {nonce_reply("n1")});
+    b.server.script(std::string(order_key),
+                    {with_nonce(r.status, r.body, "n2", r.headers), created()});
+    new_order_machine m{new_order_options{}, default_policy(), splitmix64{1}, b.sink()};
+    const outcome o = b.run_machine(m);
+    EXPECT_EQ(o.kind, outcome_kind::needs_person) << r.label << ": " << o.reason;
+    EXPECT_EQ(o.action, r.action) << r.label;
+    EXPECT_EQ(b.server.sent().size(), 2u) << r.label;  // HEAD new-nonce, the order: no retry
+    EXPECT_TRUE(b.waits().empty()) << r.label;
+  }
+  // A rate limit that is not a pause still waits and retries.
+  bench b;
+  b.server.script(std::string(nonce_key), {nonce_reply("n1")});
+  b.server.script(std::string(order_key),
+                  {with_nonce(429,
+                              problem_json("urn:ietf:params:acme:error:rateLimited",
+                                           "too many new orders recently", 429),
+                              "n2", {{"Retry-After", "60"}}),
+                   created()});
+  new_order_machine m{new_order_options{}, default_policy(), splitmix64{1}, b.sink()};
+  EXPECT_EQ(b.run_machine(m).kind, outcome_kind::completed);
 }
 
 TEST(NewOrderReply, A2xxThatIsNotAnOrderFails) {

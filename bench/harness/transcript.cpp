@@ -79,6 +79,7 @@ entry outcome_entry(const outcome& o, duration t) {
   if (o.kind != outcome_kind::issued && o.kind != outcome_kind::completed)
     line.str("reason", o.reason);
   if (o.not_before) line.str("not_before", format_rfc3339(*o.not_before));
+  if (!o.action.empty()) line.str("action", o.action);
   en.line = line.done();
   return en;
 }

@@ -319,6 +319,15 @@ class signed_machine : public machine_base<Derived, signed_state, S, J, R, Sink,
     } else if (r.status >= 200 && r.status <= 299) {
       why_ += " with a body that is not what ACME sends";
     }
+    // A pause, a refused identifier, terms to accept: waiting fixes none of them, and a retry
+    // only adds to the failures the CA counts (docs/operations.md, "Needs a person").
+    if (p) {
+      if (const auto person = needs_person(*p, r.headers)) {
+        kit_.report_verdict(now, r.status, {}, verdict::permanent, why_);
+        kit_.set_action(person->action);
+        return finish(now, outcome_kind::needs_person, errc::server_rejected, why_);
+      }
+    }
     const bool retry = c != problem_class::permanent;
     kit_.report_verdict(now, r.status, {}, retry ? verdict::transient : verdict::permanent, why_);
     if (retry) return retry_after_error(now, why_, kit_.retry_after_hint(now, r));

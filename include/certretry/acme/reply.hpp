@@ -182,6 +182,41 @@ constexpr std::optional<std::string_view> terms_of_service_link(
   return std::nullopt;
 }
 
+// Answers that no retry fixes, so the run ends needs_person (docs/operations.md, "Needs a
+// person") with what the person needs:
+// - Let's Encrypt's pause of an account for a hostname after 3 600 consecutive failures, whatever
+//   its type and status: "Your account is temporarily prevented from requesting certificates for
+//   … Please visit: <portal>" (docs/sources.md#le-consecutive-failures): the portal's URL;
+// - userActionRequired (RFC 8555 §7.3.3): the terms-of-service Link, else the instance URL;
+// - rejectedIdentifier, unauthorized, externalAccountRequired (RFC 8555 §6.7): the CA will not
+//   act for this account or name until a person changes something; the instance URL if any.
+struct person_needed {
+  std::string_view action{};  // a URL, or empty
+};
+
+constexpr std::optional<person_needed> needs_person(
+    const problem& p, std::span<const header_field> headers) noexcept {
+  constexpr std::string_view pause = "temporarily prevented from requesting certificates";
+  if (detail::contains_ignoring_case(p.detail, pause) ||
+      detail::contains_ignoring_case(p.detail, "/unpause")) {
+    std::string_view url{};
+    if (const auto at = p.detail.find("https://"); at != std::string_view::npos) {
+      url = p.detail.substr(at);
+      const auto stop = url.find_first_of(" \t\r\n\"'<>");
+      if (stop != std::string_view::npos) url = url.substr(0, stop);
+    }
+    return person_needed{url};
+  }
+  const std::string_view name = p.type_name;
+  if (name == "userActionRequired") {
+    if (const auto terms = terms_of_service_link(headers)) return person_needed{*terms};
+    return person_needed{p.instance};
+  }
+  if (name == "rejectedIdentifier" || name == "unauthorized" || name == "externalAccountRequired")
+    return person_needed{p.instance};
+  return std::nullopt;
+}
+
 // RFC 8555 §7.1.6's statuses of orders, authorizations and challenges.
 enum class resource_status {
   pending,

@@ -134,6 +134,11 @@ class machine_kit {
 
   void set_certificate(std::string_view bytes) { outcome_.certificate.assign(bytes); }
   void set_not_before(time_point t) { outcome_.not_before = t; }
+  // needs_person: what the person needs (a URL the server gave), sanitised and bounded.
+  void set_action(std::string_view a) {
+    outcome_.action.clear();
+    detail::append_sanitized(outcome_.action, a, 512);
+  }
   // not_before `in` after `now`, cut to longest_delay as every wait is.
   void set_not_before_in(time_point now, duration in) {
     outcome_.not_before = saturating_add(now, std::clamp(in, duration::zero(), longest_delay));
