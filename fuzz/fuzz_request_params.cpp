@@ -184,6 +184,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       o.nonce.new_nonce_url = v[1];
       o.identifiers_json = v[2];
       o.replaces = v[3];
+      // The directory advertises renewalInfo, so `replaces` is sent (RFC 9773 §5) and the
+      // caller's text reaches the request body.
+      o.renewal_info_advertised = true;
       t.json_bodies = true;
       acme::new_order_machine m{std::move(o), policy, splitmix64{1}};
       run_checked(m, t, clock, std::nullopt);
