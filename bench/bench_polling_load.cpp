@@ -7,7 +7,9 @@
 // Schedules: certretry's defaults (certctl's 5 s x3 capped at 5 min, +-20 %, Retry-After
 // honoured, resume on still_pending), certctl's code (the same schedule, Retry-After ignored)
 // and its documented table (5 s, 15 s, 45 s, 2 min, 5 min), VCert's fixed 2 s, a naive 1 s,
-// AWS's full / equal / decorrelated jitter over 5 s doubling to 5 min.
+// AWS's full / equal / decorrelated jitter over 5 s doubling to 5 min; certretry's defaults and
+// the 1 s poll again with the fleet sharing adaptive throttling (the SRE book's K = 2 over
+// 2 min, the recommended protection) and with a ratio retry budget.
 //
 // Scenarios: (1) 10 000 orders, log-normal issuance (median 60 s, sigma 1); (2) 429 on every
 // request for 10 minutes; (3) GlobalSign Atlas 2020-10-28: capacity 0 for 70 minutes, every
@@ -72,18 +74,33 @@ client_policy naive() {
   return make("naive 1 s", fixed_schedule{1s}, no_jitter{}, false, on_pending::resubmit, 0s);
 }
 
-// A retry budget shared by the fleet: retries at most 10 % of the other requests over 2 min
-// (the SRE book's ratio, docs/sources.md#sre-handling-overload) plus 0.5 retry/s so that a
-// fleet with no successes left can still probe; the caller re-enqueues withheld work after
-// 1 min, doubling to 30 min.
-client_policy with_budget(client_policy p) {
-  p.name += " + retry budget";
-  p.budget.what = budget_spec::kind::ratio;
-  p.budget.ratio = ratio_budget_params{0.1, 2min, 0.5, 0, on_denial::finish};
+// The caller around a fleet with a budget re-enqueues withheld work after 1 min, doubling to
+// 30 min while its last request failed.
+client_policy budgeted_caller(client_policy p) {
   p.requeue_factor = 2.0;
   p.requeue_cap = 30min;
   if (p.requeue_after == 0s) p.requeue_after = 1min;
   return p;
+}
+
+// A retry budget shared by the fleet: retries at most 10 % of the other requests over 2 min
+// (the SRE book's ratio, docs/sources.md#sre-handling-overload) plus 0.5 retry/s so that a
+// fleet with no successes left can still probe.
+client_policy with_retry_budget(client_policy p) {
+  p.name += " + retry budget";
+  p.budget.what = budget_spec::kind::ratio;
+  p.budget.ratio = ratio_budget_params{0.1, 2min, 0.5, 0, on_denial::finish};
+  return budgeted_caller(std::move(p));
+}
+
+// certretry's recommended protection for a fleet (docs/budgets.md, "Which one to use"): the SRE
+// book's client-side adaptive throttling with the book's parameters (K = 2 over 2 min), one
+// throttle per CA shared by every machine. It applies to every request and lifts by itself
+// when the CA accepts requests again.
+client_policy with_throttling(client_policy p) {
+  p.name += " + adaptive throttling";
+  p.budget.throttle = adaptive_throttle_params{};
+  return budgeted_caller(std::move(p));
 }
 
 std::vector<client_policy> schedule_rows() {
@@ -100,8 +117,10 @@ std::vector<client_policy> schedule_rows() {
       make("equal jitter (5 s x2, cap 5 min)", expo, equal_jitter{}, true, on_pending::resume),
       make("decorrelated jitter (5 s, cap 5 min)", fixed_schedule{5s}, decorrelated_jitter{5min},
            true, on_pending::resume),
-      with_budget(certretry_defaults()),
-      with_budget(naive()),
+      with_throttling(certretry_defaults()),
+      with_throttling(naive()),
+      with_retry_budget(certretry_defaults()),
+      with_retry_budget(naive()),
   };
 }
 
@@ -241,8 +260,12 @@ int run_all(bool reduced, std::uint64_t seed, const std::string& svg_dir, int on
     run_options run;
     run.deadline = 70min + 40min;
     run.seed = seed;
-    std::vector<client_policy> pols = {certretry_defaults(), naive(),
-                                       with_budget(certretry_defaults()), with_budget(naive())};
+    std::vector<client_policy> pols = {certretry_defaults(),
+                                       naive(),
+                                       with_throttling(certretry_defaults()),
+                                       with_throttling(naive()),
+                                       with_retry_budget(certretry_defaults()),
+                                       with_retry_budget(naive())};
     std::vector<fleet_result> rows;
     for (const auto& p : pols) rows.push_back(simulate_fleet(plan, ca, p, run));
     std::printf(
@@ -271,9 +294,16 @@ int run_all(bool reduced, std::uint64_t seed, const std::string& svg_dir, int on
           static_cast<unsigned long long>(r.pending_at_deadline));
     const fleet_result& nv = rows[1];
     const fleet_result& bud = rows[2];
-    targets.push_back({"(3) GlobalSign replay: amplification <= 1.1x with a budget: " +
-                           fixed2(bud.amplification()) + "x",
+    targets.push_back({"(3) GlobalSign replay: amplification <= 1.1x with a budget (" +
+                           bud.policy + "): " + fixed2(bud.amplification()) + "x",
                        bud.amplification() > 0 && bud.amplification() <= 1.1});
+    // Protection that keeps the fleet off the CA but leaves it stuck after the recovery is no
+    // protection: most renewals must have their certificate by the end.
+    targets.push_back(
+        {"(3) GlobalSign replay: with a budget, at least 90 % of the certificates issued within 40 "
+         "min of the recovery: " +
+             std::to_string(bud.issued) + " of " + std::to_string(bud.certificates),
+         bud.issued * 10 >= bud.certificates * 9});
     targets.push_back(
         {"(3) GlobalSign replay: naive amplification >= 3x: " + fixed2(nv.amplification()) + "x",
          nv.amplification() >= 3.0});

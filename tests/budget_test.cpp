@@ -423,6 +423,39 @@ TEST(AdaptiveThrottle, RejectedShareMatchesTheFormula) {
   EXPECT_NEAR(rejected, expected, 4 * std::sqrt(expected));
 }
 
+// The property the recommended protection rests on (docs/budgets.md, "Which one to use"):
+// after a long total outage the throttle reopens by itself once the server accepts again, with
+// no success beforehand and no floor. A fleet asking 100 times a second, one throttle: during
+// 10 minutes of failures it lets through about one request per window; from the recovery
+// every admitted request is accepted, each accept lets about K more through, and the throttle
+// is fully open within 12 minutes although the demand never falls (in a fleet it does, as
+// certificates arrive, and the throttle opens sooner).
+TEST(AdaptiveThrottle, ReopensByItselfWhenTheServerAcceptsAgain) {
+  adaptive_throttle t;
+  splitmix64 rng{11};
+  const auto tick = std::chrono::milliseconds{10};
+  int sent_in_outage = 0;
+  time_point now = t0;
+  for (; now < t0 + 10min; now += tick) {
+    if (!t.admit(now, send_kind::first, rng)) continue;
+    ++sent_in_outage;
+    t.record(now, send_kind::first, call_result::failure);
+  }
+  EXPECT_GT(t.rejection_probability(now), 0.99);
+  // About one per two-minute window once the window is full, a few more while it fills.
+  EXPECT_LT(sent_in_outage, 40);
+  const time_point recovered = now;
+  std::optional<time_point> open_at;
+  for (; now < recovered + 20min; now += tick) {
+    if (t.admit(now, send_kind::first, rng)) t.record(now, send_kind::first, call_result::success);
+    if (!open_at && t.rejection_probability(now) == 0.0) open_at = now;
+  }
+  ASSERT_TRUE(open_at.has_value());
+  EXPECT_GT(*open_at - recovered, 1min);
+  EXPECT_LT(*open_at - recovered, 12min);
+  EXPECT_EQ(t.rejection_probability(now), 0.0);
+}
+
 TEST(AdaptiveThrottle, DefaultDenialWaits) {
   EXPECT_EQ(adaptive_throttle{}.denial(), on_denial::wait);
   adaptive_throttle t{{.denial = on_denial::finish}};

@@ -364,6 +364,97 @@ TEST(SimScenarios, GlobalSignOutageABudgetKeepsRetriesNearTheirShare) {
   EXPECT_LT(bud.retries, plain.retries / 3);
 }
 
+// GlobalSign's outage at reduced size with the recommended protection: adaptive throttling
+// (the SRE book's K = 2 over 2 min) shared by the fleet. It keeps the fleet off the CA for the
+// 70 minutes and lifts by itself when the CA accepts requests again, so amplification stays at
+// the 1.1x target and every certificate is issued after the recovery.
+TEST(SimScenarios, GlobalSignOutageAdaptiveThrottlingProtectsAndRecovers) {
+  renewal_plan plan;
+  plan.certificates = 300;
+  plan.over = 1h;
+  async_ca_options ca;
+  ca.issuance = distribution::lognormal(2s, 0.5);
+  ca.capacity = 50;
+  ca.outages.push_back({0s, 70min});
+  run_options run;
+  run.deadline = 70min + 40min;
+  client_policy throttled = defaults();
+  throttled.budget.throttle = adaptive_throttle_params{};
+  throttled.requeue_factor = 2.0;
+  throttled.requeue_cap = 30min;
+  const fleet_result plain = simulate_fleet(plan, ca, defaults(), run);
+  const fleet_result thr = simulate_fleet(plan, ca, throttled, run);
+  EXPECT_GT(thr.budget_denied, 0u);
+  EXPECT_LE(thr.amplification(), 1.1);
+  EXPECT_GT(plain.amplification(), 1.5);
+  EXPECT_EQ(thr.issued, 300u);
+  EXPECT_EQ(thr.pending_at_deadline, 0u);
+  EXPECT_LT(thr.work_abandoned(), plain.work_abandoned() / 10);
+  ASSERT_TRUE(thr.drain_time.has_value());
+  ASSERT_TRUE(plain.drain_time.has_value());
+  EXPECT_LT(2 * *thr.drain_time, *plain.drain_time);
+}
+
+// The throttle in front of a retry budget: a request the throttle rejects never reaches the
+// budget; the caller's question before a re-enqueue goes to the retry budget only.
+TEST(SimFleetBudget, ThrottleFirstThenRetryBudgetAndRequeueAsksOnlyTheBudget) {
+  budget_spec spec;
+  spec.what = budget_spec::kind::ratio;
+  spec.ratio = ratio_budget_params::sre();
+  spec.throttle = adaptive_throttle_params{};
+  fleet_budget b{spec};
+  EXPECT_TRUE(b.enabled());
+  splitmix64 rng{3};
+  const time_point t0{};
+  // A ratio budget with no floor and nothing in its window refuses a retry; the throttle has
+  // seen nothing and admits.
+  EXPECT_FALSE(b.admit_requeue(t0, rng));
+  EXPECT_EQ(b.denied(), 1u);
+  // 100 first requests, all failing: the throttle's probability climbs towards 1.
+  int rejected = 0;
+  for (int i = 0; i < 100; ++i) {
+    const admission a = b.admit(t0 + std::chrono::milliseconds{i}, send_kind::first, rng);
+    if (!a) {
+      ++rejected;
+      EXPECT_EQ(a.why, adaptive_throttle::denied_text);
+      EXPECT_EQ(a.then, on_denial::wait);
+      continue;
+    }
+    b.record(t0 + std::chrono::milliseconds{i}, send_kind::first, call_result::failure);
+  }
+  EXPECT_GT(rejected, 80);
+  EXPECT_EQ(b.denied(), 1u + static_cast<std::uint64_t>(rejected));
+  // Only admitted first requests made room in the ratio budget: 100 - rejected of them, so
+  // 10 % of that, rounded down, retries fit; the re-enqueue check draws nothing from the
+  // throttle.
+  const std::uint64_t before = b.denied();
+  int admitted = 0;
+  for (int i = 0; i < 10; ++i) admitted += b.admit_requeue(t0 + 1s, rng) ? 1 : 0;
+  EXPECT_EQ(admitted, (100 - rejected) / 10);
+  EXPECT_EQ(b.denied(), before + static_cast<std::uint64_t>(10 - admitted));
+}
+
+// Adaptive throttling alone: the caller's re-enqueue check admits without counting, so a
+// re-enqueued run's request is counted once, by the machine.
+TEST(SimFleetBudget, AdaptiveAloneLeavesTheRequeueCheckToTheMachine) {
+  for (const bool as_kind : {false, true}) {
+    budget_spec spec;
+    if (as_kind)
+      spec.what = budget_spec::kind::adaptive;
+    else
+      spec.throttle = adaptive_throttle_params{};
+    fleet_budget b{spec};
+    splitmix64 rng{5};
+    const time_point t0{};
+    ASSERT_TRUE(b.admit(t0, send_kind::first, rng));
+    b.record(t0, send_kind::first, call_result::failure);
+    // After one failed request the throttle would reject with probability 1/2; the requeue
+    // check admits every time and counts nothing.
+    for (int i = 0; i < 50; ++i) EXPECT_TRUE(b.admit_requeue(t0 + 1s, rng)) << as_kind;
+    EXPECT_EQ(b.denied(), 0u);
+  }
+}
+
 TEST(SimScenarios, LargeFleetOverWeeksStaysCheapPerCertificate) {
   renewal_plan plan;
   plan.certificates = 10000;

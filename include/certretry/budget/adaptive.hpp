@@ -14,6 +14,11 @@
 // made only while the probability is above zero: a healthy upstream leaves the machine's
 // random sequence (its jitter) untouched.
 //
+// certretry's recommended protection for clients of a CA, one throttle per CA endpoint shared by
+// every machine (docs/budgets.md, "Which one to use"): unlike a retry budget it needs no
+// success and no floor to reopen after an outage, since the accepts returning lower the
+// probability by themselves.
+//
 // Thread safety: a small mutex around the window; admit() and record() may run on any threads.
 #pragma once
 

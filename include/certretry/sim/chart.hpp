@@ -57,13 +57,14 @@ inline double nice_step(double span) {
 }
 
 inline constexpr const char* palette[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
-                                          "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+                                          "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+                                          "#000000", "#aec7e8"};
 
 }  // namespace detail_chart
 
 inline std::string render_svg(std::string_view title, const std::vector<chart_panel>& panels) {
   using namespace detail_chart;
-  constexpr double width = 900, left = 80, right = 220, top = 40, panel_h = 240, gap = 60;
+  constexpr double width = 1000, left = 80, right = 320, top = 40, panel_h = 240, gap = 60;
   const double plot_w = width - left - right;
   const double height = top + static_cast<double>(panels.size()) * (panel_h + gap) + 10;
 
@@ -176,7 +177,7 @@ inline std::string render_svg(std::string_view title, const std::vector<chart_pa
              "\" y1=\"" + fmt(ly - 4) + "\" y2=\"" + fmt(ly - 4) + "\" stroke=\"" + color +
              "\" stroke-width=\"3\"/>\n";
       out += "<text x=\"" + fmt(left + plot_w + 38) + "\" y=\"" + fmt(ly) + "\">" +
-             xml_escape(s.name.substr(0, 28)) + "</text>\n";
+             xml_escape(s.name.substr(0, 44)) + "</text>\n";
     }
   }
   out += "</svg>\n";

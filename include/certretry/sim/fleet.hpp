@@ -83,8 +83,9 @@ struct client_policy {
   duration requeue_after = std::chrono::minutes{1};
   double requeue_factor = 1.0;
   duration requeue_cap = std::chrono::hours{1};
-  // One budget for the whole fleet, shared by every machine; the caller also asks it before it
-  // re-enqueues work whose last request failed (that is a retry too).
+  // One budget for the whole fleet, shared by every machine; the caller also asks its retry
+  // budget (not adaptive throttling, which the machine asks before the request it sends) before
+  // it re-enqueues work whose last request failed (that is a retry too).
   budget_spec budget{};
 };
 
@@ -502,7 +503,7 @@ class async_fleet {
     client& c = slots_[s];
     // Work whose last request failed is a retry: the caller asks the fleet's budget first.
     if (c.last_failed && budget_.enabled()) {
-      const admission a = budget_.admit(eng_.now(), send_kind::retry, caller_rng_);
+      const admission a = budget_.admit_requeue(eng_.now(), caller_rng_);
       if (!a) return requeue_in(s, std::max(requeue_delay(c), a.retry_in));
     }
     if (c.st == stage::requeue_submit)
