@@ -13,6 +13,7 @@
 #include "certretry/core/errc.hpp"
 #include "certretry/core/event.hpp"
 #include "certretry/core/random.hpp"
+#include "certretry/core/text.hpp"
 
 #include <algorithm>
 #include <chrono>
