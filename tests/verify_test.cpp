@@ -39,6 +39,7 @@ subject tpp_default() {
 subject new_order_default() {
   acme::new_order_options o;
   o.replaces = cert_id;
+  o.renewal_info_advertised = true;  // as the harness's default: the directory has renewalInfo
   return acme_new_order_subject(std::move(o), acme::default_policy(), 1,
                                 std::string(R"({"replaces":")") + cert_id + "\"}");
 }

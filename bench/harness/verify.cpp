@@ -36,6 +36,14 @@ namespace {
 
 using namespace certretry::verify;
 
+// The machines the verifier has an alphabet for (make_subject below). `verify` with no machine
+// named verifies these; acme-post (finalize and challenge POSTs) has none yet.
+bool has_alphabet(std::string_view machine) {
+  for (std::string_view m : {"async-poll", "tpp-enroll", "acme-new-order", "acme-poll", "ari-renewal"})
+    if (machine == m) return true;
+  return false;
+}
+
 // The options each machine is verified with when none are given: the harness's defaults, and
 // for the machines that need a value, the one the docs use.
 std::string default_options(std::string_view machine) {
@@ -443,7 +451,8 @@ int cmd_verify(int argc, char** argv) {
   }
 
   if (targets.empty())
-    for (const auto& n : machine_names()) targets.push_back(n);
+    for (const auto& n : machine_names())
+      if (has_alphabet(n)) targets.push_back(n);
   std::vector<run_result> runs;
   for (const std::string& t : targets) {
     subject s;

@@ -266,7 +266,10 @@ inline invariant configured_reset(bool applies) {
             std::size_t resets = 0;
             for (const step& x : t.steps)
               resets += x.what == step::kind::send && x.key() == f.reset_request ? 1 : 0;
-            if (f.reset == rule::on_detection && resets == 0 &&
+            // A detection at the deadline leaves no time for the reset: the run ends
+            // still_pending, and the next run's request or resume deals with it.
+            const bool at_deadline = reply->at >= t.start + f.deadline;
+            if (f.reset == rule::on_detection && resets == 0 && !at_deadline &&
                 !(s.what == step::kind::send && s.key() == f.reset_request))
               return "reset-on-detection: a stale enrollment on the first retrieve, but no reset "
                      "follows";

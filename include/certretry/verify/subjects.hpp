@@ -109,7 +109,8 @@ inline subject async_poll_subject(async_ca_order order, backoff_policy<any_sched
       break;
     case async_ca::entrust:
     case async_ca::globalsign:
-      done = std::string(R"({"status":"ISSUED","certificate":)") + "\"PEM\"}";
+      // The certificate in the body must pass the default certificate check (a PEM block).
+      done = R"({"status":"ISSUED","certificate":"-----BEGIN CERTIFICATE-----\nMIIBverify\n-----END CERTIFICATE-----\n"})";
       pending = R"({"status":"PENDING"})";
       rejected = R"({"status":"REJECTED"})";
       if (order.ca == async_ca::globalsign) {
@@ -118,7 +119,7 @@ inline subject async_poll_subject(async_ca_order order, backoff_policy<any_sched
       }
       break;
     case async_ca::generic:
-      done = R"({"status":"issued","certificate":"PEM"})";
+      done = R"({"status":"issued","certificate":"-----BEGIN CERTIFICATE-----\nMIIBverify\n-----END CERTIFICATE-----\n"})";
       pending = R"({"status":"pending"})";
       rejected = R"({"status":"rejected"})";
       break;
@@ -233,7 +234,9 @@ subject tpp_subject(tpp::enroll_options o, backoff_policy<any_schedule, any_jitt
   s.f.retry_after_ceiling = p.retry_after().ceiling;
   s.f.honours_retry_after = p.retry_after().mode != retry_after_mode::ignore;
   // request, stale retrieve, reset, request, retrieve: five at once at most.
-  s.f.max_sends_in_a_row = 5;
+  // The longest chain of requests without a wait: after a lost request and the error wait, a
+  // look at its DN, a request, its retrieve, a reset, the request again and its retrieve.
+  s.f.max_sends_in_a_row = 6;
   s.f.enroll_request = request_key;
   s.f.retrieve_request = retrieve_key;
   s.f.reset_request = reset_key;
