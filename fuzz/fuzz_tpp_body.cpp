@@ -284,7 +284,17 @@ class checked_transport {
   checked_transport(const run_config& cfg, std::vector<fuzz_reply> replies, virtual_clock& clock,
                     std::uint32_t max_sends)
       : cfg_(&cfg), replies_(std::move(replies)), clock_(&clock), max_sends_(max_sends),
-        deadline_(clock.now() + cfg.max_wait), dn_(cfg.dn) {}
+        deadline_(clock.now() + cfg.max_wait), dn_(cfg.dn) {
+    // The DN a request creates (PolicyDN\ObjectName, or Subject), where the machine looks when
+    // the request's reply is lost; the options' DN when the body names none.
+    const tpp::reply own = reader_.read(cfg.sent_request_body);
+    const std::string_view name = !own.object_name.empty() ? own.object_name : own.subject;
+    if (!own.certificate_dn.empty())
+      look_dn_.assign(own.certificate_dn);
+    else if (!own.policy_dn.empty() && !name.empty())
+      look_dn_ = std::string(own.policy_dn) + "\\" + std::string(name);
+    if (look_dn_.empty()) look_dn_ = cfg.dn;
+  }
 
   result<response> send(const request_view& req) {
     ++sends_;
@@ -306,13 +316,24 @@ class checked_transport {
     if (r.lk == latency_kind::half_held) latency = std::chrono::seconds{asked.value_or(0)} / 2;
     clock_->advance(latency);
     last_status_ = r.transport_error ? 0 : r.status;
+    if (req.target == tpp::request_path && r.transport_error &&
+        (*r.transport_error == errc::transport_timeout ||
+         *r.transport_error == errc::connection_reset))
+    {
+      lost_request_ = true;  // TPP may have taken it: the machine looks before requesting again
+      dn_ = look_dn_;
+    }
     if (req.target == tpp::reset_path && !r.transport_error &&
         triage_status(r.status).verdict != verdict::transient)
       reset_closed_ = true;
     if (r.transport_error) return *r.transport_error;
-    if (req.target == tpp::request_path && (r.status == 200 || r.status == 201)) {
+    if (req.target == tpp::request_path && r.status >= 200 && r.status <= 299) {
       const tpp::reply rep = reader_.read(r.body);
-      if (rep.error.empty() && !rep.certificate_dn.empty()) dn_.assign(rep.certificate_dn);
+      // A 202 to a request with WorkToDoTimeout names its DN beside TPP's "took longer" text.
+      if ((rep.error.empty() || r.status == 202) && !rep.certificate_dn.empty()) {
+        dn_.assign(rep.certificate_dn);
+        named_dns_.push_back(dn_);
+      }
     }
     return response{r.status, r.headers, r.body};
   }
@@ -328,7 +349,11 @@ class checked_transport {
     FUZZ_CHECK(!parser_.parse(req.body.data(), req.body.size()).get_object().get(obj));
     std::string_view dn;
     FUZZ_CHECK(!obj["CertificateDN"].get_string().get(dn));
-    FUZZ_CHECK(dn == dn_);
+    // The DN is one the run has a reason to name: TPP's answers to its requests, the
+    // options' DN, or the one a request whose reply was lost would create (its look, and the
+    // retrieves after it when TPP had taken it).
+    FUZZ_CHECK(dn == dn_ || dn == cfg_->dn || dn == look_dn_ ||
+               std::find(named_dns_.begin(), named_dns_.end(), dn) != named_dns_.end());
     return obj;
   }
 
@@ -336,9 +361,13 @@ class checked_transport {
     FUZZ_CHECK(req.body == cfg_->sent_request_body);
     if (cfg_->strategy == tpp::reset_strategy::reset_before_request)
       FUZZ_CHECK(reset_closed_);  // the reset went first and was answered
-    // A request again only repeats one TPP did not answer, or follows the one reset.
+    // A request again only repeats one TPP did not answer, follows the one reset, or follows
+    // the look at the DN of a request whose reply was lost.
     if (requests_ > 0)
-      FUZZ_CHECK(last_target_ == tpp::request_path || last_target_ == tpp::reset_path);
+      FUZZ_CHECK(last_target_ == tpp::request_path || last_target_ == tpp::reset_path ||
+                 (lost_request_ && last_target_ == tpp::retrieve_path));
+    if (lost_request_) dn_ = cfg_->dn;  // not taken: the request goes out as at the start
+    lost_request_ = false;
     ++requests_;
   }
 
@@ -370,6 +399,9 @@ class checked_transport {
     const auto asked = work_to_do_timeout(obj);
     if (cfg_->mode == tpp::retrieve_mode::poll) {
       FUZZ_CHECK(!asked);
+    } else if (!asked) {
+      // The look after a lost request is a plain retrieve: its answer must come at once.
+      FUZZ_CHECK(lost_request_);
     } else {
       FUZZ_CHECK(asked.has_value());
       const auto watch_s = std::chrono::duration_cast<std::chrono::seconds>(cfg_->watch).count();
@@ -393,6 +425,9 @@ class checked_transport {
   std::uint32_t requests_ = 0;
   std::uint32_t resets_ = 0;
   bool reset_closed_ = false;
+  bool lost_request_ = false;
+  std::string look_dn_;
+  std::vector<std::string> named_dns_;  // every CertificateDN TPP answered a request with
   std::string_view last_target_{};
   int last_status_ = 0;
 };
