@@ -16,6 +16,7 @@
 // hands each reply that is not about the nonce to the derived machine's on_acme_reply().
 #pragma once
 
+#include "certretry/backoff/error_backoff.hpp"
 #include "certretry/backoff/policy.hpp"
 #include "certretry/core/base64url.hpp"
 #include "certretry/core/action.hpp"
@@ -60,34 +61,8 @@ struct nonce_options {
 };
 
 // How errors are spaced when the server says nothing (a 429 or 5xx without Retry-After, a
-// network failure): the ACME schedule paces a server at work, not one that refuses or fails, and
-// a client hammering a rate limit every few seconds is what the GlobalSign outage of 2020-10-28
-// was made of (docs/sources.md#globalsign-2020-10-28).
-// The n-th error in a row waits base x factor^(n-1), capped, x (1 + U[-jitter, jitter]) so that
-// clients failed by one outage do not come back together. A Retry-After replaces it.
-struct error_backoff {
-  duration base = 5s;
-  double factor = 2.0;
-  duration cap = 5min;
-  double jitter = 0.2;
-
-  // n >= 1: errors in a row; u in [0, 1).
-  constexpr duration wait(std::uint32_t n, double u) const noexcept {
-    const duration d = geometric_schedule{base, factor, cap}.delay(n);
-    const double j = std::clamp(jitter, 0.0, 1.0);
-    return certretry::detail::saturate_ms(static_cast<double>(d.count()) *
-                                          (1.0 + j * (2.0 * u - 1.0)));
-  }
-
-  constexpr invalid_value check() const noexcept {
-    if (base < duration::zero()) return {"error_backoff.base", "must not be negative"};
-    if (cap < duration::zero()) return {"error_backoff.cap", "must not be negative"};
-    if (!(factor >= 1.0)) return {"error_backoff.factor", "must be a number of at least 1"};
-    if (!(jitter >= 0.0 && jitter <= 1.0))
-      return {"error_backoff.jitter", "must be a number from 0 to 1 (0.2 is ±20 %)"};
-    return {};
-  }
-};
+// network failure): backoff/error_backoff.hpp. A Retry-After replaces it.
+using certretry::error_backoff;
 
 // The policy ACME machines use unless given another: certretry's ACME schedule (2.9 s, then
 // 2.1 s growing to 4.8 s: schedules::acme), no jitter (the server's Retry-After paces),

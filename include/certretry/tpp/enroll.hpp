@@ -27,6 +27,7 @@
 //          retrieving --stale first retrieve--> detect_reset -> requesting | retrieving
 #pragma once
 
+#include "certretry/backoff/error_backoff.hpp"
 #include "certretry/core/action.hpp"
 #include "certretry/core/concepts.hpp"
 #include "certretry/core/errc.hpp"
@@ -83,37 +84,11 @@ inline result<retrieve_mode> parse_retrieve_mode(std::string_view name) noexcept
   return errc::invalid_policy;
 }
 
-// How TPP's errors are spaced: a 429, a 5xx that says nothing about the enrollment, a transport
-// error. The pending pace (VCert's 2 s poll) is for a TPP at work, not one that fails: at 2 s a
-// 10-minute 503 burst costs ~300 retrieves per client, and without jitter a fleet failed by one
-// outage retries in lockstep (the GlobalSign outage of 2020-10-28,
-// docs/sources.md#globalsign-2020-10-28). The n-th error in a row waits
-// base x factor^(n-1), capped, x (1 + U[-jitter, jitter]); a Retry-After the policy honours may
-// lengthen it. Any answer from TPP (a 2xx, a 4xx) starts the count again.
-struct error_backoff {
-  duration base = 5s;
-  double factor = 2.0;
-  duration cap = 5min;
-  double jitter = 0.2;
-
-  // n >= 1: errors in a row; u in [0, 1).
-  constexpr duration wait(std::uint32_t n, double u) const noexcept {
-    const duration d = geometric_schedule{base, factor, cap}.delay(n);
-    const double j = std::clamp(jitter, 0.0, 1.0);
-    return certretry::detail::saturate_ms(static_cast<double>(d.count()) *
-                                          (1.0 + j * (2.0 * u - 1.0)));
-  }
-
-  constexpr invalid_value check() const noexcept {
-    if (base < duration::zero()) return {"enroll_options.errors.base", "must not be negative"};
-    if (cap < duration::zero()) return {"enroll_options.errors.cap", "must not be negative"};
-    if (!(factor >= 1.0))
-      return {"enroll_options.errors.factor", "must be a number of at least 1"};
-    if (!(jitter >= 0.0 && jitter <= 1.0))
-      return {"enroll_options.errors.jitter", "must be a number from 0 to 1 (0.2 is ±20 %)"};
-    return {};
-  }
-};
+// How TPP's errors are spaced (a 429, a 5xx that says nothing about the enrollment, a transport
+// error): backoff/error_backoff.hpp. The pending pace (VCert's 2 s poll) is for a TPP at work:
+// at 2 s a 10-minute 503 burst costs ~300 retrieves per client. Any answer from TPP (a 2xx, a
+// 4xx) starts the count again; a Retry-After the policy honours may lengthen a wait.
+using certretry::error_backoff;
 
 struct enroll_options {
   reset_strategy strategy = reset_strategy::reset_on_detection;
@@ -196,7 +171,9 @@ class enroll_machine
  private:
   // --- the inputs machine_base hands over -------------------------------------------------
   action on_start(time_point now) {
-    if (const invalid_value bad = options_.errors.check())
+    if (const invalid_value bad = options_.errors.check(
+            {"enroll_options.errors.base", "enroll_options.errors.factor",
+             "enroll_options.errors.cap", "enroll_options.errors.jitter"}))
       return this->refuse(now, errc::invalid_policy, bad);
     // The caller's body goes out as it is: it must be one JSON value (an object when
     // WorkToDoTimeout is added to it), or it could carry fields of its own into the request.
