@@ -6,6 +6,7 @@
 // uniform_unit, so one seed gives one sequence. Normal variates use Box-Muller.
 #pragma once
 
+#include "certretry/core/duration_lines.hpp"
 #include "certretry/core/errc.hpp"
 #include "certretry/core/random.hpp"
 #include "certretry/core/time.hpp"
@@ -115,43 +116,24 @@ inline constexpr double max_empirical_seconds = 366.0 * 24 * 3600;
 // are skipped. On error `detail` says which line and why.
 inline result<distribution> parse_durations_csv(std::string_view text, std::string& detail) {
   std::vector<double> samples;
-  std::size_t line_no = 0;
-  bool header_allowed = true;
-  while (!text.empty()) {
-    const auto nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (const auto comma = line.find(','); comma != std::string_view::npos)
-      line = line.substr(0, comma);
-    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
-    while (!line.empty() && (line.back() == ' ' || line.back() == '\t')) line.remove_suffix(1);
-    if (line.empty() || line.front() == '#') continue;
-    double v = 0;
-    const auto [end, ec] = std::from_chars(line.data(), line.data() + line.size(), v);
-    const bool number = ec == std::errc{} && end == line.data() + line.size();
-    if (!number && header_allowed) {
-      header_allowed = false;
-      continue;
+  if (const auto bad = read_duration_lines(text, max_empirical_seconds, max_empirical_samples,
+                                           samples)) {
+    switch (bad->what) {
+      case duration_lines_error::kind::bad_value:
+        detail = "line " + std::to_string(bad->line) +
+                 ": expected a duration in seconds from 0 to 31622400 (one per line, first "
+                 "field of a CSV line)";
+        break;
+      case duration_lines_error::kind::too_many:
+        detail = "more than " + std::to_string(max_empirical_samples) + " durations";
+        break;
+      case duration_lines_error::kind::none_at_all:
+        detail = "no durations (one number of seconds per line)";
+        break;
     }
-    header_allowed = false;
-    if (!number || !std::isfinite(v) || v < 0 || v > max_empirical_seconds) {
-      detail = "line " + std::to_string(line_no) +
-               ": expected a duration in seconds from 0 to 31622400 (one per line, first "
-               "field of a CSV line)";
-      return errc::scenario_malformed;
-    }
-    if (samples.size() == max_empirical_samples) {
-      detail = "more than " + std::to_string(max_empirical_samples) + " durations";
-      return errc::scenario_malformed;
-    }
-    samples.push_back(v * 1000.0);
-  }
-  if (samples.empty()) {
-    detail = "no durations (one number of seconds per line)";
     return errc::scenario_malformed;
   }
+  for (double& s : samples) s *= 1000.0;  // the simulator's durations are in milliseconds
   return distribution::empirical(std::move(samples));
 }
 

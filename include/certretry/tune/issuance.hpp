@@ -13,6 +13,7 @@
 // durations. Parameters out of range are errors (errc::invalid_policy), never clamped.
 #pragma once
 
+#include "certretry/core/duration_lines.hpp"
 #include "certretry/core/errc.hpp"
 #include "certretry/core/random.hpp"
 #include "certretry/core/time.hpp"
@@ -202,40 +203,20 @@ inline result<issuance> parse_issuance_csv(std::string_view text, std::string& d
     return errc::invalid_policy;
   }
   std::vector<double> samples;
-  std::size_t line_no = 0;
-  bool header_allowed = true;
-  while (!text.empty()) {
-    const auto nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (const auto comma = line.find(','); comma != std::string_view::npos)
-      line = line.substr(0, comma);
-    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
-    while (!line.empty() && (line.back() == ' ' || line.back() == '\t')) line.remove_suffix(1);
-    if (line.empty() || line.front() == '#') continue;
-    double v = 0;
-    const auto [end, ec] = std::from_chars(line.data(), line.data() + line.size(), v);
-    const bool number = ec == std::errc{} && end == line.data() + line.size();
-    if (!number && header_allowed) {
-      header_allowed = false;
-      continue;
+  if (const auto bad = read_duration_lines(text, max_issuance_seconds, max_issuance_samples,
+                                           samples)) {
+    switch (bad->what) {
+      case duration_lines_error::kind::bad_value:
+        detail = "line " + std::to_string(bad->line) +
+                 ": expected a duration in seconds from 0 to 31622400 (first field of a line)";
+        break;
+      case duration_lines_error::kind::too_many:
+        detail = "more than " + std::to_string(max_issuance_samples) + " durations";
+        break;
+      case duration_lines_error::kind::none_at_all:
+        detail = "no durations (one number of seconds per line)";
+        break;
     }
-    header_allowed = false;
-    if (!number || !std::isfinite(v) || v < 0 || v > max_issuance_seconds) {
-      detail = "line " + std::to_string(line_no) +
-               ": expected a duration in seconds from 0 to 31622400 (first field of a line)";
-      return errc::invalid_policy;
-    }
-    if (samples.size() == max_issuance_samples) {
-      detail = "more than " + std::to_string(max_issuance_samples) + " durations";
-      return errc::invalid_policy;
-    }
-    samples.push_back(v);
-  }
-  if (samples.empty()) {
-    detail = "no durations (one number of seconds per line)";
     return errc::invalid_policy;
   }
   return issuance::empirical(std::move(samples));
