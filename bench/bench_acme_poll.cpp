@@ -20,14 +20,14 @@
 
 #include "certretry/acme/exchange.hpp"
 #include "certretry/acme/poll.hpp"
+#include "certretry/acme/reply.hpp"
 #include "certretry/backoff/retry_after.hpp"
 #include "certretry/core/action.hpp"
 #include "certretry/core/random.hpp"
 #include "certretry/core/time.hpp"
 #include "certretry/machine/run.hpp"
-#include "certretry/testing/scripted.hpp"
 #include "certretry/testing/acme/server.hpp"
-#include "certretry/acme/reply.hpp"
+#include "certretry/testing/scripted.hpp"
 
 #include "support/table_main.hpp"
 
@@ -197,7 +197,8 @@ struct model_transport {
 
 // certretry: the benchmark sends the finalize, then resource_poll_machine takes over with the
 // finalize reply's Retry-After and nonce, and reads every later reply's Retry-After itself.
-order_result poll_with_certretry(model::acme_server& server, virtual_clock& clock, std::uint64_t id) {
+order_result poll_with_certretry(model::acme_server& server, virtual_clock& clock,
+                                 std::uint64_t id) {
   order_result out;
   const time_point t0 = clock.now();
   auto fin =
@@ -377,9 +378,10 @@ int print_table(std::size_t n, std::uint64_t seed) {
                         std::string(servers[s].name) + ")";
     }
   }
-  std::printf("- not dominated: against every client on both servers, fewer polls or a lower p99 "
-              "time to valid ->%s\n",
-              dominated_by.empty() ? " PASS" : (" MISSED, dominated by" + dominated_by).c_str());
+  std::printf(
+      "- not dominated: against every client on both servers, fewer polls or a lower p99 "
+      "time to valid ->%s\n",
+      dominated_by.empty() ? " PASS" : (" MISSED, dominated by" + dominated_by).c_str());
   std::printf("\nPolls, certretry / client:\n\n");
   for (std::size_t s = 0; s < servers.size(); ++s) {
     std::string line = "- " + std::string(servers[s].name) + ":";

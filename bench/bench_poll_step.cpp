@@ -11,6 +11,7 @@
 // loop runs; allocs_per_step is that count divided by the iterations.
 
 #include "certretry/acme/poll.hpp"
+#include "certretry/async_ca/poller.hpp"
 #include "certretry/backoff/jitter.hpp"
 #include "certretry/backoff/policy.hpp"
 #include "certretry/backoff/schedule.hpp"
@@ -19,9 +20,8 @@
 #include "certretry/core/http.hpp"
 #include "certretry/core/random.hpp"
 #include "certretry/core/time.hpp"
-#include "certretry/poll/machine.hpp"
-#include "certretry/async_ca/poller.hpp"
 #include "certretry/core/verdict.hpp"
+#include "certretry/poll/machine.hpp"
 
 #include <benchmark/benchmark.h>
 

@@ -294,8 +294,8 @@ int run_all(bool reduced, std::uint64_t seed, const std::string& svg_dir, int on
           static_cast<unsigned long long>(r.pending_at_deadline));
     const fleet_result& nv = rows[1];
     const fleet_result& bud = rows[2];
-    targets.push_back({"(3) GlobalSign replay: amplification <= 1.1x with a budget (" +
-                           bud.policy + "): " + fixed2(bud.amplification()) + "x",
+    targets.push_back({"(3) GlobalSign replay: amplification <= 1.1x with a budget (" + bud.policy +
+                           "): " + fixed2(bud.amplification()) + "x",
                        bud.amplification() > 0 && bud.amplification() <= 1.1});
     // Protection that keeps the fleet off the CA but leaves it stuck after the recovery is no
     // protection: most renewals must have their certificate by the end.

@@ -38,8 +38,7 @@ void attempts(benchmark::internal::Benchmark* b) {
 }
 
 BENCHMARK_CAPTURE(schedule_at, certctl, schedules::certctl)->Apply(attempts);
-BENCHMARK_CAPTURE(schedule_at, certctl_documented, schedules::certctl_documented)
-    ->Apply(attempts);
+BENCHMARK_CAPTURE(schedule_at, certctl_documented, schedules::certctl_documented)->Apply(attempts);
 BENCHMARK_CAPTURE(schedule_at, vcert, schedules::vcert)->Apply(attempts);
 BENCHMARK_CAPTURE(schedule_at, lego, schedules::lego)->Apply(attempts);
 BENCHMARK_CAPTURE(schedule_at, acme, schedules::acme)->Apply(attempts);

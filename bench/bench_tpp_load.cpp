@@ -389,7 +389,8 @@ extra_row simulate_extra(std::string name, const client& c, std::size_t n,
   extra_row r;
   r.name = std::move(name);
   r.n = n;
-  for (std::size_t i = 0; i < n; ++i) server.add_certificate(certificate_dn(i), model::tpp_prior::issued);
+  for (std::size_t i = 0; i < n; ++i)
+    server.add_certificate(certificate_dn(i), model::tpp_prior::issued);
   for (std::size_t i = 0; i < n; ++i) {
     const time_point start = clock.now();
     if (burst) server.add_outage(start, start + 10min);
@@ -430,15 +431,18 @@ int print_extra_tables(std::size_t n, std::uint64_t seed) {
                                        .median_issuance = 60s,
                                        .issuance_sigma = 1.0};
   std::vector<extra_row> slow_rows;
-  for (const client& c : clients) slow_rows.push_back(simulate_extra(std::string(c.name), c, n, slow, false, same));
-  slow_rows.push_back(simulate_extra(
-      "cert-manager, then resume_dn per reconcile (up to 9 more 60 s reconciles)", clients[3], n,
-      slow, false, same, 9));
+  for (const client& c : clients)
+    slow_rows.push_back(simulate_extra(std::string(c.name), c, n, slow, false, same));
+  slow_rows.push_back(
+      simulate_extra("cert-manager, then resume_dn per reconcile (up to 9 more 60 s reconciles)",
+                     clients[3], n, slow, false, same, 9));
   std::printf(
       "\n## Slow CA: issuance log-normal, median 60 s, sigma 1; %zu healthy enrollments per "
       "row, seed %llu\n\n",
       n, static_cast<unsigned long long>(seed));
-  std::printf("| client | calls / enrollment | issued | outcomes | time to certificate mean | resets sent |\n");
+  std::printf(
+      "| client | calls / enrollment | issued | outcomes | time to certificate mean | resets sent "
+      "|\n");
   std::printf("|---|--:|--:|---|--:|--:|\n");
   for (const auto& r : slow_rows)
     std::printf("| %s | %s | %s %% | %s | %s s | %llu |\n", r.name.c_str(),
@@ -448,27 +452,34 @@ int print_extra_tables(std::size_t n, std::uint64_t seed) {
 
   const model::tpp_server_options plain{.seed = seed};
   std::vector<extra_row> burst_rows;
-  for (const client& c : clients) burst_rows.push_back(simulate_extra(std::string(c.name), c, n, plain, true, same));
+  for (const client& c : clients)
+    burst_rows.push_back(simulate_extra(std::string(c.name), c, n, plain, true, same));
   // What the poll did before errors had their own backoff: every error at the 2 s pace.
-  burst_rows.push_back(simulate_extra(
-      "certretry poll, errors at the 2 s pending pace (before)", clients[1], n, plain, true,
-      [](tpp::enroll_options& o) { o.errors = {.base = 2s, .factor = 1.0, .cap = 2s, .jitter = 0.0}; }));
+  burst_rows.push_back(simulate_extra("certretry poll, errors at the 2 s pending pace (before)",
+                                      clients[1], n, plain, true, [](tpp::enroll_options& o) {
+                                        o.errors = {
+                                            .base = 2s, .factor = 1.0, .cap = 2s, .jitter = 0.0};
+                                      }));
   std::printf(
       "\n## 503 burst: every call answers 503 for the first 10 minutes of each enrollment; %zu "
       "healthy enrollments per row, seed %llu\n\n",
       n, static_cast<unsigned long long>(seed));
-  std::printf("| client | calls / enrollment | calls in the burst / enrollment | most in the burst | outcomes |\n");
+  std::printf(
+      "| client | calls / enrollment | calls in the burst / enrollment | most in the burst | "
+      "outcomes |\n");
   std::printf("|---|--:|--:|--:|---|\n");
   for (const auto& r : burst_rows)
     std::printf("| %s | %s | %s | %u | %s |\n", r.name.c_str(), fixed(r.per(r.calls), 3).c_str(),
                 fixed(r.per(r.burst_calls), 2).c_str(), r.most_burst_calls,
                 outcomes_text(r.outcomes).c_str());
 
-  const extra_row on_request = simulate_extra(
-      "certretry watch, request with WorkToDoTimeout 30 s", clients[0], n, plain, false,
-      [](tpp::enroll_options& o) { o.request_work_to_do_timeout = 30s; });
+  const extra_row on_request =
+      simulate_extra("certretry watch, request with WorkToDoTimeout 30 s", clients[0], n, plain,
+                     false, [](tpp::enroll_options& o) { o.request_work_to_do_timeout = 30s; });
   std::printf("\n## The certificate on the request (WorkToDoTimeout 30 s on the request)\n\n");
-  std::printf("| client | calls / enrollment | enrollments in 1 call | certificates on the request | time to certificate mean |\n");
+  std::printf(
+      "| client | calls / enrollment | enrollments in 1 call | certificates on the request | time "
+      "to certificate mean |\n");
   std::printf("|---|--:|--:|--:|--:|\n");
   std::printf("| %s | %s | %llu | %llu | %s s |\n", on_request.name.c_str(),
               fixed(on_request.per(on_request.calls), 3).c_str(),
@@ -478,21 +489,24 @@ int print_extra_tables(std::size_t n, std::uint64_t seed) {
 
   std::printf("\nTargets:\n\n");
   const extra_row& poll_burst = burst_rows[1];
-  std::printf("- certretry poll spends <= 10 calls per enrollment on a 10-minute 503 burst: %s on "
-              "average, %u at most -> %s\n",
-              fixed(poll_burst.per(poll_burst.burst_calls), 2).c_str(), poll_burst.most_burst_calls,
-              verdict(poll_burst.most_burst_calls <= 10));
-  std::printf("- with CertificateData returned on the request, 1 call: %llu of %llu such "
-              "enrollments took 1 call -> %s\n",
-              static_cast<unsigned long long>(on_request.one_call),
-              static_cast<unsigned long long>(on_request.server.certificate_on_request),
-              verdict(on_request.one_call == on_request.server.certificate_on_request &&
-                      on_request.one_call > 0));
+  std::printf(
+      "- certretry poll spends <= 10 calls per enrollment on a 10-minute 503 burst: %s on "
+      "average, %u at most -> %s\n",
+      fixed(poll_burst.per(poll_burst.burst_calls), 2).c_str(), poll_burst.most_burst_calls,
+      verdict(poll_burst.most_burst_calls <= 10));
+  std::printf(
+      "- with CertificateData returned on the request, 1 call: %llu of %llu such "
+      "enrollments took 1 call -> %s\n",
+      static_cast<unsigned long long>(on_request.one_call),
+      static_cast<unsigned long long>(on_request.server.certificate_on_request),
+      verdict(on_request.one_call == on_request.server.certificate_on_request &&
+              on_request.one_call > 0));
   const extra_row& cm_resumed = slow_rows.back();
-  std::printf("- a slow issuance resumed by DN is not reset again: %llu resets for %zu "
-              "enrollments -> %s\n",
-              static_cast<unsigned long long>(cm_resumed.server.reset), cm_resumed.n,
-              verdict(cm_resumed.server.reset == cm_resumed.n));
+  std::printf(
+      "- a slow issuance resumed by DN is not reset again: %llu resets for %zu "
+      "enrollments -> %s\n",
+      static_cast<unsigned long long>(cm_resumed.server.reset), cm_resumed.n,
+      verdict(cm_resumed.server.reset == cm_resumed.n));
   return 0;
 }
 

@@ -13,15 +13,15 @@
 // line gives nlohmann time / certretry time per body, from the median (or mean, or single) real
 // time of each benchmark as reported.
 
+#include "certretry/async_ca/poller.hpp"
 #include "certretry/core/action.hpp"
 #include "certretry/core/http.hpp"
-#include "certretry/async_ca/poller.hpp"
 #include "certretry/core/verdict.hpp"
 
 #include <benchmark/benchmark.h>
-#include <nlohmann/json.hpp>
 #include <simdjson.h>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <cstdlib>
@@ -152,7 +152,7 @@ std::array<sample, 4> samples{{
 
 struct plain_triage {
   certretry::verdict verdict = certretry::verdict::permanent;
-  bool poll_now = false;       // the status says ready: download now
+  bool poll_now = false;  // the status says ready: download now
   std::string why;
   std::string collect_target;  // where to download from, when poll_now
 };
@@ -186,8 +186,7 @@ plain_triage classify_with_nlohmann(const async_ca_profile& p, const std::string
   if (!j.is_object()) return {verdict::permanent, false, "2xx body is not a JSON object", {}};
   const auto st = j.find("status");
   if (st == j.end()) return {verdict::permanent, false, "2xx body has no status field", {}};
-  if (!st->is_string())
-    return {verdict::permanent, false, "2xx body: status is not a string", {}};
+  if (!st->is_string()) return {verdict::permanent, false, "2xx body: status is not a string", {}};
   const std::string status = trimmed(st->get<std::string>());
   const std::string lowered = lowercase(status);
 
@@ -201,7 +200,9 @@ plain_triage classify_with_nlohmann(const async_ca_profile& p, const std::string
     case collect_kind::in_status_body: {
       const auto c = j.find(std::string(p.certificate_field));
       if (c == j.end() || !c->is_string() || c->get<std::string>().empty())
-        return {verdict::pending, false, "status " + status + " but no certificate in the body yet",
+        return {verdict::pending,
+                false,
+                "status " + status + " but no certificate in the body yet",
                 {}};
       return {verdict::done, false, "issued", {}};
     }
@@ -221,12 +222,10 @@ plain_triage classify_with_nlohmann(const async_ca_profile& p, const std::string
       // The id goes into a URL path: it must stay one segment.
       const bool safe = !cert_id.empty() && cert_id.size() <= 128 &&
                         cert_id.find_first_of("/?#%\\ ") == std::string::npos &&
-                        std::all_of(cert_id.begin(), cert_id.end(), [](unsigned char c) {
-                          return c > 0x20 && c < 0x7f;
-                        });
+                        std::all_of(cert_id.begin(), cert_id.end(),
+                                    [](unsigned char c) { return c > 0x20 && c < 0x7f; });
       if (!safe)
-        return {verdict::pending, false, "status " + status + " but no usable certificate id",
-                {}};
+        return {verdict::pending, false, "status " + status + " but no usable certificate id", {}};
       return {verdict::pending, true, "status " + status + ": downloading",
               replace_all(path, "{cert_id}", cert_id)};
     }
@@ -278,9 +277,10 @@ void bm_certretry(benchmark::State& state, const sample* s) {
   const std::uint64_t after = allocations.load(std::memory_order_relaxed);
   state.counters["allocs_per_body"] = benchmark::Counter(
       static_cast<double>(after - before) / static_cast<double>(std::max<std::int64_t>(
-                                                  1, static_cast<std::int64_t>(state.iterations()))));
-  allocs_per_body[s->name] = static_cast<double>(after - before) /
-                             static_cast<double>(std::max<benchmark::IterationCount>(1, state.iterations()));
+                                                1, static_cast<std::int64_t>(state.iterations()))));
+  allocs_per_body[s->name] =
+      static_cast<double>(after - before) /
+      static_cast<double>(std::max<benchmark::IterationCount>(1, state.iterations()));
   set_bytes(state, *s);
 }
 
@@ -293,7 +293,8 @@ struct bare_fields {
 
 class bare_pass {
  public:
-  explicit bare_pass(const async_ca_profile& p) : profile_(&p), buf_(4096 + simdjson::SIMDJSON_PADDING) {}
+  explicit bare_pass(const async_ca_profile& p)
+      : profile_(&p), buf_(4096 + simdjson::SIMDJSON_PADDING) {}
 
   bool read(std::string_view body, bare_fields& out) {
     std::copy(body.begin(), body.end(), buf_.begin());
@@ -366,9 +367,12 @@ class time_collector : public benchmark::ConsoleReporter {
     for (const Run& r : runs) {
       if (r.error_occurred) continue;
       int rank = 0;
-      if (r.run_type == Run::RT_Iteration) rank = 1;
-      else if (r.aggregate_name == "mean") rank = 2;
-      else if (r.aggregate_name == "median") rank = 3;
+      if (r.run_type == Run::RT_Iteration)
+        rank = 1;
+      else if (r.aggregate_name == "mean")
+        rank = 2;
+      else if (r.aggregate_name == "median")
+        rank = 3;
       if (rank == 0) continue;
       entry& e = times_[r.run_name.function_name];
       if (rank >= e.rank)

@@ -26,8 +26,7 @@ struct log_sink {
         std::printf("%7.1fs     wait %.1fs (%s)\n", t,
                     std::chrono::duration<double>(e.delay).count(), to_string(e.wait_why).data());
         break;
-      default:
-        break;
+      default: break;
     }
   }
 };

@@ -5,12 +5,13 @@
 
 int main() {
   using namespace certretry;
-  virtual_clock clock;               // production: system_clock{}
-  virtual_sleeper sleeper{clock};    // production: thread_sleeper{} or stoppable_sleeper
+  virtual_clock clock;                  // production: system_clock{}
+  virtual_sleeper sleeper{clock};       // production: thread_sleeper{} or stoppable_sleeper
   scripted_transport transport{clock};  // production: your HTTP client (see core/concepts.hpp)
-  transport.script("GET /order/certificate/42",
-                   {scripted_reply::respond(429, R"({"errors":[{"code":"request_limit_exceeded"}]})"),
-                    scripted_reply::respond(200, R"({"status":"issued","certificate":{"id":7}})")});
+  transport.script(
+      "GET /order/certificate/42",
+      {scripted_reply::respond(429, R"({"errors":[{"code":"request_limit_exceeded"}]})"),
+       scripted_reply::respond(200, R"({"status":"issued","certificate":{"id":7}})")});
   transport.script("GET /certificate/7/download/format/pem_all",
                    {scripted_reply::respond(200, "-----BEGIN CERTIFICATE-----...")});
 
@@ -23,6 +24,6 @@ int main() {
                                splitmix64{2024}};
   const outcome o = run(poller, transport, clock, sleeper);
   std::printf("%s after %u requests, %lld s\n", to_string(o.kind).data(), o.sends,
-              static_cast<long long>(std::chrono::floor<std::chrono::seconds>(
-                  clock.now() - clock.start()).count()));
+              static_cast<long long>(
+                  std::chrono::floor<std::chrono::seconds>(clock.now() - clock.start()).count()));
 }

@@ -16,11 +16,11 @@
 //     [Retry-After length (1 byte), value]
 //     body length (2 bytes, big-endian; cut to what is left), body
 // The single triage check uses the first reply; the poller gets them all, the last repeating.
-#include "fuzz_support.hpp"
+#include "certretry/async_ca/poller.hpp"
 #include "certretry/backoff/policy.hpp"
 #include "certretry/machine/run.hpp"
 #include "certretry/testing/scripted.hpp"
-#include "certretry/async_ca/poller.hpp"
+#include "fuzz_support.hpp"
 
 #include <algorithm>
 #include <array>
@@ -41,7 +41,7 @@ using fuzzing::byte_reader;
 
 // Every boundary of classify_status, a few real statuses, and the int extremes.
 constexpr std::array<int, 32> statuses{
-    200, 201, 202, 204, 299, 400, 404, 408, 429, 500, 503, 0,   -1,  99,  100,     199,
+    200, 201, 202, 204, 299, 400, 404, 408, 429, 500, 503, 0,   -1,  99,    100,     199,
     300, 302, 399, 401, 403, 407, 409, 499, 502, 504, 599, 600, 999, 65535, INT_MIN, INT_MAX};
 
 constexpr std::array<duration, 8> latencies{0ms, 0ms, 0ms, 0ms, 500ms, 5s, 30s, 120s};
@@ -51,8 +51,8 @@ constexpr std::array<errc, 4> transport_errors{errc::transport_timeout, errc::co
 
 constexpr std::array<std::string_view, 7> schedule_list{
     "certctl", "certctl-documented", "vcert", "lego", "certbot", "acme-sh", "acmez"};
-constexpr std::array<std::string_view, 6> jitter_list{"none", "pct", "full", "equal",
-                                                      "decorrelated", "decorrelated-v2"};
+constexpr std::array<std::string_view, 6> jitter_list{"none",  "pct",          "full",
+                                                      "equal", "decorrelated", "decorrelated-v2"};
 
 scripted_reply read_reply(byte_reader& in) {
   const int status = statuses[in.u8() % statuses.size()];
@@ -96,8 +96,10 @@ void check_triage(const triage_result& t) {
   FUZZ_CHECK(!has_control(t.why));
   // The server's words come from valid JSON strings; cutting them must not split a character.
   FUZZ_CHECK(simdjson::validate_utf8(t.why.data(), t.why.size()));
-  if (t.verdict == verdict::done) FUZZ_CHECK(!t.certificate.empty());
-  else FUZZ_CHECK(t.certificate.empty());
+  if (t.verdict == verdict::done)
+    FUZZ_CHECK(!t.certificate.empty());
+  else
+    FUZZ_CHECK(t.certificate.empty());
 }
 
 async_ca_order order_for(async_ca ca) { return {ca, "4242", "7"}; }
@@ -164,8 +166,8 @@ void run_poller(async_ca ca, std::uint8_t cfg1, std::uint8_t cfg2, std::uint8_t 
   const auto jit = named_jitter(jitter_list[(cfg2 & 7u) % jitter_list.size()], 0.2, 5min);
   FUZZ_CHECK(sched.has_value() && jit.has_value());
 
-  const time_point start = time_point{std::chrono::sys_days{std::chrono::year{2025} /
-                                                            std::chrono::January / 1}};
+  const time_point start =
+      time_point{std::chrono::sys_days{std::chrono::year{2025} / std::chrono::January / 1}};
   virtual_clock clock{start};
   virtual_sleeper sleeper{clock};
   scripted_transport server{clock};

@@ -2,8 +2,8 @@
 // a file, a shared volume, a Kubernetes annotation. Any bytes: an error value with a message, or
 // a ledger that saves to the same text it reads back as, whose counts add up, and whose gate and
 // record never fail (a record after the largest counts saturates instead of wrapping).
-#include "fuzz_support.hpp"
 #include "certretry/ledger/ledger_json.hpp"
+#include "fuzz_support.hpp"
 
 #include <chrono>
 #include <cstddef>

@@ -98,9 +98,7 @@ std::string percent_decode(std::string_view s) {
   std::string out;
   for (std::size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '%' && i + 2 < s.size()) {
-      const auto hex = [](char c) {
-        return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
-      };
+      const auto hex = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
       out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
       i += 2;
     } else {
@@ -156,8 +154,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       // v[0] the order id, v[1] the CA id (Entrust).
       const auto ca = static_cast<async_ca>(machine);
       async_ca_poll_machine m{async_ca_triage{{ca, v[0], v[1]}}, policy, splitmix64{1}};
-      run_checked(m, t, clock,
-                  is_refused_segment(v[0]) || (ca == async_ca::entrust && is_refused_segment(v[1])));
+      run_checked(
+          m, t, clock,
+          is_refused_segment(v[0]) || (ca == async_ca::entrust && is_refused_segment(v[1])));
       if (ca == async_ca::generic && t.seen > 0) {
         // The first request's path is /orders/ and the id, percent-decoded, as given.
         const std::string target(m.triage().next_request().target);

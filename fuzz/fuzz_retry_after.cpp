@@ -2,8 +2,8 @@
 //
 // Input: 8 bytes that pick `now` (anywhere in years 1..9999, where the HTTP-date grammar can
 // land), then the header value. Shorter inputs use a fixed `now` and are all value.
-#include "fuzz_support.hpp"
 #include "certretry/backoff/retry_after.hpp"
+#include "fuzz_support.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -33,10 +33,8 @@ bool is_retry_after_error(std::error_code ec) {
     case errc::retry_after_negative:
     case errc::retry_after_fractional:
     case errc::retry_after_out_of_range:
-    case errc::retry_after_malformed:
-      return true;
-    default:
-      return false;
+    case errc::retry_after_malformed: return true;
+    default: return false;
   }
 }
 
@@ -109,7 +107,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const bool parsed_as_date = parse_http_date(trimmed, now).has_value();
     const bool accepted = r.has_value() || r.error() == errc::retry_after_out_of_range;
     FUZZ_CHECK(parsed_as_date == accepted);
-    if (r.has_value() && r.value() > duration::zero()) FUZZ_CHECK(*parse_http_date(trimmed, now) > now);
+    if (r.has_value() && r.value() > duration::zero())
+      FUZZ_CHECK(*parse_http_date(trimmed, now) > now);
   }
   return 0;
 }

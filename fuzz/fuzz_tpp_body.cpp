@@ -28,12 +28,12 @@
 //     [Retry-After length (1 byte), value]
 //     canned: body index (1 byte) | raw: body length (2 bytes, big-endian; cut to what is
 //     left), body
-#include "fuzz_support.hpp"
 #include "certretry/backoff/policy.hpp"
 #include "certretry/machine/run.hpp"
 #include "certretry/testing/scripted.hpp"
 #include "certretry/tpp/enroll.hpp"
 #include "certretry/tpp/reply.hpp"
+#include "fuzz_support.hpp"
 
 #include <simdjson.h>
 
@@ -56,7 +56,7 @@ using fuzzing::byte_reader;
 
 // TPP's own statuses first, then every boundary of triage_status and the int extremes.
 constexpr std::array<int, 32> statuses{
-    200, 202, 500, 400, 200, 202, 500, 400, 201, 503, 401, 403, 404, 429, 408, 204,
+    200, 202, 500, 400, 200, 202, 500, 400, 201, 503, 401, 403, 404, 429,   408,     204,
     0,   -1,  99,  100, 199, 299, 300, 302, 399, 499, 502, 599, 600, 65535, INT_MIN, INT_MAX};
 
 // TPP's bodies as documented (docs/sources.md#tpp-request, #tpp-retrieve, #tpp-reset,
@@ -93,8 +93,8 @@ constexpr std::array<errc, 4> transport_errors{errc::transport_timeout, errc::co
 
 constexpr std::array<std::string_view, 7> schedule_list{
     "certctl", "certctl-documented", "vcert", "lego", "certbot", "acme-sh", "acmez"};
-constexpr std::array<std::string_view, 6> jitter_list{"none", "pct", "full", "equal",
-                                                      "decorrelated", "decorrelated-v2"};
+constexpr std::array<std::string_view, 6> jitter_list{"none",  "pct",          "full",
+                                                      "equal", "decorrelated", "decorrelated-v2"};
 
 bool has_control(std::string_view s) {
   for (unsigned char c : s)
@@ -120,8 +120,8 @@ void check_reader(tpp::reply_reader& reader, simdjson::dom::parser& dom, std::st
   const tpp::reply rep = reader.read(body);
   if (!rep.json) {
     FUZZ_CHECK(!rep.stage && rep.status.empty() && rep.certificate_data.empty() &&
-               rep.certificate_dn.empty() && rep.error.empty() &&
-               !rep.processing_reset_completed && !rep.restart_completed);
+               rep.certificate_dn.empty() && rep.error.empty() && !rep.processing_reset_completed &&
+               !rep.restart_completed);
   }
   for (std::string_view s : {rep.status, rep.certificate_data, rep.certificate_dn, rep.error})
     FUZZ_CHECK(valid_utf8(s));
@@ -283,8 +283,12 @@ class checked_transport {
  public:
   checked_transport(const run_config& cfg, std::vector<fuzz_reply> replies, virtual_clock& clock,
                     std::uint32_t max_sends)
-      : cfg_(&cfg), replies_(std::move(replies)), clock_(&clock), max_sends_(max_sends),
-        deadline_(clock.now() + cfg.max_wait), dn_(cfg.dn) {
+      : cfg_(&cfg),
+        replies_(std::move(replies)),
+        clock_(&clock),
+        max_sends_(max_sends),
+        deadline_(clock.now() + cfg.max_wait),
+        dn_(cfg.dn) {
     // The DN a request creates (PolicyDN\ObjectName, or Subject), where the machine looks when
     // the request's reply is lost; the options' DN when the body names none.
     const tpp::reply own = reader_.read(cfg.sent_request_body);
@@ -304,9 +308,12 @@ class checked_transport {
     FUZZ_CHECK(req.target == tpp::request_path || req.target == tpp::retrieve_path ||
                req.target == tpp::reset_path);
     std::optional<std::int64_t> asked;
-    if (req.target == tpp::request_path) check_request(req);
-    else if (req.target == tpp::reset_path) check_reset(req);
-    else asked = check_retrieve(req);
+    if (req.target == tpp::request_path)
+      check_request(req);
+    else if (req.target == tpp::reset_path)
+      check_reset(req);
+    else
+      asked = check_retrieve(req);
     last_target_ = req.target;
 
     const fuzz_reply& r = replies_[std::min(next_, replies_.size() - 1)];
@@ -318,8 +325,7 @@ class checked_transport {
     last_status_ = r.transport_error ? 0 : r.status;
     if (req.target == tpp::request_path && r.transport_error &&
         (*r.transport_error == errc::transport_timeout ||
-         *r.transport_error == errc::connection_reset))
-    {
+         *r.transport_error == errc::connection_reset)) {
       lost_request_ = true;  // TPP may have taken it: the machine looks before requesting again
       dn_ = look_dn_;
     }
@@ -446,8 +452,8 @@ struct checking_sink {
 template <class Detector>
 void run_enrollment(const run_config& cfg, const backoff_policy<any_schedule, any_jitter>& policy,
                     std::uint8_t seed, std::vector<fuzz_reply> replies) {
-  const time_point start = time_point{std::chrono::sys_days{std::chrono::year{2025} /
-                                                            std::chrono::January / 1}};
+  const time_point start =
+      time_point{std::chrono::sys_days{std::chrono::year{2025} / std::chrono::January / 1}};
   virtual_clock clock{start};
   virtual_sleeper sleeper{clock};
   // Every wait is at least min_delay and all of them fit before the deadline; a watched
@@ -483,16 +489,12 @@ void run_enrollment(const run_config& cfg, const backoff_policy<any_schedule, an
   if (cfg.strategy == tpp::reset_strategy::reset_on_detection)
     FUZZ_CHECK(reset_events == (transport.resets() > 0 ? 1u : 0u));
   switch (out.kind) {
-    case outcome_kind::issued:
-      FUZZ_CHECK(!out.certificate.empty() && out.reason.empty());
-      break;
+    case outcome_kind::issued: FUZZ_CHECK(!out.certificate.empty() && out.reason.empty()); break;
     case outcome_kind::needs_reset:
       FUZZ_CHECK(cfg.strategy == tpp::reset_strategy::query_only);
       [[fallthrough]];
     case outcome_kind::still_pending:
-    case outcome_kind::failed:
-      FUZZ_CHECK(!out.reason.empty() && out.certificate.empty());
-      break;
+    case outcome_kind::failed: FUZZ_CHECK(!out.reason.empty() && out.certificate.empty()); break;
     default: FUZZ_CHECK(false);  // nothing cancels this run
   }
   if (cfg.dn.empty() && cfg.strategy == tpp::reset_strategy::reset_before_request)
@@ -550,11 +552,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       R"({"PolicyDN":"\\VED\\Policy\\certretry","ObjectName":"example.com","Reenable":true})";
   cfg.request_timeout = (b3 & 0x40u) != 0;
   if (cfg.request_timeout) {
-    cfg.sent_request_body = cfg.request_body.substr(0, cfg.request_body.size() - 1) +
-                            ",\"WorkToDoTimeout\":\"" +
-                            std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
-                                               cfg.watch).count()) +
-                            "\"}";
+    cfg.sent_request_body =
+        cfg.request_body.substr(0, cfg.request_body.size() - 1) + ",\"WorkToDoTimeout\":\"" +
+        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(cfg.watch).count()) + "\"}";
   } else {
     cfg.sent_request_body = cfg.request_body;
   }

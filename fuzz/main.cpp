@@ -56,8 +56,10 @@ int main(int argc, char** argv) {
       }
       std::sort(files.begin(), files.end());
       for (const auto& f : files) {
-        if (run_file(f)) ++ran;
-        else ok = false;
+        if (run_file(f))
+          ++ran;
+        else
+          ok = false;
       }
     } else if (run_file(arg)) {
       ++ran;

@@ -7,8 +7,8 @@
 #include "certretry/acme/new_order.hpp"
 #include "certretry/acme/poll.hpp"
 #include "certretry/machine/run.hpp"
-#include "certretry/testing/scripted.hpp"
 #include "certretry/testing/acme/server.hpp"
+#include "certretry/testing/scripted.hpp"
 
 #include "support/event_log.hpp"
 
@@ -188,8 +188,7 @@ TEST(AgainstModel, AriFollowsAMovedWindow) {
 
 TEST(AgainstModel, PebbleRefusingAnotherIssuersCertIdFallsBackOnce) {
   world w{{.replaces_style = model::acme_replaces_style::pebble}};
-  acme::new_order_machine m{renewal(), acme::default_policy(), splitmix64{1},
-                            capture_sink{&w.log}};
+  acme::new_order_machine m{renewal(), acme::default_policy(), splitmix64{1}, capture_sink{&w.log}};
   const outcome o = w.run_machine(m);  // no such certificate: another CA's
   EXPECT_EQ(o.kind, outcome_kind::completed) << o.reason;
   EXPECT_TRUE(m.fell_back());
@@ -236,8 +235,7 @@ TEST(AgainstModel, TheExplanationUrlReachesTheOutcome) {
                       capture_sink{&w.log}};
   const outcome out = w.run_machine(m);
   EXPECT_LE(*out.not_before, now + 1s);  // now, after the round trip
-  EXPECT_NE(out.reason.find("explanation: https://ca.example/incidents/2025-01"),
-            std::string::npos)
+  EXPECT_NE(out.reason.find("explanation: https://ca.example/incidents/2025-01"), std::string::npos)
       << out.reason;
 }
 

@@ -316,8 +316,7 @@ std::vector<table_row> table_rows() {
                   "n2"),
        new_order_rule::fall_back},
       {"any_malformed_400_with_replaces",
-       with_nonce(400,
-                  problem_json("urn:ietf:params:acme:error:malformed", "something else", 400),
+       with_nonce(400, problem_json("urn:ietf:params:acme:error:malformed", "something else", 400),
                   "n2"),
        new_order_rule::fall_back},
       {"unauthorized_other_account",
@@ -417,7 +416,8 @@ TEST(NewOrder, MalformedAfterFallingBackFailsWithTheServersWords) {
   b.server.script(std::string(nonce_key), {nonce_reply("n1")});
   const std::string body = problem_json("urn:ietf:params:acme:error:malformed",
                                         "Order cannot contain more than 100 DNS names", 400);
-  b.server.script(std::string(order_key), {with_nonce(400, body, "n2"), with_nonce(400, body, "n3")});
+  b.server.script(std::string(order_key),
+                  {with_nonce(400, body, "n2"), with_nonce(400, body, "n3")});
   new_order_machine m{renewal_order(), default_policy(), splitmix64{1}, b.sink()};
   const outcome o = b.run_machine(m);
   EXPECT_EQ(o.kind, outcome_kind::failed);
@@ -969,7 +969,6 @@ TEST(Ari, WithoutWaitingForTheWindowFinishesAtOnce) {
   EXPECT_GE(*out.not_before, start);
 }
 
-
 // --- what a person can act on (RFC 8555 §6.6, §6.7.1, §7.3.3, §7.4) ------------------------------
 
 namespace more {
@@ -977,12 +976,11 @@ namespace more {
 TEST(RateLimit, AHintOfHoursIsNotCutByTheCeiling) {
   bench b;
   b.server.script(std::string(nonce_key), {nonce_reply("n1")});
-  b.server.script(std::string(order_key),
-                  {with_nonce(429,
-                              problem_json("urn:ietf:params:acme:error:rateLimited", "slow down",
-                                           429),
-                              "n2", {{"Retry-After", "10800"}}),
-                   created()});
+  b.server.script(
+      std::string(order_key),
+      {with_nonce(429, problem_json("urn:ietf:params:acme:error:rateLimited", "slow down", 429),
+                  "n2", {{"Retry-After", "10800"}}),
+       created()});
   new_order_machine m{renewal_order(), default_policy(24h), splitmix64{1}, b.sink()};
   const outcome o = b.run_machine(m);
   EXPECT_EQ(o.kind, outcome_kind::completed);
@@ -1009,11 +1007,12 @@ TEST(Reasons, SubproblemsAndInstanceAreInTheReason) {
   b.server.script(std::string(nonce_key), {nonce_reply("n1")});
   b.server.script(
       std::string(order_key),
-      {with_nonce(400,
-                  R"({"type":"urn:ietf:params:acme:error:caa","detail":"Refer to sub-problems for more information","instance":"https://ca.example/i/1","subproblems":[)"
-                  R"({"type":"urn:ietf:params:acme:error:caa","detail":"CAA forbids","identifier":{"type":"dns","value":"a.example"}},)"
-                  R"({"type":"urn:ietf:params:acme:error:dns","detail":"NXDOMAIN","identifier":{"type":"dns","value":"b.example"}}]})",
-                  "n2")});
+      {with_nonce(
+          400,
+          R"({"type":"urn:ietf:params:acme:error:caa","detail":"Refer to sub-problems for more information","instance":"https://ca.example/i/1","subproblems":[)"
+          R"({"type":"urn:ietf:params:acme:error:caa","detail":"CAA forbids","identifier":{"type":"dns","value":"a.example"}},)"
+          R"({"type":"urn:ietf:params:acme:error:dns","detail":"NXDOMAIN","identifier":{"type":"dns","value":"b.example"}}]})",
+          "n2")});
   new_order_machine m{new_order_options{}, default_policy(), splitmix64{1}, b.sink()};
   const outcome o = b.run_machine(m);
   EXPECT_EQ(o.kind, outcome_kind::failed);
@@ -1025,7 +1024,8 @@ TEST(Reasons, SubproblemsAndInstanceAreInTheReason) {
 TEST(Reasons, UserActionRequiredNamesTheTermsOfService) {
   const std::vector<header_field> h{
       {"Link", R"(<https://ca.example/dir>;rel="index")"},
-      {"link", R"(<https://ca.example/a>;rel="up", <https://ca.example/tos.pdf>; rel="terms-of-service")"}};
+      {"link",
+       R"(<https://ca.example/a>;rel="up", <https://ca.example/tos.pdf>; rel="terms-of-service")"}};
   const auto tos = terms_of_service_link(h);
   ASSERT_TRUE(tos);
   EXPECT_EQ(*tos, "https://ca.example/tos.pdf");
@@ -1058,7 +1058,8 @@ TEST(NeedsPerson, APauseARefusedIdentifierAndAnUnauthorizedAccountStopAtOnce) {
     const char* action;
   };
   const std::vector<row> rows{
-      {"paused_as_rate_limit", 429,
+      {"paused_as_rate_limit",
+       429,
        problem_json("urn:ietf:params:acme:error:rateLimited",
                     "Your account is temporarily prevented from requesting certificates for "
                     "example.com and possibly others. Please visit: "
@@ -1066,21 +1067,26 @@ TEST(NeedsPerson, APauseARefusedIdentifierAndAnUnauthorizedAccountStopAtOnce) {
                     429),
        {{"Retry-After", "60"}},
        "https://portal.letsencrypt.org/sfe/v1/unpause?jwt=abc.def.ghi"},
-      {"paused_as_unauthorized", 403,
+      {"paused_as_unauthorized",
+       403,
        problem_json("urn:ietf:params:acme:error:unauthorized",
                     "Your account is temporarily prevented from requesting certificates for "
                     "a.example. Please visit: https://portal.example/unpause?jwt=x y",
                     403),
        {},
        "https://portal.example/unpause?jwt=x"},
-      {"rejected_identifier", 400,
+      {"rejected_identifier",
+       400,
        R"({"type":"urn:ietf:params:acme:error:rejectedIdentifier","detail":"Cannot issue for \"example.internal\"","instance":"https://ca.example/why/1"})",
        {},
        "https://ca.example/why/1"},
-      {"unauthorized_account", 403,
-       problem_json("urn:ietf:params:acme:error:unauthorized", "account is deactivated", 403), {},
+      {"unauthorized_account",
+       403,
+       problem_json("urn:ietf:params:acme:error:unauthorized", "account is deactivated", 403),
+       {},
        ""},
-      {"external_account_required", 403,
+      {"external_account_required",
+       403,
        problem_json("urn:ietf:params:acme:error:externalAccountRequired",
                     "this CA requires an external account binding", 403),
        {},
@@ -1138,7 +1144,6 @@ TEST(NewOrderReply, A2xxThatIsNotAnOrderFails) {
   }
 }
 
-
 // --- ARI: error classes, fallback, explanation, resuming (RFC 9773 §4.2, §4.3.3) -----------------
 
 TEST(AriErrors, OnlyTimeoutsAnd5xxAreTemporary) {
@@ -1189,7 +1194,8 @@ TEST(AriErrors, TemporaryTriesAreCappedThenSixHours) {
 // (certbot/_internal/renewal.py): renew when a third of the validity is left, half below 10 days.
 time_point lego_due(time_point nb, time_point na) {
   const duration life = na - nb;
-  const auto days = static_cast<double>(std::chrono::round<std::chrono::hours>(life).count()) / 24.0;
+  const auto days =
+      static_cast<double>(std::chrono::round<std::chrono::hours>(life).count()) / 24.0;
   return na - life / (days <= 10 ? 2 : 3);
 }
 time_point certbot_due(time_point nb, time_point na) {
@@ -1245,9 +1251,11 @@ TEST(AriOptions, NotAfterMustBeGiven) {
 
 TEST(AriExplanation, InTheEventTheOutcomeAndTheAccessor) {
   bench b;
-  b.server.script(ari_key, {reply(200,
-                                  R"({"suggestedWindow":{"start":"2023-11-14T00:00:00Z","end":"2023-11-14T01:00:00Z"},)"
-                                  R"("explanationURL":"https://ca.example/incident/42"})")});
+  b.server.script(
+      ari_key,
+      {reply(200,
+             R"({"suggestedWindow":{"start":"2023-11-14T00:00:00Z","end":"2023-11-14T01:00:00Z"},)"
+             R"("explanationURL":"https://ca.example/incident/42"})")});
   ari_machine m{ari_for(t0 + 24h * 90), ari_error_policy(), splitmix64{7}, b.sink()};
   const outcome o = b.run_machine(m);
   EXPECT_EQ(m.explanation_url(), "https://ca.example/incident/42");
@@ -1271,10 +1279,12 @@ TEST(AriProgress, TextRoundTrip) {
   ASSERT_TRUE(back) << text;
   EXPECT_EQ(back.value(), p);
   EXPECT_EQ(parse_ari_progress("ari-progress/1 errors=0").value(), ari_progress{});
-  for (const std::string& bad : std::vector<std::string>{"", "ari-progress/2 errors=0", "ari-progress/1x", "ari-progress/1 pick=2025-01-01T00:00:00Z",
-        "ari-progress/1 errors=-1", "ari-progress/1 errors=1 errors=2", "ari-progress/1 next=soon",
-        "ari-progress/1 window=2025-01-02T00:00:00Z/2025-01-01T00:00:00Z", "ari-progress/1 what=1",
-        std::string("ari-progress/1 ") + std::string(600, 'x')}) {
+  for (const std::string& bad : std::vector<std::string>{
+           "", "ari-progress/2 errors=0", "ari-progress/1x",
+           "ari-progress/1 pick=2025-01-01T00:00:00Z", "ari-progress/1 errors=-1",
+           "ari-progress/1 errors=1 errors=2", "ari-progress/1 next=soon",
+           "ari-progress/1 window=2025-01-02T00:00:00Z/2025-01-01T00:00:00Z",
+           "ari-progress/1 what=1", std::string("ari-progress/1 ") + std::string(600, 'x')}) {
     std::string why;
     EXPECT_FALSE(parse_ari_progress(bad, &why)) << bad;
     EXPECT_FALSE(why.empty()) << bad;
@@ -1290,7 +1300,8 @@ TEST(AriProgress, ARestartNeitherDrawsAgainNorPollsEarly) {
   const action a = first.start(b.clock.now());
   ASSERT_TRUE(std::holds_alternative<certretry::send>(a));
   const auto r = b.server.send(std::get<certretry::send>(a).request);
-  const action w = first.on_response(b.clock.now(), response_view{r.value().status, r.value().headers, r.value().body});
+  const action w = first.on_response(
+      b.clock.now(), response_view{r.value().status, r.value().headers, r.value().body});
   ASSERT_TRUE(std::holds_alternative<certretry::wait>(w));
   const ari_progress saved = first.progress();
   ASSERT_TRUE(saved.pick);
@@ -1307,7 +1318,7 @@ TEST(AriProgress, ARestartNeitherDrawsAgainNorPollsEarly) {
   const outcome out = b2.run_machine(second);
   ASSERT_FALSE(b2.server.sent().empty());
   const auto sends = only(b2.log, event_kind::send);
-  EXPECT_EQ(sends.front()->at, t0 + 6h);  // not at the restart
+  EXPECT_EQ(sends.front()->at, t0 + 6h);                        // not at the restart
   EXPECT_TRUE(only(b2.log, event_kind::renewal_time).empty());  // no new draw
   EXPECT_EQ(out.not_before, saved.pick);
 }

@@ -2,9 +2,9 @@
 // plays (docs/sources.md#boulder, docs/sources.md#pebble): what the order polling benchmark's
 // figures rest on, and the replies ACME machines are tested against.
 #include <certretry/acme/exchange.hpp>
+#include <certretry/acme/reply.hpp>
 #include <certretry/backoff/retry_after.hpp>
 #include <certretry/testing/acme/server.hpp>
-#include <certretry/acme/reply.hpp>
 
 #include <gtest/gtest.h>
 
@@ -133,8 +133,8 @@ TEST(AcmeServerModel, BoulderSendsRetryAfterThreeOnEveryProcessingReply) {
 
 TEST(AcmeServerModel, NoRetryAfterStyleSendsNone) {
   virtual_clock clock;
-  acme_server s{clock,
-                {.seed = 2, .latency = 0ms, .order_style = model::acme_order_style::no_retry_after}};
+  acme_server s{
+      clock, {.seed = 2, .latency = 0ms, .order_style = model::acme_order_style::no_retry_after}};
   const auto id = s.create_order();
   const response fin = finalize(s, id);
   EXPECT_EQ(status_of(fin), "processing");

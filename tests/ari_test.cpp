@@ -20,9 +20,9 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+using certretry::base64url;
 using certretry::errc;
 using certretry::time_point;
-using certretry::base64url;
 using certretry::acme::cert_id_from_der;
 using certretry::acme::cert_id_from_pem;
 
@@ -50,10 +50,11 @@ class CertIdTest : public ::testing::Test {
   // Runs openssl req -x509 with a P-256 key; returns the PEM written, or "" on failure.
   static std::string make_cert(const std::string& name, const std::string& args) {
     const fs::path out = dir_ / (name + ".pem");
-    const std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
-                            "-nodes -subj /CN=example " +
-                            args + " -keyout '" + (dir_ / (name + ".key")).string() +
-                            "' -out '" + out.string() + "' >/dev/null 2>&1";
+    const std::string cmd =
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+        "-nodes -subj /CN=example " +
+        args + " -keyout '" + (dir_ / (name + ".key")).string() + "' -out '" + out.string() +
+        "' >/dev/null 2>&1";
     if (std::system(cmd.c_str()) != 0) return {};
     return read_file(out);
   }
@@ -129,11 +130,12 @@ TEST_F(CertIdTest, CertificateWithoutAkiLacksAki) {
 TEST(CertId, GarbageIsNotACertificate) {
   EXPECT_EQ(cert_id_from_pem("").error(), errc::certificate_unreadable);
   EXPECT_EQ(cert_id_from_pem("hello").error(), errc::certificate_unreadable);
-  EXPECT_EQ(cert_id_from_pem("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
-                .error(),
-            errc::certificate_unreadable);
+  EXPECT_EQ(
+      cert_id_from_pem("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n").error(),
+      errc::certificate_unreadable);
   EXPECT_EQ(cert_id_from_der(bytes_of("")).error(), errc::certificate_unreadable);
-  EXPECT_EQ(cert_id_from_der(bytes_of("\x30\x03\x02\x01\x01")).error(), errc::certificate_unreadable);
+  EXPECT_EQ(cert_id_from_der(bytes_of("\x30\x03\x02\x01\x01")).error(),
+            errc::certificate_unreadable);
   // Nothing is left on OpenSSL's error queue for the caller to trip over.
   EXPECT_EQ(ERR_peek_error(), 0UL);
 }
@@ -221,8 +223,8 @@ TEST(RenewalWindow, LargestDrawStaysBeforeEnd) {
   const certretry::acme::renewal_info info{t0, t0 + 10h, {}};
   EXPECT_LT(certretry::acme::pick_renewal_time(info, t0, rng), info.window_end);
   // A window far wider than a double's 53-bit mantissa still excludes its end.
-  for (const std::int64_t w : {std::int64_t{1} << 60, (std::int64_t{1} << 60) - 1,
-                               (std::int64_t{1} << 62) + 3}) {
+  for (const std::int64_t w :
+       {std::int64_t{1} << 60, (std::int64_t{1} << 60) - 1, (std::int64_t{1} << 62) + 3}) {
     const certretry::acme::renewal_info huge{time_point{}, time_point{certretry::duration{w}}, {}};
     EXPECT_LT(certretry::acme::pick_renewal_time(huge, time_point{}, rng), huge.window_end);
   }
@@ -232,8 +234,7 @@ TEST(RenewalWindow, WindowInThePastMeansNow) {
   const certretry::acme::renewal_info info{t0, t0 + 1h, {}};
   const time_point now = t0 + 2h;
   certretry::splitmix64 rng(3);
-  for (int i = 0; i < 100; ++i)
-    EXPECT_EQ(certretry::acme::pick_renewal_time(info, now, rng), now);
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(certretry::acme::pick_renewal_time(info, now, rng), now);
 }
 
 TEST(RenewalWindow, WindowContainingNowIsNeverBeforeNow) {

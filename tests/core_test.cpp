@@ -34,17 +34,36 @@ using duration = certretry::duration;
 // Error category
 
 constexpr errc all_codes[] = {
-    errc::retry_after_empty,     errc::retry_after_negative, errc::retry_after_fractional,
-    errc::retry_after_out_of_range, errc::retry_after_malformed, errc::body_too_large,
-    errc::body_not_json,         errc::body_missing_field,   errc::body_wrong_type,
-    errc::header_too_large,      errc::transport_timeout,    errc::connection_refused,
-    errc::tls_failure,           errc::connection_reset,     errc::transport_failure,
+    errc::retry_after_empty,
+    errc::retry_after_negative,
+    errc::retry_after_fractional,
+    errc::retry_after_out_of_range,
+    errc::retry_after_malformed,
+    errc::body_too_large,
+    errc::body_not_json,
+    errc::body_missing_field,
+    errc::body_wrong_type,
+    errc::header_too_large,
+    errc::transport_timeout,
+    errc::connection_refused,
+    errc::tls_failure,
+    errc::connection_reset,
+    errc::transport_failure,
     errc::dns_failure,
-    errc::server_rejected,       errc::deadline_exceeded,    errc::attempts_exhausted,
-    errc::cancelled,             errc::budget_exhausted,     errc::caller_deadline_passed,
-    errc::invalid_policy,        errc::scenario_malformed,
-    errc::scenario_unknown_option, errc::no_scripted_response, errc::input_out_of_order,
-    errc::invalid_request_value, errc::certificate_unreadable, errc::certificate_lacks_aki,
+    errc::server_rejected,
+    errc::deadline_exceeded,
+    errc::attempts_exhausted,
+    errc::cancelled,
+    errc::budget_exhausted,
+    errc::caller_deadline_passed,
+    errc::invalid_policy,
+    errc::scenario_malformed,
+    errc::scenario_unknown_option,
+    errc::no_scripted_response,
+    errc::input_out_of_order,
+    errc::invalid_request_value,
+    errc::certificate_unreadable,
+    errc::certificate_lacks_aki,
     errc::certificate_too_large,
 };
 
@@ -97,8 +116,8 @@ TEST(ErrorCategory, ErrcConvertsImplicitlyAndCompares) {
 TEST(ErrorCategory, DoesNotEqualCodesFromOtherCategories) {
   const std::error_code ec = errc::transport_timeout;
   // Same integer, other category: not equal.
-  EXPECT_NE(ec, std::error_code(static_cast<int>(errc::transport_timeout),
-                                std::generic_category()));
+  EXPECT_NE(ec,
+            std::error_code(static_cast<int>(errc::transport_timeout), std::generic_category()));
   EXPECT_NE(ec, std::make_error_code(std::errc::timed_out));
   EXPECT_NE(std::error_code{}, errc::cancelled);
 }
@@ -305,8 +324,7 @@ TEST(UniformBetween, StaysInRange) {
 
 TEST(FindHeader, NamesCompareCaseInsensitively) {
   // RFC 9110 §5.1: field names are case-insensitive.
-  const std::vector<header_field> h{{"Content-Type", "application/json"},
-                                    {"Retry-After", "120"}};
+  const std::vector<header_field> h{{"Content-Type", "application/json"}, {"Retry-After", "120"}};
   for (std::string_view name : {"Retry-After", "retry-after", "RETRY-AFTER", "rEtRy-AfTeR"}) {
     const auto v = find_header(h, name);
     ASSERT_TRUE(v.has_value()) << name;
@@ -397,8 +415,7 @@ TEST(Request, ViewOfRequestWithoutBody) {
 // ---------------------------------------------------------------------------------------------
 // RFC 3339
 
-constexpr time_point at(year_month_day ymd, hours h, minutes m, seconds s,
-                        milliseconds ms = 0ms) {
+constexpr time_point at(year_month_day ymd, hours h, minutes m, seconds s, milliseconds ms = 0ms) {
   return time_point{sys_days{ymd}} + h + m + s + ms;
 }
 
@@ -424,26 +441,25 @@ const time_point t0 = at(2025y / 1 / 2, 3h, 4min, 5s);
 
 INSTANTIATE_TEST_SUITE_P(
     Valid, Rfc3339Parse,
-    ::testing::Values(
-        rfc3339_case{"2025-01-02T03:04:05Z", t0},
-        // RFC 3339 §5.6 note: 't' and 'z' may be lowercase.
-        rfc3339_case{"2025-01-02t03:04:05z", t0},
-        rfc3339_case{"2025-01-02T03:04:05+00:00", t0},
-        rfc3339_case{"2025-01-02T03:04:05-00:00", t0},
-        // An offset is local minus UTC: 05:04:05+02:00 is 03:04:05Z.
-        rfc3339_case{"2025-01-02T05:04:05+02:00", t0},
-        // 21:34:05-05:30 on the 1st is 03:04:05Z on the 2nd.
-        rfc3339_case{"2025-01-01T21:34:05-05:30", t0},
-        rfc3339_case{"2025-01-02T03:04:05.123Z", t0 + 123ms},
-        rfc3339_case{"2025-01-02T03:04:05.5Z", t0 + 500ms},
-        rfc3339_case{"2025-01-02T03:04:05.05Z", t0 + 50ms},
-        // Beyond milliseconds the fraction is truncated, not rounded.
-        rfc3339_case{"2025-01-02T03:04:05.123999Z", t0 + 123ms},
-        rfc3339_case{"2025-01-02T03:04:05.999999999Z", t0 + 999ms},
-        rfc3339_case{"2025-01-02T05:04:05.250+02:00", t0 + 250ms},
-        rfc3339_case{"2024-02-29T00:00:00Z", at(2024y / 2 / 29, 0h, 0min, 0s)},
-        rfc3339_case{"1970-01-01T00:00:00Z", time_point{}},
-        rfc3339_case{"2025-12-31T23:59:59Z", at(2025y / 12 / 31, 23h, 59min, 59s)}),
+    ::testing::Values(rfc3339_case{"2025-01-02T03:04:05Z", t0},
+                      // RFC 3339 §5.6 note: 't' and 'z' may be lowercase.
+                      rfc3339_case{"2025-01-02t03:04:05z", t0},
+                      rfc3339_case{"2025-01-02T03:04:05+00:00", t0},
+                      rfc3339_case{"2025-01-02T03:04:05-00:00", t0},
+                      // An offset is local minus UTC: 05:04:05+02:00 is 03:04:05Z.
+                      rfc3339_case{"2025-01-02T05:04:05+02:00", t0},
+                      // 21:34:05-05:30 on the 1st is 03:04:05Z on the 2nd.
+                      rfc3339_case{"2025-01-01T21:34:05-05:30", t0},
+                      rfc3339_case{"2025-01-02T03:04:05.123Z", t0 + 123ms},
+                      rfc3339_case{"2025-01-02T03:04:05.5Z", t0 + 500ms},
+                      rfc3339_case{"2025-01-02T03:04:05.05Z", t0 + 50ms},
+                      // Beyond milliseconds the fraction is truncated, not rounded.
+                      rfc3339_case{"2025-01-02T03:04:05.123999Z", t0 + 123ms},
+                      rfc3339_case{"2025-01-02T03:04:05.999999999Z", t0 + 999ms},
+                      rfc3339_case{"2025-01-02T05:04:05.250+02:00", t0 + 250ms},
+                      rfc3339_case{"2024-02-29T00:00:00Z", at(2024y / 2 / 29, 0h, 0min, 0s)},
+                      rfc3339_case{"1970-01-01T00:00:00Z", time_point{}},
+                      rfc3339_case{"2025-12-31T23:59:59Z", at(2025y / 12 / 31, 23h, 59min, 59s)}),
     [](const auto& p) { return "v" + std::to_string(p.index); });
 
 INSTANTIATE_TEST_SUITE_P(
@@ -457,7 +473,7 @@ INSTANTIATE_TEST_SUITE_P(
                       rfc3339_case{"2025-01-02T24:00:00Z", std::nullopt},
                       rfc3339_case{"2025-01-02T03:60:00Z", std::nullopt},
                       rfc3339_case{"2025-01-02T03:04:61Z", std::nullopt},
-                      rfc3339_case{"2025-01-02T03:04:05", std::nullopt},   // no offset
+                      rfc3339_case{"2025-01-02T03:04:05", std::nullopt},  // no offset
                       rfc3339_case{"2025-01-02T03:04:05+0200", std::nullopt},
                       rfc3339_case{"2025-01-02T03:04:05+02", std::nullopt},
                       rfc3339_case{"2025-01-02T03:04:05+24:00", std::nullopt},
@@ -548,7 +564,10 @@ TEST(SystemAdapters, SystemClockIsWallTimeInMilliseconds) {
 // Server text in reasons: bounded, no control characters, never cut inside a UTF-8 character.
 TEST(Sanitize, BoundsAndKeepsUtf8Whole) {
   std::string out;
-  detail::append_sanitized(out, "a\nb\x01" "c", 96);
+  detail::append_sanitized(out,
+                           "a\nb\x01"
+                           "c",
+                           96);
   EXPECT_EQ(out, "a?b?c");
   out.clear();
   detail::append_sanitized(out, "\xc3\xa9\xc3\xa9", 3);  // two 2-byte characters, room for one

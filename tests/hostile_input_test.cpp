@@ -70,9 +70,14 @@ struct injected {
   std::string value;
 };
 const injected injections[] = {
-    {"crlf", "1\r\nHost: evil"}, {"lf", "1\nX: y"},          {"nul", std::string("1\0x", 3)},
-    {"tab", "1\tx"},             {"del", "1\x7f"},          {"dotdot", ".."},
-    {"dot", "."},                {"empty", ""},
+    {"crlf", "1\r\nHost: evil"},
+    {"lf", "1\nX: y"},
+    {"nul", std::string("1\0x", 3)},
+    {"tab", "1\tx"},
+    {"del", "1\x7f"},
+    {"dotdot", ".."},
+    {"dot", "."},
+    {"empty", ""},
 };
 
 class AsyncCaIdInjection : public ::testing::TestWithParam<injected> {};
@@ -295,8 +300,7 @@ TEST(TppBody, DnIsJsonEscapedInEveryBody) {
   world w;
   const std::string dn = "\\VED\\Policy\\\"x\",\"Restart\":true,\"y\n\x01\xff";
   w.server.script("POST /vedsdk/certificates/reset", {scripted_reply::respond(200)});
-  w.server.script("POST /vedsdk/certificates/request",
-                  {scripted_reply::respond(200, "{}")});
+  w.server.script("POST /vedsdk/certificates/request", {scripted_reply::respond(200, "{}")});
   w.server.script("POST /vedsdk/certificates/retrieve",
                   {scripted_reply::respond(200, R"({"CertificateData":"TUlJ"})")});
   tpp::enroll_options o;
@@ -350,12 +354,11 @@ TEST(Saturation, Helpers) {
 
 TEST(Saturation, NotBeforeFromAHugeScheduleIsCappedLikeEveryWait) {
   world w;
-  w.server.script("GET /orders/7",
-                  {scripted_reply::respond(503, "", {{"Retry-After", "900"}})});
-  async_ca_poll_machine m{async_ca_triage{{async_ca::generic, "7", ""}},
-                          backoff_policy{any_schedule{fixed_schedule{forever / 2}},
-                                         any_jitter{no_jitter{}}, limits{}},
-                          splitmix64{1}};
+  w.server.script("GET /orders/7", {scripted_reply::respond(503, "", {{"Retry-After", "900"}})});
+  async_ca_poll_machine m{
+      async_ca_triage{{async_ca::generic, "7", ""}},
+      backoff_policy{any_schedule{fixed_schedule{forever / 2}}, any_jitter{no_jitter{}}, limits{}},
+      splitmix64{1}};
   const outcome o = w.run_it(m);
   EXPECT_EQ(o.kind, outcome_kind::still_pending);
   ASSERT_TRUE(o.not_before);
@@ -365,10 +368,11 @@ TEST(Saturation, NotBeforeFromAHugeScheduleIsCappedLikeEveryWait) {
 }
 
 TEST(Saturation, ClockSteppingBackWithAnEndlessDeadline) {
-  auto m = async_ca_poll_machine{async_ca_triage{{async_ca::generic, "7", ""}},
-                                 backoff_policy{any_schedule{schedules::certctl},
-                                                any_jitter{no_jitter{}}, limits{.max_wait = forever}},
-                                 splitmix64{1}};
+  auto m =
+      async_ca_poll_machine{async_ca_triage{{async_ca::generic, "7", ""}},
+                            backoff_policy{any_schedule{schedules::certctl},
+                                           any_jitter{no_jitter{}}, limits{.max_wait = forever}},
+                            splitmix64{1}};
   ASSERT_TRUE(std::holds_alternative<certretry::send>(m.start(t0)));
   const response r{503, {}, {}};
   const action a = m.on_response(t0 - 24h, r.view());  // the clock stepped back a day
@@ -444,9 +448,11 @@ const bad_policy_case bad_policies[] = {
      {any_schedule{schedules::certctl},
       any_jitter{proportional_jitter{std::numeric_limits<double>::quiet_NaN()}}},
      "proportional_jitter.fraction"},
-    {"jitter_negative", {any_schedule{schedules::certctl}, any_jitter{proportional_jitter{-0.1}}},
+    {"jitter_negative",
+     {any_schedule{schedules::certctl}, any_jitter{proportional_jitter{-0.1}}},
      "proportional_jitter.fraction"},
-    {"jitter_above_one", {any_schedule{schedules::certctl}, any_jitter{proportional_jitter{1.5}}},
+    {"jitter_above_one",
+     {any_schedule{schedules::certctl}, any_jitter{proportional_jitter{1.5}}},
      "proportional_jitter.fraction"},
     {"zero_schedule_1ms_floor",
      {any_schedule{fixed_schedule{0ms}}, any_jitter{}, limits{.min_delay = 1ms}},
@@ -454,7 +460,8 @@ const bad_policy_case bad_policies[] = {
     {"min_delay_past_max_wait",
      {any_schedule{schedules::certctl}, any_jitter{}, limits{.max_wait = 10s, .min_delay = 1min}},
      "limits.min_delay"},
-    {"negative_max_wait", {any_schedule{schedules::certctl}, any_jitter{}, limits{.max_wait = -1s}},
+    {"negative_max_wait",
+     {any_schedule{schedules::certctl}, any_jitter{}, limits{.max_wait = -1s}},
      "limits.max_wait"},
     {"negative_fixed", {any_schedule{fixed_schedule{-5s}}, any_jitter{}}, "fixed_schedule.every"},
     {"nan_factor",
@@ -521,11 +528,12 @@ TEST(BadPolicy, ZeroScheduleNeverPollsFasterThanTheFloor) {
   world w;
   w.server.script("GET /orders/7", {scripted_reply::respond(200, R"({"status":"pending"})",
                                                             {{"Retry-After", "0"}})});
-  async_ca_poll_machine m{async_ca_triage{{async_ca::generic, "7", ""}},
-                          backoff_policy{any_schedule{fixed_schedule{0ms}}, any_jitter{},
-                                         limits{.max_wait = 10s, .min_delay = 100ms},
-                                         retry_after_policy{.mode = retry_after_mode::hint_replaces}},
-                          splitmix64{1}};
+  async_ca_poll_machine m{
+      async_ca_triage{{async_ca::generic, "7", ""}},
+      backoff_policy{any_schedule{fixed_schedule{0ms}}, any_jitter{},
+                     limits{.max_wait = 10s, .min_delay = 100ms},
+                     retry_after_policy{.mode = retry_after_mode::hint_replaces}},
+      splitmix64{1}};
   const outcome o = w.run_it(m);
   EXPECT_EQ(o.kind, outcome_kind::still_pending);
   EXPECT_LE(o.sends, 101u);
@@ -589,13 +597,16 @@ TEST(GeometricSchedule, SameDelaysAsStepByStep) {
     }
     return duration{static_cast<std::int64_t>(ms + 0.5)};
   };
-  const geometric_schedule cases[] = {schedules::certctl, schedules::lego, {1s, 1.5, 3s},
+  const geometric_schedule cases[] = {schedules::certctl,
+                                      schedules::lego,
+                                      {1s, 1.5, 3s},
                                       geometric_schedule{1s, 2.0, 1h},
                                       geometric_schedule{1ms, 1.01, 1000h}};
   for (const geometric_schedule& g : cases)
     for (std::uint32_t n = 1; n <= 64; ++n) EXPECT_EQ(g.delay(n), stepwise(g, n)) << n;
   EXPECT_EQ(schedules::certctl.delay(4), 135s);
-  EXPECT_EQ((geometric_schedule{1ms, 1.5, 1000h}.delay(30)), duration{std::llround(std::pow(1.5, 29))});
+  EXPECT_EQ((geometric_schedule{1ms, 1.5, 1000h}.delay(30)),
+            duration{std::llround(std::pow(1.5, 29))});
 }
 
 TEST(GeometricSchedule, GrowsMonotonicallyPastTheStepwisePart) {
@@ -647,7 +658,8 @@ TEST(ScriptedTransport, ScriptingAgainAfterRequestsStartsOver) {
 // --- 12. certificate errors say so ----------------------------------------------------------
 
 TEST(CertIdErrors, ABadPemIsACertificateError) {
-  const auto id = acme::cert_id_from_pem("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
+  const auto id =
+      acme::cert_id_from_pem("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
   ASSERT_FALSE(id);
   EXPECT_EQ(id.assume_error(), errc::certificate_unreadable);
   EXPECT_TRUE(contains(id.assume_error().message(), "certificate")) << id.assume_error().message();

@@ -247,14 +247,16 @@ TEST(LedgerJson, RefusesWhatIsNotASavedLedgerNamingTheMember) {
             "ledger: unit: must be a string of printable UTF-8, at most 515 bytes");
   EXPECT_EQ(error(R"({"version":1,"unit":"u","action":")" + std::string(600, 'x') + "\"}"),
             "ledger: action: must be a string of printable UTF-8, at most 515 bytes");
-  EXPECT_EQ(error(R"({"version":1,"unit":"u","last":{"reason":"x"}})"), "ledger: last.kind: missing");
+  EXPECT_EQ(error(R"({"version":1,"unit":"u","last":{"reason":"x"}})"),
+            "ledger: last.kind: missing");
   EXPECT_EQ(error(R"({"version":1,"unit":"u","needs_person":"yes"})"),
             "ledger: needs_person: must be a boolean");
   EXPECT_NE(error("{").find("ledger: not JSON"), std::string::npos);
   EXPECT_NE(error(std::string(ledger_max_json + 1, ' ')).find("more than 16384"),
             std::string::npos);
   // Hostile names are quoted sanitised and short.
-  const std::string d = error("{\"version\":1,\"unit\":\"u\",\"a\\r\\nb" + std::string(500, 'k') + "\":1}");
+  const std::string d =
+      error("{\"version\":1,\"unit\":\"u\",\"a\\r\\nb" + std::string(500, 'k') + "\":1}");
   EXPECT_EQ(d.find('\n'), std::string::npos);
   EXPECT_LT(d.size(), 300u);
 }
@@ -270,7 +272,8 @@ TEST(StartJitter, SpreadsAFleetUniformlyOverTheWindow) {
     const duration d = j.draw(rng);
     ASSERT_GE(d, 0ms);
     ASSERT_LT(d, 10min);
-    ++per_minute[static_cast<std::size_t>(std::chrono::duration_cast<std::chrono::minutes>(d).count())];
+    ++per_minute[static_cast<std::size_t>(
+        std::chrono::duration_cast<std::chrono::minutes>(d).count())];
   }
   // Uniform: every minute within 5 % of 10 000.
   for (int n : per_minute) EXPECT_NEAR(n, 10000, 500);

@@ -2,21 +2,21 @@
 // through run() on a virtual clock against a scripted server. The numbers are certctl's
 // (docs/sources.md#certctl-asyncpoll, docs/sources.md#certctl-async-polling-doc): 5 s x3 capped
 // at 5 min, 20 % jitter, a 10 min deadline.
-#include "certretry/poll/machine.hpp"
-#include "certretry/machine/run.hpp"
-#include "certretry/testing/scripted.hpp"
 #include "certretry/async_ca/poller.hpp"
 #include "certretry/core/system.hpp"
+#include "certretry/machine/run.hpp"
+#include "certretry/poll/machine.hpp"
+#include "certretry/testing/scripted.hpp"
 
 #include "support/event_log.hpp"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -36,7 +36,8 @@ using duration = certretry::duration;
 const time_point t0{std::chrono::seconds{1'700'000'000}};
 
 constexpr std::string_view status_target = "GET /orders/7";
-constexpr std::string_view pem = "-----BEGIN CERTIFICATE-----\nMIIBpoll\n-----END CERTIFICATE-----\n";
+constexpr std::string_view pem =
+    "-----BEGIN CERTIFICATE-----\nMIIBpoll\n-----END CERTIFICATE-----\n";
 
 std::string issued_body() {
   return R"({"status":"issued","certificate":"-----BEGIN CERTIFICATE-----\nMIIBpoll\n-----END CERTIFICATE-----\n"})";
@@ -68,7 +69,6 @@ std::vector<std::int64_t> times_of(const std::vector<seen_event>& log, event_kin
     if (e.kind == k) out.push_back((e.at - t0).count());
   return out;
 }
-
 
 std::vector<std::int64_t> seconds_list(std::initializer_list<std::int64_t> s) {
   std::vector<std::int64_t> out;
@@ -159,9 +159,9 @@ TEST(PollSustained429, ByHandEveryAction) {
     a = m.on_response(now, r429.view());
     ASSERT_TRUE(std::holds_alternative<certretry::wait>(a)) << "after send " << i + 1;
     EXPECT_EQ(std::get<certretry::wait>(a).delay, expected_waits[i]) << i;
-    EXPECT_EQ(std::get<certretry::wait>(a).why,
-              i + 1 == std::size(expected_waits) ? wait_reason::deadline_clamp
-                                                 : wait_reason::schedule);
+    EXPECT_EQ(std::get<certretry::wait>(a).why, i + 1 == std::size(expected_waits)
+                                                    ? wait_reason::deadline_clamp
+                                                    : wait_reason::schedule);
     EXPECT_EQ(m.state(), poll_state::waiting);
     now += std::get<certretry::wait>(a).delay;
     a = m.on_wait_elapsed(now);
@@ -250,8 +250,8 @@ TEST_P(PollTransportError, IsTransientAndRetried) {
   const auto [code, name] = GetParam();
   std::vector<seen_event> log;
   world w;
-  w.server.script(std::string(status_target),
-                  {scripted_reply::fail(make_error_code(code)), scripted_reply::respond(200, issued_body())});
+  w.server.script(std::string(status_target), {scripted_reply::fail(make_error_code(code)),
+                                               scripted_reply::respond(200, issued_body())});
   auto m = make_poller(log, schedules::certctl, no_jitter{});
   const outcome out = run_in(w, m);
   EXPECT_EQ(out.kind, outcome_kind::issued);
@@ -268,13 +268,13 @@ TEST_P(PollTransportError, IsTransientAndRetried) {
   EXPECT_EQ(verdicts[1]->verdict, verdict::done);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Poll, PollTransportError,
-    ::testing::Values(transport_case{errc::transport_timeout, "timeout"},
-                      transport_case{errc::connection_refused, "connection_refused"},
-                      transport_case{errc::tls_failure, "tls"},
-                      transport_case{errc::connection_reset, "reset"}),
-    [](const auto& tp) { return std::string(tp.param.name); });
+INSTANTIATE_TEST_SUITE_P(Poll, PollTransportError,
+                         ::testing::Values(transport_case{errc::transport_timeout, "timeout"},
+                                           transport_case{errc::connection_refused,
+                                                          "connection_refused"},
+                                           transport_case{errc::tls_failure, "tls"},
+                                           transport_case{errc::connection_reset, "reset"}),
+                         [](const auto& tp) { return std::string(tp.param.name); });
 
 TEST(PollTransport, ForeignTransportErrorIsTransientToo) {
   std::vector<seen_event> log;
@@ -293,13 +293,13 @@ TEST(PollTransport, MixedFailuresRideTheScheduleUntilIssued) {
   // sends at 0, 5, 20, 65, 200, 500, 600 (the last wait cut to the deadline) and still issued.
   std::vector<seen_event> log;
   world w;
-  w.server.script(std::string(status_target),
-                  {scripted_reply::fail(make_error_code(errc::transport_timeout)),
-                   scripted_reply::fail(make_error_code(errc::connection_refused)),
-                   scripted_reply::fail(make_error_code(errc::tls_failure)),
-                   scripted_reply::fail(make_error_code(errc::connection_reset)),
-                   scripted_reply::respond(503), scripted_reply::respond(429),
-                   scripted_reply::respond(200, issued_body())});
+  w.server.script(
+      std::string(status_target),
+      {scripted_reply::fail(make_error_code(errc::transport_timeout)),
+       scripted_reply::fail(make_error_code(errc::connection_refused)),
+       scripted_reply::fail(make_error_code(errc::tls_failure)),
+       scripted_reply::fail(make_error_code(errc::connection_reset)), scripted_reply::respond(503),
+       scripted_reply::respond(429), scripted_reply::respond(200, issued_body())});
   auto m = make_poller(log, schedules::certctl, no_jitter{});
   const outcome out = run_in(w, m);
   EXPECT_EQ(out.kind, outcome_kind::issued);
@@ -314,9 +314,10 @@ TEST(PollTransport, MixedFailuresRideTheScheduleUntilIssued) {
 TEST(PollOutcome, PermanentFailsWithServerWords) {
   std::vector<seen_event> log;
   world w;
-  w.server.script(std::string(status_target),
-                  {scripted_reply::respond(429),
-                   scripted_reply::respond(403, R"({"message":"order belongs to another account"})")});
+  w.server.script(
+      std::string(status_target),
+      {scripted_reply::respond(429),
+       scripted_reply::respond(403, R"({"message":"order belongs to another account"})")});
   auto m = make_poller(log, schedules::certctl, no_jitter{});
   const outcome out = run_in(w, m);
   EXPECT_EQ(out.kind, outcome_kind::failed);
@@ -365,8 +366,8 @@ TEST(PollOutcome, DigiCertDownloadFollowsAtOnce) {
                    scripted_reply::respond(200, R"({"status":"issued","certificate":{"id":99}})")});
   w.server.script("GET /certificate/99/download/format/pem_all",
                   {scripted_reply::respond(200, std::string(pem))});
-  auto m = make_any_poller(log, schedules::certctl, any_jitter{no_jitter{}}, {.max_wait = 600s},
-                           {}, 1, async_ca_order{async_ca::digicert, "40", {}});
+  auto m = make_any_poller(log, schedules::certctl, any_jitter{no_jitter{}}, {.max_wait = 600s}, {},
+                           1, async_ca_order{async_ca::digicert, "40", {}});
   const outcome out = run_in(w, m);
   EXPECT_EQ(out.kind, outcome_kind::issued);
   EXPECT_EQ(out.certificate, pem);
@@ -386,8 +387,8 @@ TEST(PollOutcome, SectigoCollectNotReadyRidesTheSchedule) {
                   {scripted_reply::respond(
                        400, R"({"code":-183,"description":"Certificate is not collectable"})"),
                    scripted_reply::respond(200, std::string(pem))});
-  auto m = make_any_poller(log, schedules::certctl, any_jitter{no_jitter{}}, {.max_wait = 600s},
-                           {}, 1, async_ca_order{async_ca::sectigo, "11", {}});
+  auto m = make_any_poller(log, schedules::certctl, any_jitter{no_jitter{}}, {.max_wait = 600s}, {},
+                           1, async_ca_order{async_ca::sectigo, "11", {}});
   const outcome out = run_in(w, m);
   EXPECT_EQ(out.kind, outcome_kind::issued);
   EXPECT_EQ(out.certificate, pem);
@@ -404,9 +405,8 @@ std::vector<header_field> retry_after(std::string v) { return {{"Retry-After", s
 TEST(PollRetryAfter, LongerHintIsWaited) {
   std::vector<seen_event> log;
   world w;
-  w.server.script(std::string(status_target),
-                  {scripted_reply::respond(429, "", retry_after("30")),
-                   scripted_reply::respond(200, issued_body())});
+  w.server.script(std::string(status_target), {scripted_reply::respond(429, "", retry_after("30")),
+                                               scripted_reply::respond(200, issued_body())});
   auto m = make_poller(log, schedules::certctl, no_jitter{});
   const outcome out = run_in(w, m);
   EXPECT_EQ(out.kind, outcome_kind::issued);
@@ -505,9 +505,10 @@ TEST_P(PollRetryAfterInvalid, IsReportedAndTheScheduleIsUsed) {
   // Reported between the verdict on that response and the wait it led to.
   std::vector<event_kind> kinds;
   for (const auto& e : log) kinds.push_back(e.kind);
-  const std::vector<event_kind> expected{event_kind::send, event_kind::verdict,
-                                         event_kind::retry_after_invalid, event_kind::wait,
-                                         event_kind::send, event_kind::verdict, event_kind::finish};
+  const std::vector<event_kind> expected{
+      event_kind::send,  event_kind::verdict, event_kind::retry_after_invalid,
+      event_kind::wait,  event_kind::send,    event_kind::verdict,
+      event_kind::finish};
   EXPECT_EQ(kinds, expected);
 }
 
@@ -525,10 +526,9 @@ TEST(PollRetryAfter, IgnoreModeIgnoresTheHint) {
   // certctl's behaviour, as a named option: the schedule alone decides.
   std::vector<seen_event> log;
   world w;
-  w.server.script(std::string(status_target),
-                  {scripted_reply::respond(429, "", retry_after("30")),
-                   scripted_reply::respond(429, "", retry_after("900")),
-                   scripted_reply::respond(200, issued_body())});
+  w.server.script(std::string(status_target), {scripted_reply::respond(429, "", retry_after("30")),
+                                               scripted_reply::respond(429, "", retry_after("900")),
+                                               scripted_reply::respond(200, issued_body())});
   auto m = make_poller(log, schedules::certctl, no_jitter{}, {.max_wait = 600s},
                        retry_after_policy{.mode = retry_after_mode::ignore});
   const outcome out = run_in(w, m);
@@ -756,12 +756,12 @@ TEST(PollMisuse, FinishedMachineKeepsAnsweringFinish) {
   ASSERT_EQ(std::get<certretry::finish>(done).kind, outcome_kind::issued);
   const std::size_t events_before = log.size();
 
-  for (const action& a :
-       {m.start(t0 + 1s), m.on_response(t0 + 1s, r429.view()),
-        m.on_transport_error(t0 + 1s, make_error_code(errc::connection_reset)),
-        m.on_wait_elapsed(t0 + 1s), m.cancel(t0 + 1s)}) {
+  for (const action& a : {m.start(t0 + 1s), m.on_response(t0 + 1s, r429.view()),
+                          m.on_transport_error(t0 + 1s, make_error_code(errc::connection_reset)),
+                          m.on_wait_elapsed(t0 + 1s), m.cancel(t0 + 1s)}) {
     ASSERT_TRUE(std::holds_alternative<certretry::finish>(a));
-    EXPECT_EQ(std::get<certretry::finish>(a).kind, outcome_kind::issued);  // the first ending stands
+    EXPECT_EQ(std::get<certretry::finish>(a).kind,
+              outcome_kind::issued);  // the first ending stands
   }
   EXPECT_EQ(log.size(), events_before);  // nothing more happened
   EXPECT_EQ(m.state(), poll_state::finished);
@@ -787,13 +787,13 @@ struct always_poll_now {
 };
 static_assert(poll_triage<always_poll_now>);
 
-using eager_poller = poll_machine<always_poll_now, geometric_schedule, no_jitter, splitmix64,
-                                  capture_sink>;
+using eager_poller =
+    poll_machine<always_poll_now, geometric_schedule, no_jitter, splitmix64, capture_sink>;
 
 eager_poller make_eager(std::vector<seen_event>& log) {
   return eager_poller{always_poll_now{},
-                      backoff_policy<geometric_schedule, no_jitter>{schedules::certctl, no_jitter{},
-                                                                    {.max_wait = 600s}},
+                      backoff_policy<geometric_schedule, no_jitter>{
+                          schedules::certctl, no_jitter{}, {.max_wait = 600s}},
                       splitmix64{1}, capture_sink{&log}};
 }
 
@@ -888,8 +888,8 @@ TEST(Clocks, WallClockSteppedBackAnHourDoesNotStretchTheDeadline) {
   auto m = make_poller(log, schedules::certctl, no_jitter{});
   const outcome out = run(m, w.server, clock, w.sleeper);
   EXPECT_EQ(out.kind, outcome_kind::still_pending);
-  EXPECT_EQ(out.sends, 7u);                    // 0, 5, 20, 65, 200, 500, 600 s, as without a step
-  EXPECT_EQ(w.clock.now() - t0, 600s);         // not 4200 s
+  EXPECT_EQ(out.sends, 7u);             // 0, 5, 20, 65, 200, 500, 600 s, as without a step
+  EXPECT_EQ(w.clock.now() - t0, 600s);  // not 4200 s
 }
 
 TEST(Clocks, WallClockSteppedForwardDoesNotCutTheDeadline) {
@@ -924,11 +924,11 @@ TEST(Clocks, HttpDatesAreJudgedAgainstTheWallClock) {
   // the stepped wall clock, asks for 120 s in an HTTP-date.
   world w;
   const time_point wall_at_second_poll = t0 + 5s - 1h;
-  w.server.script(std::string(status_target),
-                  {scripted_reply::respond(200, R"({"status":"pending"})"),
-                   scripted_reply::respond(
-                       503, "", {{"Retry-After", imf_fixdate(wall_at_second_poll + 120s)}}),
-                   scripted_reply::respond(200, issued_body())});
+  w.server.script(
+      std::string(status_target),
+      {scripted_reply::respond(200, R"({"status":"pending"})"),
+       scripted_reply::respond(503, "", {{"Retry-After", imf_fixdate(wall_at_second_poll + 120s)}}),
+       scripted_reply::respond(200, issued_body())});
   stepping_clock clock{&w.clock, t0 + 1s, -1h};
   std::vector<seen_event> log;
   auto m = make_poller(log, schedules::certctl, no_jitter{});
@@ -968,10 +968,9 @@ TEST(Clocks, SystemClockHasBothReadings) {
 TEST(SectigoCollectInterval, WaitsTheIntervalBetweenCollects) {
   world w;
   w.server.script("GET /ssl/v1/9", {scripted_reply::respond(200, R"({"status":"Issued"})")});
-  w.server.script("GET /ssl/v1/collect/9/pem",
-                  {scripted_reply::respond(400, R"({"code":-183})"),
-                   scripted_reply::respond(400, R"({"code":-183})"),
-                   scripted_reply::respond(200, std::string(pem))});
+  w.server.script("GET /ssl/v1/collect/9/pem", {scripted_reply::respond(400, R"({"code":-183})"),
+                                                scripted_reply::respond(400, R"({"code":-183})"),
+                                                scripted_reply::respond(200, std::string(pem))});
   std::vector<seen_event> log;
   poller<geometric_schedule, no_jitter> m{
       async_ca_triage{{async_ca::sectigo, "9", {}},

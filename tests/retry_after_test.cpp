@@ -243,28 +243,25 @@ TEST_P(RetryAfterError, ReportsTheReason) {
 
 const auto error_name = [](const auto& p) { return "c" + std::to_string(p.index); };
 
-INSTANTIATE_TEST_SUITE_P(
-    Empty, RetryAfterError,
-    ::testing::Values(error_case{"", errc::retry_after_empty},
-                      error_case{" ", errc::retry_after_empty},
-                      error_case{"\t", errc::retry_after_empty},
-                      error_case{" \t  \t", errc::retry_after_empty}),
-    error_name);
+INSTANTIATE_TEST_SUITE_P(Empty, RetryAfterError,
+                         ::testing::Values(error_case{"", errc::retry_after_empty},
+                                           error_case{" ", errc::retry_after_empty},
+                                           error_case{"\t", errc::retry_after_empty},
+                                           error_case{" \t  \t", errc::retry_after_empty}),
+                         error_name);
 
-INSTANTIATE_TEST_SUITE_P(
-    Negative, RetryAfterError,
-    ::testing::Values(error_case{"-5", errc::retry_after_negative},
-                      error_case{"-1", errc::retry_after_negative},
-                      error_case{" -120 ", errc::retry_after_negative},
-                      error_case{"-1.5", errc::retry_after_negative}),
-    error_name);
+INSTANTIATE_TEST_SUITE_P(Negative, RetryAfterError,
+                         ::testing::Values(error_case{"-5", errc::retry_after_negative},
+                                           error_case{"-1", errc::retry_after_negative},
+                                           error_case{" -120 ", errc::retry_after_negative},
+                                           error_case{"-1.5", errc::retry_after_negative}),
+                         error_name);
 
-INSTANTIATE_TEST_SUITE_P(
-    Fractional, RetryAfterError,
-    ::testing::Values(error_case{"1.5", errc::retry_after_fractional},
-                      error_case{"0.5", errc::retry_after_fractional},
-                      error_case{"120.0", errc::retry_after_fractional}),
-    error_name);
+INSTANTIATE_TEST_SUITE_P(Fractional, RetryAfterError,
+                         ::testing::Values(error_case{"1.5", errc::retry_after_fractional},
+                                           error_case{"0.5", errc::retry_after_fractional},
+                                           error_case{"120.0", errc::retry_after_fractional}),
+                         error_name);
 
 INSTANTIATE_TEST_SUITE_P(
     OutOfRange, RetryAfterError,
@@ -276,24 +273,24 @@ INSTANTIATE_TEST_SUITE_P(
 
 INSTANTIATE_TEST_SUITE_P(
     Malformed, RetryAfterError,
-    ::testing::Values(
-        error_case{"abc", errc::retry_after_malformed},
-        error_case{"10s", errc::retry_after_malformed},
-        error_case{"+5", errc::retry_after_malformed},
-        error_case{"1e3", errc::retry_after_malformed},
-        error_case{"1.5e3", errc::retry_after_malformed},
-        error_case{"5 minutes", errc::retry_after_malformed},
-        error_case{"1 2", errc::retry_after_malformed},
-        error_case{"0x10", errc::retry_after_malformed},
-        error_case{"-", errc::retry_after_malformed},
-        error_case{"1.", errc::retry_after_malformed},
-        error_case{"1994-11-06T08:49:37Z", errc::retry_after_malformed},  // RFC 3339, not HTTP
-        // Over-long values are not parsed at all.
-        error_case{std::string(65, '1'), errc::retry_after_malformed},
-        error_case{std::string(1000, '9'), errc::retry_after_malformed},
-        error_case{"Sun, 06 Nov 1994 08:49:37 GMT" + std::string(40, 'x'),
-                   errc::retry_after_malformed},
-        error_case{std::string(100, 'a'), errc::retry_after_malformed}),
+    ::testing::Values(error_case{"abc", errc::retry_after_malformed},
+                      error_case{"10s", errc::retry_after_malformed},
+                      error_case{"+5", errc::retry_after_malformed},
+                      error_case{"1e3", errc::retry_after_malformed},
+                      error_case{"1.5e3", errc::retry_after_malformed},
+                      error_case{"5 minutes", errc::retry_after_malformed},
+                      error_case{"1 2", errc::retry_after_malformed},
+                      error_case{"0x10", errc::retry_after_malformed},
+                      error_case{"-", errc::retry_after_malformed},
+                      error_case{"1.", errc::retry_after_malformed},
+                      error_case{"1994-11-06T08:49:37Z",
+                                 errc::retry_after_malformed},  // RFC 3339, not HTTP
+                      // Over-long values are not parsed at all.
+                      error_case{std::string(65, '1'), errc::retry_after_malformed},
+                      error_case{std::string(1000, '9'), errc::retry_after_malformed},
+                      error_case{"Sun, 06 Nov 1994 08:49:37 GMT" + std::string(40, 'x'),
+                                 errc::retry_after_malformed},
+                      error_case{std::string(100, 'a'), errc::retry_after_malformed}),
     error_name);
 
 // Dates that are not valid HTTP-dates. HTTP-date is case-sensitive (RFC 9110 §5.6.7).
@@ -338,8 +335,8 @@ INSTANTIATE_TEST_SUITE_P(
 class RetryAfterWrongDayName : public ::testing::TestWithParam<std::string_view> {};
 
 TEST_P(RetryAfterWrongDayName, DateIsUsedAndTheMismatchNoted) {
-  const time_point before = time_point{std::chrono::sys_days{std::chrono::November / 6 / 1994}} +
-                            8h + 47min + 37s;
+  const time_point before =
+      time_point{std::chrono::sys_days{std::chrono::November / 6 / 1994}} + 8h + 47min + 37s;
   const auto r = read_retry_after_value(GetParam(), before);
   ASSERT_TRUE(r.has_value()) << GetParam();
   EXPECT_EQ(r.value().delay, 120s);
@@ -366,8 +363,8 @@ TEST(RetryAfterWrongDayName, RightDayNameCarriesNoNote) {
 }
 
 TEST(RetryAfterWrongDayName, HeaderValueIsUsableWithTheNote) {
-  const time_point before = time_point{std::chrono::sys_days{std::chrono::November / 6 / 1994}} +
-                            8h + 47min + 37s;
+  const time_point before =
+      time_point{std::chrono::sys_days{std::chrono::November / 6 / 1994}} + 8h + 47min + 37s;
   const std::array<header_field, 1> h{header_field{"Retry-After", "Thu, 06 Nov 1994 08:49:37 GMT"}};
   const auto v = read_retry_after(h, before);
   ASSERT_TRUE(v.has_value());
@@ -475,7 +472,8 @@ TEST(ReadRetryAfter, FirstFieldWins) {
 }
 
 TEST(ReadRetryAfter, WorksOnAResponseView) {
-  const response resp{429, {{"retry-after", "60"}}, R"({"type":"urn:ietf:params:acme:error:rateLimited"})"};
+  const response resp{
+      429, {{"retry-after", "60"}}, R"({"type":"urn:ietf:params:acme:error:rateLimited"})"};
   const auto r = read_retry_after(resp.view().headers, morning);
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r.value(), 60s);

@@ -73,9 +73,9 @@ TEST(TppServerModel, MeanIssuanceIsSevenSeconds) {
   for (int i = 0; i < n; ++i) {
     server.add_certificate(dn_of(i), model::tpp_prior::issued);
     const time_point t0 = clock.now();
-    const outcome o = enroll(server, clock,
-                             options_for(i, tpp::reset_strategy::reset_on_detection,
-                                         tpp::retrieve_mode::watch));
+    const outcome o =
+        enroll(server, clock,
+               options_for(i, tpp::reset_strategy::reset_on_detection, tpp::retrieve_mode::watch));
     ASSERT_EQ(o.kind, outcome_kind::issued);
     total_s += std::chrono::duration<double>(clock.now() - t0).count();
   }
@@ -95,8 +95,10 @@ TEST(TppServerModel, WorkToDoTimeoutHoldsTheRetrieve) {
   auto r = server.send({"POST", tpp::retrieve_path, {}, body});
   ASSERT_TRUE(r.has_value());
   // Issuance drawn with a 1 h mean: almost surely not within 30 s, so the call is held 30 s.
-  if (r.value().status == 202) EXPECT_EQ(clock.now() - t0, 30s);
-  else EXPECT_LT(clock.now() - t0, 30s);
+  if (r.value().status == 202)
+    EXPECT_EQ(clock.now() - t0, 30s);
+  else
+    EXPECT_LT(clock.now() - t0, 30s);
 }
 
 // Every strategy recovers a blocked certificate against the model, with Restart=false only.
@@ -149,14 +151,18 @@ TEST(TppServerModel, RestartTrueRaceReturnsTheOldCertificate) {
                 .value()
                 .status,
             500);
-  ASSERT_EQ(server.send({"POST", tpp::reset_path, {},
-                         "{\"CertificateDN\":" + dn_json + ",\"Restart\":true}"})
-                .value()
-                .status,
-            200);
+  ASSERT_EQ(
+      server
+          .send(
+              {"POST", tpp::reset_path, {}, "{\"CertificateDN\":" + dn_json + ",\"Restart\":true}"})
+          .value()
+          .status,
+      200);
   std::string data;
   for (int i = 0; i < 1000 && data.empty(); ++i) {
-    auto r = server.send({"POST", tpp::retrieve_path, {},
+    auto r = server.send({"POST",
+                          tpp::retrieve_path,
+                          {},
                           "{\"CertificateDN\":" + dn_json + ",\"WorkToDoTimeout\":\"30\"}"});
     if (r.value().status == 200) data = tpp::reply_reader{}.read(r.value().body).certificate_data;
   }
@@ -165,9 +171,9 @@ TEST(TppServerModel, RestartTrueRaceReturnsTheOldCertificate) {
 
   // certretry against the same faulty server: Restart=false only, the right certificate.
   server.add_certificate(dn_of(2), model::tpp_prior::failed);
-  const outcome o = enroll(server, clock,
-                           options_for(2, tpp::reset_strategy::reset_on_detection,
-                                       tpp::retrieve_mode::watch));
+  const outcome o =
+      enroll(server, clock,
+             options_for(2, tpp::reset_strategy::reset_on_detection, tpp::retrieve_mode::watch));
   EXPECT_EQ(o.kind, outcome_kind::issued);
   EXPECT_FALSE(model::tpp_server::is_old_certificate(o.certificate));
   EXPECT_EQ(server.counters().restart_true, 1u);
@@ -179,18 +185,22 @@ TEST(TppServerModel, RestartTrueRaceReturnsTheOldCertificate) {
 
 TEST(TppServerModel, RequestWithWorkToDoTimeoutCarriesTheCertificateOrSaysBusy) {
   virtual_clock clock;
-  model::tpp_server server{clock, {.seed = 5, .latency = 0ms, .mean_issuance = 20s,
-                                   .min_issuance = 20s}};
-  const std::string body = R"({"PolicyDN":"\\VED\\Policy\\Sim","ObjectName":"host-1","WorkToDoTimeout":"30"})";
+  model::tpp_server server{clock,
+                           {.seed = 5, .latency = 0ms, .mean_issuance = 20s, .min_issuance = 20s}};
+  const std::string body =
+      R"({"PolicyDN":"\\VED\\Policy\\Sim","ObjectName":"host-1","WorkToDoTimeout":"30"})";
   auto r = server.send({"POST", tpp::request_path, {}, body});
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r.value().status, 200);
-  EXPECT_NE(r.value().body.find("\"CertificateData\":\"CERT-"), std::string::npos) << r.value().body;
-  const std::string quick = R"({"PolicyDN":"\\VED\\Policy\\Sim","ObjectName":"host-1","WorkToDoTimeout":"5"})";
+  EXPECT_NE(r.value().body.find("\"CertificateData\":\"CERT-"), std::string::npos)
+      << r.value().body;
+  const std::string quick =
+      R"({"PolicyDN":"\\VED\\Policy\\Sim","ObjectName":"host-1","WorkToDoTimeout":"5"})";
   r = server.send({"POST", tpp::request_path, {}, quick});
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r.value().status, 202);
-  EXPECT_NE(r.value().body.find("took longer than WorkToDoTimeout"), std::string::npos) << r.value().body;
+  EXPECT_NE(r.value().body.find("took longer than WorkToDoTimeout"), std::string::npos)
+      << r.value().body;
   EXPECT_NE(r.value().body.find("\"CertificateDN\""), std::string::npos) << r.value().body;
   EXPECT_EQ(server.counters().certificate_on_request, 1u);
   EXPECT_EQ(server.counters().busy_request, 1u);
@@ -208,9 +218,10 @@ TEST(TppAgainstModel, CertificateOnTheRequestIsOneCall) {
   constexpr int n = 1000;
   for (int i = 0; i < n; ++i) {
     server.add_certificate(dn_of(i), model::tpp_prior::issued);
-    const outcome o = enroll(server, clock,
-                             with_request_watch(options_for(i, tpp::reset_strategy::reset_on_detection,
-                                                            tpp::retrieve_mode::watch)));
+    const outcome o =
+        enroll(server, clock,
+               with_request_watch(options_for(i, tpp::reset_strategy::reset_on_detection,
+                                              tpp::retrieve_mode::watch)));
     ASSERT_EQ(o.kind, outcome_kind::issued) << o.reason;
     ++issued;
     one_call += o.sends == 1;
@@ -224,16 +235,20 @@ TEST(TppAgainstModel, CertificateOnTheRequestIsOneCall) {
 // and watches the DN until the certificate, with one reset.
 TEST(TppAgainstModel, SlowIssuanceThroughResetStepIssues) {
   virtual_clock clock;
-  model::tpp_server server{clock, {.seed = 13, .issuance = model::tpp_issuance::log_normal,
-                                   .median_issuance = 60s, .issuance_sigma = 0.5}};
+  model::tpp_server server{clock,
+                           {.seed = 13,
+                            .issuance = model::tpp_issuance::log_normal,
+                            .median_issuance = 60s,
+                            .issuance_sigma = 0.5}};
   int issued = 0, slow = 0;
   constexpr int n = 300;
   for (int i = 0; i < n; ++i) {
     server.add_certificate(dn_of(i), model::tpp_prior::failed);
     auto o = options_for(i, tpp::reset_strategy::query_only, tpp::retrieve_mode::watch);
     auto m = tpp::reset_step<tpp::stale_enrollment_detector>(
-        o, backoff_policy<fixed_schedule, no_jitter>{schedules::vcert, no_jitter{},
-                                                     limits{.max_wait = 1h}},
+        o,
+        backoff_policy<fixed_schedule, no_jitter>{schedules::vcert, no_jitter{},
+                                                  limits{.max_wait = 1h}},
         splitmix64{static_cast<std::uint64_t>(i)});
     virtual_sleeper sleeper{clock};
     const time_point start = clock.now();
@@ -283,13 +298,12 @@ TEST(TppAgainstModel, TenMinute503BurstCostsAtMostTenCallsPerEnrollment) {
   std::uint64_t worst = 0, total = 0;
   for (int i = 0; i < n; ++i) {
     virtual_clock clock;
-    model::tpp_server server{clock, {.seed = 19,
-                                     .outages = {{clock.now(), clock.now() + 10min}}}};
+    model::tpp_server server{clock, {.seed = 19, .outages = {{clock.now(), clock.now() + 10min}}}};
     server.add_certificate(dn_of(i), model::tpp_prior::issued);
-    tpp::enroll_machine m{options_for(i, tpp::reset_strategy::reset_on_detection,
-                                      tpp::retrieve_mode::poll),
-                          policy_t{schedules::vcert, no_jitter{}, limits{.max_wait = 30min}},
-                          splitmix64{static_cast<std::uint64_t>(i) + 1}};
+    tpp::enroll_machine m{
+        options_for(i, tpp::reset_strategy::reset_on_detection, tpp::retrieve_mode::poll),
+        policy_t{schedules::vcert, no_jitter{}, limits{.max_wait = 30min}},
+        splitmix64{static_cast<std::uint64_t>(i) + 1}};
     virtual_sleeper sleeper{clock};
     const outcome out = run(m, server, clock, sleeper);
     EXPECT_EQ(out.kind, outcome_kind::issued) << out.reason;
@@ -302,12 +316,13 @@ TEST(TppAgainstModel, TenMinute503BurstCostsAtMostTenCallsPerEnrollment) {
 }
 
 TEST(TppAgainstModel, RefusedTokenFailsInTppsWords) {
-  for (auto refusal : {model::tpp_token_refusal::expired_401, model::tpp_token_refusal::scope_403}) {
+  for (auto refusal :
+       {model::tpp_token_refusal::expired_401, model::tpp_token_refusal::scope_403}) {
     virtual_clock clock;
     model::tpp_server server{clock, {.seed = 23, .token_refusal = refusal}};
-    const outcome out = enroll(server, clock,
-                               options_for(1, tpp::reset_strategy::reset_on_detection,
-                                           tpp::retrieve_mode::watch));
+    const outcome out =
+        enroll(server, clock,
+               options_for(1, tpp::reset_strategy::reset_on_detection, tpp::retrieve_mode::watch));
     EXPECT_EQ(out.kind, outcome_kind::failed);
     EXPECT_EQ(out.sends, 1u);
     const bool expired = refusal == model::tpp_token_refusal::expired_401;
@@ -323,9 +338,9 @@ TEST(TppAgainstModel, ResetWithoutRightsFailsAtOnce) {
   model::tpp_server server{clock, {.seed = 29}};
   server.add_certificate(dn_of(1), model::tpp_prior::failed);
   server.deny_reset(dn_of(1));
-  const outcome out = enroll(server, clock,
-                             options_for(1, tpp::reset_strategy::reset_on_detection,
-                                         tpp::retrieve_mode::watch));
+  const outcome out =
+      enroll(server, clock,
+             options_for(1, tpp::reset_strategy::reset_on_detection, tpp::retrieve_mode::watch));
   EXPECT_EQ(out.kind, outcome_kind::failed);
   EXPECT_EQ(out.sends, 3u);  // request, retrieve (detection), reset: no second request
   EXPECT_NE(out.reason.find("sufficient rights"), std::string::npos) << out.reason;

@@ -59,7 +59,8 @@ const std::string websdk_body =
 const std::string post_csr_body = R"({"Stage":500,"Status":"Post CSR"})";
 // Reset replies (Venafi TPP: Certificates/Reset, docs/sources.md#tpp-reset).
 const std::string reset_done = R"({"ProcessingResetCompleted":true})";
-const std::string reset_done_restart = R"({"ProcessingResetCompleted":true,"RestartCompleted":true})";
+const std::string reset_done_restart =
+    R"({"ProcessingResetCompleted":true,"RestartCompleted":true})";
 const std::string no_reset_required =
     R"({"Error":"Reset is not completed. No reset is required for the certificate."})";
 const std::string not_found =
@@ -118,10 +119,14 @@ bool json_object(std::string_view body) {
 std::vector<std::string> calls_of(const std::vector<request>& sent) {
   std::vector<std::string> out;
   for (const auto& r : sent) {
-    if (r.method == "POST" && r.target == tpp::request_path) out.emplace_back("request");
-    else if (r.method == "POST" && r.target == tpp::retrieve_path) out.emplace_back("retrieve");
-    else if (r.method == "POST" && r.target == tpp::reset_path) out.emplace_back("reset");
-    else out.push_back(r.method + " " + r.target);
+    if (r.method == "POST" && r.target == tpp::request_path)
+      out.emplace_back("request");
+    else if (r.method == "POST" && r.target == tpp::retrieve_path)
+      out.emplace_back("retrieve");
+    else if (r.method == "POST" && r.target == tpp::reset_path)
+      out.emplace_back("reset");
+    else
+      out.push_back(r.method + " " + r.target);
   }
   return out;
 }
@@ -210,9 +215,13 @@ struct world {
   virtual_sleeper sleeper{clock};
   scripted_transport server{clock};
   world() { server.script(std::string(request_key), {reply(200, request_ok)}); }
-  void retrieve(std::vector<scripted_reply> r) { server.script(std::string(retrieve_key), std::move(r)); }
+  void retrieve(std::vector<scripted_reply> r) {
+    server.script(std::string(retrieve_key), std::move(r));
+  }
   void reset(std::vector<scripted_reply> r) { server.script(std::string(reset_key), std::move(r)); }
-  void request(std::vector<scripted_reply> r) { server.script(std::string(request_key), std::move(r)); }
+  void request(std::vector<scripted_reply> r) {
+    server.script(std::string(request_key), std::move(r));
+  }
   std::vector<std::string> calls() const { return calls_of(server.sent()); }
 };
 
@@ -359,12 +368,12 @@ const std::vector<table_row> table_rows = {
     {"FailedAndAnotherRequested_500ClickRetry", 500, click_retry_body, 200, reset_done,
      expect::reset_then_issued, ""},
     // The two "??" rows: TPP has the request and has not finished it.
-    {"Unknown_500StageMinus1NotYetAvailable", 500,
-     R"({"Stage":-1,"Status":"Not yet available"})", 200, reset_done, expect::pending, ""},
+    {"Unknown_500StageMinus1NotYetAvailable", 500, R"({"Stage":-1,"Status":"Not yet available"})",
+     200, reset_done, expect::pending, ""},
     // 202 is never a detection, whatever its Status.
     {"Unknown_202StageMinus1WebSDK", 202,
-     R"({"Stage":-1,"Status":"WebSDK CertRequest Module Requested Certificate"})", 200,
-     reset_done, expect::pending, ""},
+     R"({"Stage":-1,"Status":"WebSDK CertRequest Module Requested Certificate"})", 200, reset_done,
+     expect::pending, ""},
 };
 
 INSTANTIATE_TEST_SUITE_P(Seed000, TppTable, ::testing::ValuesIn(table_rows),
@@ -432,12 +441,11 @@ TEST_P(TppSeedCase, QueryOnlyEndsNeedsResetWithTheMessage) {
 
 INSTANTIATE_TEST_SUITE_P(
     Seed000, TppSeedCase,
-    ::testing::Values(
-        seed_case{"Case1ClickRetryThroughout",
-                  {click_retry, click_retry, click_retry, click_retry, click_retry}},
-        seed_case{"Case2WebSDKThenClickRetry",
-                  {websdk, click_retry, click_retry, click_retry, click_retry}},
-        seed_case{"Case3WebSDKThroughout", {websdk, websdk, websdk, websdk, websdk}}),
+    ::testing::Values(seed_case{"Case1ClickRetryThroughout",
+                                {click_retry, click_retry, click_retry, click_retry, click_retry}},
+                      seed_case{"Case2WebSDKThenClickRetry",
+                                {websdk, click_retry, click_retry, click_retry, click_retry}},
+                      seed_case{"Case3WebSDKThroughout", {websdk, websdk, websdk, websdk, websdk}}),
     [](const ::testing::TestParamInfo<seed_case>& i) { return std::string(i.param.name); });
 
 // The weaker rule the write-up rejects (docs/sources.md#tpp-writeup): skip the WebSDK CertRequest
@@ -466,14 +474,16 @@ click_retry_run run_click_retry_detector(std::vector<std::string> statuses) {
 }
 
 TEST(TppClickRetryDetector, DetectsCase1) {
-  const auto r = run_click_retry_detector({click_retry, click_retry, click_retry, click_retry, click_retry});
+  const auto r =
+      run_click_retry_detector({click_retry, click_retry, click_retry, click_retry, click_retry});
   EXPECT_EQ(r.out.kind, outcome_kind::issued) << r.out.reason;
   EXPECT_EQ(r.resets, 1u);
   EXPECT_EQ(r.calls, names({"request", "retrieve", "reset", "request", "retrieve"}));
 }
 
 TEST(TppClickRetryDetector, DetectsCase2AfterSkippingWebSDK) {
-  const auto r = run_click_retry_detector({websdk, click_retry, click_retry, click_retry, click_retry});
+  const auto r =
+      run_click_retry_detector({websdk, click_retry, click_retry, click_retry, click_retry});
   EXPECT_EQ(r.out.kind, outcome_kind::issued) << r.out.reason;
   EXPECT_EQ(r.resets, 1u);
   EXPECT_EQ(r.calls, names({"request", "retrieve", "retrieve", "reset", "request", "retrieve"}));
@@ -566,14 +576,13 @@ INSTANTIATE_TEST_SUITE_P(
                                      "ERROR STATE. FIX ANY ERRORS, AND THEN CLICK RETRY."),
                           true},
         detection_variant{"WebSDKLowerCaseAndTabs",
-                          status_500("websdk\\tcertrequest  module\\nrequested certificate"),
-                          true},
+                          status_500("websdk\\tcertrequest  module\\nrequested certificate"), true},
         detection_variant{"JsonEscapedLetters",
                           status_500("\\u0057ebSDK CertRequest Module Requested Certificate"),
                           true},
-        detection_variant{"FieldsInOtherOrder",
-                          R"({"Status":"WebSDK CertRequest Module Requested Certificate","Stage":500})",
-                          true},
+        detection_variant{
+            "FieldsInOtherOrder",
+            R"({"Status":"WebSDK CertRequest Module Requested Certificate","Stage":500})", true},
         detection_variant{"InsideALongerSentence",
                           status_500("Error: This certificate cannot be processed while it is in "
                                      "an error state. Fix any errors, and then click Retry. "
@@ -584,15 +593,18 @@ INSTANTIATE_TEST_SUITE_P(
                           false},
         detection_variant{"WordsRunTogether",
                           status_500("WebSDKCertRequest Module Requested Certificate"), false},
-        detection_variant{"MessageInErrorField",
-                          R"({"Stage":500,"Status":"Post CSR failed with error: timeout","Error":"This certificate cannot be processed while it is in an error state. Fix any errors, and then click Retry."})",
-                          false},
-        detection_variant{"MessageElsewhereInRawBody",
-                          R"({"Stage":500,"Status":"Post CSR failed","Detail":"WebSDK CertRequest Module Requested Certificate"})",
-                          false},
-        detection_variant{"MessageAsAKey",
-                          R"({"Stage":500,"Status":"Issuance failed","WebSDK CertRequest Module Requested Certificate":1})",
-                          false}),
+        detection_variant{
+            "MessageInErrorField",
+            R"({"Stage":500,"Status":"Post CSR failed with error: timeout","Error":"This certificate cannot be processed while it is in an error state. Fix any errors, and then click Retry."})",
+            false},
+        detection_variant{
+            "MessageElsewhereInRawBody",
+            R"({"Stage":500,"Status":"Post CSR failed","Detail":"WebSDK CertRequest Module Requested Certificate"})",
+            false},
+        detection_variant{
+            "MessageAsAKey",
+            R"({"Stage":500,"Status":"Issuance failed","WebSDK CertRequest Module Requested Certificate":1})",
+            false}),
     [](const ::testing::TestParamInfo<detection_variant>& i) { return std::string(i.param.name); });
 
 // =============================================================================================
@@ -734,9 +746,12 @@ TEST(TppResetReply, NotFoundBeforeRequestIsAFirstEnrollment) {
 
 TEST(TppResetReply, NotFoundVariantsAreMatchedOnTheEndOfError) {
   // "Certificate <DN> does not exist or ...": the DN varies, the ending is what TPP always says.
-  for (const std::string& body :
-       {std::string(R"({"Error":"Certificate \\VED\\Policy\\x does not exist or you do not have sufficient rights to the object."})"),
-        std::string(R"({"Error":"Certificate \\VED\\Policy\\x  DOES NOT EXIST or you do not have sufficient rights to the object.  "})")}) {
+  for (
+      const std::string& body :
+      {std::string(
+           R"({"Error":"Certificate \\VED\\Policy\\x does not exist or you do not have sufficient rights to the object."})"),
+       std::string(
+           R"({"Error":"Certificate \\VED\\Policy\\x  DOES NOT EXIST or you do not have sufficient rights to the object.  "})")}) {
     std::vector<seen_event> log;
     world w;
     w.retrieve({reply(200, cert_body)});
@@ -945,8 +960,8 @@ TEST(TppBodies, EveryResetBodyHasRestartFalse) {
     std::vector<seen_event> log;
     world w;
     w.retrieve({reply(200, cert_body)});
-    w.reset({scripted_reply::fail(make_error_code(errc::transport_timeout)),
-             reply(200, reset_done)});
+    w.reset(
+        {scripted_reply::fail(make_error_code(errc::transport_timeout)), reply(200, reset_done)});
     auto m = make_enroller(log, options(tpp::reset_strategy::reset_before_request));
     EXPECT_EQ(run_in(w, m).kind, outcome_kind::issued);
     all.insert(all.end(), w.server.sent().begin(), w.server.sent().end());
@@ -988,8 +1003,8 @@ TEST(TppBodies, RetrieveBodyInPollModeHasNoWorkToDoTimeout) {
   std::vector<seen_event> log;
   world w;
   w.retrieve({reply(202, post_csr_body), reply(200, cert_body)});
-  auto m = make_enroller(log, options(tpp::reset_strategy::reset_on_detection,
-                                      tpp::retrieve_mode::poll));
+  auto m = make_enroller(
+      log, options(tpp::reset_strategy::reset_on_detection, tpp::retrieve_mode::poll));
   ASSERT_EQ(run_in(w, m).kind, outcome_kind::issued);
   const auto retrieves = sent_to(w.server.sent(), tpp::retrieve_path);
   ASSERT_EQ(retrieves.size(), 2u);
@@ -1004,7 +1019,8 @@ TEST(TppBodies, RetrieveBodyInPollModeHasNoWorkToDoTimeout) {
 TEST(TppBodies, TheRequestReplyDnIsUsed) {
   std::vector<seen_event> log;
   world w;
-  w.request({reply(201, R"({"CertificateDN":"\\VED\\Policy\\Certificates\\Renamed \"q\" é.com"})")});
+  w.request(
+      {reply(201, R"({"CertificateDN":"\\VED\\Policy\\Certificates\\Renamed \"q\" é.com"})")});
   w.retrieve({reply(200, cert_body)});
   tpp::enroll_options o = options();
   o.certificate_dn = R"(\VED\Policy\Old)";
@@ -1145,9 +1161,9 @@ TEST(TppPoll, VcertScheduleRetrievesEveryTwoSecondsUntilTheDeadline) {
   std::vector<seen_event> log;
   world w;
   w.retrieve({reply(202, post_csr_body)});
-  auto m = make_enroller(log, options(tpp::reset_strategy::reset_on_detection,
-                                      tpp::retrieve_mode::poll),
-                         {.max_wait = 60s});
+  auto m =
+      make_enroller(log, options(tpp::reset_strategy::reset_on_detection, tpp::retrieve_mode::poll),
+                    {.max_wait = 60s});
   const outcome out = run_in(w, m);
   EXPECT_EQ(out.kind, outcome_kind::still_pending);
   EXPECT_EQ(out.error, make_error_code(errc::deadline_exceeded));
@@ -1210,7 +1226,9 @@ TEST(TppRequestReply, CreatedWithDnGoesOnToRetrieve) {
 TEST(TppRequestReply, ErrorInA200Fails) {
   std::vector<seen_event> log;
   world w;
-  w.request({reply(200, R"({"CertificateDN":"\\VED\\Policy\\Test\\foo.com","Error":"Email SAN is not allowed by the policy."})")});
+  w.request({reply(
+      200,
+      R"({"CertificateDN":"\\VED\\Policy\\Test\\foo.com","Error":"Email SAN is not allowed by the policy."})")});
   w.retrieve({reply(200, cert_body)});
   auto m = make_enroller(log, options());
   const outcome out = run_in(w, m);
@@ -1282,8 +1300,7 @@ TEST(TppRetrieveStatus, Html500IsRetriedAndKeepsTheFirstRetrieveCheck) {
   auto m = make_enroller(log, options());
   const outcome out = run_in(w, m);
   EXPECT_EQ(out.kind, outcome_kind::issued) << out.reason;
-  EXPECT_EQ(w.calls(),
-            names({"request", "retrieve", "retrieve", "reset", "request", "retrieve"}));
+  EXPECT_EQ(w.calls(), names({"request", "retrieve", "retrieve", "reset", "request", "retrieve"}));
   EXPECT_EQ(only(log, event_kind::verdict)[1]->verdict, verdict::transient);
 }
 
@@ -1296,8 +1313,7 @@ TEST(TppRetrieveStatus, TransportErrorKeepsTheFirstRetrieveCheck) {
   auto m = make_enroller(log, options());
   const outcome out = run_in(w, m);
   EXPECT_EQ(out.kind, outcome_kind::issued) << out.reason;
-  EXPECT_EQ(w.calls(),
-            names({"request", "retrieve", "retrieve", "reset", "request", "retrieve"}));
+  EXPECT_EQ(w.calls(), names({"request", "retrieve", "retrieve", "reset", "request", "retrieve"}));
 }
 
 TEST(TppRetrieveStatus, ProxyServiceUnavailableKeepsTheFirstRetrieveCheck) {
@@ -1383,8 +1399,9 @@ TEST(TppHostile, StretchedMessageTwiceAfterReset) {
 TEST(TppHostile, ControlCharactersInStatus) {
   std::vector<seen_event> log;
   world w;
-  w.retrieve({reply(500, status_500(
-                             "Post CSR failed\\u0000\\u001b[2J\\r\\n2024-01-01 INFO forged line\\u007f"))});
+  w.retrieve({reply(
+      500,
+      status_500("Post CSR failed\\u0000\\u001b[2J\\r\\n2024-01-01 INFO forged line\\u007f"))});
   auto m = make_enroller(log, options());
   const outcome out = run_in(w, m);
   EXPECT_EQ(out.kind, outcome_kind::failed);
@@ -1451,7 +1468,8 @@ TEST(TppText, SameMessage) {
                            tpp::websdk_requested_message));
   EXPECT_TRUE(same_message(" \t\nWebSDK \r\n CertRequest\fModule\vRequested  Certificate \n",
                            tpp::websdk_requested_message));
-  EXPECT_TRUE(same_message(tpp::websdk_requested_message, "  WEBSDK CERTREQUEST MODULE REQUESTED CERTIFICATE"));
+  EXPECT_TRUE(same_message(tpp::websdk_requested_message,
+                           "  WEBSDK CERTREQUEST MODULE REQUESTED CERTIFICATE"));
   EXPECT_TRUE(same_message("", ""));
   EXPECT_TRUE(same_message("   ", ""));
   EXPECT_TRUE(same_message("", "\t\n"));
@@ -1460,8 +1478,7 @@ TEST(TppText, SameMessage) {
                             tpp::websdk_requested_message));
   EXPECT_FALSE(same_message("WebSDK CertRequest Module Requested Certificate.",
                             tpp::websdk_requested_message));
-  EXPECT_FALSE(same_message("WebSDK CertRequest Module Requested",
-                            tpp::websdk_requested_message));
+  EXPECT_FALSE(same_message("WebSDK CertRequest Module Requested", tpp::websdk_requested_message));
   EXPECT_FALSE(same_message("Error: WebSDK CertRequest Module Requested Certificate",
                             tpp::websdk_requested_message));
   EXPECT_FALSE(same_message("a", ""));
@@ -1480,7 +1497,8 @@ TEST(TppText, EndsWithMessage) {
       sfx));
   EXPECT_TRUE(ends_with_message(sfx, sfx));
   EXPECT_TRUE(ends_with_message(
-      "Certificate x  DOES NOT EXIST\tor you do not have sufficient rights to the object.  \n", sfx));
+      "Certificate x  DOES NOT EXIST\tor you do not have sufficient rights to the object.  \n",
+      sfx));
   EXPECT_FALSE(ends_with_message(
       "Certificate xdoes not exist or you do not have sufficient rights to the object.", sfx));
   EXPECT_FALSE(ends_with_message(
@@ -1570,7 +1588,8 @@ TEST(TppRequestWorkToDo, ResetStepOnASlowCaIssues) {
 TEST(TppRequestWorkToDo, BusyWithoutDnFails) {
   std::vector<seen_event> log;
   world w;
-  w.request({reply(202, R"({"Error":"Certificate processing took longer than WorkToDoTimeout..."})")});
+  w.request(
+      {reply(202, R"({"Error":"Certificate processing took longer than WorkToDoTimeout..."})")});
   auto o = options();
   o.certificate_dn.clear();
   auto m = make_enroller(log, o);
@@ -1587,8 +1606,8 @@ TEST(TppErrorBackoff, TenMinutes503CostAtMostTenCallsInPollMode) {
   std::vector<seen_event> log;
   world w;
   w.retrieve({reply(503, "<html>Service Unavailable</html>")});
-  auto m = make_enroller(log, options(tpp::reset_strategy::reset_on_detection,
-                                      tpp::retrieve_mode::poll));
+  auto m = make_enroller(
+      log, options(tpp::reset_strategy::reset_on_detection, tpp::retrieve_mode::poll));
   const outcome out = run_in(w, m);
   EXPECT_EQ(out.kind, outcome_kind::still_pending) << out.reason;
   EXPECT_LE(out.sends, 10u);
@@ -1606,8 +1625,8 @@ TEST(TppErrorBackoff, PendingAfterErrorsGoesBackToTheSchedule) {
   std::vector<seen_event> log;
   world w;
   w.retrieve({reply(503, ""), reply(503, ""), reply(202, post_csr_body), reply(200, cert_body)});
-  auto m = make_enroller(log, options(tpp::reset_strategy::reset_on_detection,
-                                      tpp::retrieve_mode::poll));
+  auto m = make_enroller(
+      log, options(tpp::reset_strategy::reset_on_detection, tpp::retrieve_mode::poll));
   const outcome out = run_in(w, m);
   EXPECT_EQ(out.kind, outcome_kind::issued) << out.reason;
   std::vector<duration> waits;
@@ -1625,8 +1644,8 @@ std::vector<std::int64_t> error_retry_instants(std::uint64_t seed, double jitter
   w.retrieve({reply(503, ""), reply(429, ""), reply(503, ""), reply(200, cert_body)});
   auto o = options(tpp::reset_strategy::reset_on_detection, tpp::retrieve_mode::poll);
   o.errors.jitter = jitter;
-  enroller<> m{o, fixed_policy{schedules::vcert, no_jitter{}, {.max_wait = 600s}},
-               splitmix64{seed}, capture_sink{&log}};
+  enroller<> m{o, fixed_policy{schedules::vcert, no_jitter{}, {.max_wait = 600s}}, splitmix64{seed},
+               capture_sink{&log}};
   EXPECT_EQ(run_in(w, m).kind, outcome_kind::issued);
   std::vector<std::int64_t> at;
   for (const auto& e : log)
@@ -1680,11 +1699,14 @@ TEST(TppWords, OAuthFieldsOf401And403AreQuoted) {
     std::vector<std::string_view> words;
   };
   const variant variants[] = {
-      {401, R"({"error":"invalid_token","error_description":"The access token has expired"})",
+      {401,
+       R"({"error":"invalid_token","error_description":"The access token has expired"})",
        {"invalid_token", "The access token has expired"}},
-      {403, R"({"error":"insufficient_scope","error_description":"certificate:manage is required"})",
+      {403,
+       R"({"error":"insufficient_scope","error_description":"certificate:manage is required"})",
        {"insufficient_scope", "certificate:manage is required"}},
-      {400, R"({"error":"Failed to read the certificate object"})",
+      {400,
+       R"({"error":"Failed to read the certificate object"})",
        {"Failed to read the certificate object"}},
       {404, R"({"Error":"No such endpoint","Status":"Gone"})", {"No such endpoint", "Gone"}},
   };
@@ -1720,8 +1742,8 @@ TEST(TppResume, StillPendingNamesTheDnAndResumeOnlyRetrieves) {
   std::vector<seen_event> log;
   world w;
   w.retrieve({reply(202, post_csr_body, 30s)});
-  auto m = make_enroller(log, options(tpp::reset_strategy::reset_before_request),
-                         {.max_wait = 60s});
+  auto m =
+      make_enroller(log, options(tpp::reset_strategy::reset_before_request), {.max_wait = 60s});
   w.reset({reply(200, reset_done)});
   const outcome first = run_in(w, m);
   EXPECT_EQ(first.kind, outcome_kind::still_pending);
@@ -1790,7 +1812,8 @@ TEST(TppLostRequest, TakenRequestIsRetrievedNotRequestedAgain) {
   w.retrieve({reply(202, post_csr_body), reply(200, cert_body)});
   auto o = options();
   o.certificate_dn.clear();
-  o.request_body = R"({"PolicyDN":"\\VED\\Policy\\Test","ObjectName":"foo.com","PKCS10":"MIIBcsr"})";
+  o.request_body =
+      R"({"PolicyDN":"\\VED\\Policy\\Test","ObjectName":"foo.com","PKCS10":"MIIBcsr"})";
   auto m = make_enroller(log, o);
   const outcome out = run_in(w, m);
   EXPECT_EQ(out.kind, outcome_kind::issued) << out.reason;
@@ -1802,12 +1825,12 @@ TEST(TppLostRequest, TakenRequestIsRetrievedNotRequestedAgain) {
 }
 
 TEST(TppLostRequest, RequestNotTakenIsSentAgain) {
-  for (const std::string& answer : {not_found, cert_body,
-                                    std::string(R"({"Stage":0,"Status":"Not yet available"})")}) {
+  for (const std::string& answer :
+       {not_found, cert_body, std::string(R"({"Stage":0,"Status":"Not yet available"})")}) {
     std::vector<seen_event> log;
     world w;
-    w.request({scripted_reply::fail(make_error_code(errc::transport_timeout)),
-               reply(200, request_ok)});
+    w.request(
+        {scripted_reply::fail(make_error_code(errc::transport_timeout)), reply(200, request_ok)});
     const int status = answer == not_found ? 400 : answer == cert_body ? 200 : 202;
     w.retrieve({reply(status, answer), reply(200, cert_body)});
     auto m = make_enroller(log, options());
@@ -1820,8 +1843,8 @@ TEST(TppLostRequest, RequestNotTakenIsSentAgain) {
 TEST(TppLostRequest, RefusedConnectionIsRequestedAgainWithoutALook) {
   std::vector<seen_event> log;
   world w;
-  w.request({scripted_reply::fail(make_error_code(errc::connection_refused)),
-             reply(200, request_ok)});
+  w.request(
+      {scripted_reply::fail(make_error_code(errc::connection_refused)), reply(200, request_ok)});
   w.retrieve({reply(200, cert_body)});
   auto m = make_enroller(log, options());
   const outcome out = run_in(w, m);
@@ -1832,8 +1855,8 @@ TEST(TppLostRequest, RefusedConnectionIsRequestedAgainWithoutALook) {
 TEST(TppLostRequest, BlockedObjectFoundByTheLookIsReset) {
   std::vector<seen_event> log;
   world w;
-  w.request({scripted_reply::fail(make_error_code(errc::transport_timeout)),
-             reply(200, request_ok)});
+  w.request(
+      {scripted_reply::fail(make_error_code(errc::transport_timeout)), reply(200, request_ok)});
   w.retrieve({reply(500, click_retry_body), reply(200, cert_body)});
   w.reset({reply(200, reset_done)});
   auto m = make_enroller(log, options());

@@ -23,9 +23,7 @@ constexpr std::string_view pem =
     "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUTest\n-----END CERTIFICATE-----\n";
 
 // The order every test polls; Entrust also needs the CA id.
-async_ca_order order_for(async_ca ca) {
-  return {ca, "42", ca == async_ca::entrust ? "ca-1" : ""};
-}
+async_ca_order order_for(async_ca ca) { return {ca, "42", ca == async_ca::entrust ? "ca-1" : ""}; }
 
 std::string ca_name(async_ca ca) { return std::string(profile_of(ca).name); }
 
@@ -72,7 +70,9 @@ std::string status_body(async_ca ca, std::string_view status) {
     case async_ca::sectigo: break;
     case async_ca::entrust:
     case async_ca::globalsign:
-    case async_ca::generic: body += ",\"certificate\":\"-----BEGIN CERTIFICATE-----\\nX\\n\""; break;
+    case async_ca::generic:
+      body += ",\"certificate\":\"-----BEGIN CERTIFICATE-----\\nX\\n\"";
+      break;
   }
   body += '}';
   return body;
@@ -115,13 +115,17 @@ std::vector<table_row> certctl_table() {
   add(async_ca::generic, "201_issued", 201, "{\"status\":\"issued\"" + cert + "}", verdict::done);
 
   // Row 2: 2xx + "pending"/"processing" -> pending. Sectigo documents no "processing".
-  for (async_ca ca : all_cas) add(ca, "200_pending", 200, "{\"status\":\"pending\"}", verdict::pending);
-  for (async_ca ca : {async_ca::digicert, async_ca::entrust, async_ca::globalsign, async_ca::generic})
+  for (async_ca ca : all_cas)
+    add(ca, "200_pending", 200, "{\"status\":\"pending\"}", verdict::pending);
+  for (async_ca ca :
+       {async_ca::digicert, async_ca::entrust, async_ca::globalsign, async_ca::generic})
     add(ca, "200_processing", 200, "{\"status\":\"processing\"}", verdict::pending);
 
   // Row 3: 2xx + "rejected"/"denied"/"failed" -> permanent, where the CA uses the word.
-  for (async_ca ca : all_cas) add(ca, "200_rejected", 200, "{\"status\":\"rejected\"}", verdict::permanent);
-  for (async_ca ca : {async_ca::digicert, async_ca::entrust, async_ca::globalsign, async_ca::generic})
+  for (async_ca ca : all_cas)
+    add(ca, "200_rejected", 200, "{\"status\":\"rejected\"}", verdict::permanent);
+  for (async_ca ca :
+       {async_ca::digicert, async_ca::entrust, async_ca::globalsign, async_ca::generic})
     add(ca, "200_denied", 200, "{\"status\":\"denied\"}", verdict::permanent);
   for (async_ca ca : {async_ca::entrust, async_ca::globalsign, async_ca::generic})
     add(ca, "200_failed", 200, "{\"status\":\"failed\"}", verdict::permanent);
@@ -213,7 +217,8 @@ std::vector<status_case> documented_statuses() {
   add(async_ca::digicert, meaning::ready, {"issued", "waiting_pickup"});
   add(async_ca::digicert, meaning::pending,
       {"pending", "processing", "needs_approval", "reissue_pending"});
-  add(async_ca::digicert, meaning::failed, {"rejected", "denied", "canceled", "expired", "revoked"});
+  add(async_ca::digicert, meaning::failed,
+      {"rejected", "denied", "canceled", "expired", "revoked"});
   // Sectigo SCM: Issued, then collect.
   add(async_ca::sectigo, meaning::ready, {"Issued"});
   add(async_ca::sectigo, meaning::pending, {"Requested", "Approved", "Applied", "Pending"});
@@ -263,8 +268,7 @@ std::string_view spelling_name(spelling sp) {
   return "?";
 }
 
-class DocumentedStatus
-    : public ::testing::TestWithParam<std::tuple<status_case, spelling>> {};
+class DocumentedStatus : public ::testing::TestWithParam<std::tuple<status_case, spelling>> {};
 
 TEST_P(DocumentedStatus, MapsAsTheCaDocuments) {
   const auto& [c, sp] = GetParam();
@@ -315,16 +319,16 @@ TEST_P(DocumentedStatus, MapsAsTheCaDocuments) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    AsyncCa, DocumentedStatus,
-    ::testing::Combine(::testing::ValuesIn(documented_statuses()),
-                       ::testing::Values(spelling::original, spelling::lower, spelling::upper,
-                                         spelling::spaced, spelling::tabbed)),
-    [](const auto& tp) {
-      const status_case& c = std::get<0>(tp.param);
-      return ca_name(c.ca) + "_" + name_part(c.status) + "_" +
-             std::string(spelling_name(std::get<1>(tp.param)));
-    });
+INSTANTIATE_TEST_SUITE_P(AsyncCa, DocumentedStatus,
+                         ::testing::Combine(::testing::ValuesIn(documented_statuses()),
+                                            ::testing::Values(spelling::original, spelling::lower,
+                                                              spelling::upper, spelling::spaced,
+                                                              spelling::tabbed)),
+                         [](const auto& tp) {
+                           const status_case& c = std::get<0>(tp.param);
+                           return ca_name(c.ca) + "_" + name_part(c.status) + "_" +
+                                  std::string(spelling_name(std::get<1>(tp.param)));
+                         });
 
 // ---------------------------------------------------------------------------------------------
 // Unknown statuses: pending (a CA adding a status must not fail renewals), named in `why`.
@@ -429,11 +433,10 @@ INSTANTIATE_TEST_SUITE_P(
     AsyncCa, DigiCertHostileId,
     ::testing::Values(hostile_id{"slash", "12/34"}, hostile_id{"dot_dot_slash", "../../admin"},
                       hostile_id{"encoded_slash", "..%2f..%2fadmin"},
-                      hostile_id{"encoded_slash_upper", "..%2F"},
-                      hostile_id{"query", "a?b=c"}, hostile_id{"fragment", "a#frag"},
-                      hostile_id{"backslash", "a\\\\b"}, hostile_id{"space", "a b"},
-                      hostile_id{"newline", "a\\nb"}, hostile_id{"empty", ""},
-                      hostile_id{"dot_dot", ".."}, hostile_id{"dot", "."},
+                      hostile_id{"encoded_slash_upper", "..%2F"}, hostile_id{"query", "a?b=c"},
+                      hostile_id{"fragment", "a#frag"}, hostile_id{"backslash", "a\\\\b"},
+                      hostile_id{"space", "a b"}, hostile_id{"newline", "a\\nb"},
+                      hostile_id{"empty", ""}, hostile_id{"dot_dot", ".."}, hostile_id{"dot", "."},
                       hostile_id{"too_long", std::string(300, '7')}),
     [](const auto& tp) { return tp.param.label; });
 
@@ -502,7 +505,8 @@ TEST(Sectigo, IssuedThenCollectNotReadyThenCollected) {
       classify(t, 400, R"({"code":-183,"description":"Certificate is not collectable"})");
   EXPECT_EQ(not_ready.verdict, verdict::pending) << not_ready.why;
   EXPECT_FALSE(not_ready.poll_now);  // waits on the schedule like any pending
-  EXPECT_TRUE(contains(not_ready.why, "code -183: Certificate is not collectable")) << not_ready.why;
+  EXPECT_TRUE(contains(not_ready.why, "code -183: Certificate is not collectable"))
+      << not_ready.why;
   EXPECT_EQ(t.wait_at_least(), duration::zero());  // no collect interval unless asked for
   EXPECT_EQ(target_of(t), "/ssl/v1/collect/42/pem");
 
@@ -724,7 +728,6 @@ TEST(Triage, OtherClientErrorsArePermanent) {
   }
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // Sectigo collect error codes: only -183 means "not ready".
 
@@ -805,9 +808,10 @@ TEST(Entrust, ChainIsKeptAfterTheCertificate) {
 }
 
 TEST(Entrust, NoChainLeavesTheCertificateAsItIs) {
-  for (const char* body : {R"({"status":"ISSUED","certificate":"-----BEGIN CERTIFICATE-----\nL\n"})",
-                           R"({"status":"ISSUED","certificate":"-----BEGIN CERTIFICATE-----\nL\n","chain":""})",
-                           R"({"status":"ISSUED","certificate":"-----BEGIN CERTIFICATE-----\nL\n","chain":null})"}) {
+  for (const char* body :
+       {R"({"status":"ISSUED","certificate":"-----BEGIN CERTIFICATE-----\nL\n"})",
+        R"({"status":"ISSUED","certificate":"-----BEGIN CERTIFICATE-----\nL\n","chain":""})",
+        R"({"status":"ISSUED","certificate":"-----BEGIN CERTIFICATE-----\nL\n","chain":null})"}) {
     async_ca_triage t{order_for(async_ca::entrust)};
     const seen r = classify(t, 200, body);
     EXPECT_EQ(r.verdict, verdict::done) << body;
@@ -818,7 +822,8 @@ TEST(Entrust, NoChainLeavesTheCertificateAsItIs) {
 TEST(Generic, ChainFieldIsNotReadOutsideEntrust) {
   async_ca_triage t{order_for(async_ca::generic)};
   const seen r = classify(
-      t, 200, R"({"status":"issued","certificate":"-----BEGIN CERTIFICATE-----\nL\n","chain":"C"})");
+      t, 200,
+      R"({"status":"issued","certificate":"-----BEGIN CERTIFICATE-----\nL\n","chain":"C"})");
   EXPECT_EQ(r.certificate, "-----BEGIN CERTIFICATE-----\nL\n");
 }
 
@@ -904,7 +909,8 @@ TEST(CertificateCheck, DefaultTellsACertificateFromALoginPage) {
   EXPECT_EQ(c.check("-----BEGIN CERTIFICATE-----\nMIIBorder\n"), "");  // lenient default
   for (std::string_view page : {"<html><body>Please log in</body></html>", "", "OK", "{}",
                                 "-----BEGIN CERTIFICATE REQUEST-----\nx\n", "0 errors", "0",
-                                "0\x05" "abc"}) {
+                                "0\x05"
+                                "abc"}) {
     const std::string_view why = c.check(page);
     EXPECT_TRUE(contains(why, "no PEM CERTIFICATE block")) << page;
   }
@@ -941,7 +947,7 @@ TEST(CertificateCheck, X509RefusesWhatIsNotOne) {
       // DER that is not one SEQUENCE spanning the body is not DER at all.
       {good_der.substr(0, good_der.size() - 1), "not DER"},
       {good_der + "x", "not DER"},
-      {std::string("\x30\x80\x00\x00", 4), "not DER"},                // indefinite length
+      {std::string("\x30\x80\x00\x00", 4), "not DER"},              // indefinite length
       {std::string("\x30\x85\xff\xff\xff\xff\xff", 7), "not DER"},  // 5 length bytes
       {std::string("\x30\x00", 2), "tbsCertificate"},
       {std::string("\x30", 1), "not DER"},
@@ -954,8 +960,8 @@ TEST(CertificateCheck, X509RefusesWhatIsNotOne) {
 
 TEST(CertificateCheck, X509FindsTheSubjectPublicKeyInfo) {
   const std::string der = der_of(order_cert);
-  const auto [leaf, why] = detail::parse_x509(
-      {reinterpret_cast<const std::uint8_t*>(der.data()), der.size()});
+  const auto [leaf, why] =
+      detail::parse_x509({reinterpret_cast<const std::uint8_t*>(der.data()), der.size()});
   ASSERT_TRUE(leaf) << why;
   EXPECT_EQ(leaf->der.size(), der.size());
   ASSERT_GE(leaf->spki.size(), 2u);

@@ -18,8 +18,8 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
-#include <numbers>
 #include <limits>
+#include <numbers>
 #include <string>
 #include <vector>
 
@@ -115,7 +115,8 @@ TEST(TuneIssuance, CsvTakesTheFirstFieldSkipsAHeaderAndNamesTheBadLine) {
   ASSERT_TRUE(x) << detail;
   EXPECT_EQ(x.value().samples(), (std::vector<double>{1.5, 2.5, 4}));
   EXPECT_FALSE(parse_issuance_csv("1\nsoon\n", detail));
-  EXPECT_EQ(detail, "line 2: expected a duration in seconds from 0 to 31622400 (first field of a line)");
+  EXPECT_EQ(detail,
+            "line 2: expected a duration in seconds from 0 to 31622400 (first field of a line)");
   EXPECT_FALSE(parse_issuance_csv("1\n-3\n", detail));
   EXPECT_FALSE(parse_issuance_csv("# nothing\n", detail));
   EXPECT_EQ(detail, "no durations (one number of seconds per line)");
@@ -234,9 +235,9 @@ double brute_force(const issuance& x, const costs& k, double start, double step,
 }
 
 TEST(TuneDp, MatchesBruteForceOnSmallGrids) {
-  const std::vector<issuance> dists = {lognormal(6, 1), lognormal(2, 0.7),
-                                       issuance::exponential(4s).value(),
-                                       issuance::empirical({0.7, 1.1, 2.5, 2.5, 3.9, 8, 11.3}).value()};
+  const std::vector<issuance> dists = {
+      lognormal(6, 1), lognormal(2, 0.7), issuance::exponential(4s).value(),
+      issuance::empirical({0.7, 1.1, 2.5, 2.5, 3.9, 8, 11.3}).value()};
   int cases = 0;
   for (const issuance& x : dists)
     for (const costs k : {costs{1, 0.05}, costs{1, 0.5}, costs{2, 3}, costs{1, 0}})
@@ -261,8 +262,8 @@ TEST(TuneDp, MatchesBruteForceOnSmallGrids) {
           const std::pair<double, double> w{start + 5, start + 6};
           const auto dw = optimal_plan(x, k, s, send_window{w.first, w.second});
           ASSERT_TRUE(dw);
-          EXPECT_NEAR(dw.value().cost,
-                      brute_force(x, k, start, step, n, g, immediate, g, w), 1e-12);
+          EXPECT_NEAR(dw.value().cost, brute_force(x, k, start, step, n, g, immediate, g, w),
+                      1e-12);
           ++cases;
         }
   EXPECT_EQ(cases, 96);
@@ -283,8 +284,8 @@ double quadratic(const issuance& x, const costs& k, double step, std::size_t n, 
     }
     double best = std::numeric_limits<double>::infinity();
     for (std::size_t j = ii + g; j <= n; ++j)
-      best = std::min(best, k.call * (1 - f[ii]) +
-                                k.delay * (t[j] * (f[j] - f[ii]) - (m[j] - m[ii])) + v[j]);
+      best = std::min(
+          best, k.call * (1 - f[ii]) + k.delay * (t[j] * (f[j] - f[ii]) - (m[j] - m[ii])) + v[j]);
     v[ii] = best;
   }
   return k.call + k.delay * (t[0] * f[0] - m[0]) + v[0];
@@ -416,9 +417,9 @@ TEST(Tuner, CertctlsCaseRecommendsFarFewerCallsAtABetterP99) {
   const candidate& rec = t.candidates[*t.recommended];
   EXPECT_LE(rec.m.cost, 1.05 * t.dp.lower_bound);
   EXPECT_GE(rec.m.cost, t.dp.lower_bound);
-  const auto certctl = std::find_if(t.candidates.begin(), t.candidates.end(), [](const candidate& c) {
-    return c.fam == family::anchor && c.schedule.name == "certctl";
-  });
+  const auto certctl = std::find_if(
+      t.candidates.begin(), t.candidates.end(),
+      [](const candidate& c) { return c.fam == family::anchor && c.schedule.name == "certctl"; });
   ASSERT_NE(certctl, t.candidates.end());
   EXPECT_NEAR(certctl->m.calls, 4.457, 5e-4);
   // At least 40 % fewer calls than certctl at an equal or better p99 added delay.
@@ -549,8 +550,9 @@ TEST(TuneFile, ReadsEveryKeyAndNamesWhatIsWrong) {
   EXPECT_EQ(p.rate->calls, 10u);
   EXPECT_EQ(f.value().orders, 100u);
   EXPECT_NEAR(p.when.quantile(0.99), 10, 1e-8);
-  auto csv = harness::parse_tune(R"({"issuance":{"distribution":"empirical","csv":"durations.csv"}})",
-                                 "base", no_files, detail);
+  auto csv =
+      harness::parse_tune(R"({"issuance":{"distribution":"empirical","csv":"durations.csv"}})",
+                          "base", no_files, detail);
   ASSERT_TRUE(csv) << detail;
   EXPECT_EQ(csv.value().problem.when.samples().size(), 3u);
 
@@ -575,14 +577,20 @@ TEST(TuneFile, ReadsEveryKeyAndNamesWhatIsWrong) {
   EXPECT_EQ(error(R"({"issuance":{"distribution":"exponential","mean_s":1},"anchors":["zz"]})"),
             "anchors[0]: 'zz' is not one of certctl, certctl-documented, vcert, lego, certbot, "
             "acme-sh, acmez, acme");
-  EXPECT_EQ(error(R"({"issuance":{"distribution":"exponential","mean_s":1},"grid_s":0.0001,"deadline_s":3600})"),
-            "grid_s: deadline_s / grid_s is more than 2000000 points");
-  EXPECT_EQ(error(R"({"issuance":{"distribution":"exponential","mean_s":1},"call_cost":0,"delay_cost_per_s":0})"),
-            "call_cost, delay_cost_per_s: at least one must be positive");
+  EXPECT_EQ(
+      error(
+          R"({"issuance":{"distribution":"exponential","mean_s":1},"grid_s":0.0001,"deadline_s":3600})"),
+      "grid_s: deadline_s / grid_s is more than 2000000 points");
+  EXPECT_EQ(
+      error(
+          R"({"issuance":{"distribution":"exponential","mean_s":1},"call_cost":0,"delay_cost_per_s":0})"),
+      "call_cost, delay_cost_per_s: at least one must be positive");
   // What the machines refuse before a run starts, the tuning file refuses too.
-  EXPECT_EQ(error(R"({"issuance":{"distribution":"exponential","mean_s":2},"deadline_s":1,"min_delay_s":5})"),
-            "min_delay_s: 5 s is longer than deadline_s (1 s): no second call fits; shorten "
-            "min_delay_s or lengthen deadline_s");
+  EXPECT_EQ(
+      error(
+          R"({"issuance":{"distribution":"exponential","mean_s":2},"deadline_s":1,"min_delay_s":5})"),
+      "min_delay_s: 5 s is longer than deadline_s (1 s): no second call fits; shorten "
+      "min_delay_s or lengthen deadline_s");
   EXPECT_EQ(error(R"({"issuance":{"distribution":"exponential","mean_s":2},"min_delay_s":0.05})"),
             "min_delay_s: 0.05 is out of range (0.1 to 86400)");
   EXPECT_EQ(error("[1]"), "the file: must be an object");
@@ -596,9 +604,9 @@ TEST(TuneSchedule, WrittenOutSchedulesParseAndBadOnesDoNot) {
   EXPECT_EQ(t->delay(2), 2500ms);
   EXPECT_EQ(t->delay(9), 4s);
   EXPECT_EQ(parse_schedule("certctl")->delay(4), 135s);
-  for (const char* bad : {"fixed:", "fixed:1,2", "geometric:5,0.5,300", "table:1,,2", "table:-1",
-                          "table:1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17", "fixed:1e99",
-                          "spiral:1", "table:1x"})
+  for (const char* bad :
+       {"fixed:", "fixed:1,2", "geometric:5,0.5,300", "table:1,,2", "table:-1",
+        "table:1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17", "fixed:1e99", "spiral:1", "table:1x"})
     EXPECT_FALSE(parse_schedule(bad)) << bad;
 }
 

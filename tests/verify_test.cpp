@@ -63,8 +63,8 @@ std::string names(const subject& s, const counterexample& c) { return letters_te
 // Depth 8 for every machine but acme-poll, whose depth 8 (a few seconds) `docs.verify` runs
 // through the harness.
 TEST(Verify, EveryMachinesDefaultPolicyHoldsEveryInvariantToDepth8) {
-  for (const subject& s : {async_default(), tpp_default(), new_order_default(), poll_default(),
-                           ari_default()}) {
+  for (const subject& s :
+       {async_default(), tpp_default(), new_order_default(), poll_default(), ari_default()}) {
     const report r = explore(s, {.depth = s.machine == "acme-poll" ? 6u : 8u});
     EXPECT_TRUE(r.exhausted) << s.machine;
     for (const counterexample& c : r.violations)
@@ -148,9 +148,9 @@ TEST(VerifyPlanted, PollingPastTheDeadlineIsFoundAtTheFirstRunThatReachesIt) {
   ASSERT_NE(c, nullptr);
   EXPECT_LE(c->letters.size(), 7u) << names(s, *c);
   // No shorter sequence does: depth one less finds nothing.
-  const report shorter = explore(plant(s, bug::polls_past_deadline),
-                                 {.depth = static_cast<std::uint32_t>(c->letters.size() - 1),
-                                  .continue_leaves = false});
+  const report shorter = explore(
+      plant(s, bug::polls_past_deadline),
+      {.depth = static_cast<std::uint32_t>(c->letters.size() - 1), .continue_leaves = false});
   EXPECT_EQ(shorter.violation("deadline"), nullptr);
   EXPECT_NE(c->what.find("ends after the deadline"), std::string::npos) << c->what;
 }
@@ -161,11 +161,11 @@ TEST(VerifyScenario, ACounterexampleIsAScenarioTheHarnessReplaysToTheSameSteps) 
   // A user invariant every machine breaks: no more than two requests. Its counterexample,
   // replayed by the harness with the subject's options, makes the same requests at the same
   // times and waits the same waits.
-  for (subject s : {async_default(), tpp_default(), new_order_default(), poll_default(),
-                    ari_default()}) {
+  for (subject s :
+       {async_default(), tpp_default(), new_order_default(), poll_default(), ari_default()}) {
     s.extra.push_back({"at most two requests",
-                       [](const trace& t, const facts&, const std::vector<letter>&)
-                           -> std::optional<std::string> {
+                       [](const trace& t, const facts&,
+                          const std::vector<letter>&) -> std::optional<std::string> {
                          if (t.sends() > 2) return "a third request";
                          return std::nullopt;
                        }});
@@ -196,8 +196,8 @@ TEST(VerifyScenario, ACounterexampleIsAScenarioTheHarnessReplaysToTheSameSteps) 
 }
 
 TEST(VerifyScenario, EveryReplyIsWrittenAsTheHarnessReadsIt) {
-  for (const subject& s : {async_default(), tpp_default(), new_order_default(), poll_default(),
-                           ari_default()}) {
+  for (const subject& s :
+       {async_default(), tpp_default(), new_order_default(), poll_default(), ari_default()}) {
     counterexample c;
     c.invariant = "x";
     c.t.start = s.start;
@@ -228,8 +228,7 @@ TEST(VerifyExplore, MergingStatesFindsWhatTheFullSearchFinds) {
   for (const planted_case& pc : planted_cases) {
     const subject s = plant(pc.make(), pc.b);
     const report merged = explore(s, {.depth = 5, .stop_when_all_violated = false});
-    const report full =
-        explore(s, {.depth = 5, .stop_when_all_violated = false, .merge = false});
+    const report full = explore(s, {.depth = 5, .stop_when_all_violated = false, .merge = false});
     EXPECT_LT(merged.sequences, full.sequences) << to_string(pc.b);
     ASSERT_EQ(merged.violations.size(), full.violations.size()) << to_string(pc.b);
     for (std::size_t i = 0; i < full.violations.size(); ++i) {
@@ -251,13 +250,14 @@ TEST(VerifyExplore, TheHappyPathCostsTheFewestCalls) {
 }
 
 TEST(VerifyExplore, ResetBeforeRequestAndQueryOnlyKeepTheirPromises) {
-  for (const auto strategy : {tpp::reset_strategy::reset_before_request,
-                              tpp::reset_strategy::query_only}) {
+  for (const auto strategy :
+       {tpp::reset_strategy::reset_before_request, tpp::reset_strategy::query_only}) {
     tpp::enroll_options o;
     o.strategy = strategy;
     o.certificate_dn = "\\VED\\Policy\\certretry\\example.com";
-    const subject s = tpp_subject(o, backoff_policy<any_schedule, any_jitter>{
-                                         any_schedule{schedules::certctl}, any_jitter{no_jitter{}}});
+    const subject s =
+        tpp_subject(o, backoff_policy<any_schedule, any_jitter>{any_schedule{schedules::certctl},
+                                                                any_jitter{no_jitter{}}});
     const report r = explore(s, {.depth = 6});
     for (const counterexample& c : r.violations)
       ADD_FAILURE() << to_string(strategy) << " violates " << c.invariant << ": " << c.what;

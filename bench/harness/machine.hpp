@@ -32,7 +32,9 @@ struct world {
   transcript_writer out;
 
   world(const scenario& s, time_point start, const replay_output& o)
-      : scene(s), clock(start), out(o, o.max_steps.value_or(s.max_steps.value_or(default_max_steps))) {
+      : scene(s),
+        clock(start),
+        out(o, o.max_steps.value_or(s.max_steps.value_or(default_max_steps))) {
     server.record_sent(false);
     for (const auto& [key, replies] : s.server) server.script(key, replies);
   }

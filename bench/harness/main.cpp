@@ -3,10 +3,10 @@
 #include "machine.hpp"
 #include "replay.hpp"
 #include "scenario.hpp"
+#include "serve.hpp"
 #include "simulate.hpp"
 #include "tune.hpp"
 #include "verify.hpp"
-#include "serve.hpp"
 
 #include "certretry/core/version.hpp"
 

@@ -34,10 +34,10 @@ struct entry {
 
 struct replay_result {
   int exit_code = exit_finished;
-  std::vector<entry> entries;     // every line, when the output keeps them
-  std::optional<entry> outcome;   // the outcome line, when the run finished
-  std::uint64_t lines = 0;        // lines written
-  std::string error;  // for stderr when exit_code != 0
+  std::vector<entry> entries;    // every line, when the output keeps them
+  std::optional<entry> outcome;  // the outcome line, when the run finished
+  std::uint64_t lines = 0;       // lines written
+  std::string error;             // for stderr when exit_code != 0
 
   std::string transcript() const;
 };

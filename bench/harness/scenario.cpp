@@ -54,8 +54,8 @@ struct file_reader {
 // A member of `path` as the messages name it: .name, or ["GET /x"] when it is not a name.
 std::string member_path(const std::string& path, std::string_view key) {
   const bool plain = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
   });
   if (plain) return path.empty() ? std::string(key) : path + "." + std::string(key);
   std::string quoted;
@@ -69,9 +69,8 @@ bool no_duplicate_keys(element e, const std::string& path, std::string& detail) 
   if (simdjson::dom::array a; !e.get_array().get(a)) {
     std::size_t i = 0;
     for (element x : a)
-      if (!no_duplicate_keys(x, (path.empty() ? "scenario" : path) + "[" + std::to_string(i++) +
-                                    "]",
-                             detail))
+      if (!no_duplicate_keys(
+              x, (path.empty() ? "scenario" : path) + "[" + std::to_string(i++) + "]", detail))
         return false;
     return true;
   }
@@ -157,8 +156,8 @@ bool parse_reply(element e, const std::string& where, scripted_reply& out, std::
       return fail(detail, where + ": give either body or body_file, not both");
     if (!files.options.base_dir)
       return fail(detail, where + ".body_file: files are read only from a scenario file");
-    const std::string path = name.front() == '/' ? std::string(name)
-                                                 : *files.options.base_dir + "/" + std::string(name);
+    const std::string path =
+        name.front() == '/' ? std::string(name) : *files.options.base_dir + "/" + std::string(name);
     std::string error;
     if (!read_file_bounded(path, max_body_file_bytes - files.total,
                            "body_file (64 MiB for all of a scenario's files together)", body,
@@ -204,8 +203,8 @@ result<scenario> parse_scenario(std::string_view json, std::string& detail,
           ++column;  // columns count characters, not UTF-8 continuation bytes
         }
       }
-      detail += " at line " + std::to_string(line) + ", column " + std::to_string(column) +
-                ": " + std::string(j.what);
+      detail += " at line " + std::to_string(line) + ", column " + std::to_string(column) + ": " +
+                std::string(j.what);
     } else {
       detail += std::string(" (") + simdjson::error_message(err) + ")";
     }
@@ -283,8 +282,9 @@ result<scenario> parse_scenario(std::string_view json, std::string& detail,
                                      ? scripted_transport::if_body_contains.size()
                                      : scripted_transport::if_body_lacks.size();
         if (!known || rest.size() <= word || key.find(' ', space + 1) != cond)
-          return bad(where + ": a condition must be \"METHOD /path if-body-contains TEXT\" or "
-                             "\"METHOD /path if-body-lacks TEXT\" (TEXT not empty)");
+          return bad(where +
+                     ": a condition must be \"METHOD /path if-body-contains TEXT\" or "
+                     "\"METHOD /path if-body-lacks TEXT\" (TEXT not empty)");
         if (++conditions > scripted_transport::max_conditions)
           return bad(where + ": more than 64 keys with a body condition");
       }

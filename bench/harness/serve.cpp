@@ -64,8 +64,13 @@ void raise_descriptor_limit() {
 class server {
  public:
   server(asio::io_context& io, serve::config& cfg, std::FILE* log)
-      : io_(io), cfg_(cfg), log_(log), acceptor_(io), signals_(io, SIGTERM, SIGINT),
-        grace_(io), start_(std::chrono::steady_clock::now()) {}
+      : io_(io),
+        cfg_(cfg),
+        log_(log),
+        acceptor_(io),
+        signals_(io, SIGTERM, SIGINT),
+        grace_(io),
+        start_(std::chrono::steady_clock::now()) {}
 
   // Binds 127.0.0.1:port; false with `error` set.
   bool bind(std::string& error) {
@@ -191,8 +196,7 @@ class server {
         log_request(id, view, 0, 0, hold, true);
         break;
       }
-      http::response<http::string_body> res{static_cast<http::status>(r.r.status),
-                                            req.version()};
+      http::response<http::string_body> res{static_cast<http::status>(r.r.status), req.version()};
       res.set(http::field::server, server_name());
       for (const auto& h : r.r.headers) res.insert(h.name, h.value);
       const bool keep = req.keep_alive() && !stopping_;
@@ -235,8 +239,8 @@ class server {
   }
 
   std::int64_t elapsed_ms() const {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::steady_clock::now() - start_)
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                 start_)
         .count();
   }
 
@@ -331,8 +335,7 @@ int cmd_serve(int argc, char** argv) {
   srv.start();
   std::printf("{\"listening\":\"127.0.0.1:%u\",\"port\":%u,\"model\":\"%s\",\"pid\":%ld%s}\n",
               static_cast<unsigned>(srv.port()), static_cast<unsigned>(srv.port()),
-              cfg.model_name.c_str(), static_cast<long>(getpid()),
-              cfg.m->startup_json().c_str());
+              cfg.model_name.c_str(), static_cast<long>(getpid()), cfg.m->startup_json().c_str());
   std::fflush(stdout);
 
   io.run();
@@ -343,8 +346,7 @@ int cmd_serve(int argc, char** argv) {
                "\"model\":%s}\n",
                static_cast<unsigned long long>(srv.requests()),
                static_cast<unsigned long long>(srv.bad_requests()),
-               static_cast<unsigned long long>(srv.connections()),
-               cfg.m->counters_json().c_str());
+               static_cast<unsigned long long>(srv.connections()), cfg.m->counters_json().c_str());
   return 0;
 }
 

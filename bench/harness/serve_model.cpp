@@ -497,8 +497,8 @@ bool parse_args(int argc, char** argv, time_point now, config& out, std::string&
         o.rate_limit_retry_after = std::chrono::seconds{static_cast<std::int64_t>(n)};
       } else if (name == "--acme-order-retry-after") {
         ok = v == "boulder" || v == "none";
-        o.order_style =
-            v == "none" ? models::acme_order_style::no_retry_after : models::acme_order_style::boulder;
+        o.order_style = v == "none" ? models::acme_order_style::no_retry_after
+                                    : models::acme_order_style::boulder;
       } else if (name == "--acme-replaces-style") {
         ok = v == "rfc9773" || v == "boulder-conflict";
         o.replaces_style = v == "boulder-conflict" ? models::acme_replaces_style::boulder_conflict
@@ -581,8 +581,7 @@ bool parse_args(int argc, char** argv, time_point now, config& out, std::string&
   } else if (out.model_name.empty()) {
     error = "--model async-ca|tpp|acme is required";
     return false;
-  } else if (out.model_name != "tpp" && out.model_name != "acme" &&
-             out.model_name != "async-ca") {
+  } else if (out.model_name != "tpp" && out.model_name != "acme" && out.model_name != "async-ca") {
     error = "--model: '" + out.model_name + "' is not one of async-ca, tpp, acme";
     return false;
   } else {

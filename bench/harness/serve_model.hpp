@@ -35,8 +35,8 @@ class model {
 struct config {
   std::string model_name;
   std::uint16_t port = 0;
-  std::string log_path;                  // empty: standard output
-  duration latency{};                    // added to every reply, in wall time
+  std::string log_path;  // empty: standard output
+  duration latency{};    // added to every reply, in wall time
   std::size_t max_body = std::size_t{1} << 20;
   std::size_t max_header = std::size_t{16} << 10;
   std::size_t max_connections = 4096;

@@ -37,8 +37,8 @@ std::string pct(double ratio) {  // +0.48 %, -45.0 %
 }
 
 std::string figures(const metrics& m) {
-  return f3(m.calls) + " | " + f2(m.mean_delay) + " | " + f2(m.p99_delay) + " | " +
-         f2(m.p99_time) + " | " + f4(m.cost);
+  return f3(m.calls) + " | " + f2(m.mean_delay) + " | " + f2(m.p99_delay) + " | " + f2(m.p99_time) +
+         " | " + f4(m.cost);
 }
 
 // The DP's sends while they matter (the chance of being still unissued above 1e-6).
@@ -65,11 +65,13 @@ std::string setup_text(const tune_file& f, const tuning& t) {
   if (p.server.retry_after) out += ", Retry-After " + secs(*p.server.retry_after) + " s";
   if (p.watch_max) out += ", watch up to " + secs(*p.watch_max) + " s";
   if (p.rate)
-    out += ", rate limit " + std::to_string(p.rate->calls) + " calls per " + secs(p.rate->per) +
-           " s";
+    out +=
+        ", rate limit " + std::to_string(p.rate->calls) + " calls per " + secs(p.rate->per) + " s";
   out += ".";
-  if (p.max_p99_delay) out += " Constraint: p99 added delay at most " + secs(*p.max_p99_delay) + " s.";
-  if (p.max_p99_time) out += " Constraint: p99 time to the certificate at most " + secs(*p.max_p99_time) + " s.";
+  if (p.max_p99_delay)
+    out += " Constraint: p99 added delay at most " + secs(*p.max_p99_delay) + " s.";
+  if (p.max_p99_time)
+    out += " Constraint: p99 time to the certificate at most " + secs(*p.max_p99_time) + " s.";
   return out;
 }
 
@@ -113,9 +115,8 @@ std::vector<std::size_t> front_rows(const tuning& t, std::size_t rows) {
   }
   if (t.recommended && std::find(out.begin(), out.end(), *t.recommended) == out.end()) {
     out.push_back(*t.recommended);
-    std::sort(out.begin(), out.end(), [&](std::size_t a, std::size_t b) {
-      return cs[a].m.calls < cs[b].m.calls;
-    });
+    std::sort(out.begin(), out.end(),
+              [&](std::size_t a, std::size_t b) { return cs[a].m.calls < cs[b].m.calls; });
   }
   return out;
 }
@@ -142,14 +143,17 @@ int cmd_tune(int argc, char** argv) {
     } else if (!a.starts_with("--") && path == nullptr) {
       path = argv[i];
     } else {
-      std::fprintf(stderr, "tune: unexpected argument '%s' (usage: certretry-harness tune "
-                           "TUNING.json [--svg FILE])\n", argv[i]);
+      std::fprintf(stderr,
+                   "tune: unexpected argument '%s' (usage: certretry-harness tune "
+                   "TUNING.json [--svg FILE])\n",
+                   argv[i]);
       return 2;
     }
   }
   if (path == nullptr) {
-    std::fprintf(stderr, "tune: no tuning file (usage: certretry-harness tune TUNING.json "
-                         "[--svg FILE])\n");
+    std::fprintf(stderr,
+                 "tune: no tuning file (usage: certretry-harness tune TUNING.json "
+                 "[--svg FILE])\n");
     return 2;
   }
   std::string text, detail;
@@ -193,29 +197,33 @@ int cmd_tune(int argc, char** argv) {
               f4(lb).c_str());
 
   std::printf("### Recommended\n\n");
-  std::printf("| schedule | family | calls | mean delay (s) | p99 delay (s) | p99 time (s) | cost | "
-              "over the lower bound |\n");
+  std::printf(
+      "| schedule | family | calls | mean delay (s) | p99 delay (s) | p99 time (s) | cost | "
+      "over the lower bound |\n");
   std::printf("|---|---|--:|--:|--:|--:|--:|--:|\n");
   const candidate& rec = cs[*t.recommended];
   std::printf("| %s | %s | %s | %s%s |\n\n", name_of(rec).c_str(),
               std::string(to_string(rec.fam)).c_str(), figures(rec.m).c_str(),
               pct(rec.m.cost / lb).c_str(), rec.watch ? " (a watch: the bound is for polls)" : "");
-  std::printf("```cpp\n%s\n```\n\nHarness scenario options: `%s`\n\n",
-              cpp_policy(pr, rec).c_str(), harness_options(pr, rec).c_str());
+  std::printf("```cpp\n%s\n```\n\nHarness scenario options: `%s`\n\n", cpp_policy(pr, rec).c_str(),
+              harness_options(pr, rec).c_str());
 
   std::size_t on_front = 0;
   for (const candidate& c : cs) on_front += c.front ? 1 : 0;
   std::printf("### The Pareto front: calls against mean and p99 added delay\n\n");
-  std::printf("%zu candidates, %zu on the front (no other has fewer calls, lower mean and lower "
-              "p99 delay at once); the rows are those on the calls-mean or calls-p99 front, "
-              "thinned to 16.\n\n",
-              cs.size(), on_front);
-  std::printf("| family | schedule | calls | mean delay (s) | p99 delay (s) | p99 time (s) | cost "
-              "| over the lower bound |\n");
+  std::printf(
+      "%zu candidates, %zu on the front (no other has fewer calls, lower mean and lower "
+      "p99 delay at once); the rows are those on the calls-mean or calls-p99 front, "
+      "thinned to 16.\n\n",
+      cs.size(), on_front);
+  std::printf(
+      "| family | schedule | calls | mean delay (s) | p99 delay (s) | p99 time (s) | cost "
+      "| over the lower bound |\n");
   std::printf("|---|---|--:|--:|--:|--:|--:|--:|\n");
   for (const std::size_t i : front_rows(t, 16))
     std::printf("| %s | %s%s | %s | %s |\n", std::string(to_string(cs[i].fam)).c_str(),
-                name_of(cs[i]).c_str(), t.recommended && i == *t.recommended ? " **recommended**" : "",
+                name_of(cs[i]).c_str(),
+                t.recommended && i == *t.recommended ? " **recommended**" : "",
                 figures(cs[i].m).c_str(), pct(cs[i].m.cost / lb).c_str());
   std::printf("\n");
 
@@ -228,9 +236,10 @@ int cmd_tune(int argc, char** argv) {
   }();
   if (anchors_present) {
     std::printf("### The anchors\n\n");
-    std::printf("| anchor | calls | mean delay (s) | p99 delay (s) | p99 time (s) | cost | fewest "
-                "calls at a p99 delay no worse | its calls | change | recommended: calls | p99 "
-                "delay (s) |\n");
+    std::printf(
+        "| anchor | calls | mean delay (s) | p99 delay (s) | p99 time (s) | cost | fewest "
+        "calls at a p99 delay no worse | its calls | change | recommended: calls | p99 "
+        "delay (s) |\n");
     std::printf("|---|--:|--:|--:|--:|--:|---|--:|--:|--:|--:|\n");
     for (std::size_t i = 0; i < cs.size(); ++i) {
       const candidate& a = cs[i];
@@ -253,12 +262,14 @@ int cmd_tune(int argc, char** argv) {
   std::set<std::size_t> done;
   std::size_t confirmed = 0, checked = 0;
   if (f.orders > 0) {
-    std::printf("### Confirmed by simulation: %zu orders per schedule through the machine, "
-                "seed %llu\n\n",
-                f.orders, static_cast<unsigned long long>(f.seed));
-    std::printf("| schedule | calls | simulated | mean delay (s) | simulated | p99 delay (s) | "
-                "simulated (99.9 %% interval) | p99 time (s) | simulated (99.9 %% interval) | "
-                "confirmed |\n");
+    std::printf(
+        "### Confirmed by simulation: %zu orders per schedule through the machine, "
+        "seed %llu\n\n",
+        f.orders, static_cast<unsigned long long>(f.seed));
+    std::printf(
+        "| schedule | calls | simulated | mean delay (s) | simulated | p99 delay (s) | "
+        "simulated (99.9 %% interval) | p99 time (s) | simulated (99.9 %% interval) | "
+        "confirmed |\n");
     std::printf("|---|--:|--:|--:|--:|--:|--:|--:|--:|---|\n");
     for (const std::size_t i : confirm) {
       if (!done.insert(i).second) continue;
@@ -267,14 +278,14 @@ int cmd_tune(int argc, char** argv) {
       const bool ok = confirms(mc, c.m);
       ++checked;
       confirmed += ok ? 1 : 0;
-      std::printf("| %s | %s | %s ± %s | %s | %s ± %s | %s | %s (%s to %s) | %s | %s (%s to %s) | "
-                  "%s |\n",
-                  name_of(c).c_str(), f3(c.m.calls).c_str(), f3(mc.calls).c_str(),
-                  f3(mc.calls_se).c_str(), f2(c.m.mean_delay).c_str(), f2(mc.mean_delay).c_str(),
-                  f2(mc.mean_delay_se).c_str(), f2(c.m.p99_delay).c_str(),
-                  f2(mc.p99_delay).c_str(), f2(mc.p99_delay_lo).c_str(),
-                  f2(mc.p99_delay_hi).c_str(), f2(c.m.p99_time).c_str(), f2(mc.p99_time).c_str(),
-                  f2(mc.p99_time_lo).c_str(), f2(mc.p99_time_hi).c_str(), ok ? "yes" : "NO");
+      std::printf(
+          "| %s | %s | %s ± %s | %s | %s ± %s | %s | %s (%s to %s) | %s | %s (%s to %s) | "
+          "%s |\n",
+          name_of(c).c_str(), f3(c.m.calls).c_str(), f3(mc.calls).c_str(), f3(mc.calls_se).c_str(),
+          f2(c.m.mean_delay).c_str(), f2(mc.mean_delay).c_str(), f2(mc.mean_delay_se).c_str(),
+          f2(c.m.p99_delay).c_str(), f2(mc.p99_delay).c_str(), f2(mc.p99_delay_lo).c_str(),
+          f2(mc.p99_delay_hi).c_str(), f2(c.m.p99_time).c_str(), f2(mc.p99_time).c_str(),
+          f2(mc.p99_time_lo).c_str(), f2(mc.p99_time_hi).c_str(), ok ? "yes" : "NO");
     }
     std::printf("\n");
   }
@@ -287,9 +298,10 @@ int cmd_tune(int argc, char** argv) {
         (!best_poll || cs[i].m.cost < cs[*best_poll].m.cost))
       best_poll = i;
   if (rec.watch && best_poll)
-    std::printf("- a watch is recommended; the lower bound is for polling, and the cheapest poll "
-                "schedule (%s) costs %s\n",
-                name_of(cs[*best_poll]).c_str(), f4(cs[*best_poll].m.cost).c_str());
+    std::printf(
+        "- a watch is recommended; the lower bound is for polling, and the cheapest poll "
+        "schedule (%s) costs %s\n",
+        name_of(cs[*best_poll]).c_str(), f4(cs[*best_poll].m.cost).c_str());
   const candidate& bounded = rec.watch && best_poll ? cs[*best_poll] : rec;
   const bool within = bounded.m.cost <= 1.05 * lb;
   std::printf("- the %s within 5 %% of the lower bound: %s vs %s (%s) -> %s\n",
@@ -301,15 +313,15 @@ int cmd_tune(int argc, char** argv) {
   for (const candidate& a : cs) {
     if (a.fam != family::anchor) continue;
     const double change = 100.0 * (rec.m.calls / a.m.calls - 1.0);
-    std::printf("- against %s: the recommendation sends %s %% %s calls (%s vs %s) at a p99 added "
-                "delay of %s s vs %s s\n",
-                a.schedule.name.c_str(), fmt("%.1f", std::fabs(change)).c_str(),
-                change <= 0 ? "fewer" : "more", f3(rec.m.calls).c_str(), f3(a.m.calls).c_str(),
-                f2(rec.m.p99_delay).c_str(), f2(a.m.p99_delay).c_str());
+    std::printf(
+        "- against %s: the recommendation sends %s %% %s calls (%s vs %s) at a p99 added "
+        "delay of %s s vs %s s\n",
+        a.schedule.name.c_str(), fmt("%.1f", std::fabs(change)).c_str(),
+        change <= 0 ? "fewer" : "more", f3(rec.m.calls).c_str(), f3(a.m.calls).c_str(),
+        f2(rec.m.p99_delay).c_str(), f2(a.m.p99_delay).c_str());
   }
 
-  if (!svg_path.empty() &&
-      !write_file(svg_path, pareto_svg(t, "Pareto front: " + f.title))) {
+  if (!svg_path.empty() && !write_file(svg_path, pareto_svg(t, "Pareto front: " + f.title))) {
     std::fprintf(stderr, "tune: cannot write %s\n", svg_path.c_str());
     return 2;
   }

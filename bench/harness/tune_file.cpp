@@ -86,7 +86,8 @@ class reader {
   std::optional<double> number(std::string_view key, double lo, double hi, bool required = false) {
     const auto e = get(key);
     if (!e) {
-      if (required) fail(where(key) + ": missing (a number from " + num(lo) + " to " + num(hi) + ")");
+      if (required)
+        fail(where(key) + ": missing (a number from " + num(lo) + " to " + num(hi) + ")");
       return std::nullopt;
     }
     double v = 0;
@@ -234,10 +235,9 @@ result<tune_file> parse_tune(std::string_view json, std::string_view base_dir,
   }
   state st{&detail};
   reader r(root, "",
-           {"description", "issuance", "call_cost", "delay_cost_per_s", "deadline_s",
-            "min_delay_s", "latency_s", "first_call", "retry_after_s", "watch_max_s",
-            "rate_limit", "max_p99_delay_s", "max_p99_time_s", "grid_s", "anchors",
-            "monte_carlo"},
+           {"description", "issuance", "call_cost", "delay_cost_per_s", "deadline_s", "min_delay_s",
+            "latency_s", "first_call", "retry_after_s", "watch_max_s", "rate_limit",
+            "max_p99_delay_s", "max_p99_time_s", "grid_s", "anchors", "monte_carlo"},
            st);
   tune_file out;
   tune::problem& p = out.problem;
@@ -270,7 +270,8 @@ result<tune_file> parse_tune(std::string_view json, std::string_view base_dir,
   if (const auto v = r.seconds("latency_s", 0, 3600)) p.server.latency = *v;
   if (const auto v = r.choice("first_call", {"immediate", "after-wait"}))
     p.server.first = *v == "immediate" ? tune::first_call::immediate : tune::first_call::after_wait;
-  if (const auto v = r.whole("retry_after_s", 1, 86400)) p.server.retry_after = std::chrono::seconds{*v};
+  if (const auto v = r.whole("retry_after_s", 1, 86400))
+    p.server.retry_after = std::chrono::seconds{*v};
   if (const auto v = r.whole("watch_max_s", 1, 86400)) p.watch_max = std::chrono::seconds{*v};
   if (const auto e = r.get("rate_limit")) {
     reader rl(*e, "rate_limit", {"calls", "per_s"}, st);

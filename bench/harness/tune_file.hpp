@@ -23,7 +23,7 @@ struct tune_file {
   tune::problem problem;
   std::size_t orders = 10000;  // Monte Carlo orders per schedule checked
   std::uint64_t seed = 1;
-  std::string title;           // "description", or the issuance's own description
+  std::string title;  // "description", or the issuance's own description
 };
 
 // Parses a tuning file. `base_dir` prefixes a relative CSV path handed to `load`. On error,

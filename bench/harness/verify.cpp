@@ -20,9 +20,9 @@
 
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -39,7 +39,8 @@ using namespace certretry::verify;
 // The machines the verifier has an alphabet for (make_subject below). `verify` with no machine
 // named verifies these; acme-post (finalize and challenge POSTs) has none yet.
 bool has_alphabet(std::string_view machine) {
-  for (std::string_view m : {"async-poll", "tpp-enroll", "acme-new-order", "acme-poll", "ari-renewal"})
+  for (std::string_view m :
+       {"async-poll", "tpp-enroll", "acme-new-order", "acme-poll", "ari-renewal"})
     if (machine == m) return true;
   return false;
 }
@@ -85,8 +86,8 @@ bool read_options_json(std::string_view machine, const std::string& options_json
     return false;
   }
   const std::string text = "{\"machine\":\"" + std::string(machine) +
-                           "\",\"options\":" + options_json + ",\"seed\":" +
-                           std::to_string(seed) + ",\"server\":{\"*\":[{\"status\":200}]}}";
+                           "\",\"options\":" + options_json + ",\"seed\":" + std::to_string(seed) +
+                           ",\"server\":{\"*\":[{\"status\":200}]}}";
   std::string detail;
   auto parsed = parse_scenario(text, detail);
   if (!parsed) {
@@ -100,7 +101,8 @@ bool read_options_json(std::string_view machine, const std::string& options_json
     names.push_back(o.name);
     const auto it = out.scene.options.find(o.name);
     option_data value;
-    if (auto problem = check_value(o, it == out.scene.options.end() ? nullptr : &it->second, value)) {
+    if (auto problem =
+            check_value(o, it == out.scene.options.end() ? nullptr : &it->second, value)) {
       error = "options." + std::string(o.name) + ": " + *problem;
       return false;
     }
@@ -133,8 +135,8 @@ backoff_policy<any_schedule, any_jitter> policy_of(const read_values& r,
 }
 
 std::size_t body_limit(const read_values& r) {
-  return static_cast<std::size_t>(r.get<double>("max_body_bytes").value_or(
-      static_cast<double>(default_max_body_bytes)));
+  return static_cast<std::size_t>(
+      r.get<double>("max_body_bytes").value_or(static_cast<double>(default_max_body_bytes)));
 }
 
 acme::nonce_options nonce_of(const read_values& r) {
@@ -163,7 +165,8 @@ bool make_subject(std::string_view machine, const std::string& options_json, std
     tpp::enroll_options o;
     if (auto s = tpp::parse_reset_strategy(r.get<std::string>("strategy").value_or("")))
       o.strategy = s.value();
-    if (auto m = tpp::parse_retrieve_mode(r.get<std::string>("mode").value_or(""))) o.mode = m.value();
+    if (auto m = tpp::parse_retrieve_mode(r.get<std::string>("mode").value_or("")))
+      o.mode = m.value();
     o.watch = r.get<duration>("watch_s").value_or(30s);
     o.certificate_dn = r.get<std::string>("certificate_dn").value_or("");
     o.request_body = r.get<std::string>("request").value_or("{}");
@@ -273,15 +276,17 @@ bool reproduces(const subject& s, const counterexample& c, std::string& why) {
   for (const entry& e : r.entries) {
     if (e.kind == "send") theirs.push_back("send " + std::to_string(e.t.count()) + " " + e.what);
     if (e.kind == "wait")
-      theirs.push_back("wait " + std::to_string(e.t.count()) + " " + std::to_string(e.wait.count()));
-    if (e.kind == "outcome") theirs.push_back("outcome " + std::to_string(e.t.count()) + " " + e.what);
+      theirs.push_back("wait " + std::to_string(e.t.count()) + " " +
+                       std::to_string(e.wait.count()));
+    if (e.kind == "outcome")
+      theirs.push_back("outcome " + std::to_string(e.t.count()) + " " + e.what);
     last_t = e.t;
   }
   (void)last_t;
   for (std::size_t i = 0; i < mine.size(); ++i) {
     if (i >= theirs.size() || theirs[i] != mine[i]) {
-      why = "step " + std::to_string(i + 1) + ": the verifier saw '" + mine[i] +
-            "', the replay '" + (i < theirs.size() ? theirs[i] : std::string("nothing")) + "'";
+      why = "step " + std::to_string(i + 1) + ": the verifier saw '" + mine[i] + "', the replay '" +
+            (i < theirs.size() ? theirs[i] : std::string("nothing")) + "'";
       return false;
     }
   }
@@ -318,8 +323,9 @@ run_result run_one(subject s, const verify_options& o) {
 }
 
 void print_table(const std::vector<run_result>& runs, std::uint32_t depth) {
-  std::printf("| machine | letters | depth | sequences | states | merged | ended within the depth "
-              "| continued past it | invariants that apply | result |\n");
+  std::printf(
+      "| machine | letters | depth | sequences | states | merged | ended within the depth "
+      "| continued past it | invariants that apply | result |\n");
   std::printf("|---|--:|--:|--:|--:|--:|--:|--:|--:|---|\n");
   for (const run_result& r : runs) {
     std::size_t apply = 0;
@@ -352,9 +358,7 @@ void print_invariants(const std::vector<run_result>& runs) {
         continue;
       }
       const invariant& inv = r.rep.invariants[i];
-      row += !inv.applies                   ? " n/a |"
-             : r.rep.violation(inv.name)    ? " **violated** |"
-                                            : " held |";
+      row += !inv.applies ? " n/a |" : r.rep.violation(inv.name) ? " **violated** |" : " held |";
     }
     std::printf("%s\n", row.c_str());
   }

@@ -26,8 +26,7 @@ namespace acme_pebble {
 
 // RFC 8555 §6.1 / RFC 7515 §2: base64url without padding (the library's, as for the CertID).
 inline std::string base64url(std::string_view bytes) {
-  return certretry::base64url(
-      {reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size()});
+  return certretry::base64url({reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size()});
 }
 
 // A JSON string literal (quotes and escapes) for text such as a nonce or a URL.

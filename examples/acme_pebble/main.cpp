@@ -18,11 +18,11 @@
 #include <certretry/acme/exchange.hpp>
 #include <certretry/acme/new_order.hpp>
 #include <certretry/acme/poll.hpp>
+#include <certretry/acme/reply.hpp>
 #include <certretry/backoff/retry_after.hpp>
 #include <certretry/core/event.hpp>
 #include <certretry/core/system.hpp>
 #include <certretry/machine/run.hpp>
-#include <certretry/acme/reply.hpp>
 #include <certretry/transport/curl.hpp>
 
 #include <fcntl.h>
@@ -165,8 +165,8 @@ using resource_poll_machine =
 // machine to the next, and the counts.
 class client {
  public:
-  client(certretry::curl_transport& http, const acme_pebble::ec_key& account_key,
-         const options& o, std::string base_url, acme_pebble::directory dir)
+  client(certretry::curl_transport& http, const acme_pebble::ec_key& account_key, const options& o,
+         std::string base_url, acme_pebble::directory dir)
       : wire_(http),
         signer_(wire_, account_key, std::move(base_url)),
         opts_(o),

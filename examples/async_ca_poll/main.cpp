@@ -95,8 +95,7 @@ int main(int argc, char** argv) {
 
   std::printf("outcome: %s after %u requests\n", to_string(o.kind).data(), o.sends);
   for (const auto& [status, n] : counted.seen) std::printf("  HTTP %d: %u\n", status, n);
-  std::printf("certificate: %s\n",
-              o.certificate.substr(0, o.certificate.find('\n')).c_str());
+  std::printf("certificate: %s\n", o.certificate.substr(0, o.certificate.find('\n')).c_str());
   std::printf("connections opened: %llu\n",
               static_cast<unsigned long long>(http.connections_opened()));
   return o.kind == outcome_kind::issued ? 0 : 1;

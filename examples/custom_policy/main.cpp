@@ -115,13 +115,14 @@ int main() {
   virtual_clock clock;
   virtual_sleeper sleeper{clock};
   scripted_transport ca{clock};
-  ca.script("GET /v3/requests/77",
-            {scripted_reply::respond(200, R"({"state":"QUEUED"})"),
-             scripted_reply::respond(429, R"({"error":"slow down"})", {{"Retry-After", "20"}}),
-             scripted_reply::respond(200, R"({"state":"SIGNING"})"),
-             scripted_reply::respond(503, "maintenance"),
-             scripted_reply::respond(200, R"({"state":"FROBNICATING"})"),
-             scripted_reply::respond(200, R"({"state":"DONE","pem":"-----BEGIN CERTIFICATE-----"})")});
+  ca.script(
+      "GET /v3/requests/77",
+      {scripted_reply::respond(200, R"({"state":"QUEUED"})"),
+       scripted_reply::respond(429, R"({"error":"slow down"})", {{"Retry-After", "20"}}),
+       scripted_reply::respond(200, R"({"state":"SIGNING"})"),
+       scripted_reply::respond(503, "maintenance"),
+       scripted_reply::respond(200, R"({"state":"FROBNICATING"})"),
+       scripted_reply::respond(200, R"({"state":"DONE","pem":"-----BEGIN CERTIFICATE-----"})")});
 
   // No jitter, so this example prints the same waits every run; use proportional_jitter{0.2}
   // in production. A Retry-After longer than the schedule wins (at_least_schedule, the
@@ -133,11 +134,10 @@ int main() {
   }
   poll_machine machine{widgets_triage{"77"}, policy, splitmix64{1}, print_events{clock.now()}};
   const outcome o = run(machine, ca, clock, sleeper);
-  std::printf("outcome: %s after %u requests, %lld s; certificate: %s\n",
-              to_string(o.kind).data(), o.sends,
-              static_cast<long long>(
-                  std::chrono::duration_cast<std::chrono::seconds>(clock.now() - clock.start())
-                      .count()),
-              o.certificate.c_str());
+  std::printf(
+      "outcome: %s after %u requests, %lld s; certificate: %s\n", to_string(o.kind).data(), o.sends,
+      static_cast<long long>(
+          std::chrono::duration_cast<std::chrono::seconds>(clock.now() - clock.start()).count()),
+      o.certificate.c_str());
   return o.kind == outcome_kind::issued ? 0 : 1;
 }

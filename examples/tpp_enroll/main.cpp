@@ -44,18 +44,18 @@ int main(int argc, char** argv) {
     tpp::enroll_options options;  // reset-on-detection, watch mode: the defaults
     options.request_body =
         R"({"PolicyDN":"\\VED\\Policy\\certretry","ObjectName":")" + name + "\"}";
-    tpp::enroll_machine machine{std::move(options),
-                                backoff_policy{schedules::vcert, no_jitter{},
-                                               limits{.max_wait = 5min}},
-                                splitmix64{static_cast<std::uint64_t>(i)}};
+    tpp::enroll_machine machine{
+        std::move(options), backoff_policy{schedules::vcert, no_jitter{}, limits{.max_wait = 5min}},
+        splitmix64{static_cast<std::uint64_t>(i)}};
     const outcome o = run(machine, http, clock, sleeper);
-    std::printf("%-8s %s, %u calls, %u reset%s\n", name.c_str(), to_string(o.kind).data(),
-                o.sends, machine.resets(), machine.resets() == 1 ? "" : "s");
+    std::printf("%-8s %s, %u calls, %u reset%s\n", name.c_str(), to_string(o.kind).data(), o.sends,
+                machine.resets(), machine.resets() == 1 ? "" : "s");
     if (o.kind == outcome_kind::issued) ++issued;
     if (o.kind == outcome_kind::issued && machine.resets() > 0) ++recovered;
     calls += o.sends;
   }
-  std::printf("enrollments %d, issued %u, recovered from stuck %u, calls %u (%.1f per enrollment)\n",
-              n, issued, recovered, calls, n > 0 ? static_cast<double>(calls) / n : 0.0);
+  std::printf(
+      "enrollments %d, issued %u, recovered from stuck %u, calls %u (%.1f per enrollment)\n", n,
+      issued, recovered, calls, n > 0 ? static_cast<double>(calls) / n : 0.0);
   return issued == static_cast<unsigned>(n) ? 0 : 1;
 }

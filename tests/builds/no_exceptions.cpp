@@ -114,7 +114,8 @@ void acme_machines() {
   expect(drive(ari, t, clock).kind == outcome_kind::renew_at, "ARI finishes renew_at");
 
   const auto id = acme::cert_id_from_pem("not a certificate");
-  expect(!id && id.assume_error() == errc::certificate_unreadable, "a bad PEM is a certificate error");
+  expect(!id && id.assume_error() == errc::certificate_unreadable,
+         "a bad PEM is a certificate error");
 }
 
 void parsers() {

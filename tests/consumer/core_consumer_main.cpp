@@ -17,7 +17,8 @@ struct text_triage {
   certretry::request_view next_request() const { return {"GET", "/status/7"}; }
   certretry::triage_result classify(const certretry::response_view& r) {
     using certretry::verdict;
-    if (const auto s = certretry::triage_status(r.status); r.status / 100 != 2) return {s.verdict, s.why};
+    if (const auto s = certretry::triage_status(r.status); r.status / 100 != 2)
+      return {s.verdict, s.why};
     if (r.body == "wait") return {verdict::pending, "waiting"};
     if (r.body.starts_with("ready:")) return {verdict::done, "ready", r.body.substr(6)};
     return {verdict::permanent, "refused"};
@@ -31,9 +32,9 @@ int main() {
   virtual_clock clock;
   virtual_sleeper sleeper{clock};
   scripted_transport server{clock};
-  server.script("GET /status/7", {scripted_reply::respond(503, ""),
-                                  scripted_reply::respond(200, "wait"),
-                                  scripted_reply::respond(200, "ready:PEM")});
+  server.script("GET /status/7",
+                {scripted_reply::respond(503, ""), scripted_reply::respond(200, "wait"),
+                 scripted_reply::respond(200, "ready:PEM")});
   const backoff_policy every_2s{fixed_schedule{std::chrono::seconds{2}}, no_jitter{}};
   poll_machine poller{text_triage{}, every_2s, splitmix64{1}};  // types deduced
   const outcome o = run(poller, server, clock, sleeper);

@@ -9,6 +9,7 @@
 #include <certretry/machine/kit.hpp>
 #include <certretry/transport/curl.hpp>
 
+#include <gtest/gtest.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -18,7 +19,6 @@
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
-#include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
@@ -215,8 +215,7 @@ TEST(CurlTransport, AcmeNonceAndLocationThroughServe) {
 }
 
 TEST(CurlTransport, RetryAfterOfA429ThroughServe) {
-  certretry_test::serve_process serve(harness,
-                                      {"--model", "async-ca", "--fault", "0-600:429:7"});
+  certretry_test::serve_process serve(harness, {"--model", "async-ca", "--fault", "0-600:429:7"});
   ASSERT_TRUE(serve.ok()) << serve.startup();
   auto t = make({.base_url = serve.url()});
   auto r = t.send(get("/order/certificate/1"));
@@ -402,11 +401,12 @@ TEST_P(BigBody, IsBodyTooLargeNotAnAllocation) {
     constexpr std::size_t total = 10u << 20;
     const std::string chunk(64u << 10, 'x');
     boost::system::error_code ec;
-    asio::write(s,
-                asio::buffer(chunked ? std::string("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
-                                     : "HTTP/1.1 200 OK\r\nContent-Length: " +
-                                           std::to_string(total) + "\r\n\r\n"),
-                ec);
+    asio::write(
+        s,
+        asio::buffer(chunked ? std::string("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+                             : "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(total) +
+                                   "\r\n\r\n"),
+        ec);
     char size_line[32];
     std::snprintf(size_line, sizeof size_line, "%zx\r\n", chunk.size());
     for (std::size_t sent = 0; sent < total && !ec; sent += chunk.size()) {
@@ -436,7 +436,8 @@ TEST(CurlTransport, HeadersOverTheirBoundAreHeaderTooLarge) {
     seen_request r;
     read_request(s, buf, r);
     std::string reply = "HTTP/1.1 200 OK\r\n";
-    for (int i = 0; i < 100; ++i) reply += "X-Filler-" + std::to_string(i) + ": " + std::string(100, 'y') + "\r\n";
+    for (int i = 0; i < 100; ++i)
+      reply += "X-Filler-" + std::to_string(i) + ": " + std::string(100, 'y') + "\r\n";
     reply += "Content-Length: 0\r\n\r\n";
     boost::system::error_code ec;
     asio::write(s, asio::buffer(reply), ec);

@@ -58,15 +58,16 @@ void client(const std::string& base, clock_type::time_point deadline, int index,
   const auto send = [&](const certretry::request_view& r) -> std::optional<certretry::response> {
     auto got = http.send(r);
     if (!got) {
-      if (t.failures++ == 0) first_error = got.error().message() + ": " +
-                                           std::string(http.last_error_detail());
+      if (t.failures++ == 0)
+        first_error = got.error().message() + ": " + std::string(http.last_error_detail());
       return std::nullopt;
     }
     ++t.responses;
     return std::move(got).value();
   };
   while (clock_type::now() < deadline) {
-    auto submitted = send({.method = "POST", .target = "/order/certificate/ssl_basic",
+    auto submitted = send({.method = "POST",
+                           .target = "/order/certificate/ssl_basic",
                            .body = R"({"certificate":{"common_name":"load.example"}})"});
     if (!submitted) return;
     const std::string id = number_after(submitted->body, "id");
@@ -88,8 +89,8 @@ void client(const std::string& base, clock_type::time_point deadline, int index,
         cert_id = number_after(polled->body, "id");
     }
     if (cert_id.empty()) return;  // the run ended while pending
-    auto pem = send({.method = "GET",
-                     .target = "/certificate/" + cert_id + "/download/format/pem_all"});
+    auto pem =
+        send({.method = "GET", .target = "/certificate/" + cert_id + "/download/format/pem_all"});
     if (!pem) return;
     if (pem->status != 200 || pem->body.find("BEGIN CERTIFICATE") == std::string::npos) {
       ++t.unexpected;
@@ -145,8 +146,7 @@ int main(int argc, char** argv) {
       rss_peak = std::max(rss_peak, serve.rss_kib());
     }
     for (auto& th : threads) th.join();
-    const double elapsed =
-        std::chrono::duration<double>(clock_type::now() - started).count();
+    const double elapsed = std::chrono::duration<double>(clock_type::now() - started).count();
     const long rss_end = serve.rss_kib();
     const int exit_status = serve.stop();
 

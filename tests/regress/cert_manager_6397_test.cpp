@@ -94,18 +94,17 @@ outcome enroll(build how, tpp::enroll_options o, scripted_transport& server, vir
       return run(m, server, clock, sleeper);
     }
     case build::any_policy: {
-      tpp::enroll_machine m{std::move(o),
-                            backoff_policy{any_schedule{schedules::vcert},
-                                           any_jitter{proportional_jitter{0.2}}, l},
-                            splitmix64{7}, counting_sink{&sink_sends}};
+      tpp::enroll_machine m{
+          std::move(o),
+          backoff_policy{any_schedule{schedules::vcert}, any_jitter{proportional_jitter{0.2}}, l},
+          splitmix64{7}, counting_sink{&sink_sends}};
       return run(m, server, clock, sleeper);
     }
     case build::reset_step: {
       o.strategy = tpp::reset_strategy::query_only;  // reset_step() is the reset command itself
-      auto m = tpp::reset_step(std::move(o),
-                               backoff_policy<fixed_schedule, no_jitter>{schedules::vcert,
-                                                                         no_jitter{}, l},
-                               splitmix64{1}, counting_sink{&sink_sends});
+      auto m = tpp::reset_step(
+          std::move(o), backoff_policy<fixed_schedule, no_jitter>{schedules::vcert, no_jitter{}, l},
+          splitmix64{1}, counting_sink{&sink_sends});
       return run(m, server, clock, sleeper);
     }
   }
@@ -124,10 +123,12 @@ TEST(CertManager6397, ResetBeforeRequestSendsTheResetFirstOnEveryEnrollment) {
     scripted_transport server{clock};
     server.script(std::string(reset_key),
                   {scripted_reply::respond(reset_status(reply), benign_reset_replies[reply])});
-    server.script(std::string(request_key),
-                  {scripted_reply::respond(200, R"({"CertificateDN":")" + json_escaped(dn) + "\"}")});
-    server.script(std::string(retrieve_key),
-                  {scripted_reply::respond(200, R"({"CertificateData":"TUlJQg==","Format":"base64"})")});
+    server.script(
+        std::string(request_key),
+        {scripted_reply::respond(200, R"({"CertificateDN":")" + json_escaped(dn) + "\"}")});
+    server.script(
+        std::string(retrieve_key),
+        {scripted_reply::respond(200, R"({"CertificateData":"TUlJQg==","Format":"base64"})")});
 
     tpp::enroll_options o;
     o.strategy = tpp::reset_strategy::reset_before_request;
@@ -172,15 +173,17 @@ TEST(CertManager6397, ResetOnDetectionSendsTheResetWhenTppAsksForIt) {
     scripted_transport server{clock};
     server.script(std::string(reset_key),
                   {scripted_reply::respond(200, R"({"ProcessingResetCompleted":true})")});
-    server.script(std::string(request_key),
-                  {scripted_reply::respond(200, R"({"CertificateDN":")" + json_escaped(dn) + "\"}")});
-    server.script(std::string(retrieve_key),
-                  {scripted_reply::respond(500, stale[static_cast<std::size_t>(i) % 2]),
-                   scripted_reply::respond(200, R"({"CertificateData":"TUlJQg==","Format":"base64"})")});
+    server.script(
+        std::string(request_key),
+        {scripted_reply::respond(200, R"({"CertificateDN":")" + json_escaped(dn) + "\"}")});
+    server.script(
+        std::string(retrieve_key),
+        {scripted_reply::respond(500, stale[static_cast<std::size_t>(i) % 2]),
+         scripted_reply::respond(200, R"({"CertificateData":"TUlJQg==","Format":"base64"})")});
 
     tpp::enroll_options o;  // reset-on-detection is the default strategy
-    tpp::enroll_machine m{std::move(o), {schedules::vcert, no_jitter{}, {.max_wait = 60s}},
-                          splitmix64{1}};
+    tpp::enroll_machine m{
+        std::move(o), {schedules::vcert, no_jitter{}, {.max_wait = 60s}}, splitmix64{1}};
     const outcome out = run(m, server, clock, sleeper);
 
     SCOPED_TRACE("enrollment " + std::to_string(i));

@@ -3,10 +3,10 @@
 // 2 min 15 s. Both are real, so both exist as named schedules: schedules::certctl is the code,
 // schedules::certctl_documented the document.
 // This pins the difference and what each does against a 10 min deadline under a sustained 429.
+#include "certretry/async_ca/poller.hpp"
 #include "certretry/backoff/schedule.hpp"
 #include "certretry/machine/run.hpp"
 #include "certretry/testing/scripted.hpp"
-#include "certretry/async_ca/poller.hpp"
 
 #include <gtest/gtest.h>
 

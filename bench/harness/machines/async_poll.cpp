@@ -71,7 +71,7 @@ struct async_poll {
     certificate_shape check = certificate_shape::pem_or_der;
     std::optional<std::string> csr;
     std::optional<expected_public_key> key;  // read from `csr` by complete()
-    double wall_step_s = 0;  // a number: seconds options are never negative
+    double wall_step_s = 0;                  // a number: seconds options are never negative
     duration wall_step_at{};
   };
 
@@ -198,11 +198,11 @@ struct async_poll {
   }
 
   static replay_result run(world& w, const settings& s, std::uint64_t seed) {
-    async_ca_triage_options options{.max_body_bytes = s.max_body_bytes,
-                             .collect_interval = s.collect_interval,
-                             .replaced_certificate_id = s.replaced_cert_id,
-                             .check = s.key ? key_match_check(*s.key)
-                                            : certificate_check{s.check, {}}};
+    async_ca_triage_options options{
+        .max_body_bytes = s.max_body_bytes,
+        .collect_interval = s.collect_interval,
+        .replaced_certificate_id = s.replaced_cert_id,
+        .check = s.key ? key_match_check(*s.key) : certificate_check{s.check, {}}};
     async_ca_poll_machine m{async_ca_triage{{s.profile, s.id, s.ca}, std::move(options)},
                             make_policy(s), splitmix64{seed}, w.sink()};
     const duration step{static_cast<std::int64_t>(s.wall_step_s * 1000.0)};

@@ -151,8 +151,8 @@ struct tpp_enroll {
   static replay_result drive(world& w, tpp::enroll_options o, const settings& s,
                              std::uint64_t seed) {
     const auto policy = make_policy(s, s.mode == tpp::retrieve_mode::poll ? "vcert" : "certctl");
-    tpp::enroll_machine m{std::move(o), policy, splitmix64{seed}, w.sink(), Detector{},
-                          s.max_body_bytes};
+    tpp::enroll_machine m{std::move(o), policy,     splitmix64{seed},
+                          w.sink(),     Detector{}, s.max_body_bytes};
     return w.drive(m);
   }
 

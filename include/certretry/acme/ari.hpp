@@ -33,6 +33,7 @@
 
 #include "certretry/acme/exchange.hpp"
 #include "certretry/acme/renewal_window.hpp"
+#include "certretry/acme/reply.hpp"
 #include "certretry/backoff/policy.hpp"
 #include "certretry/core/base64url.hpp"
 #include "certretry/core/concepts.hpp"
@@ -40,10 +41,9 @@
 #include "certretry/core/rfc3339.hpp"
 #include "certretry/core/target.hpp"
 #include "certretry/core/text.hpp"
+#include "certretry/core/verdict.hpp"
 #include "certretry/machine/base.hpp"
 #include "certretry/machine/kit.hpp"
-#include "certretry/acme/reply.hpp"
-#include "certretry/core/verdict.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -68,13 +68,14 @@ struct fallback_renewal {
     const duration validity = saturating_sub(not_after, not_before);
     if (validity <= duration::zero()) return not_before;
     const double f = validity < short_lived_below ? short_lived_fraction : fraction;
-    return saturating_add(not_before, certretry::detail::saturate_ms(
-                                          static_cast<double>(validity.count()) * f));
+    return saturating_add(
+        not_before, certretry::detail::saturate_ms(static_cast<double>(validity.count()) * f));
   }
 
   constexpr invalid_value check() const noexcept {
     if (!(fraction > 0.0 && fraction <= 1.0))
-      return {"fallback_renewal.fraction", "must be a number above 0 and at most 1 (of the validity)"};
+      return {"fallback_renewal.fraction",
+              "must be a number above 0 and at most 1 (of the validity)"};
     if (!(short_lived_fraction > 0.0 && short_lived_fraction <= 1.0))
       return {"fallback_renewal.short_lived_fraction", "must be a number above 0 and at most 1"};
     if (short_lived_below < duration::zero())
@@ -130,7 +131,8 @@ inline result<ari_progress> parse_ari_progress(std::string_view text, std::strin
     const std::string_view item = text.substr(0, end);
     text.remove_prefix(end == std::string_view::npos ? text.size() : end);
     const std::size_t eq = item.find('=');
-    if (eq == std::string_view::npos) return fail("ari progress: '" + std::string(item.substr(0, 32)) + "' is not name=value");
+    if (eq == std::string_view::npos)
+      return fail("ari progress: '" + std::string(item.substr(0, 32)) + "' is not name=value");
     const std::string_view name = item.substr(0, eq), value = item.substr(eq + 1);
     if (name == "pick" || name == "next") {
       auto& slot = name == "pick" ? p.pick : p.next_poll;
@@ -140,7 +142,8 @@ inline result<ari_progress> parse_ari_progress(std::string_view text, std::strin
     } else if (name == "window") {
       const std::size_t slash = value.find('/');
       const auto a = parse_rfc3339(value.substr(0, slash));
-      const auto b = slash == std::string_view::npos ? std::nullopt : parse_rfc3339(value.substr(slash + 1));
+      const auto b =
+          slash == std::string_view::npos ? std::nullopt : parse_rfc3339(value.substr(slash + 1));
       if (have_window || !a || !b || *b <= *a)
         return fail("ari progress: window must be START/END, RFC 3339, end after start, once");
       p.window_start = *a;
@@ -190,8 +193,7 @@ struct ari_options {
   // The values the machine refuses at start (errc::invalid_policy): intervals under a second
   // would let a Retry-After of 0 or an error poll the CA in a tight loop.
   constexpr invalid_value check() const noexcept {
-    if (!not_after)
-      return {"ari_options.not_after", "is not set: give the certificate's notAfter"};
+    if (!not_after) return {"ari_options.not_after", "is not set: give the certificate's notAfter"};
     if (not_before && *not_before >= *not_after)
       return {"ari_options.not_before", "must be before not_after"};
     if (min_retry_after < std::chrono::seconds{1})
@@ -387,8 +389,7 @@ class ari_machine
                        wait_reason::schedule);
     const duration step = options_.errors.wait(errors_, uniform_unit(kit_.rng()));
     if (ra && *ra > step) return next_poll(now, *ra, wait_reason::retry_after);
-    return next_poll(now, std::max(step, duration{std::chrono::seconds{1}}),
-                     wait_reason::schedule);
+    return next_poll(now, std::max(step, duration{std::chrono::seconds{1}}), wait_reason::schedule);
   }
 
   // Not `permanent`: the run goes on, only the next poll is far (§4.3.3).
@@ -440,12 +441,12 @@ class ari_machine
     kit_.set_not_before(when);
     const duration validity = *options_.not_after - *options_.not_before;
     const bool short_lived = validity < options_.fallback.short_lived_below;
-    const double f = short_lived ? options_.fallback.short_lived_fraction : options_.fallback.fraction;
-    std::string reason = "renew at " + format_rfc3339(when) +
-                         " (fallback: no usable renewal window; " +
-                         std::to_string(static_cast<int>(f * 100.0 + 0.5)) + " % of the validity " +
-                         format_rfc3339(*options_.not_before) + " to " +
-                         format_rfc3339(*options_.not_after) + ")";
+    const double f =
+        short_lived ? options_.fallback.short_lived_fraction : options_.fallback.fraction;
+    std::string reason =
+        "renew at " + format_rfc3339(when) + " (fallback: no usable renewal window; " +
+        std::to_string(static_cast<int>(f * 100.0 + 0.5)) + " % of the validity " +
+        format_rfc3339(*options_.not_before) + " to " + format_rfc3339(*options_.not_after) + ")";
     if (!why_.empty()) {
       reason += "; last: ";
       reason += why_;

@@ -28,7 +28,6 @@ namespace certretry::acme {
 // Largest PEM or DER input cert_id_from_pem / cert_id_from_der accept.
 inline constexpr std::size_t max_certificate_bytes = std::size_t{64} * 1024;
 
-
 namespace detail {
 
 struct x509_deleter {
@@ -67,8 +66,7 @@ inline result<std::string> cert_id_from_x509(const X509& cert) {
     return openssl_failure(errc::certificate_unreadable);
   std::size_t header = 2;
   if (der[1] & 0x80) header += der[1] & 0x7fu;  // long-form length
-  if (der[0] != 0x02 || header >= der.size())
-    return openssl_failure(errc::certificate_unreadable);
+  if (der[0] != 0x02 || header >= der.size()) return openssl_failure(errc::certificate_unreadable);
   const std::span<const unsigned char> content{der.data() + header, der.size() - header};
 
   std::string id = base64url(keyid);

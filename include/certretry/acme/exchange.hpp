@@ -16,19 +16,19 @@
 // hands each reply that is not about the nonce to the derived machine's on_acme_reply().
 #pragma once
 
+#include "certretry/acme/reply.hpp"
 #include "certretry/backoff/error_backoff.hpp"
 #include "certretry/backoff/policy.hpp"
-#include "certretry/core/base64url.hpp"
 #include "certretry/core/action.hpp"
+#include "certretry/core/base64url.hpp"
 #include "certretry/core/concepts.hpp"
 #include "certretry/core/invalid_value.hpp"
 #include "certretry/core/json_text.hpp"
 #include "certretry/core/target.hpp"
 #include "certretry/core/text.hpp"
+#include "certretry/core/verdict.hpp"
 #include "certretry/machine/base.hpp"
 #include "certretry/machine/kit.hpp"
-#include "certretry/acme/reply.hpp"
-#include "certretry/core/verdict.hpp"
 
 #include <algorithm>
 #include <array>
@@ -157,7 +157,8 @@ class signed_machine : public machine_base<Derived, signed_state, S, J, R, Sink,
   // At start: the error backoff refused (errc::invalid_policy), or `request` (from
   // request_values_problem(), errc::invalid_request_value); nothing when all is well.
   std::optional<action> refuse_at_start(time_point now, const invalid_value& request) {
-    if (const invalid_value bad = errors_.check()) return this->refuse(now, errc::invalid_policy, bad);
+    if (const invalid_value bad = errors_.check())
+      return this->refuse(now, errc::invalid_policy, bad);
     if (request) return this->refuse(now, errc::invalid_request_value, request);
     return std::nullopt;
   }
@@ -532,8 +533,8 @@ class post_machine
   post_kind kind_;
   std::string resource_;
   object_reader objects_;
-  bool lost_ = false;         // a POST of this request went out and its reply never came
-  bool checking_ = false;     // the request outstanding is the POST-as-GET of the resource
+  bool lost_ = false;      // a POST of this request went out and its reply never came
+  bool checking_ = false;  // the request outstanding is the POST-as-GET of the resource
   bool looked_ = false;
   bool resent_once_ = false;  // the request was sent again after the resource said not taken
 };

@@ -115,9 +115,8 @@ struct new_order_options {
 
 template <schedule S = any_schedule, jitter J = any_jitter, random_source R = splitmix64,
           event_sink Sink = null_sink, retry_budget Budget = no_budget>
-class new_order_machine
-    : public detail::signed_machine<new_order_machine<S, J, R, Sink, Budget>, S, J, R, Sink,
-                                    Budget> {
+class new_order_machine : public detail::signed_machine<new_order_machine<S, J, R, Sink, Budget>, S,
+                                                        J, R, Sink, Budget> {
   using base = detail::signed_machine<new_order_machine, S, J, R, Sink, Budget>;
   friend base;
   friend typename base::root;
@@ -145,10 +144,10 @@ class new_order_machine
  private:
   action on_start(time_point now) {
     if (auto refused = this->refuse_at_start(
-            now, this->request_values_problem(
-                     "new_order_options.new_order_url", options_.new_order_url,
-                     "new_order_options.identifiers_json", options_.identifiers_json,
-                     json_kind::array, false)))
+            now,
+            this->request_values_problem("new_order_options.new_order_url", options_.new_order_url,
+                                         "new_order_options.identifiers_json",
+                                         options_.identifiers_json, json_kind::array, false)))
       return *refused;
     if (const invalid_value bad = options_.check())
       return this->refuse(now, errc::invalid_request_value, bad);
@@ -162,7 +161,8 @@ class new_order_machine
       body_ += ",\"profile\":";
       certretry::detail::append_json_string(body_, *options_.profile);
     }
-    if (options_.not_before) body_ += ",\"notBefore\":\"" + format_rfc3339(*options_.not_before) + '"';
+    if (options_.not_before)
+      body_ += ",\"notBefore\":\"" + format_rfc3339(*options_.not_before) + '"';
     if (options_.not_after) body_ += ",\"notAfter\":\"" + format_rfc3339(*options_.not_after) + '"';
     if (with_replaces_) {
       body_ += ",\"replaces\":";

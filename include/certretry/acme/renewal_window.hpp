@@ -3,9 +3,9 @@
 // Sans-IO: the current time and the random source are the caller's; nothing here reads a clock.
 #pragma once
 
+#include "certretry/acme/reply.hpp"
 #include "certretry/core/random.hpp"
 #include "certretry/core/time.hpp"
-#include "certretry/acme/reply.hpp"
 
 #include <chrono>
 #include <cstdint>

@@ -48,7 +48,7 @@ struct problem {
   std::string_view detail{};
   std::string_view instance{};  // RFC 9457 §3.1.5: a URL about this occurrence (§7.3.3: the page
                                 // a person must visit for userActionRequired)
-  std::optional<int> status;  // only a value in [100, 599]
+  std::optional<int> status;    // only a value in [100, 599]
   std::size_t subproblem_count = 0;
   std::array<subproblem, max_kept_subproblems> subproblems{};  // the first few, in order
 
@@ -517,11 +517,10 @@ class renewal_info_reader {
     };
     auto doc = json_.open(body);
     if (!doc) {
-      return fail(doc.assume_error() == errc::body_too_large ? errc::body_too_large
-                                                             : errc::body_not_json,
-                  doc.assume_error() == errc::body_too_large
-                      ? "renewalInfo body is over the size limit"
-                      : "renewalInfo body is not JSON");
+      return fail(
+          doc.assume_error() == errc::body_too_large ? errc::body_too_large : errc::body_not_json,
+          doc.assume_error() == errc::body_too_large ? "renewalInfo body is over the size limit"
+                                                     : "renewalInfo body is not JSON");
     }
     // A well-formed value of another type is the wrong type; anything else is not JSON.
     simdjson::ondemand::json_type type;

@@ -16,8 +16,8 @@
 #include "certretry/core/invalid_value.hpp"
 #include "certretry/core/target.hpp"
 #include "certretry/core/time.hpp"
-#include "certretry/json/reader.hpp"
 #include "certretry/core/verdict.hpp"
+#include "certretry/json/reader.hpp"
 
 #include <algorithm>
 #include <array>
@@ -347,7 +347,9 @@ class async_ca_triage {
     const bool try_later = code && std::find(profile_->collect_try_later_codes.begin(),
                                              profile_->collect_try_later_codes.end(),
                                              *code) != profile_->collect_try_later_codes.end();
-    return {not_ready ? verdict::pending : try_later ? verdict::transient : verdict::permanent,
+    return {not_ready   ? verdict::pending
+            : try_later ? verdict::transient
+                        : verdict::permanent,
             why_};
   }
 

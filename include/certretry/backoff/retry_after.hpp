@@ -119,9 +119,8 @@ constexpr std::optional<http_date_reading> to_time_point(const civil_time& c) no
   const bool mismatch =
       std::chrono::weekday{sys_days{ymd}}.iso_encoding() != static_cast<unsigned>(c.weekday);
   const int sec = c.second == 60 ? 59 : c.second;
-  return http_date_reading{time_point{sys_days{ymd}} + hours{c.hour} + minutes{c.minute} +
-                               seconds{sec},
-                           mismatch};
+  return http_date_reading{
+      time_point{sys_days{ymd}} + hours{c.hour} + minutes{c.minute} + seconds{sec}, mismatch};
 }
 
 constexpr bool read_time_of_day(date_reader& r, civil_time& c) noexcept {
@@ -160,7 +159,7 @@ constexpr std::optional<http_date_reading> parse_imf_fixdate(std::string_view s)
 // RFC 850: "Sunday, 06-Nov-94 08:49:37 GMT". A two-digit year that would be more than 50 years
 // in the future is the most recent past year with those digits (RFC 9110 §5.6.7).
 constexpr std::optional<http_date_reading> parse_rfc850(std::string_view s,
-                                                       time_point now) noexcept {
+                                                        time_point now) noexcept {
   date_reader r{s};
   civil_time c{};
   const auto wd = r.one_of(day_names_long);
@@ -272,9 +271,9 @@ inline result<retry_after_reading> read_retry_after_value(std::string_view value
 
   const auto date = read_http_date(v, now);
   if (!date) return errc::retry_after_malformed;
-  const std::error_code note =
-      date->weekday_mismatch ? make_error_code(errc::retry_after_weekday_mismatch)
-                             : std::error_code{};
+  const std::error_code note = date->weekday_mismatch
+                                   ? make_error_code(errc::retry_after_weekday_mismatch)
+                                   : std::error_code{};
   if (date->at <= now) return retry_after_reading{duration::zero(), note};
   const duration d = date->at - now;
   if (d > std::chrono::seconds{detail::retry_after_max_seconds})

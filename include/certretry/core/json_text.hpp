@@ -19,8 +19,8 @@ namespace certretry {
 enum class json_kind : std::uint8_t { none, object, array, string, number, literal };
 
 struct json_syntax {
-  std::size_t error_at = 0;      // where the text stops being JSON (a byte offset), if it does
-  std::string_view what{};       // why, or empty when the text is one JSON value
+  std::size_t error_at = 0;         // where the text stops being JSON (a byte offset), if it does
+  std::string_view what{};          // why, or empty when the text is one JSON value
   json_kind top = json_kind::none;  // the kind of the (first) top-level value
 
   constexpr bool ok() const noexcept { return what.empty(); }
@@ -150,8 +150,8 @@ constexpr json_syntax check_json(std::string_view s) noexcept {
       if (i == s.size()) return {s.size(), {}, top};
       return fail("more text after the JSON value");
     }
-    if (i >= s.size()) return fail(is_object[depth - 1] ? "an object is not closed"
-                                                        : "an array is not closed");
+    if (i >= s.size())
+      return fail(is_object[depth - 1] ? "an object is not closed" : "an array is not closed");
     if (s[i] == ',') {
       ++i;
       if (is_object[depth - 1])

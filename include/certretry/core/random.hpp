@@ -8,8 +8,8 @@
 #include <bit>
 #include <concepts>
 #include <cstdint>
-#include <string_view>
 #include <random>
+#include <string_view>
 
 namespace certretry {
 

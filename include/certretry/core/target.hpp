@@ -37,8 +37,17 @@ constexpr bool is_unreserved(char c) noexcept {
 // RFC 3986 §2.2 sub-delims.
 constexpr bool is_sub_delim(char c) noexcept {
   switch (c) {
-    case '!': case '$': case '&': case '\'': case '(': case ')':
-    case '*': case '+': case ',': case ';': case '=': return true;
+    case '!':
+    case '$':
+    case '&':
+    case '\'':
+    case '(':
+    case ')':
+    case '*':
+    case '+':
+    case ',':
+    case ';':
+    case '=': return true;
     default: return false;
   }
 }
@@ -49,8 +58,21 @@ constexpr bool is_pchar(char c) noexcept {
 // RFC 9110 §5.6.2 tchar.
 constexpr bool is_tchar(char c) noexcept {
   switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-    case '-': case '.': case '^': case '_': case '`': case '|': case '~': return true;
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '.':
+    case '^':
+    case '_':
+    case '`':
+    case '|':
+    case '~': return true;
     default: return is_alnum(c);
   }
 }
@@ -93,8 +115,7 @@ constexpr std::string_view target_problem(std::string_view target) noexcept {
     path.remove_prefix(colon + 3);
     const auto end = path.find_first_of("/?");
     if (end == 0) return "has no host after the scheme";
-    if (path.substr(0, end).find_first_of("[]") != std::string_view::npos &&
-        path.front() != '[')
+    if (path.substr(0, end).find_first_of("[]") != std::string_view::npos && path.front() != '[')
       return "has '[' or ']' outside an IPv6 address";
     path = end == std::string_view::npos ? std::string_view{} : path.substr(end);
   }
@@ -104,10 +125,11 @@ constexpr std::string_view target_problem(std::string_view target) noexcept {
   // Segments between slashes: none may be "." or "..", none may be empty but the last.
   for (std::size_t at = path.empty() ? std::string_view::npos : 1; at != std::string_view::npos;) {
     const auto slash = path.find('/', at);
-    const std::string_view seg = path.substr(at, slash == std::string_view::npos ? path.npos
-                                                                                   : slash - at);
-    if (seg == "." || seg == ".." || detail::iequals(seg, "%2e") || detail::iequals(seg, "%2e%2e") ||
-        detail::iequals(seg, ".%2e") || detail::iequals(seg, "%2e."))
+    const std::string_view seg =
+        path.substr(at, slash == std::string_view::npos ? path.npos : slash - at);
+    if (seg == "." || seg == ".." || detail::iequals(seg, "%2e") ||
+        detail::iequals(seg, "%2e%2e") || detail::iequals(seg, ".%2e") ||
+        detail::iequals(seg, "%2e."))
       return "has a '.' or '..' path segment (RFC 3986 §5.2.4 would remove it)";
     if (seg.empty() && slash != std::string_view::npos) return "has an empty path segment ('//')";
     at = slash == std::string_view::npos ? slash : slash + 1;

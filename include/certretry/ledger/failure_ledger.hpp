@@ -113,7 +113,9 @@ class failure_ledger {
   failure_ledger() = default;
   // The unit's name is kept as a saved ledger can hold it: control characters and malformed
   // UTF-8 become '?', and a name longer than ledger_max_text is cut (with "...").
-  explicit failure_ledger(std::string_view unit) { detail::append_sanitized(unit_, unit, ledger_max_text); }
+  explicit failure_ledger(std::string_view unit) {
+    detail::append_sanitized(unit_, unit, ledger_max_text);
+  }
 
   // Before a run: go, wait until not_before, or stop for a person.
   gate_decision gate(time_point now) const {
@@ -163,8 +165,8 @@ class failure_ledger {
       action_.clear();
       detail::append_sanitized(action_, o.action, ledger_max_text);
       if (*c != failure_class::needs_person)
-        last_reason_ = std::to_string(consecutive_) + " consecutive failures, the last: " +
-                       last_reason_;
+        last_reason_ =
+            std::to_string(consecutive_) + " consecutive failures, the last: " + last_reason_;
     }
   }
 
@@ -221,4 +223,3 @@ class failure_ledger {
 };
 
 }  // namespace certretry
-

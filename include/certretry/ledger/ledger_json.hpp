@@ -119,9 +119,8 @@ inline result<failure_ledger> parse_ledger(std::string_view text, std::string& d
     detail::append_sanitized(into, s, ledger_max_text + 3);
     return into == s;
   };
-  const std::string text_rule =
-      ": must be a string of printable UTF-8, at most " + std::to_string(ledger_max_text + 3) +
-      " bytes";
+  const std::string text_rule = ": must be a string of printable UTF-8, at most " +
+                                std::to_string(ledger_max_text + 3) + " bytes";
   const auto time_of = [&](simdjson::dom::element v) -> std::optional<time_point> {
     std::string_view s;
     if (v.get_string().get(s)) return std::nullopt;
@@ -207,8 +206,9 @@ inline result<failure_ledger> parse_ledger(std::string_view text, std::string& d
     } else {
       std::string k;
       detail::append_sanitized(k, key, 40);
-      return fail(k + ": unknown member (known: version, unit, consecutive, failures, last, "
-                      "next_attempt, last_success, needs_person, action, replaces_5xx)");
+      return fail(k +
+                  ": unknown member (known: version, unit, consecutive, failures, last, "
+                  "next_attempt, last_success, needs_person, action, replaces_5xx)");
     }
   }
   if (!has_version) return fail("version: missing");

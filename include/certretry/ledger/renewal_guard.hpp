@@ -36,13 +36,13 @@ struct renewal_loop_guard {
     if (!last_issued) return std::nullopt;
     const time_point until = saturating_add(*last_issued, interval(window_length));
     if (now >= until) return std::nullopt;
-    return renewal_hold{until, "renewal held back: the lineage was renewed at " +
-                                   format_rfc3339(*last_issued) + ", less than " +
-                                   std::to_string(std::chrono::duration_cast<std::chrono::minutes>(
-                                                      interval(window_length))
-                                                      .count()) +
-                                   " min ago (renewal_loop_guard); next renewal not before " +
-                                   format_rfc3339(until)};
+    return renewal_hold{
+        until,
+        "renewal held back: the lineage was renewed at " + format_rfc3339(*last_issued) +
+            ", less than " +
+            std::to_string(
+                std::chrono::duration_cast<std::chrono::minutes>(interval(window_length)).count()) +
+            " min ago (renewal_loop_guard); next renewal not before " + format_rfc3339(until)};
   }
 };
 

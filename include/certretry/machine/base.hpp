@@ -229,7 +229,8 @@ class machine_base {
   machine_phase phase_ = machine_phase::idle;
   // A request a budget withheld, sent when its wait ends; nothing without a budget.
   [[no_unique_address]] std::conditional_t<budget_enabled<Budget>, std::optional<withheld>,
-                                           nothing_withheld> withheld_;
+                                           nothing_withheld>
+      withheld_;
 };
 
 }  // namespace certretry

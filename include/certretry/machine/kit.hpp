@@ -67,9 +67,9 @@ class machine_kit {
   void report_verdict(time_point now, int status, std::error_code ec, verdict v,
                       std::string_view why) {
     count_as(now, budget_result(v, ec),
-             v != verdict::transient               ? send_kind::follow_up
-             : ec == errc::transport_timeout       ? send_kind::retry_after_timeout
-                                                   : send_kind::retry);
+             v != verdict::transient         ? send_kind::follow_up
+             : ec == errc::transport_timeout ? send_kind::retry_after_timeout
+                                             : send_kind::retry);
     sink_(event{.kind = event_kind::verdict,
                 .at = now,
                 .attempt = sends_,
@@ -162,8 +162,8 @@ class machine_kit {
   R& rng() noexcept { return rng_; }
 
  private:
-  template <class Derived, class State, schedule S2, jitter J2, random_source R2,
-            event_sink Sink2, retry_budget Budget2>
+  template <class Derived, class State, schedule S2, jitter J2, random_source R2, event_sink Sink2,
+            retry_budget Budget2>
   friend class machine_base;
 
   void begin(time_point now) noexcept { started_ = now; }

@@ -36,7 +36,9 @@ concept knows_caller_deadline = requires(M& m, std::optional<time_point> t) {
 // Whether a machine judges HTTP-dates against a wall clock the driver tells it about (every
 // machine on machine_base does).
 template <class M>
-concept knows_wall_offset = requires(M& m, duration d) { m.set_wall_offset(d); };
+concept knows_wall_offset = requires(M& m, duration d) {
+  m.set_wall_offset(d);
+};
 
 // A clock that also reads a monotonic clock (system_clock does): elapsed time comes from it.
 template <class C>

@@ -18,9 +18,9 @@
 #include "certretry/core/errc.hpp"
 #include "certretry/core/event.hpp"
 #include "certretry/core/random.hpp"
+#include "certretry/core/verdict.hpp"
 #include "certretry/machine/base.hpp"
 #include "certretry/machine/kit.hpp"
-#include "certretry/core/verdict.hpp"
 
 #include <concepts>
 #include <cstdint>
@@ -50,12 +50,12 @@ enum class poll_state : std::uint8_t { idle, awaiting_response, waiting, finishe
 template <poll_triage Triage, schedule S = any_schedule, jitter J = any_jitter,
           random_source R = splitmix64, event_sink Sink = null_sink,
           retry_budget Budget = no_budget>
-class poll_machine : public machine_base<poll_machine<Triage, S, J, R, Sink, Budget>, poll_state,
-                                         S, J, R, Sink, Budget> {
+class poll_machine : public machine_base<poll_machine<Triage, S, J, R, Sink, Budget>, poll_state, S,
+                                         J, R, Sink, Budget> {
   using base = machine_base<poll_machine, poll_state, S, J, R, Sink, Budget>;
   friend base;
-  using base::kit_;
   using base::finish;
+  using base::kit_;
 
  public:
   // A triage that reports a new stage may skip the wait this many times in a row, no more:

@@ -56,9 +56,9 @@ inline double nice_step(double span) {
   return (m < 1.5 ? 1 : m < 3.5 ? 2 : m < 7.5 ? 5 : 10) * p;
 }
 
-inline constexpr const char* palette[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
-                                          "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
-                                          "#000000", "#aec7e8"};
+inline constexpr const char* palette[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
+                                          "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+                                          "#bcbd22", "#17becf", "#000000", "#aec7e8"};
 
 }  // namespace detail_chart
 

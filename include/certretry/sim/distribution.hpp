@@ -116,8 +116,8 @@ inline constexpr double max_empirical_seconds = 366.0 * 24 * 3600;
 // are skipped. On error `detail` says which line and why.
 inline result<distribution> parse_durations_csv(std::string_view text, std::string& detail) {
   std::vector<double> samples;
-  if (const auto bad = read_duration_lines(text, max_empirical_seconds, max_empirical_samples,
-                                           samples)) {
+  if (const auto bad =
+          read_duration_lines(text, max_empirical_seconds, max_empirical_samples, samples)) {
     switch (bad->what) {
       case duration_lines_error::kind::bad_value:
         detail = "line " + std::to_string(bad->line) +

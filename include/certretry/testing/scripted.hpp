@@ -211,8 +211,8 @@ class scripted_transport {
   }
 
   virtual_clock* clock_;
-  std::vector<rule> rules_;  // sorted by key once sorted_
-  std::optional<rule> any_;  // "*"
+  std::vector<rule> rules_;            // sorted by key once sorted_
+  std::optional<rule> any_;            // "*"
   std::vector<condition> conditions_;  // keys that depend on the body, in the order scripted
   bool sorted_ = true;
   bool record_ = true;

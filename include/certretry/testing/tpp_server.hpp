@@ -92,8 +92,8 @@
 #include "certretry/core/random.hpp"
 #include "certretry/core/text.hpp"
 #include "certretry/core/time.hpp"
-#include "certretry/testing/scripted.hpp"
 #include "certretry/json/reader.hpp"
+#include "certretry/testing/scripted.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -184,15 +184,15 @@ struct tpp_counters {
   std::uint64_t retrieve = 0;
   std::uint64_t reset = 0;
   std::uint64_t renew = 0;
-  std::uint64_t other = 0;               // unknown path or method
-  std::uint64_t outage_503 = 0;          // calls answered 503 by an outage window
-  std::uint64_t refused_token = 0;       // calls answered 401/403 by token_refusal
+  std::uint64_t other = 0;                   // unknown path or method
+  std::uint64_t outage_503 = 0;              // calls answered 503 by an outage window
+  std::uint64_t refused_token = 0;           // calls answered 401/403 by token_refusal
   std::uint64_t certificate_on_request = 0;  // requests answered 200 with CertificateData
   std::uint64_t busy_request = 0;            // requests answered 202 (WorkToDoTimeout passed)
-  std::uint64_t restart_true = 0;        // resets carrying "Restart": true
-  std::uint64_t issued = 0;              // certificates issued
-  std::uint64_t wrong_certificates = 0;  // issued from the earlier enrollment (restart race)
-  duration held{};                       // total time calls were held by WorkToDoTimeout
+  std::uint64_t restart_true = 0;            // resets carrying "Restart": true
+  std::uint64_t issued = 0;                  // certificates issued
+  std::uint64_t wrong_certificates = 0;      // issued from the earlier enrollment (restart race)
+  duration held{};                           // total time calls were held by WorkToDoTimeout
 
   constexpr std::uint64_t calls() const noexcept {
     return request + retrieve + reset + renew + other;
@@ -340,7 +340,8 @@ class tpp_server {
     for (const auto& [from, until] : options_.outages)
       if (now >= from && now < until) {
         ++counters_.outage_503;
-        return response{503, {{"Content-Type", "text/html"}},
+        return response{503,
+                        {{"Content-Type", "text/html"}},
                         "<html><body><h1>503 Service Unavailable</h1></body></html>"};
       }
     switch (options_.token_refusal) {
@@ -559,8 +560,8 @@ class tpp_server {
       // Box-Muller: two uniforms, one standard normal. 1 - u is in (0, 1]: the log is finite.
       const double u1 = uniform_unit(o.issuance_rng), u2 = uniform_unit(o.issuance_rng);
       const double z = std::sqrt(-2.0 * std::log(1.0 - u1)) * std::cos(6.283185307179586 * u2);
-      const double median = static_cast<double>(std::max(options_.median_issuance,
-                                                         duration::zero()).count());
+      const double median =
+          static_cast<double>(std::max(options_.median_issuance, duration::zero()).count());
       return certretry::detail::saturate_ms(median * std::exp(options_.issuance_sigma * z));
     }
     const duration floor = std::clamp(options_.min_issuance, duration::zero(),
@@ -618,7 +619,8 @@ class tpp_server {
         if (!value.get_bool().get(b)) out.restart = b;
       }
     }
-    if (doc.assume_value()->current_location().error() != simdjson::OUT_OF_BOUNDS) return std::nullopt;
+    if (doc.assume_value()->current_location().error() != simdjson::OUT_OF_BOUNDS)
+      return std::nullopt;
     return out;
   }
 

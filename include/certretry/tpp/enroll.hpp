@@ -33,9 +33,9 @@
 #include "certretry/core/errc.hpp"
 #include "certretry/core/json_text.hpp"
 #include "certretry/core/text.hpp"
+#include "certretry/core/verdict.hpp"
 #include "certretry/machine/base.hpp"
 #include "certretry/machine/kit.hpp"
-#include "certretry/core/verdict.hpp"
 #include "certretry/tpp/reply.hpp"
 
 #include <chrono>
@@ -128,9 +128,8 @@ enum class enroll_state : std::uint8_t {
 template <stale_detector Detector = stale_enrollment_detector, schedule S = any_schedule,
           jitter J = any_jitter, random_source R = splitmix64, event_sink Sink = null_sink,
           retry_budget Budget = no_budget>
-class enroll_machine
-    : public machine_base<enroll_machine<Detector, S, J, R, Sink, Budget>, enroll_state, S, J, R,
-                          Sink, Budget> {
+class enroll_machine : public machine_base<enroll_machine<Detector, S, J, R, Sink, Budget>,
+                                           enroll_state, S, J, R, Sink, Budget> {
   using base = machine_base<enroll_machine, enroll_state, S, J, R, Sink, Budget>;
   friend base;
   using base::finish;
@@ -139,8 +138,7 @@ class enroll_machine
  public:
   enroll_machine(enroll_options options, backoff_policy<S, J> policy, R rng, Sink sink = {},
                  Detector detector = {},
-                 std::size_t max_body_bytes = certretry::default_max_body_bytes,
-                 Budget budget = {})
+                 std::size_t max_body_bytes = certretry::default_max_body_bytes, Budget budget = {})
       : base(policy, std::move(rng), std::move(sink), std::move(budget)),
         options_(std::move(options)),
         detector_(detector),
@@ -171,9 +169,9 @@ class enroll_machine
  private:
   // --- the inputs machine_base hands over -------------------------------------------------
   action on_start(time_point now) {
-    if (const invalid_value bad = options_.errors.check(
-            {"enroll_options.errors.base", "enroll_options.errors.factor",
-             "enroll_options.errors.cap", "enroll_options.errors.jitter"}))
+    if (const invalid_value bad =
+            options_.errors.check({"enroll_options.errors.base", "enroll_options.errors.factor",
+                                   "enroll_options.errors.cap", "enroll_options.errors.jitter"}))
       return this->refuse(now, errc::invalid_policy, bad);
     // The caller's body goes out as it is: it must be one JSON value (an object when
     // WorkToDoTimeout is added to it), or it could carry fields of its own into the request.
@@ -182,9 +180,9 @@ class enroll_machine
       return this->refuse(now, errc::invalid_request_value,
                           {"enroll_options.request_body", "is not one JSON value (RFC 8259)"});
     if (options_.request_work_to_do_timeout && body.top != json_kind::object)
-      return this->refuse(now, errc::invalid_request_value,
-                          {"enroll_options.request_body",
-                           "must be a JSON object to carry WorkToDoTimeout"});
+      return this->refuse(
+          now, errc::invalid_request_value,
+          {"enroll_options.request_body", "must be a JSON object to carry WorkToDoTimeout"});
     // The DN the request creates, to look for if its reply is lost (PolicyDN\ObjectName).
     if (body.top == json_kind::object) {
       const reply own = reader_.read(options_.request_body);
@@ -365,8 +363,8 @@ class enroll_machine
                              bool first = true) {
     std::string text;  // TPP's message, bounded and sanitised for reasons and events
     certretry::detail::append_sanitized(text, message, 256);
-    why_ = first ? "stale enrollment on first retrieve: "
-                 : "blocked enrollment on a later retrieve: ";
+    why_ =
+        first ? "stale enrollment on first retrieve: " : "blocked enrollment on a later retrieve: ";
     why_ += text;
     kit_.report_verdict(now, status, {}, resets_ >= 1 ? verdict::permanent : verdict::pending,
                         why_);
@@ -584,8 +582,9 @@ enroll_machine<Detector, S, J, R, Sink, Budget> reset_step(enroll_options option
                                                            Sink sink = {}, Budget budget = {}) {
   options.strategy = reset_strategy::reset_before_request;
   if (!options.request_work_to_do_timeout) options.request_work_to_do_timeout = options.watch;
-  return {std::move(options), policy, std::move(rng), std::move(sink), Detector{},
-          certretry::default_max_body_bytes, std::move(budget)};
+  return {std::move(options), policy,     std::move(rng),
+          std::move(sink),    Detector{}, certretry::default_max_body_bytes,
+          std::move(budget)};
 }
 
 static_assert(machine<enroll_machine<>>);

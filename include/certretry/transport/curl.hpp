@@ -189,9 +189,9 @@ class curl_transport {
               set(CURLOPT_CONNECTTIMEOUT_MS, detail::curl_ms(options_.connect_timeout)) &&
               set(CURLOPT_TIMEOUT_MS, detail::curl_ms(options_.timeout)) &&
               set(CURLOPT_MAXFILESIZE_LARGE, max_file_size()) &&
-              set(CURLOPT_HTTPHEADER, headers_.get()) &&
-              set(CURLOPT_WRITEFUNCTION, &on_body) && set(CURLOPT_WRITEDATA, &x) &&
-              set(CURLOPT_HEADERFUNCTION, &on_header) && set(CURLOPT_HEADERDATA, &x);
+              set(CURLOPT_HTTPHEADER, headers_.get()) && set(CURLOPT_WRITEFUNCTION, &on_body) &&
+              set(CURLOPT_WRITEDATA, &x) && set(CURLOPT_HEADERFUNCTION, &on_header) &&
+              set(CURLOPT_HEADERDATA, &x);
     if (ok && !options_.ca_file.empty()) ok = set(CURLOPT_CAINFO, options_.ca_file.c_str());
     if (ok && options_.proxy) ok = set(CURLOPT_PROXY, options_.proxy->c_str());
     if (ok) ok = set_method(r);
@@ -250,8 +250,7 @@ class curl_transport {
     bool headers_over = false;
   };
 
-  curl_transport(curl_options options, CURL* h) noexcept
-      : options_(std::move(options)), easy_(h) {
+  curl_transport(curl_options options, CURL* h) noexcept : options_(std::move(options)), easy_(h) {
     user_agent_ = options_.user_agent;
     if (user_agent_.empty()) {
       user_agent_ = "certretry/";

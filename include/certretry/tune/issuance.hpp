@@ -88,8 +88,7 @@ class issuance {
     if (!(t >= 0)) return 0.0;
     switch (kind_) {
       case kind::exponential: return -std::expm1(-t / a_);
-      case kind::lognormal:
-        return t == 0 ? 0.0 : normal_cdf((std::log(t) - std::log(a_)) / b_);
+      case kind::lognormal: return t == 0 ? 0.0 : normal_cdf((std::log(t) - std::log(a_)) / b_);
       case kind::empirical: return upper_count(t) / n();
     }
     return 0.0;
@@ -111,8 +110,7 @@ class issuance {
         const double mu = std::log(a_);
         return std::exp(mu + b_ * b_ / 2) * normal_cdf((std::log(t) - mu - b_ * b_) / b_);
       }
-      case kind::empirical:
-        return prefix_[static_cast<std::size_t>(upper_count(t))] / n();
+      case kind::empirical: return prefix_[static_cast<std::size_t>(upper_count(t))] / n();
     }
     return 0.0;
   }
@@ -165,8 +163,8 @@ class issuance {
     switch (kind_) {
       case kind::exponential: std::snprintf(buf, sizeof buf, "exponential, mean %g s", a_); break;
       case kind::lognormal:
-        std::snprintf(buf, sizeof buf, "lognormal, median %g s, sigma %.3g (p99 %.4g s)", a_,
-                      b_, quantile(0.99));
+        std::snprintf(buf, sizeof buf, "lognormal, median %g s, sigma %.3g (p99 %.4g s)", a_, b_,
+                      quantile(0.99));
         break;
       case kind::empirical:
         std::snprintf(buf, sizeof buf, "empirical, %zu durations, median %g s, p99 %g s",
@@ -186,8 +184,8 @@ class issuance {
   }
 
   kind kind_;
-  double a_;  // exponential: mean; lognormal: median (seconds)
-  double b_;  // lognormal: sigma
+  double a_;                     // exponential: mean; lognormal: median (seconds)
+  double b_;                     // lognormal: sigma
   std::vector<double> samples_;  // empirical, sorted
   std::vector<double> prefix_;   // empirical: prefix sums of samples_
 };
@@ -203,8 +201,8 @@ inline result<issuance> parse_issuance_csv(std::string_view text, std::string& d
     return errc::invalid_policy;
   }
   std::vector<double> samples;
-  if (const auto bad = read_duration_lines(text, max_issuance_seconds, max_issuance_samples,
-                                           samples)) {
+  if (const auto bad =
+          read_duration_lines(text, max_issuance_seconds, max_issuance_samples, samples)) {
     switch (bad->what) {
       case duration_lines_error::kind::bad_value:
         detail = "line " + std::to_string(bad->line) +

@@ -53,12 +53,12 @@ struct send_window {
 };
 
 struct optimum {
-  plan best;                 // the DP's schedule
-  double cost = 0;           // its expected cost
-  double lower_bound = 0;    // no schedule under the same constraints costs less
+  plan best;               // the DP's schedule
+  double cost = 0;         // its expected cost
+  double lower_bound = 0;  // no schedule under the same constraints costs less
   double step = 0;
   std::size_t points = 0;
-  bool exact = true;         // gaps and horizon are multiples of the step
+  bool exact = true;  // gaps and horizon are multiples of the step
 };
 
 namespace detail {
@@ -161,9 +161,7 @@ inline dp_run solve_grid(const dp_grid& g, const costs& k, std::size_t g_move, s
     v[i] = best;
     next[i] = arg;
   }
-  const auto first_cost = [&](std::size_t j) {
-    return k.call + lam * (g.t[j] * g.f[j] - g.m[j]);
-  };
+  const auto first_cost = [&](std::size_t j) { return k.call + lam * (g.t[j] * g.f[j] - g.m[j]); };
   const auto chain = [&](std::size_t from, std::vector<std::size_t>& out) {
     for (std::size_t i = from; i <= n; i = next[i]) out.push_back(i);
   };
@@ -278,8 +276,8 @@ inline result<optimum> optimal_plan(const issuance& x, const costs& k, const gri
   const std::size_t n = steps_floor(s.horizon);
   const detail::dp_grid grid = detail::make_grid(x, s.start, step, n);
   const std::size_t g_up = std::max<std::size_t>(1, steps_ceil(s.gap));
-  const detail::dp_run run = detail::solve_grid(grid, k, g_up, g_up, s.immediate,
-                                                steps_ceil(s.first_gap), to_window(n));
+  const detail::dp_run run =
+      detail::solve_grid(grid, k, g_up, g_up, s.immediate, steps_ceil(s.first_gap), to_window(n));
   out.points = n + 1;
   out.cost = run.cost;
   out.best.latency = 0;

@@ -39,9 +39,9 @@ enum class first_call : std::uint8_t { immediate, after_wait };
 
 // What the server does, for every schedule alike.
 struct server_setup {
-  duration latency{};                    // each call's round trip
+  duration latency{};  // each call's round trip
   first_call first = first_call::immediate;
-  std::optional<duration> retry_after;   // on every pending reply (and the submission's)
+  std::optional<duration> retry_after;  // on every pending reply (and the submission's)
 };
 
 // A schedule as a machine runs it: the backoff policy, or a watch.
@@ -53,10 +53,10 @@ struct machine_policy {
 
 // One order as the machine lived it.
 struct order_run {
-  bool seen = false;     // issued before the machine gave up
+  bool seen = false;  // issued before the machine gave up
   std::uint32_t calls = 0;
-  double delay = 0;      // seconds: the call that saw it was sent this long after issuance
-  double time = 0;       // seconds from the submission to the reply that said issued
+  double delay = 0;  // seconds: the call that saw it was sent this long after issuance
+  double time = 0;   // seconds from the submission to the reply that said issued
 };
 
 namespace detail {
@@ -121,12 +121,12 @@ class issuing_server {
   }
 
   result<response> pending_reply(const request_view& req) {
-    std::vector<header_field> h = req.method == "POST" && !watch_ ? headers()
-                                                                   : std::vector<header_field>{};
+    std::vector<header_field> h =
+        req.method == "POST" && !watch_ ? headers() : std::vector<header_field>{};
     if (setup_.retry_after)
-      h.push_back({"Retry-After", std::to_string(std::chrono::ceil<std::chrono::seconds>(
-                                                     *setup_.retry_after)
-                                                     .count())});
+      h.push_back(
+          {"Retry-After",
+           std::to_string(std::chrono::ceil<std::chrono::seconds>(*setup_.retry_after).count())});
     if (watch_) return response{202, std::move(h), R"({"Stage":500,"Status":"Post CSR"})"};
     if (req.method == "POST") return response{200, std::move(h), R"({"status":"processing"})"};
     return response{200, std::move(h), R"({"status":"pending"})"};

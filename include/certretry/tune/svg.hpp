@@ -129,8 +129,10 @@ inline std::string pareto_svg(const tuning& t, std::string_view title) {
   out += "<text x=\"" + num(width / 2) + "\" y=\"20\" text-anchor=\"middle\" font-size=\"14\">" +
          escape(first) + "</text>\n";
   if (!second.empty())
-    out += "<text x=\"" + num(width / 2) + "\" y=\"38\" text-anchor=\"middle\" "
-           "font-size=\"14\">" + escape(second) + "</text>\n";
+    out += "<text x=\"" + num(width / 2) +
+           "\" y=\"38\" text-anchor=\"middle\" "
+           "font-size=\"14\">" +
+           escape(second) + "</text>\n";
 
   for (int panel = 0; panel < 2; ++panel) {
     const log_axis& ya = panel == 0 ? ya_mean : ya_p99;
@@ -164,8 +166,7 @@ inline std::string pareto_svg(const tuning& t, std::string_view title) {
       for (const candidate& c : t.candidates) {
         if (c.m.p_seen <= 0 || c.fam == family::anchor || c.front != (pass == 1)) continue;
         out += "<circle cx=\"" + num(px(c.m.calls)) + "\" cy=\"" + num(py(yv(c.m))) + "\" r=\"" +
-               (pass ? "3.5" : "2") + "\" fill=\"" + (pass ? color_of(c.fam) : "#ccc") +
-               "\"/>\n";
+               (pass ? "3.5" : "2") + "\" fill=\"" + (pass ? color_of(c.fam) : "#ccc") + "\"/>\n";
       }
     // The DP's schedules over the delay-cost sweep.
     if (panel == 0 && !t.dp_curve.empty()) {
@@ -182,7 +183,8 @@ inline std::string pareto_svg(const tuning& t, std::string_view title) {
     for (const candidate& c : t.candidates) {
       if (c.fam != family::anchor || c.m.p_seen <= 0) continue;
       const std::pair<std::string, std::string> at{num(px(c.m.calls)), num(py(yv(c.m)))};
-      auto it = std::find_if(marks.begin(), marks.end(), [&](const auto& m) { return m.first == at; });
+      auto it =
+          std::find_if(marks.begin(), marks.end(), [&](const auto& m) { return m.first == at; });
       if (it == marks.end())
         marks.push_back({at, c.schedule.name});
       else
@@ -192,8 +194,8 @@ inline std::string pareto_svg(const tuning& t, std::string_view title) {
       const double x = std::stod(at.first), y = std::stod(at.second);
       out += "<rect x=\"" + num(x - 4) + "\" y=\"" + num(y - 4) +
              "\" width=\"8\" height=\"8\" fill=\"black\"/>\n";
-      out += "<text x=\"" + num(x + 7) + "\" y=\"" + num(y - 6) + "\">" + escape(names) +
-             "</text>\n";
+      out +=
+          "<text x=\"" + num(x + 7) + "\" y=\"" + num(y - 6) + "\">" + escape(names) + "</text>\n";
     }
     if (t.recommended) {
       const candidate& c = t.candidates[*t.recommended];
@@ -203,7 +205,8 @@ inline std::string pareto_svg(const tuning& t, std::string_view title) {
         const double a = -std::numbers::pi / 2 + k * std::numbers::pi / 5, r = k % 2 ? 3.5 : 9;
         star += num(x + r * std::cos(a)) + "," + num(y + r * std::sin(a)) + " ";
       }
-      out += "<polygon points=\"" + star + "\" fill=\"#d62728\" stroke=\"black\" "
+      out += "<polygon points=\"" + star +
+             "\" fill=\"#d62728\" stroke=\"black\" "
              "stroke-width=\"0.5\"/>\n";
     }
     // Legend.
@@ -215,8 +218,8 @@ inline std::string pareto_svg(const tuning& t, std::string_view title) {
       ly += 18;
     };
     const double lx = left + plot_w + 18;
-    for (const family f : {family::fixed, family::geometric, family::table, family::jittered,
-                           family::watch}) {
+    for (const family f :
+         {family::fixed, family::geometric, family::table, family::jittered, family::watch}) {
       bool any = false;
       for (const candidate& c : t.candidates) any = any || (c.fam == f && c.front);
       if (!any) continue;

@@ -49,12 +49,12 @@ struct problem {
   issuance when = issuance::exponential(60s).assume_value();
   costs cost;
   duration deadline = 10min;
-  duration min_delay = 1s;  // the policy's floor
-  server_setup server;      // latency, first call, Retry-After
+  duration min_delay = 1s;            // the policy's floor
+  server_setup server;                // latency, first call, Retry-After
   std::optional<duration> watch_max;  // the server holds a call up to this long
   std::optional<rate_limit> rate;
   std::optional<duration> max_p99_delay, max_p99_time;  // constraints on the recommendation
-  double grid_step = 0;  // seconds; 0: chosen
+  double grid_step = 0;                                 // seconds; 0: chosen
   std::vector<std::string> anchors{"certctl", "vcert", "lego", "acme-sh"};
   std::size_t jitter_draws = 200;
 };
@@ -115,8 +115,7 @@ inline std::string spec_of(const schedule_choice& s) {
     }
     case schedule_choice::kind::table: {
       std::string out = "table:";
-      for (std::size_t i = 0; i < s.steps.size(); ++i)
-        out += (i ? "," : "") + secs(s.steps[i]);
+      for (std::size_t i = 0; i < s.steps.size(); ++i) out += (i ? "," : "") + secs(s.steps[i]);
       return out;
     }
   }
@@ -199,7 +198,7 @@ struct candidate {
 struct tuning {
   std::vector<candidate> candidates;  // every family's points, then the anchors
   std::optional<std::size_t> recommended;
-  optimum dp;                         // the DP at the problem's costs (the lower bound)
+  optimum dp;                             // the DP at the problem's costs (the lower bound)
   std::optional<optimum> dp_constrained;  // with a send forced by max_p99_time
   std::vector<std::pair<double, metrics>> dp_curve;  // (delay cost factor, the DP plan's figures)
   double floor_s = 1, gap_s = 1;  // the effective floor and least gap between sends
@@ -265,7 +264,8 @@ inline metrics evaluate_all(const std::vector<plan>& plans, const issuance& x, c
     for (const plan& pl : plans) {
       double seen_by = 0;  // the latest issuance answered by y
       for (const call& c : pl.calls)
-        if (c.send + pl.latency <= y) seen_by = std::max(seen_by, std::min(c.covers, y - pl.latency));
+        if (c.send + pl.latency <= y)
+          seen_by = std::max(seen_by, std::min(c.covers, y - pl.latency));
       const double f_end = pl.calls.empty() ? 0.0 : x.cdf(pl.calls.back().covers);
       t += w * std::max(0.0, f_end - x.cdf(seen_by));
     }
@@ -294,10 +294,10 @@ namespace detail {
 // a dominates b: no worse in calls, mean and p99 delay, better in one.
 inline bool dominates(const metrics& a, const metrics& b) {
   const double e = 1e-9;
-  const bool no_worse = a.calls <= b.calls + e && a.mean_delay <= b.mean_delay + e &&
-                        a.p99_delay <= b.p99_delay + e;
-  const bool better = a.calls < b.calls - e || a.mean_delay < b.mean_delay - e ||
-                      a.p99_delay < b.p99_delay - e;
+  const bool no_worse =
+      a.calls <= b.calls + e && a.mean_delay <= b.mean_delay + e && a.p99_delay <= b.p99_delay + e;
+  const bool better =
+      a.calls < b.calls - e || a.mean_delay < b.mean_delay - e || a.p99_delay < b.p99_delay - e;
   return no_worse && better;
 }
 
@@ -403,8 +403,8 @@ inline tuning tune_schedules(const problem& p) {
   if (p.max_p99_time) {
     // A send right after the 99th percentile of issuance, at the latest max_p99_time.
     const double q = p.when.quantile(0.99 * p.when.cdf(lat + horizon));
-    const auto r = optimal_plan(p.when, p.cost, g,
-                                send_window{q, seconds_of(*p.max_p99_time) - lat});
+    const auto r =
+        optimal_plan(p.when, p.cost, g, send_window{q, seconds_of(*p.max_p99_time) - lat});
     if (r && !r.assume_value().best.calls.empty() && std::isfinite(r.assume_value().cost)) {
       out.dp_constrained = r.assume_value();
       out.dp_constrained->best.latency = lat;
@@ -525,8 +525,10 @@ inline tuning tune_schedules(const problem& p) {
   // --- constraints, front, recommendation ----------------------------------------------------
   for (candidate& c : cs) {
     c.feasible = c.m.p_seen > 0;
-    if (p.max_p99_delay) c.feasible = c.feasible && c.m.p99_delay <= seconds_of(*p.max_p99_delay) + 1e-9;
-    if (p.max_p99_time) c.feasible = c.feasible && c.m.p99_time <= seconds_of(*p.max_p99_time) + 1e-9;
+    if (p.max_p99_delay)
+      c.feasible = c.feasible && c.m.p99_delay <= seconds_of(*p.max_p99_delay) + 1e-9;
+    if (p.max_p99_time)
+      c.feasible = c.feasible && c.m.p99_time <= seconds_of(*p.max_p99_time) + 1e-9;
   }
   for (std::size_t i = 0; i < cs.size(); ++i) {
     cs[i].front = true;
@@ -546,8 +548,7 @@ inline tuning tune_schedules(const problem& p) {
   };
   std::optional<std::size_t> best;
   for (std::size_t i = 0; i < cs.size(); ++i)
-    if (cs[i].feasible && cs[i].fam != family::anchor &&
-        (!best || cs[i].m.cost < cs[*best].m.cost))
+    if (cs[i].feasible && cs[i].fam != family::anchor && (!best || cs[i].m.cost < cs[*best].m.cost))
       best = i;
   if (best) {
     const double limit = cs[*best].m.cost * 1.005;
@@ -602,14 +603,14 @@ inline std::string cpp_policy(const problem& p, const candidate& c) {
 // The same as the options of a harness scenario (docs/harness.md).
 inline std::string harness_options(const problem& p, const candidate& c) {
   const auto pol = policy_for(p, c.schedule.make(), c.jitter);
-  const std::string common = "\"max_wait_s\":" + secs(p.deadline) +
-                             ",\"min_delay_s\":" + secs(pol.run_limits().min_delay);
+  const std::string common =
+      "\"max_wait_s\":" + secs(p.deadline) + ",\"min_delay_s\":" + secs(pol.run_limits().min_delay);
   if (c.watch)
     return "{\"machine\":\"tpp-enroll\",\"options\":{\"mode\":\"watch\",\"watch_s\":" +
            secs(*c.watch) + "," + common + "}}";
-  const std::string machine =
-      p.server.first == first_call::immediate ? "async-poll" : "acme-poll";
-  std::string jitter = c.jitter == "none" ? "\"jitter\":\"none\"" : "\"jitter\":\"" + c.jitter + "\"";
+  const std::string machine = p.server.first == first_call::immediate ? "async-poll" : "acme-poll";
+  std::string jitter =
+      c.jitter == "none" ? "\"jitter\":\"none\"" : "\"jitter\":\"" + c.jitter + "\"";
   if (c.jitter == "pct") jitter += ",\"jitter_pct\":20";
   return "{\"machine\":\"" + machine + "\",\"options\":{\"schedule\":\"" + spec_of(c.schedule) +
          "\"," + jitter + "," + common + "}}";

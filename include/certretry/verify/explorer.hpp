@@ -252,8 +252,8 @@ inline void record(report& rep, const std::vector<invariant>& inv, replay_result
                    std::vector<std::size_t> letters, bool past_depth) {
   const std::string& name = inv[*r.broken].name;
   if (rep.violation(name)) return;
-  rep.violations.push_back({name, std::move(r.what), std::move(letters), std::move(r.t),
-                            past_depth});
+  rep.violations.push_back(
+      {name, std::move(r.what), std::move(letters), std::move(r.t), past_depth});
 }
 
 }  // namespace detail
@@ -287,11 +287,10 @@ inline report explore(const subject& s, const verify_options& o = {}) {
       const std::size_t sends = r.t.sends();
       if (!success || sends != s.f.happy_calls) {
         std::string what = !r.finished ? "the happy path did not finish"
-                           : !success ? "the happy path ended " +
-                                            std::string(to_string(last.outcome))
-                                      : "the happy path sent " + std::to_string(sends) +
-                                            " requests, the fewest is " +
-                                            std::to_string(s.f.happy_calls);
+                           : !success
+                               ? "the happy path ended " + std::string(to_string(last.outcome))
+                               : "the happy path sent " + std::to_string(sends) +
+                                     " requests, the fewest is " + std::to_string(s.f.happy_calls);
         rep.violations.push_back({"happy path", std::move(what), used, std::move(r.t), false});
       }
     }
@@ -403,8 +402,8 @@ inline std::string scenario_json(const subject& s, const counterexample& c) {
     if (st.what != step::kind::reply) continue;
     const step* req = detail::request_of(c.t, i);
     const std::string key = req ? req->key() : "*";
-    auto it = std::find_if(server.begin(), server.end(),
-                           [&](const auto& e) { return e.first == key; });
+    auto it =
+        std::find_if(server.begin(), server.end(), [&](const auto& e) { return e.first == key; });
     if (it == server.end()) {
       server.push_back({key, {}});
       it = server.end() - 1;
@@ -415,8 +414,8 @@ inline std::string scenario_json(const subject& s, const counterexample& c) {
   certretry::detail::append_json_string(out, s.machine);
   out += ",\n  \"options\": " + s.options_json + ",\n  \"seed\": " + std::to_string(s.seed) +
          ",\n  \"description\": ";
-  certretry::detail::append_json_string(
-      out, "certretry-harness verify: " + c.invariant + ": " + c.what);
+  certretry::detail::append_json_string(out,
+                                        "certretry-harness verify: " + c.invariant + ": " + c.what);
   out += ",\n  \"server\": {";
   for (std::size_t k = 0; k < server.size(); ++k) {
     out += k ? ",\n    " : "\n    ";

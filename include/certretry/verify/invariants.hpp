@@ -99,75 +99,79 @@ inline std::optional<certretry::verdict> run_verdict(const trace& t, const facts
 }  // namespace detail
 
 inline invariant terminates() {
-  return {"terminates", [](const trace& t, const facts& f, const std::vector<letter>&)
-              -> std::optional<std::string> {
-            if (t.steps.size() > f.max_steps)
-              return "still running after " + std::to_string(f.max_steps) + " steps";
-            std::uint32_t sends = 0, waits = 0;
-            for (auto it = t.steps.rbegin(); it != t.steps.rend(); ++it) {
-              if (it->what == step::kind::reply) continue;
-              if (it->what == step::kind::send) {
-                if (waits > 0) break;
-                ++sends;
-              } else if (it->what == step::kind::wait) {
-                if (sends > 0) break;
-                ++waits;
-              } else {
-                break;
-              }
-            }
-            if (sends > f.max_sends_in_a_row)
-              return std::to_string(sends) + " requests in a row without a wait (at most " +
-                     std::to_string(f.max_sends_in_a_row) + "): a tight loop";
-            if (waits > f.max_waits_in_a_row)
-              return std::to_string(waits) + " waits in a row without a request (at most " +
-                     std::to_string(f.max_waits_in_a_row) + ")";
-            return std::nullopt;
-          }};
+  return {
+      "terminates",
+      [](const trace& t, const facts& f, const std::vector<letter>&) -> std::optional<std::string> {
+        if (t.steps.size() > f.max_steps)
+          return "still running after " + std::to_string(f.max_steps) + " steps";
+        std::uint32_t sends = 0, waits = 0;
+        for (auto it = t.steps.rbegin(); it != t.steps.rend(); ++it) {
+          if (it->what == step::kind::reply) continue;
+          if (it->what == step::kind::send) {
+            if (waits > 0) break;
+            ++sends;
+          } else if (it->what == step::kind::wait) {
+            if (sends > 0) break;
+            ++waits;
+          } else {
+            break;
+          }
+        }
+        if (sends > f.max_sends_in_a_row)
+          return std::to_string(sends) + " requests in a row without a wait (at most " +
+                 std::to_string(f.max_sends_in_a_row) + "): a tight loop";
+        if (waits > f.max_waits_in_a_row)
+          return std::to_string(waits) + " waits in a row without a request (at most " +
+                 std::to_string(f.max_waits_in_a_row) + ")";
+        return std::nullopt;
+      }};
 }
 
 inline invariant deadline() {
-  return {"deadline", [](const trace& t, const facts& f, const std::vector<letter>&)
-              -> std::optional<std::string> {
-            const step& s = t.steps.back();
-            if (f.not_after) {
-              if (s.what == step::kind::send && s.at >= *f.not_after)
-                return "request at " + detail::at(t, s.at) + ", at or after notAfter";
-              return std::nullopt;
-            }
-            const time_point end = t.start + f.deadline;
-            if (s.what == step::kind::send && s.at > end)
-              return "request at " + detail::at(t, s.at) + ", after the deadline (" +
-                     detail::secs(f.deadline) + ")";
-            if (s.what == step::kind::wait && s.at + s.delay > end)
-              return "a wait of " + detail::secs(s.delay) + " at " + detail::at(t, s.at) +
-                     " ends after the deadline (" + detail::secs(f.deadline) + ")";
-            return std::nullopt;
-          }};
+  return {
+      "deadline",
+      [](const trace& t, const facts& f, const std::vector<letter>&) -> std::optional<std::string> {
+        const step& s = t.steps.back();
+        if (f.not_after) {
+          if (s.what == step::kind::send && s.at >= *f.not_after)
+            return "request at " + detail::at(t, s.at) + ", at or after notAfter";
+          return std::nullopt;
+        }
+        const time_point end = t.start + f.deadline;
+        if (s.what == step::kind::send && s.at > end)
+          return "request at " + detail::at(t, s.at) + ", after the deadline (" +
+                 detail::secs(f.deadline) + ")";
+        if (s.what == step::kind::wait && s.at + s.delay > end)
+          return "a wait of " + detail::secs(s.delay) + " at " + detail::at(t, s.at) +
+                 " ends after the deadline (" + detail::secs(f.deadline) + ")";
+        return std::nullopt;
+      }};
 }
 
 inline invariant floor() {
-  return {"floor", [](const trace& t, const facts& f, const std::vector<letter>&)
-              -> std::optional<std::string> {
-            const step& s = t.steps.back();
-            if (s.what != step::kind::wait) return std::nullopt;
-            if (s.why == wait_reason::window) return std::nullopt;
-            if (s.why == wait_reason::deadline_clamp) {
-              if (!f.not_after && s.at + s.delay != t.start + f.deadline)
-                return "a wait of " + detail::secs(s.delay) + " cut to the deadline at " +
-                       detail::at(t, s.at) + " does not end at the deadline";
-              return std::nullopt;
-            }
-            if (s.delay < f.floor)
-              return "a wait of " + detail::secs(s.delay) + " at " + detail::at(t, s.at) +
-                     ", below the floor (" + detail::secs(f.floor) + ")";
-            return std::nullopt;
-          }};
+  return {
+      "floor",
+      [](const trace& t, const facts& f, const std::vector<letter>&) -> std::optional<std::string> {
+        const step& s = t.steps.back();
+        if (s.what != step::kind::wait) return std::nullopt;
+        if (s.why == wait_reason::window) return std::nullopt;
+        if (s.why == wait_reason::deadline_clamp) {
+          if (!f.not_after && s.at + s.delay != t.start + f.deadline)
+            return "a wait of " + detail::secs(s.delay) + " cut to the deadline at " +
+                   detail::at(t, s.at) + " does not end at the deadline";
+          return std::nullopt;
+        }
+        if (s.delay < f.floor)
+          return "a wait of " + detail::secs(s.delay) + " at " + detail::at(t, s.at) +
+                 ", below the floor (" + detail::secs(f.floor) + ")";
+        return std::nullopt;
+      }};
 }
 
 inline invariant retry_after(bool applies = true) {
-  return {"retry-after", [](const trace& t, const facts& f, const std::vector<letter>& letters)
-              -> std::optional<std::string> {
+  return {"retry-after",
+          [](const trace& t, const facts& f,
+             const std::vector<letter>& letters) -> std::optional<std::string> {
             const step& s = t.steps.back();
             if (s.what != step::kind::send) return std::nullopt;
             const step* reply = nullptr;
@@ -192,8 +196,8 @@ inline invariant retry_after(bool applies = true) {
 
 inline invariant one_reset(bool applies) {
   return {"one reset",
-          [](const trace& t, const facts& f, const std::vector<letter>& letters)
-              -> std::optional<std::string> {
+          [](const trace& t, const facts& f,
+             const std::vector<letter>& letters) -> std::optional<std::string> {
             const step& s = t.steps.back();
             if (s.what != step::kind::send || s.key() != f.reset_request) return std::nullopt;
             // A reset sent again after a reply that did not complete it (a timeout, 429, 5xx)
@@ -205,8 +209,8 @@ inline invariant one_reset(bool applies) {
               if (x.what == step::kind::reply) prev_reply = &x;
               if (x.what != step::kind::send) continue;
               if (x.key() == f.reset_request) {
-                const bool retry = prev_send && prev_send->key() == f.reset_request &&
-                                   prev_reply && prev_reply->letter < letters.size() &&
+                const bool retry = prev_send && prev_send->key() == f.reset_request && prev_reply &&
+                                   prev_reply->letter < letters.size() &&
                                    detail::transient(letters[prev_reply->letter]);
                 if (!retry) ++n;
               }
@@ -219,72 +223,75 @@ inline invariant one_reset(bool applies) {
 }
 
 inline invariant one_fallback(bool applies) {
-  return {"one fallback",
-          [](const trace& t, const facts& f, const std::vector<letter>&)
-              -> std::optional<std::string> {
-            const step& s = t.steps.back();
-            if (s.what != step::kind::send || s.key() != f.new_order_request) return std::nullopt;
-            const bool claims = s.body.find("\"replaces\"") != std::string::npos;
-            bool dropped = false;
-            for (std::size_t i = 0; i + 1 < t.steps.size(); ++i) {
-              const step& x = t.steps[i];
-              if (x.what != step::kind::send || x.key() != f.new_order_request) continue;
-              if (x.body.find("\"replaces\"") == std::string::npos) dropped = true;
-            }
-            if (claims && dropped)
-              return "new-order claims `replaces` again after falling back without it";
-            if (t.count(event_kind::fallback) > 1)
-              return std::to_string(t.count(event_kind::fallback)) + " fallbacks in one order";
-            return std::nullopt;
-          },
-          applies};
+  return {
+      "one fallback",
+      [](const trace& t, const facts& f, const std::vector<letter>&) -> std::optional<std::string> {
+        const step& s = t.steps.back();
+        if (s.what != step::kind::send || s.key() != f.new_order_request) return std::nullopt;
+        const bool claims = s.body.find("\"replaces\"") != std::string::npos;
+        bool dropped = false;
+        for (std::size_t i = 0; i + 1 < t.steps.size(); ++i) {
+          const step& x = t.steps[i];
+          if (x.what != step::kind::send || x.key() != f.new_order_request) continue;
+          if (x.body.find("\"replaces\"") == std::string::npos) dropped = true;
+        }
+        if (claims && dropped)
+          return "new-order claims `replaces` again after falling back without it";
+        if (t.count(event_kind::fallback) > 1)
+          return std::to_string(t.count(event_kind::fallback)) + " fallbacks in one order";
+        return std::nullopt;
+      },
+      applies};
 }
 
 // Checked by the explorer on the happy sequence; listed here so that reports name it.
 inline invariant happy_path() {
-  return {"happy path", [](const trace&, const facts&, const std::vector<letter>&)
-              -> std::optional<std::string> { return std::nullopt; }};
+  return {"happy path",
+          [](const trace&, const facts&, const std::vector<letter>&) -> std::optional<std::string> {
+            return std::nullopt;
+          }};
 }
 
 inline invariant configured_reset(bool applies) {
-  return {"configured reset",
-          [](const trace& t, const facts& f, const std::vector<letter>& letters)
-              -> std::optional<std::string> {
-            using rule = facts::reset_rule;
-            const step& s = t.steps.back();
-            if (f.reset == rule::before_request && s.what == step::kind::send &&
-                t.sends() == 1 && s.key() != f.reset_request)
-              return "reset-before-request, but the first request is " + s.key();
-            if (f.reset == rule::query_only && s.what == step::kind::send &&
-                s.key() == f.reset_request)
-              return "query-only, but a reset was sent";
-            const step* reply = detail::reply_before_last(t);
-            if (!reply || reply->letter >= letters.size() || !letters[reply->letter].stale)
-              return std::nullopt;
-            const std::size_t i = t.steps.size() - 2;
-            if (!detail::first_retrieve_reply(t, f, i)) return std::nullopt;
-            std::size_t resets = 0;
-            for (const step& x : t.steps)
-              resets += x.what == step::kind::send && x.key() == f.reset_request ? 1 : 0;
-            // A detection at the deadline leaves no time for the reset: the run ends
-            // still_pending, and the next run's request or resume deals with it.
-            const bool at_deadline = reply->at >= t.start + f.deadline;
-            if (f.reset == rule::on_detection && resets == 0 && !at_deadline &&
-                !(s.what == step::kind::send && s.key() == f.reset_request))
-              return "reset-on-detection: a stale enrollment on the first retrieve, but no reset "
-                     "follows";
-            if (f.reset == rule::query_only &&
-                !(s.what == step::kind::finish && s.outcome == outcome_kind::needs_reset))
-              return "query-only: a stale enrollment on the first retrieve, but the run does "
-                     "not end needs_reset";
-            return std::nullopt;
-          },
-          applies};
+  return {
+      "configured reset",
+      [](const trace& t, const facts& f,
+         const std::vector<letter>& letters) -> std::optional<std::string> {
+        using rule = facts::reset_rule;
+        const step& s = t.steps.back();
+        if (f.reset == rule::before_request && s.what == step::kind::send && t.sends() == 1 &&
+            s.key() != f.reset_request)
+          return "reset-before-request, but the first request is " + s.key();
+        if (f.reset == rule::query_only && s.what == step::kind::send && s.key() == f.reset_request)
+          return "query-only, but a reset was sent";
+        const step* reply = detail::reply_before_last(t);
+        if (!reply || reply->letter >= letters.size() || !letters[reply->letter].stale)
+          return std::nullopt;
+        const std::size_t i = t.steps.size() - 2;
+        if (!detail::first_retrieve_reply(t, f, i)) return std::nullopt;
+        std::size_t resets = 0;
+        for (const step& x : t.steps)
+          resets += x.what == step::kind::send && x.key() == f.reset_request ? 1 : 0;
+        // A detection at the deadline leaves no time for the reset: the run ends
+        // still_pending, and the next run's request or resume deals with it.
+        const bool at_deadline = reply->at >= t.start + f.deadline;
+        if (f.reset == rule::on_detection && resets == 0 && !at_deadline &&
+            !(s.what == step::kind::send && s.key() == f.reset_request))
+          return "reset-on-detection: a stale enrollment on the first retrieve, but no reset "
+                 "follows";
+        if (f.reset == rule::query_only &&
+            !(s.what == step::kind::finish && s.outcome == outcome_kind::needs_reset))
+          return "query-only: a stale enrollment on the first retrieve, but the run does "
+                 "not end needs_reset";
+        return std::nullopt;
+      },
+      applies};
 }
 
 inline invariant outcome_agrees() {
-  return {"outcome agrees", [](const trace& t, const facts& f, const std::vector<letter>& letters)
-              -> std::optional<std::string> {
+  return {"outcome agrees",
+          [](const trace& t, const facts& f,
+             const std::vector<letter>& letters) -> std::optional<std::string> {
             const step& s = t.steps.back();
             if (s.what != step::kind::finish) return std::nullopt;
             const auto v = detail::run_verdict(t, f);

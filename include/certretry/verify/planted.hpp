@@ -43,11 +43,10 @@ enum class bug : std::uint8_t {
   reports_issued,
 };
 
-inline constexpr bug all_bugs[] = {bug::loops_on_timeout,   bug::polls_past_deadline,
-                                   bug::no_wait_after_429,  bug::ignores_retry_after,
-                                   bug::resets_twice,       bug::claims_again,
-                                   bug::polls_once_more,    bug::skips_reset,
-                                   bug::reports_issued};
+inline constexpr bug all_bugs[] = {
+    bug::loops_on_timeout,    bug::polls_past_deadline, bug::no_wait_after_429,
+    bug::ignores_retry_after, bug::resets_twice,        bug::claims_again,
+    bug::polls_once_more,     bug::skips_reset,         bug::reports_issued};
 
 constexpr std::string_view to_string(bug b) noexcept {
   switch (b) {
@@ -82,8 +81,7 @@ constexpr std::string_view breaks(bug b) noexcept {
 
 class planted_machine final : public erased_machine {
  public:
-  planted_machine(std::unique_ptr<erased_machine> inner, bug b)
-      : in_(std::move(inner)), bug_(b) {}
+  planted_machine(std::unique_ptr<erased_machine> inner, bug b) : in_(std::move(inner)), bug_(b) {}
 
   action start(time_point now) override { return watch(now, in_->start(now)); }
 
@@ -135,9 +133,11 @@ class planted_machine final : public erased_machine {
 
   outcome take_outcome() override {
     if (held_) return *held_;
-    if (skipped_) return outcome{outcome_kind::failed, {}, "gave up instead of resetting", {}, 0, {}, {}};
+    if (skipped_)
+      return outcome{outcome_kind::failed, {}, "gave up instead of resetting", {}, 0, {}, {}};
     outcome o = in_->take_outcome();
-    if (bug_ == bug::reports_issued && o.kind == outcome_kind::failed) o.kind = outcome_kind::issued;
+    if (bug_ == bug::reports_issued && o.kind == outcome_kind::failed)
+      o.kind = outcome_kind::issued;
     return o;
   }
 
@@ -166,8 +166,8 @@ class planted_machine final : public erased_machine {
   // Every action of the inner machine passes here: remember the requests, plant the bug.
   action watch(time_point, action a) {
     if (const auto* s = std::get_if<send>(&a)) {
-      if (bug_ == bug::skips_reset && s->request.target.find("/certificates/reset") !=
-                                          std::string_view::npos) {
+      if (bug_ == bug::skips_reset &&
+          s->request.target.find("/certificates/reset") != std::string_view::npos) {
         skipped_ = true;
         return finish{outcome_kind::failed};
       }

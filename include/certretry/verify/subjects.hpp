@@ -110,7 +110,8 @@ inline subject async_poll_subject(async_ca_order order, backoff_policy<any_sched
     case async_ca::entrust:
     case async_ca::globalsign:
       // The certificate in the body must pass the default certificate check (a PEM block).
-      done = R"({"status":"ISSUED","certificate":"-----BEGIN CERTIFICATE-----\nMIIBverify\n-----END CERTIFICATE-----\n"})";
+      done =
+          R"({"status":"ISSUED","certificate":"-----BEGIN CERTIFICATE-----\nMIIBverify\n-----END CERTIFICATE-----\n"})";
       pending = R"({"status":"PENDING"})";
       rejected = R"({"status":"REJECTED"})";
       if (order.ca == async_ca::globalsign) {
@@ -119,7 +120,8 @@ inline subject async_poll_subject(async_ca_order order, backoff_policy<any_sched
       }
       break;
     case async_ca::generic:
-      done = R"({"status":"issued","certificate":"-----BEGIN CERTIFICATE-----\nMIIBverify\n-----END CERTIFICATE-----\n"})";
+      done =
+          R"({"status":"issued","certificate":"-----BEGIN CERTIFICATE-----\nMIIBverify\n-----END CERTIFICATE-----\n"})";
       pending = R"({"status":"pending"})";
       rejected = R"({"status":"rejected"})";
       break;
@@ -137,16 +139,19 @@ inline subject async_poll_subject(async_ca_order order, backoff_policy<any_sched
   pend.repeat = true;
   s.letters.push_back(pend);
   s.letters.push_back(reply_letter("rejected", 200, rejected));
-  s.letters.push_back(reply_letter("429", 429, R"({"errors":[{"code":"request_limit_exceeded"}]})"));
-  letter ra = reply_letter("429 + Retry-After", 429, R"({"errors":[{"code":"request_limit_exceeded"}]})",
-                           {{"Retry-After", "120"}});
+  s.letters.push_back(
+      reply_letter("429", 429, R"({"errors":[{"code":"request_limit_exceeded"}]})"));
+  letter ra =
+      reply_letter("429 + Retry-After", 429, R"({"errors":[{"code":"request_limit_exceeded"}]})",
+                   {{"Retry-After", "120"}});
   ra.retry_after = 120s;
   ra.repeat = true;
   s.letters.push_back(ra);
   letter five = reply_letter("5xx", 503, "");
   five.repeat = true;
   s.letters.push_back(five);
-  s.letters.push_back(reply_letter("404", 404, R"({"errors":[{"code":"not_found","message":"order not found"}]})"));
+  s.letters.push_back(
+      reply_letter("404", 404, R"({"errors":[{"code":"not_found","message":"order not found"}]})"));
   s.letters.push_back(reply_letter("garbage", 200, "<html>Service Temporarily Unavailable"));
   letter to = detail::error_letter("timeout", errc::transport_timeout);
   to.repeat = true;
@@ -158,7 +163,8 @@ inline subject async_poll_subject(async_ca_order order, backoff_policy<any_sched
   s.f.honours_retry_after = p.retry_after().mode != retry_after_mode::ignore;
   s.f.max_sends_in_a_row = 1 + async_ca_poll_machine<>::max_immediate_polls;
   s.f.happy_calls = download_key.empty() ? 1 : 2;
-  s.make = [order, p, seed, max_body_bytes](recording_sink sink) -> std::unique_ptr<erased_machine> {
+  s.make = [order, p, seed,
+            max_body_bytes](recording_sink sink) -> std::unique_ptr<erased_machine> {
     using M = async_ca_poll_machine<any_schedule, any_jitter, splitmix64, recording_sink>;
     return std::make_unique<erased<M>>(
         M{async_ca_triage{order, max_body_bytes}, p, splitmix64{seed}, sink});
@@ -180,8 +186,8 @@ subject tpp_subject(tpp::enroll_options o, backoff_policy<any_schedule, any_jitt
   const std::string request_key = "POST " + std::string(tpp::request_path);
   const std::string retrieve_key = "POST " + std::string(tpp::retrieve_path);
   const std::string reset_key = "POST " + std::string(tpp::reset_path);
-  const std::string dn = o.certificate_dn.empty() ? "\\VED\\Policy\\certretry\\example.com"
-                                                   : o.certificate_dn;
+  const std::string dn =
+      o.certificate_dn.empty() ? "\\VED\\Policy\\certretry\\example.com" : o.certificate_dn;
   const auto status_body = [](std::string_view text) {
     std::string b = "{\"Stage\":500,\"Status\":";
     certretry::detail::append_json_string(b, text);
@@ -194,7 +200,8 @@ subject tpp_subject(tpp::enroll_options o, backoff_policy<any_schedule, any_jitt
   letter requested = reply_letter("200 with the DN", 200, dn_body);
   requested.happy = true;
   s.letters.push_back(detail::answers(requested, {request_key}));
-  letter cert = reply_letter("200 with certificate", 200, R"({"CertificateData":"TUlJQ3ZlcmlmeQ=="})");
+  letter cert =
+      reply_letter("200 with certificate", 200, R"({"CertificateData":"TUlJQ3ZlcmlmeQ=="})");
   cert.happy = true;
   s.letters.push_back(detail::answers(cert, {retrieve_key}));
   letter pending = reply_letter("202 pending", 202, status_body("Post CSR"));
@@ -218,8 +225,8 @@ subject tpp_subject(tpp::enroll_options o, backoff_policy<any_schedule, any_jitt
   letter reset_none = reply_letter("reset 400 no reset required", 400, no_reset + "}");
   s.letters.push_back(detail::answers(reset_none, {reset_key}));
   std::string missing = "{\"Error\":";
-  certretry::detail::append_json_string(missing,
-                                        "Certificate " + dn + " " + std::string(tpp::not_found_suffix));
+  certretry::detail::append_json_string(
+      missing, "Certificate " + dn + " " + std::string(tpp::not_found_suffix));
   letter reset_missing = reply_letter("reset 400 not found", 400, missing + "}");
   s.letters.push_back(detail::answers(reset_missing, {reset_key}));
   letter five = reply_letter("503", 503, "");
@@ -273,12 +280,12 @@ inline void nonce_letters(subject& s, const std::string& nonce_url) {
 }
 
 inline void acme_error_letters(subject& s, const std::string& key) {
-  letter bad = reply_letter("badNonce", 400, problem("badNonce", "JWS has an invalid anti-replay nonce"),
-                            {nonce_header(), {"Content-Type", "application/problem+json"}});
+  letter bad =
+      reply_letter("badNonce", 400, problem("badNonce", "JWS has an invalid anti-replay nonce"),
+                   {nonce_header(), {"Content-Type", "application/problem+json"}});
   s.letters.push_back(answers(bad, {key}));
   letter limited = reply_letter(
-      "rateLimited + Retry-After", 429,
-      problem("rateLimited", "too many new orders recently"),
+      "rateLimited + Retry-After", 429, problem("rateLimited", "too many new orders recently"),
       {nonce_header(), {"Retry-After", "60"}, {"Content-Type", "application/problem+json"}});
   limited.retry_after = 60s;
   limited.repeat = true;
@@ -337,10 +344,10 @@ inline subject acme_new_order_subject(acme::new_order_options o,
                            problem_headers),
       {key}));
   s.letters.push_back(detail::answers(
-      detail::reply_letter("malformed", 400,
-                           problem("malformed",
-                                   "Could not validate ARI 'replaces' field :: serial not found"),
-                           problem_headers),
+      detail::reply_letter(
+          "malformed", 400,
+          problem("malformed", "Could not validate ARI 'replaces' field :: serial not found"),
+          problem_headers),
       {key}));
   detail::acme_error_letters(s, key);
   detail::acme_facts(s, p, o.nonce);
@@ -365,7 +372,8 @@ inline subject acme_poll_subject(acme::poll_options o, backoff_policy<any_schedu
   detail::nonce_letters(s, o.nonce.new_nonce_url);
   using detail::reply_letter;
   const std::vector<header_field> h{detail::nonce_header()};
-  letter valid = reply_letter("valid", 200, R"({"status":"valid","certificate":"/acme/cert/1"})", h);
+  letter valid =
+      reply_letter("valid", 200, R"({"status":"valid","certificate":"/acme/cert/1"})", h);
   valid.happy = true;
   s.letters.push_back(detail::answers(valid, {key}));
   letter processing = reply_letter("processing", 200, R"({"status":"processing"})", h);
@@ -376,9 +384,10 @@ inline subject acme_poll_subject(acme::poll_options o, backoff_policy<any_schedu
   ra.retry_after = 3s;
   s.letters.push_back(detail::answers(ra, {key}));
   s.letters.push_back(detail::answers(
-      reply_letter("invalid", 200,
-                   R"({"status":"invalid","error":{"type":"urn:ietf:params:acme:error:badCSR","detail":"CSR rejected"}})",
-                   h),
+      reply_letter(
+          "invalid", 200,
+          R"({"status":"invalid","error":{"type":"urn:ietf:params:acme:error:badCSR","detail":"CSR rejected"}})",
+          h),
       {key}));
   detail::acme_error_letters(s, key);
   letter to = detail::error_letter("timeout", errc::transport_timeout);
@@ -413,8 +422,7 @@ inline subject ari_subject(acme::ari_options o, std::uint64_t seed = 1,
   ahead.retry_after = 6h;
   ahead.happy = true;
   s.letters.push_back(detail::answers(ahead, {key}));
-  s.letters.push_back(
-      detail::answers(reply_letter("past window", 200, window(-48h, -24h)), {key}));
+  s.letters.push_back(detail::answers(reply_letter("past window", 200, window(-48h, -24h)), {key}));
   letter invalid = reply_letter("invalid window", 200, window(2h, 1h));
   invalid.repeat = true;
   s.letters.push_back(detail::answers(invalid, {key}));

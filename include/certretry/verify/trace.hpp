@@ -110,7 +110,9 @@ struct trace {
     for (const event_record& e : events) n += e.kind == k ? 1 : 0;
     return n;
   }
-  bool finished() const noexcept { return !steps.empty() && steps.back().what == step::kind::finish; }
+  bool finished() const noexcept {
+    return !steps.empty() && steps.back().what == step::kind::finish;
+  }
 };
 
 // The machine's event sink: copies every event into the trace it points at.
