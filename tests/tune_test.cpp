@@ -507,6 +507,29 @@ TEST(Tuner, RetryAfterAndARateLimitBoundEveryGap) {
   EXPECT_LE(rec.m.cost, 1.05 * t.dp.lower_bound);
 }
 
+// A first Retry-After past the deadline: honouring it, every machine gives up unpolled, so no
+// schedule is recommended and the error names the two values to change.
+TEST(Tuner, AFirstRetryAfterPastTheDeadlineLeavesNoScheduleAndSaysWhy) {
+  problem p = acme_case();
+  p.deadline = 600s;
+  p.server.retry_after = 601s;
+  for (const char* name : {"acme", "certctl"}) {
+    candidate c;
+    c.schedule.k = schedule_choice::kind::named;
+    c.schedule.name = name;
+    EXPECT_TRUE(plan_of(p.server, machine_policy_of(p, c)).calls.empty()) << name;
+  }
+  const tuning t = tune_schedules(p);
+  EXPECT_FALSE(t.recommended);
+  EXPECT_NE(t.error.find("Retry-After (601 s) lies past the deadline (600 s)"), std::string::npos)
+      << t.error;
+  p.server.retry_after = 600s;  // at the deadline the one poll still goes out
+  candidate c;
+  c.schedule.k = schedule_choice::kind::named;
+  c.schedule.name = "acme";
+  EXPECT_EQ(plan_of(p.server, machine_policy_of(p, c)).calls.size(), 1u);
+}
+
 TEST(Tuner, AJitteredScheduleIsPricedAsTheMixtureTheSimulationRuns) {
   problem p = certctl_case();
   candidate c;

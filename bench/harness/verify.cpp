@@ -495,10 +495,8 @@ int cmd_verify(int argc, char** argv) {
   std::printf("## Verification: every sequence of up to %u replies\n\n", o.depth);
   print_table(runs, o.depth);
   print_invariants(runs);
-  double total = 0;
   std::string times;
   for (const run_result& r : runs) {
-    total += r.seconds;
     times += (times.empty() ? "" : ", ") + r.s.machine + " " + seconds_text(r.seconds);
   }
   std::printf("CPU time (one thread): %s.\n\n", times.c_str());
