@@ -564,12 +564,12 @@ inline tuning tune_schedules(const problem& p) {
     // The one case no schedule can help: honouring the first Retry-After ends the run unpolled.
     if (p.server.first == first_call::after_wait && p.server.retry_after &&
         *p.server.retry_after > p.deadline)
-      out.error += ": the server's first Retry-After (" +
-                   std::to_string(std::chrono::ceil<std::chrono::seconds>(*p.server.retry_after)
-                                      .count()) +
-                   " s) lies past the deadline (" +
-                   std::to_string(std::chrono::ceil<std::chrono::seconds>(p.deadline).count()) +
-                   " s), so no poll can be sent; raise deadline_s";
+      out.error +=
+          ": the server's first Retry-After (" +
+          std::to_string(std::chrono::ceil<std::chrono::seconds>(*p.server.retry_after).count()) +
+          " s) lies past the deadline (" +
+          std::to_string(std::chrono::ceil<std::chrono::seconds>(p.deadline).count()) +
+          " s), so no poll can be sent; raise deadline_s";
   }
   return out;
 }
