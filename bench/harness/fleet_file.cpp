@@ -13,6 +13,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -280,16 +281,119 @@ bool parse_windows(element e, const std::string& path, std::vector<sim::time_win
   return true;
 }
 
+// ca of model tpp or acme: the server models of testing/ (docs/harness.md, "Fleet files").
+bool parse_model_ca(object_reader& r, std::string_view base_dir, const file_loader& load,
+                    fleet_file& f, parse_state& st) {
+  const bool tpp = f.model == fleet_model::tpp;
+  const std::vector<std::string_view> keys =
+      tpp ? std::vector<std::string_view>{"model", "latency_s", "issuance", "outages", "stuck"}
+          : std::vector<std::string_view>{"model",
+                                          "latency_s",
+                                          "issuance",
+                                          "order_style",
+                                          "bad_nonce",
+                                          "new_order_rate_limited",
+                                          "new_order_unavailable"};
+  for (const std::string_view key :
+       {"profile", "ca_id", "issuance", "capacity", "latency_s", "rate_limits", "api_keys",
+        "rate_limit_retry_after_s", "outages", "outage_timeout_s", "faults", "keeps_abandoned",
+        "ari_window", "ari_retry_after_s", "stuck", "order_style", "bad_nonce",
+        "new_order_rate_limited", "new_order_unavailable"})
+    if (r.get(key) && std::find(keys.begin(), keys.end(), key) == keys.end()) {
+      r.fail("ca." + std::string(key) + ": not a key of model " + (tpp ? "tpp" : "acme"));
+      return false;
+    }
+  const auto latency = r.seconds("latency_s", 0, 3600);
+  if (!r.ok()) return false;
+  sim::distribution d = sim::distribution::lognormal(std::chrono::seconds{60}, 1.0);
+  const bool has_issuance = r.get("issuance").has_value();
+  if (const auto i = r.get("issuance"); i && r.ok())
+    if (!parse_issuance(*i, "ca.issuance", base_dir, load, d, st)) return false;
+  const auto ms = [](double v) { return duration{static_cast<std::int64_t>(std::llround(v))}; };
+  using kind = sim::distribution::kind;
+  if (tpp) {
+    model::tpp_server_options& o = f.tpp;
+    if (latency) o.latency = *latency;
+    if (has_issuance) switch (d.type()) {
+        case kind::exponential: o.mean_issuance = ms(d.scale_ms()); break;
+        case kind::fixed: o.mean_issuance = o.min_issuance = ms(d.scale_ms()); break;
+        case kind::lognormal:
+          o.issuance = model::tpp_issuance::log_normal;
+          o.median_issuance = ms(d.scale_ms());
+          o.issuance_sigma = d.sigma();
+          break;
+        default:
+          r.fail("ca.issuance: the tpp model draws exponential, fixed or log-normal times");
+          return false;
+      }
+    if (const auto s = r.number("stuck", 0, 1)) f.tpp_stuck = *s;
+    if (const auto w = r.get("outages"); w && r.ok()) {
+      std::vector<sim::time_window> windows;
+      if (!parse_windows(*w, "ca.outages", windows, st)) return false;
+      for (const auto& x : windows)
+        o.outages.emplace_back(sim::sim_epoch + x.from, sim::sim_epoch + x.to);
+    }
+    return r.ok();
+  }
+  model::acme_server_options& o = f.acme;
+  if (latency) o.latency = *latency;
+  if (has_issuance) {
+    if (d.type() != kind::lognormal) {
+      r.fail("ca.issuance: the acme model draws log-normal processing times only");
+      return false;
+    }
+    // The model takes a median and a p99: p99 = median x exp(2.326 sigma).
+    o.processing_median = ms(d.scale_ms());
+    o.processing_p99 = ms(d.scale_ms() * std::exp(2.3263478740408408 * d.sigma()));
+    if (o.processing_p99 <= o.processing_median)
+      o.processing_p99 = o.processing_median + duration{1};
+  }
+  if (const auto s = r.choice("order_style", {"boulder", "no-retry-after"}))
+    o.order_style = *s == "boulder" ? model::acme_order_style::boulder
+                                    : model::acme_order_style::no_retry_after;
+  if (const auto p = r.number("bad_nonce", 0, 0.9)) o.bad_nonce = *p;
+  if (const auto p = r.number("new_order_rate_limited", 0, 0.9)) o.rate_limited = *p;
+  if (const auto p = r.number("new_order_unavailable", 0, 0.9)) o.unavailable = *p;
+  return r.ok();
+}
+
 bool parse_ca(element e, std::string_view base_dir, const file_loader& load, fleet_file& f,
               parse_state& st) {
   object_reader r(e, "ca",
-                  {"model", "profile", "ca_id", "issuance", "capacity", "latency_s", "rate_limits",
-                   "api_keys", "rate_limit_retry_after_s", "outages", "outage_timeout_s", "faults",
-                   "keeps_abandoned", "ari_window", "ari_retry_after_s"},
+                  {"model",
+                   "profile",
+                   "ca_id",
+                   "issuance",
+                   "capacity",
+                   "latency_s",
+                   "rate_limits",
+                   "api_keys",
+                   "rate_limit_retry_after_s",
+                   "outages",
+                   "outage_timeout_s",
+                   "faults",
+                   "keeps_abandoned",
+                   "ari_window",
+                   "ari_retry_after_s",
+                   "stuck",
+                   "order_style",
+                   "bad_nonce",
+                   "new_order_rate_limited",
+                   "new_order_unavailable"},
                   st);
   sim::async_ca_options& ca = f.ca;
-  r.choice("model", {"async-ca"});
+  if (const auto m = r.choice("model", {"async-ca", "tpp", "acme"}))
+    f.model = *m == "tpp"    ? fleet_model::tpp
+              : *m == "acme" ? fleet_model::acme
+                             : fleet_model::async_ca;
   if (!r.ok()) return false;
+  if (f.model != fleet_model::async_ca) return parse_model_ca(r, base_dir, load, f, st);
+  for (const std::string_view key :
+       {"stuck", "order_style", "bad_nonce", "new_order_rate_limited", "new_order_unavailable"})
+    if (r.get(key)) {
+      r.fail("ca." + std::string(key) + ": not a key of model async-ca (only of tpp or acme)");
+      return false;
+    }
   if (const auto p =
           r.choice("profile", {"digicert", "sectigo", "entrust", "globalsign", "generic"}))
     ca.profile = *async_ca_from_name(*p);
@@ -540,12 +644,14 @@ bool parse_budget(element e, const std::string& path, sim::budget_spec& out, par
   return r.ok();
 }
 
-bool parse_policy(element e, const std::string& path, sim::client_policy& p, parse_state& st) {
-  object_reader r(e, path,
-                  {"name", "schedule", "jitter", "jitter_pct", "jitter_cap_s", "max_wait_s",
-                   "max_attempts", "min_delay_s", "honor_retry_after", "retry_after_ceiling_s",
-                   "on_pending", "requeue_after_s", "requeue_factor", "requeue_cap_s", "budget"},
-                  st);
+bool parse_policy(element e, const std::string& path, fleet_model model, sim::client_policy& p,
+                  sim::tpp_fleet_options& enrollment, parse_state& st) {
+  object_reader r(
+      e, path,
+      {"name", "schedule", "jitter", "jitter_pct", "jitter_cap_s", "max_wait_s", "max_attempts",
+       "min_delay_s", "honor_retry_after", "retry_after_ceiling_s", "on_pending", "requeue_after_s",
+       "requeue_factor", "requeue_cap_s", "budget", "tpp_retrieve", "tpp_reset", "tpp_watch_s"},
+      st);
   const auto name = r.string("name", true);
   if (!r.ok()) return false;
   if (name->empty() || name->size() > 64) {
@@ -584,6 +690,19 @@ bool parse_policy(element e, const std::string& path, sim::client_policy& p, par
   if (const auto c = r.seconds("requeue_cap_s", 0, 86400 * 7)) p.requeue_cap = *c;
   if (const auto b = r.get("budget"); b && r.ok())
     if (!parse_budget(*b, path + ".budget", p.budget, st)) return false;
+  for (const std::string_view key : {"tpp_retrieve", "tpp_reset", "tpp_watch_s"})
+    if (model != fleet_model::tpp && r.get(key)) {
+      r.fail(path + "." + std::string(key) + ": only with model tpp");
+      return false;
+    }
+  if (const auto m = r.choice("tpp_retrieve", {"watch", "poll"}))
+    enrollment.mode = *m == "watch" ? tpp::retrieve_mode::watch : tpp::retrieve_mode::poll;
+  if (const auto s =
+          r.choice("tpp_reset", {"reset-on-detection", "reset-before-request", "query-only"}))
+    enrollment.strategy = *s == "reset-on-detection"     ? tpp::reset_strategy::reset_on_detection
+                          : *s == "reset-before-request" ? tpp::reset_strategy::reset_before_request
+                                                         : tpp::reset_strategy::query_only;
+  if (const auto w = r.seconds("tpp_watch_s", 1, 3600)) enrollment.watch = *w;
   if (!r.ok()) return false;
   p.backoff = backoff_policy<any_schedule, any_jitter>{sched, jit, lim, ra};
   return true;
@@ -665,6 +784,10 @@ result<fleet_file> parse_fleet(std::string_view json, std::string_view base_dir,
   if (const auto ca = top.get("ca"); ca && st.ok) {
     if (!parse_ca(*ca, base_dir, load, f, st)) return st.code;
   }
+  if (st.ok && f.plan.ari && f.model != fleet_model::async_ca) {
+    detail = "fleet.ari: only with model async-ca";
+    return errc::scenario_malformed;
+  }
   if (st.ok && f.plan.ari && f.ca.ari_window.to <= f.ca.ari_window.from) {
     detail = "ca.ari_window: required when fleet.ari is true ({\"from_s\", \"to_s\"})";
     return errc::scenario_malformed;
@@ -683,12 +806,22 @@ result<fleet_file> parse_fleet(std::string_view json, std::string_view base_dir,
     std::size_t i = 0;
     for (element p : arr) {
       sim::client_policy cp;
-      if (!parse_policy(p, item("policies", i), cp, st)) return st.code;
+      sim::tpp_fleet_options enrollment;
+      if (!parse_policy(p, item("policies", i), f.model, cp, enrollment, st)) return st.code;
+      enrollment.stuck = f.tpp_stuck;
+      f.tpp_clients.push_back(enrollment);
       for (const auto& other : f.policies)
         if (other.name == cp.name) {
           detail = item("policies", i) + ".name: '" + cp.name + "' is used twice";
           return errc::scenario_malformed;
         }
+      if (f.model != fleet_model::async_ca &&
+          (cp.budget.what != sim::budget_spec::kind::none || cp.budget.throttle ||
+           cp.pending != sim::on_pending::resume)) {
+        detail = item("policies", i) +
+                 ": budget and on_pending \"resubmit\" are only for model async-ca";
+        return errc::scenario_malformed;
+      }
       f.policies.push_back(std::move(cp));
       ++i;
     }

@@ -4,6 +4,9 @@
 
 #include "certretry/core/errc.hpp"
 #include "certretry/sim/fleet.hpp"
+#include "certretry/sim/model_clients.hpp"
+#include "certretry/testing/acme/server.hpp"
+#include "certretry/testing/tpp_server.hpp"
 
 #include <cstddef>
 #include <functional>
@@ -17,10 +20,18 @@ namespace certretry::harness {
 inline constexpr std::size_t max_fleet_bytes = 1u << 20;
 inline constexpr std::size_t max_csv_bytes = 64u << 20;
 
+// Which server model the fleet renews against (ca.model).
+enum class fleet_model : std::uint8_t { async_ca, tpp, acme };
+
 struct fleet_file {
   sim::renewal_plan plan;
+  fleet_model model = fleet_model::async_ca;
   sim::async_ca_options ca;
+  model::tpp_server_options tpp;    // model tpp
+  double tpp_stuck = 0.0;           // model tpp: the share of objects stuck on a failed enrollment
+  model::acme_server_options acme;  // model acme
   std::vector<sim::client_policy> policies;
+  std::vector<sim::tpp_fleet_options> tpp_clients;  // model tpp: each policy's enrollment options
   sim::run_options run;
 };
 

@@ -3,6 +3,8 @@
 #include "fleet_file.hpp"
 
 #include "certretry/sim/fleet.hpp"
+#include "certretry/sim/model_clients.hpp"
+#include "certretry/sim/model_fleet.hpp"
 #include "certretry/sim/report.hpp"
 
 #include <unistd.h>
@@ -97,9 +99,39 @@ int cmd_simulate(int argc, char** argv) {
   std::vector<sim::fleet_result> runs;
   for (std::size_t i = 0; i < f.policies.size(); ++i) {
     const auto& pol = f.policies[i];
-    runs.push_back(sim::simulate_fleet(f.plan, f.ca, pol, f.run, [&](double fraction) {
+    const auto progress = [&](double fraction) {
       bar.update(pol.name, i, f.policies.size(), fraction);
-    }));
+    };
+    switch (f.model) {
+      case fleet_model::async_ca:
+        runs.push_back(sim::simulate_fleet(f.plan, f.ca, pol, f.run, progress));
+        break;
+      case fleet_model::tpp: {
+        const sim::tpp_fleet_options& o = f.tpp_clients[i];
+        model::tpp_server_options so = f.tpp;
+        so.seed ^= f.run.seed;
+        sim::model_fleet<model::tpp_server> fleet{
+            f.plan, sim::tpp_fleet_client(pol.name, pol.backoff, o, f.run.seed, pol.requeue_after),
+            f.run, [so](virtual_clock& c) {
+              return model::tpp_server{c, so};
+            }};
+        fleet.on_progress(progress);
+        runs.push_back(fleet.run());
+        break;
+      }
+      case fleet_model::acme: {
+        model::acme_server_options so = f.acme;
+        so.seed ^= f.run.seed;
+        sim::model_fleet<model::acme_server> fleet{
+            f.plan, sim::acme_fleet_client(pol.name, pol.backoff, pol.requeue_after), f.run,
+            [so](virtual_clock& c) {
+              return model::acme_server{c, so};
+            }};
+        fleet.on_progress(progress);
+        runs.push_back(fleet.run());
+        break;
+      }
+    }
   }
   bar.done();
 

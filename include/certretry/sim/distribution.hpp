@@ -53,6 +53,10 @@ class distribution {
   }
 
   kind type() const noexcept { return kind_; }
+  // The parameters as given, for models that draw on their own: the value (fixed), the mean
+  // (exponential) or the median (log-normal) in milliseconds, and sigma (log-normal).
+  double scale_ms() const noexcept { return a_; }
+  double sigma() const noexcept { return b_; }
 
   template <random_source R>
   duration sample(R& rng) const {
