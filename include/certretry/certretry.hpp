@@ -54,3 +54,28 @@
 #include "certretry/acme/reply.hpp"
 
 #include "certretry/testing/scripted.hpp"
+
+/// \namespace certretry
+/// Sans-IO retry and polling state machines for certificate issuance clients: machines
+/// (events in, an action out), their policies, budgets and triages, the loop that drives them
+/// (run), and the transports. Names in a `detail` namespace are not part of the API.
+///
+/// \namespace certretry::acme
+/// ACME (RFC 8555) and ACME Renewal Information (RFC 9773): the request exchange, order and
+/// resource polling, ARI.
+///
+/// \namespace certretry::tpp
+/// Venafi Trust Protection Platform: the enrollment machine and its reply parsing.
+///
+/// \namespace certretry::model
+/// Scripted server models for tests and the harness: an ACME server (testing/acme/) and a TPP
+/// server (testing/tpp_server.hpp).
+///
+/// \namespace certretry::sim
+/// The fleet simulator: many clients, one virtual clock, a server model with capacity.
+///
+/// \namespace certretry::tune
+/// The tuner: searches policy parameters against simulated fleets.
+///
+/// \namespace certretry::verify
+/// The verifier: explores machines' inputs and checks invariants on every transcript.

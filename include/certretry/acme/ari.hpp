@@ -54,16 +54,21 @@
 
 namespace certretry::acme {
 
-// The renewal time of a certificate without a usable ARI window (RFC 9773 §4.2: "a fallback
-// schedule"): not_before + fraction x validity, or short_lived_fraction for a validity under
-// short_lived_below. The defaults are lego's and certbot's rule (docs/sources.md#lego-renewal,
-// docs/sources.md#certbot-renewal): renew when a third of a 90-day certificate is left, half of
-// a 6-day one.
+/// The renewal time of a certificate without a usable ARI window (RFC 9773 §4.2: "a fallback
+/// schedule"): not_before + fraction x validity, or short_lived_fraction for a validity under
+/// short_lived_below. The defaults are lego's and certbot's rule (docs/sources.md#lego-renewal,
+/// docs/sources.md#certbot-renewal): renew when a third of a 90-day certificate is left, half of
+/// a 6-day one.
+///
+/// Thread safety: an immutable value (a policy): safe to share between threads.
 struct fallback_renewal {
+  /// the share of the validity after which to renew (2/3: a third left)
   double fraction = 2.0 / 3.0;
-  double short_lived_fraction = 0.5;
+  double short_lived_fraction = 0.5;  ///< the share for a short-lived certificate
+  /// a validity under this is short-lived
   duration short_lived_below = std::chrono::hours{24 * 10};
 
+  /// The fallback renewal time of a certificate valid from `not_before` to `not_after`.
   constexpr time_point at(time_point not_before, time_point not_after) const noexcept {
     const duration validity = saturating_sub(not_after, not_before);
     if (validity <= duration::zero()) return not_before;
@@ -72,6 +77,8 @@ struct fallback_renewal {
         not_before, certretry::detail::saturate_ms(static_cast<double>(validity.count()) * f));
   }
 
+  /// Empty when the fractions are in (0, 1] and the threshold is not negative; otherwise the field
+  /// and why.
   constexpr invalid_value check() const noexcept {
     if (!(fraction > 0.0 && fraction <= 1.0))
       return {"fallback_renewal.fraction",
@@ -84,19 +91,22 @@ struct fallback_renewal {
   }
 };
 
-// What a restarted renewal agent needs to go on where it stopped (docs/acme.md, "Resuming").
+/// What a restarted renewal agent needs to go on where it stopped (docs/acme.md, "Resuming").
+///
+/// Thread safety: a plain value: safe to copy and read from any thread.
 struct ari_progress {
-  std::optional<time_point> pick;  // the renewal time drawn in the window below
-  time_point window_start{};       // the window of the pick (meaningful with a pick)
-  time_point window_end{};
-  std::optional<time_point> next_poll;  // no renewalInfo request before this
-  std::uint32_t errors_in_a_row = 0;    // the error backoff's exponent
+  std::optional<time_point> pick;       ///< the renewal time drawn in the window below
+  time_point window_start{};            ///< the window of the pick (meaningful with a pick)
+  time_point window_end{};              ///< the window's end (meaningful with a pick)
+  std::optional<time_point> next_poll;  ///< no renewalInfo request before this
+  std::uint32_t errors_in_a_row = 0;    ///< the error backoff's exponent
 
+  /// Equal when every member is.
   friend bool operator==(const ari_progress&, const ari_progress&) = default;
 };
 
-// One line: "ari-progress/1 pick=T window=T/T next=T errors=N", T in RFC 3339 UTC; members
-// without a value are left out.
+/// One line: "ari-progress/1 pick=T window=T/T next=T errors=N", T in RFC 3339 UTC; members
+/// without a value are left out.
 inline std::string to_text(const ari_progress& p) {
   std::string out = "ari-progress/1";
   if (p.pick) {
@@ -108,9 +118,9 @@ inline std::string to_text(const ari_progress& p) {
   return out;
 }
 
-// The inverse of to_text. Refuses (body_wrong_type, `why` says which part) anything else: an
-// unknown version or member, a member twice, a time that is not RFC 3339, a window whose end is
-// not after its start, a pick without a window, more than 512 bytes.
+/// The inverse of to_text. Refuses (body_wrong_type, `why` says which part) anything else: an
+/// unknown version or member, a member twice, a time that is not RFC 3339, a window whose end is
+/// not after its start, a pick without a window, more than 512 bytes.
 inline result<ari_progress> parse_ari_progress(std::string_view text, std::string* why = nullptr) {
   const auto fail = [why](std::string w) -> result<ari_progress> {
     if (why) *why = std::move(w);
@@ -167,31 +177,41 @@ inline result<ari_progress> parse_ari_progress(std::string_view text, std::strin
   return p;
 }
 
+/// The inputs of ari_machine: the renewalInfo URL and CertID, the certificate's validity, and the
+/// clamps of RFC 9773 §4.3.
+///
+/// Thread safety: a plain value (the machine keeps its own copy): safe to share read-only between
+/// threads.
 struct ari_options {
-  // The directory's renewalInfo URL; the CertID is appended as a path segment (RFC 9773 §4.1).
+  /// The directory's renewalInfo URL; the CertID is appended as a path segment (RFC 9773 §4.1).
   std::string renewal_info_url = "/acme/renewal-info";
-  std::string cert_id;  // cert_id_from_pem() / cert_id_from_der()
-  // The certificate's notAfter: required (no default could mean anything but "expired").
+  std::string cert_id;  ///< cert_id_from_pem() / cert_id_from_der()
+  /// The certificate's notAfter: required (no default could mean anything but "expired").
   std::optional<time_point> not_after{};
-  // The certificate's notBefore: with it, a certificate without a usable window is renewed at
-  // the fallback time; without it, at the last poll before notAfter.
+  /// The certificate's notBefore: with it, a certificate without a usable window is renewed at
+  /// the fallback time; without it, at the last poll before notAfter.
   std::optional<time_point> not_before{};
-  fallback_renewal fallback{};
+  fallback_renewal fallback{};  ///< the renewal time without a usable window
+  /// a Retry-After below this is raised to it (RFC 9773 §4.3: at least a minute)
   duration min_retry_after = std::chrono::minutes{1};
+  /// a Retry-After above this is cut to it (RFC 9773 §4.3: at most a day)
   duration max_retry_after = std::chrono::hours{24};
+  /// the wait after the error retries run out (RFC 9773 §4.3: "long-term" retry)
   duration long_term_retry = std::chrono::hours{6};
-  // Temporary errors (timeouts, 5xx) in a row backed off; later ones wait long_term_retry.
+  /// Temporary errors (timeouts, 5xx) in a row backed off; later ones wait long_term_retry.
   std::uint32_t max_temporary_retries = 5;
-  // The wait after the n-th error in a row (1 min, 2, 4 … up to 1 h, ±20 %): the first retry
-  // anywhere in 48-72 s.
+  /// The wait after the n-th error in a row (1 min, 2, 4 … up to 1 h, ±20 %): the first retry
+  /// anywhere in 48-72 s.
   error_backoff errors{std::chrono::minutes{1}, 2.0, std::chrono::hours{1}, 0.2};
+  /// true: wait for the picked time inside the window; false: finish renew_at at once
   bool wait_for_window = true;
+  /// longer renewalInfo or problem bodies are unreadable (body_too_large)
   std::size_t max_body_bytes = certretry::default_max_body_bytes;
-  // Where a previous run stopped (progress() of that machine, or parse_ari_progress()).
+  /// Where a previous run stopped (progress() of that machine, or parse_ari_progress()).
   std::optional<ari_progress> resume{};
 
-  // The values the machine refuses at start (errc::invalid_policy): intervals under a second
-  // would let a Retry-After of 0 or an error poll the CA in a tight loop.
+  /// The values the machine refuses at start (errc::invalid_policy): intervals under a second
+  /// would let a Retry-After of 0 or an error poll the CA in a tight loop.
   constexpr invalid_value check() const noexcept {
     if (!not_after) return {"ari_options.not_after", "is not set: give the certificate's notAfter"};
     if (not_before && *not_before >= *not_after)
@@ -208,8 +228,8 @@ struct ari_options {
   }
 };
 
-// RFC 9773 §4.1: a CertID is base64url(keyIdentifier) "." base64url(serial). The machine asks
-// only that it be one path segment in those characters (a server may use ids of its own).
+/// RFC 9773 §4.1: a CertID is base64url(keyIdentifier) "." base64url(serial). The machine asks
+/// only that it be one path segment in those characters (a server may use ids of its own).
 constexpr bool is_cert_id(std::string_view id) noexcept {
   if (id.empty() || id == "." || id == "..") return false;
   for (const char c : id)
@@ -217,9 +237,9 @@ constexpr bool is_cert_id(std::string_view id) noexcept {
   return true;
 }
 
-// The policy an ari_machine is built with: 1 min doubling up to 1 h, ±20 % jitter, no deadline
-// of its own (notAfter bounds the run). The waits after errors come from ari_options::errors,
-// counted over the errors in a row.
+/// The policy an ari_machine is built with: 1 min doubling up to 1 h, ±20 % jitter, no deadline
+/// of its own (notAfter bounds the run). The waits after errors come from ari_options::errors,
+/// counted over the errors in a row.
 inline backoff_policy<any_schedule, any_jitter> ari_error_policy() {
   limits l;
   l.max_wait = std::chrono::hours{24 * 400};
@@ -230,8 +250,14 @@ inline backoff_policy<any_schedule, any_jitter> ari_error_policy() {
           any_jitter{proportional_jitter{0.2}}, l, ra};
 }
 
+/// The ARI machine's states.
 enum class ari_state : std::uint8_t { idle, fetching, waiting, window, fallback, finished };
 
+/// Fetches a certificate's renewalInfo (RFC 9773 §4) until it can say when to renew: finishes
+/// renew_at with outcome::not_before.
+///
+/// Thread safety: a machine is a value: one run each, driven by one thread at a time; it may move
+/// to another thread between steps; never share one between threads.
 template <schedule S = any_schedule, jitter J = any_jitter, random_source R = splitmix64,
           event_sink Sink = null_sink, retry_budget Budget = no_budget>
 class ari_machine
@@ -242,6 +268,7 @@ class ari_machine
   using base::kit_;
 
  public:
+  /// An ARI machine with its options, policy, random source, sink and budget.
   ari_machine(ari_options options, backoff_policy<S, J> policy, R rng, Sink sink = {},
               Budget budget = {})
       : base(policy, std::move(rng), std::move(sink), std::move(budget)),
@@ -254,16 +281,16 @@ class ari_machine
     target_ += options_.cert_id;
   }
 
-  // The renewal time picked from the last window, if any.
+  /// The renewal time picked from the last window, if any.
   std::optional<time_point> renewal_time() const noexcept { return chosen_; }
-  // The last window's explanationURL (RFC 9773 §4.2), as sent; empty when none.
+  /// The last window's explanationURL (RFC 9773 §4.2), as sent; empty when none.
   const std::string& explanation_url() const noexcept { return explanation_; }
-  // The fallback renewal time (needs not_before), if any.
+  /// The fallback renewal time (needs not_before), if any.
   std::optional<time_point> fallback_time() const noexcept {
     if (!options_.not_before || !options_.not_after) return std::nullopt;
     return options_.fallback.at(*options_.not_before, *options_.not_after);
   }
-  // What to save to resume after a restart (ari_options::resume; to_text()).
+  /// What to save to resume after a restart (ari_options::resume; to_text()).
   ari_progress progress() const noexcept {
     ari_progress p;
     p.pick = chosen_;

@@ -25,7 +25,7 @@
 
 namespace certretry::acme {
 
-// Largest PEM or DER input cert_id_from_pem / cert_id_from_der accept.
+/// Largest PEM or DER input cert_id_from_pem / cert_id_from_der accept.
 inline constexpr std::size_t max_certificate_bytes = std::size_t{64} * 1024;
 
 namespace detail {
@@ -77,9 +77,9 @@ inline result<std::string> cert_id_from_x509(const X509& cert) {
 
 }  // namespace detail
 
-// CertID of a DER certificate. Errors: certificate_too_large (over max_certificate_bytes),
-// certificate_unreadable (not exactly one DER certificate), certificate_lacks_aki (no AKI
-// keyIdentifier).
+/// CertID of a DER certificate. Errors: certificate_too_large (over max_certificate_bytes),
+/// certificate_unreadable (not exactly one DER certificate), certificate_lacks_aki (no AKI
+/// keyIdentifier).
 inline result<std::string> cert_id_from_der(std::span<const unsigned char> der) {
   if (der.size() > max_certificate_bytes) return make_error_code(errc::certificate_too_large);
   if (der.empty()) return make_error_code(errc::certificate_unreadable);
@@ -90,9 +90,9 @@ inline result<std::string> cert_id_from_der(std::span<const unsigned char> der) 
   return detail::cert_id_from_x509(*cert);
 }
 
-// CertID of the first certificate in a PEM text. Errors: certificate_too_large (over
-// max_certificate_bytes), certificate_unreadable (no PEM certificate), certificate_lacks_aki (no
-// AKI keyIdentifier).
+/// CertID of the first certificate in a PEM text. Errors: certificate_too_large (over
+/// max_certificate_bytes), certificate_unreadable (no PEM certificate), certificate_lacks_aki (no
+/// AKI keyIdentifier).
 inline result<std::string> cert_id_from_pem(std::string_view pem) {
   if (pem.size() > max_certificate_bytes) return make_error_code(errc::certificate_too_large);
   if (pem.empty()) return make_error_code(errc::certificate_unreadable);

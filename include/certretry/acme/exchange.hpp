@@ -40,33 +40,37 @@
 
 namespace certretry::acme {
 
-// RFC 8555 §6.5.1: the header that carries a fresh nonce in every reply, and (certretry's
-// convention, above) the nonce a POST request is to be signed with.
+/// RFC 8555 §6.5.1: the header that carries a fresh nonce in every reply, and (certretry's
+/// convention, above) the nonce a POST request is to be signed with.
 inline constexpr std::string_view replay_nonce_header = "Replay-Nonce";
-// Nonces longer than this are ignored: Boulder's are 32 characters, Pebble's 22.
+/// Nonces longer than this are ignored: Boulder's are 32 characters, Pebble's 22.
 inline constexpr std::size_t max_nonce_bytes = 256;
 
-// RFC 8555 §6.5.1: a nonce is base64url (no padding); clients MUST ignore invalid values.
+/// RFC 8555 §6.5.1: a nonce is base64url (no padding); clients MUST ignore invalid values.
 constexpr bool is_valid_nonce(std::string_view n) noexcept {
   return n.size() <= max_nonce_bytes && is_base64url(n);
 }
 
+/// How an ACME machine gets and retries nonces (RFC 8555 §6.5, §7.2).
+///
+/// Thread safety: a plain value (the machine keeps its own copy): safe to share read-only between
+/// threads.
 struct nonce_options {
-  // The directory's newNonce URL (RFC 8555 §7.2), asked with HEAD when no nonce is at hand.
+  /// The directory's newNonce URL (RFC 8555 §7.2), asked with HEAD when no nonce is at hand.
   std::string new_nonce_url = "/acme/new-nonce";
-  // badNonce replies retried at once, in a row, before the request fails.
+  /// badNonce replies retried at once, in a row, before the request fails.
   std::uint32_t max_bad_nonce_retries = 3;
-  // A nonce already at hand (the last reply of the previous machine); empty = fetch one.
+  /// A nonce already at hand (the last reply of the previous machine); empty = fetch one.
   std::string initial;
 };
 
-// How errors are spaced when the server says nothing (a 429 or 5xx without Retry-After, a
-// network failure): backoff/error_backoff.hpp. A Retry-After replaces it.
+/// How errors are spaced when the server says nothing (a 429 or 5xx without Retry-After, a
+/// network failure): backoff/error_backoff.hpp. A Retry-After replaces it.
 using certretry::error_backoff;
 
-// The policy ACME machines use unless given another: certretry's ACME schedule (2.9 s, then
-// 2.1 s growing to 4.8 s: schedules::acme), no jitter (the server's Retry-After paces),
-// Retry-After honoured as a floor up to 1 h, 10 minutes in all.
+/// The policy ACME machines use unless given another: certretry's ACME schedule (2.9 s, then
+/// 2.1 s growing to 4.8 s: schedules::acme), no jitter (the server's Retry-After paces),
+/// Retry-After honoured as a floor up to 1 h, 10 minutes in all.
 inline backoff_policy<any_schedule, any_jitter> default_policy(duration max_wait = 10min) {
   limits l;
   l.max_wait = max_wait;
@@ -383,13 +387,14 @@ class signed_machine : public machine_base<Derived, signed_state, S, J, R, Sink,
 
 }  // namespace detail
 
-// What a POST begins, for the one case where its kind matters: a resend after a lost reply.
+/// What a POST begins, for the one case where its kind matters: a resend after a lost reply.
 enum class post_kind : std::uint8_t {
-  other,      // a new account, a download, a key change ...
-  finalize,   // an order's finalize (RFC 8555 §7.4): the resource is the order
-  challenge,  // a challenge response `{}` (RFC 8555 §7.5.1): the resource is the challenge
+  other,      ///< a new account, a download, a key change ...
+  finalize,   ///< an order's finalize (RFC 8555 §7.4): the resource is the order
+  challenge,  ///< a challenge response `{}` (RFC 8555 §7.5.1): the resource is the challenge
 };
 
+/// Looks a post_kind up by its name: other, finalize, challenge.
 constexpr std::optional<post_kind> post_kind_from_name(std::string_view n) noexcept {
   if (n == "other") return post_kind::other;
   if (n == "finalize") return post_kind::finalize;
@@ -397,34 +402,41 @@ constexpr std::optional<post_kind> post_kind_from_name(std::string_view n) noexc
   return std::nullopt;
 }
 
-// One signed POST, retried as ACME allows: a new account, a challenge response (`{}`), a
-// finalize, a certificate download (POST-as-GET: empty payload). Completed on any 2xx; reply()
-// holds it.
-//
-// A finalize or challenge response whose reply was lost (a transport error) is sent again; if
-// the first one did reach the server, the resend is refused: 403 orderNotReady for a finalize
-// already accepted (RFC 8555 §7.4), 409 for a challenge already being validated (Boulder's
-// "Authorization is already being validated": docs/sources.md#boulder-wfe). After such a resend,
-// that refusal means "look": the machine POSTs-as-GET the resource (the order: `resource_url`;
-// the challenge: the URL itself) and completes when it shows the first request was taken
-// (processing or valid; reply() = the resource, for the poller next), sends the request once
-// more when it shows it was not (order ready, challenge pending), and fails naming the status
-// otherwise. certbot and acmez read the order after an orderNotReady too
-// (docs/sources.md#acmez-finalize).
+/// One signed POST, retried as ACME allows: a new account, a challenge response (`{}`), a
+/// finalize, a certificate download (POST-as-GET: empty payload). Completed on any 2xx; reply()
+/// holds it.
+///
+/// A finalize or challenge response whose reply was lost (a transport error) is sent again; if
+/// the first one did reach the server, the resend is refused: 403 orderNotReady for a finalize
+/// already accepted (RFC 8555 §7.4), 409 for a challenge already being validated (Boulder's
+/// "Authorization is already being validated": docs/sources.md#boulder-wfe). After such a resend,
+/// that refusal means "look": the machine POSTs-as-GET the resource (the order: `resource_url`;
+/// the challenge: the URL itself) and completes when it shows the first request was taken
+/// (processing or valid; reply() = the resource, for the poller next), sends the request once
+/// more when it shows it was not (order ready, challenge pending), and fails naming the status
+/// otherwise. certbot and acmez read the order after an orderNotReady too
+/// (docs/sources.md#acmez-finalize).
+///
+/// Thread safety: a plain value (the machine keeps its own copy): safe to share read-only between
+/// threads.
 struct post_options {
-  std::string url;
-  std::string payload;  // JSON text; empty for POST-as-GET
-  post_kind kind = post_kind::other;
-  // The order's URL for a finalize (the challenge is its own URL); empty: lost replies are not
-  // looked into, the refusal fails the machine as any other.
+  std::string url;                    ///< the URL to POST to
+  std::string payload;                ///< JSON text; empty for POST-as-GET
+  post_kind kind = post_kind::other;  ///< what the POST begins (for the resend after a lost reply)
+  /// The order's URL for a finalize (the challenge is its own URL); empty: lost replies are not
+  /// looked into, the refusal fails the machine as any other.
   std::string resource_url{};
-  nonce_options nonce;
-  error_backoff errors;
+  nonce_options nonce;   ///< nonce handling
+  error_backoff errors;  ///< the wait after an error reply
+  /// longer bodies are unreadable (body_too_large)
   std::size_t max_body_bytes = certretry::default_max_body_bytes;
 };
 
-// Budget: a retry budget shared with the other machines of the same ACME server
-// (docs/budgets.md); no_budget by default. The same for every ACME machine.
+/// Budget: a retry budget shared with the other machines of the same ACME server
+/// (docs/budgets.md); no_budget by default. The same for every ACME machine.
+///
+/// Thread safety: a machine is a value: one run each, driven by one thread at a time; it may move
+/// to another thread between steps; never share one between threads.
 template <schedule S = any_schedule, jitter J = any_jitter, random_source R = splitmix64,
           event_sink Sink = null_sink, retry_budget Budget = no_budget>
 class post_machine
@@ -434,6 +446,7 @@ class post_machine
   friend typename base::root;
 
  public:
+  /// A POST machine with its options, policy, random source, sink and budget.
   post_machine(post_options options, backoff_policy<S, J> policy, R rng, Sink sink = {},
                Budget budget = {})
       : base(std::move(options.nonce), policy, std::move(rng), std::move(sink),
@@ -446,7 +459,7 @@ class post_machine
                       : std::move(options.resource_url)),
         objects_(options.max_body_bytes) {}
 
-  // Whether a lost reply was looked into (the resource was fetched after a refused resend).
+  /// Whether a lost reply was looked into (the resource was fetched after a refused resend).
   bool looked_after_loss() const noexcept { return looked_; }
 
  private:

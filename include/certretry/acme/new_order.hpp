@@ -24,17 +24,18 @@
 
 namespace certretry::acme {
 
-// What a new-order reply leads to (the decision table of docs/acme.md). badNonce never reaches
-// this table: the exchange retries it with the same payload before.
+/// What a new-order reply leads to (the decision table of docs/acme.md). badNonce never reaches
+/// this table: the exchange retries it with the same payload before.
 enum class new_order_rule : std::uint8_t {
-  created,           // 2xx: the order exists (Location)
-  fall_back,         // the `replaces` claim was refused: once more, without it
-  second_rejection,  // refused again after falling back (or refused although none was sent)
-  wait_retry_after,  // rateLimited / 429: wait, keep `replaces`
-  back_off,          // serverInternal / 5xx: back off, keep `replaces`
-  failed,            // any other refusal: the order itself is wrong
+  created,           ///< 2xx: the order exists (Location)
+  fall_back,         ///< the `replaces` claim was refused: once more, without it
+  second_rejection,  ///< refused again after falling back (or refused although none was sent)
+  wait_retry_after,  ///< rateLimited / 429: wait, keep `replaces`
+  back_off,          ///< serverInternal / 5xx: back off, keep `replaces`
+  failed,            ///< any other refusal: the order itself is wrong
 };
 
+/// The rule's name, for transcripts and logs.
 constexpr std::string_view to_string(new_order_rule r) noexcept {
   switch (r) {
     case new_order_rule::created: return "created";
@@ -47,11 +48,11 @@ constexpr std::string_view to_string(new_order_rule r) noexcept {
   return "?";
 }
 
-// p: the reply's problem document, if it had one. replaces_sent: the request carried
-// `replaces`. A 2xx without a problem is created; a 400 malformed to a request carrying
-// `replaces` falls back whatever its detail says; without a problem document, a 409 is a
-// refused claim (Posh-ACME falls back on any 409: docs/sources.md#posh-acme) and other statuses
-// are triaged by class.
+/// p: the reply's problem document, if it had one. replaces_sent: the request carried
+/// `replaces`. A 2xx without a problem is created; a 400 malformed to a request carrying
+/// `replaces` falls back whatever its detail says; without a problem document, a 409 is a
+/// refused claim (Posh-ACME falls back on any 409: docs/sources.md#posh-acme) and other statuses
+/// are triaged by class.
 constexpr new_order_rule decide_new_order(int status, const problem* p,
                                           bool replaces_sent) noexcept {
   if (status >= 200 && status <= 299) return new_order_rule::created;
@@ -73,31 +74,38 @@ constexpr new_order_rule decide_new_order(int status, const problem* p,
   }
 }
 
+/// The inputs of new_order_machine: the newOrder URL, the identifiers and the optional members of
+/// RFC 8555 §7.4 and RFC 9773 §5.
+///
+/// Thread safety: a plain value (the machine keeps its own copy): safe to share read-only between
+/// threads.
 struct new_order_options {
+  /// the directory's newOrder URL (RFC 8555 §7.1.1)
   std::string new_order_url = "/acme/new-order";
-  // The "identifiers" array as JSON text (RFC 8555 §7.4), e.g.
-  // [{"type":"dns","value":"example.com"}].
+  /// The "identifiers" array as JSON text (RFC 8555 §7.4), e.g.
+  /// [{"type":"dns","value":"example.com"}].
   std::string identifiers_json = R"([{"type":"dns","value":"example.com"}])";
-  // The ARI CertID of the certificate this order replaces (RFC 9773 §5), if any.
+  /// The ARI CertID of the certificate this order replaces (RFC 9773 §5), if any.
   std::optional<std::string> replaces;
-  // Whether the directory has a `renewalInfo` member: `replaces` is sent only then (RFC 9773
-  // §5: clients SHOULD NOT send it to a server that does not advertise ARI). Set it from the
-  // directory; false by default, so that an unread directory never sends a claim a server
-  // without ARI may refuse.
+  /// Whether the directory has a `renewalInfo` member: `replaces` is sent only then (RFC 9773
+  /// §5: clients SHOULD NOT send it to a server that does not advertise ARI). Set it from the
+  /// directory; false by default, so that an unread directory never sends a claim a server
+  /// without ARI may refuse.
   bool renewal_info_advertised = false;
-  // The certificate profile to issue under (the ACME profiles extension, which Let's Encrypt
-  // serves: the directory's meta.profiles names them, e.g. "classic", "tlsserver",
-  // "shortlived"; docs/sources.md#acme-profiles). Absent: the server's default.
+  /// The certificate profile to issue under (the ACME profiles extension, which Let's Encrypt
+  /// serves: the directory's meta.profiles names them, e.g. "classic", "tlsserver",
+  /// "shortlived"; docs/sources.md#acme-profiles). Absent: the server's default.
   std::optional<std::string> profile{};
-  // The validity asked for (RFC 8555 §7.4 notBefore / notAfter, RFC 3339). Absent: the
-  // server's choice (Let's Encrypt refuses them; other CAs honour them).
+  /// The validity asked for (RFC 8555 §7.4 notBefore / notAfter, RFC 3339). Absent: the
+  /// server's choice (Let's Encrypt refuses them; other CAs honour them).
   std::optional<time_point> not_before{};
-  std::optional<time_point> not_after{};
-  nonce_options nonce;
-  error_backoff errors;
+  std::optional<time_point> not_after{};  ///< see not_before
+  nonce_options nonce;                    ///< nonce handling
+  error_backoff errors;                   ///< the wait after an error reply
+  /// longer bodies are unreadable (body_too_large)
   std::size_t max_body_bytes = certretry::default_max_body_bytes;
 
-  // The values the machine refuses at start (errc::invalid_request_value).
+  /// The values the machine refuses at start (errc::invalid_request_value).
   constexpr invalid_value check() const noexcept {
     if (profile) {
       if (profile->empty() || profile->size() > 64)
@@ -113,6 +121,11 @@ struct new_order_options {
   }
 };
 
+/// Creates an ACME order (RFC 8555 §7.4), with `replaces` (RFC 9773 §5) and its fallback when a
+/// server refuses the claim; completes with the order's URL.
+///
+/// Thread safety: a machine is a value: one run each, driven by one thread at a time; it may move
+/// to another thread between steps; never share one between threads.
 template <schedule S = any_schedule, jitter J = any_jitter, random_source R = splitmix64,
           event_sink Sink = null_sink, retry_budget Budget = no_budget>
 class new_order_machine : public detail::signed_machine<new_order_machine<S, J, R, Sink, Budget>, S,
@@ -122,6 +135,7 @@ class new_order_machine : public detail::signed_machine<new_order_machine<S, J, 
   friend typename base::root;
 
  public:
+  /// A newOrder machine with its options, policy, random source, sink and budget.
   new_order_machine(new_order_options options, backoff_policy<S, J> policy, R rng, Sink sink = {},
                     Budget budget = {})
       : base(std::move(options.nonce), policy, std::move(rng), std::move(sink),
@@ -131,11 +145,11 @@ class new_order_machine : public detail::signed_machine<new_order_machine<S, J, 
                      options_.renewal_info_advertised;
   }
 
-  // Whether the order was retried without `replaces`.
+  /// Whether the order was retried without `replaces`.
   bool fell_back() const noexcept { return fell_back_; }
-  // Whether the request outstanding (or the last one) carries `replaces`.
+  /// Whether the request outstanding (or the last one) carries `replaces`.
   bool sends_replaces() const noexcept { return with_replaces_; }
-  // The new order's URL (the Location of the 201), once created.
+  /// The new order's URL (the Location of the 201), once created.
   std::string_view order_url() const noexcept {
     const auto loc = find_header(this->reply().headers, "Location");
     return loc ? *loc : std::string_view{};

@@ -35,8 +35,10 @@
 
 namespace certretry::acme {
 
+/// What a resource_poll_machine polls (RFC 8555 §7.1.3 to §7.1.6).
 enum class resource_kind : std::uint8_t { order, authorization, challenge };
 
+/// The kind's name, for transcripts and logs.
 constexpr std::string_view to_string(resource_kind k) noexcept {
   switch (k) {
     case resource_kind::order: return "order";
@@ -46,7 +48,7 @@ constexpr std::string_view to_string(resource_kind k) noexcept {
   return "?";
 }
 
-// The names scenarios use (docs/harness.md, the acme-poll machine: order, authz, challenge).
+/// The names scenarios use (docs/harness.md, the acme-poll machine: order, authz, challenge).
 constexpr std::optional<resource_kind> resource_kind_from_name(std::string_view n) noexcept {
   if (n == "order") return resource_kind::order;
   if (n == "authz" || n == "authorization") return resource_kind::authorization;
@@ -54,15 +56,20 @@ constexpr std::optional<resource_kind> resource_kind_from_name(std::string_view 
   return std::nullopt;
 }
 
+/// How a resource poll paces itself on the server's Retry-After (RFC 8555 §8.2).
+///
+/// Thread safety: an immutable value (a policy): safe to share between threads.
 struct poll_pacing {
-  // Each further in-progress reply multiplies the server's Retry-After by this much ...
+  /// Each further in-progress reply multiplies the server's Retry-After by this much ...
   double stretch = 1.25;
-  // ... up to this many times the server's value.
+  /// ... up to this many times the server's value.
   double max_stretch = 4.0;
-  // RFC 8555 §8.2: while the server retries a failed validation (the resource is still
-  // in progress but carries an `error`), polls closer than this only read the same error.
+  /// RFC 8555 §8.2: while the server retries a failed validation (the resource is still
+  /// in progress but carries an `error`), polls closer than this only read the same error.
   duration processing_error_floor = 5s;
 
+  /// Empty when stretch and max_stretch are at least 1 and the floor is not negative; otherwise the
+  /// field and why.
   constexpr invalid_value check() const noexcept {
     if (!(stretch >= 1.0)) return {"poll_pacing.stretch", "must be a number of at least 1"};
     if (!(max_stretch >= 1.0)) return {"poll_pacing.max_stretch", "must be a number of at least 1"};
@@ -72,7 +79,7 @@ struct poll_pacing {
   }
 };
 
-// The wait a Retry-After `ra` asks for after `k` earlier in-progress replies.
+/// The wait a Retry-After `ra` asks for after `k` earlier in-progress replies.
 constexpr duration stretched_retry_after(duration ra, std::uint32_t k,
                                          const poll_pacing& p) noexcept {
   const double cap = std::max(1.0, p.max_stretch);
@@ -82,13 +89,16 @@ constexpr duration stretched_retry_after(duration ra, std::uint32_t k,
   return certretry::detail::saturate_ms(static_cast<double>(ra.count()) * f);
 }
 
-// What a poll reply's status means for the kind polled.
+/// What a poll reply's status means for the kind polled.
+///
+/// Thread safety: a plain value (static text): safe to copy and read from any thread.
 struct poll_status_rule {
-  certretry::verdict verdict;
-  std::string_view why;
-  bool unknown = false;  // a status word this kind does not have: the why quotes it
+  certretry::verdict verdict;  ///< done, pending or permanent
+  std::string_view why;        ///< the status word, for the reason (static text)
+  bool unknown = false;        ///< a status word this kind does not have: the why quotes it
 };
 
+/// What status `s` means for a resource of kind `kind`.
 constexpr poll_status_rule poll_rule(resource_kind kind, resource_status s) noexcept {
   switch (s) {
     case resource_status::valid: return {verdict::done, "valid"};
@@ -110,19 +120,29 @@ constexpr poll_status_rule poll_rule(resource_kind kind, resource_status s) noex
   return {verdict::pending, "status", true};
 }
 
+/// The inputs of resource_poll_machine: the resource's URL and kind, and its pacing.
+///
+/// Thread safety: a plain value (the machine keeps its own copy): safe to share read-only between
+/// threads.
 struct poll_options {
-  std::string url;
-  resource_kind kind = resource_kind::order;
-  nonce_options nonce;
-  // Set when the request that began the processing (finalize, a challenge response) has just
-  // been answered: the first poll waits, for that reply's Retry-After if it had one.
+  std::string url;                            ///< the resource's URL
+  resource_kind kind = resource_kind::order;  ///< what is polled
+  nonce_options nonce;                        ///< nonce handling
+  /// Set when the request that began the processing (finalize, a challenge response) has just
+  /// been answered: the first poll waits, for that reply's Retry-After if it had one.
   bool wait_first = false;
-  std::optional<duration> first_retry_after;
-  poll_pacing pacing;
-  error_backoff errors;
+  std::optional<duration> first_retry_after;  ///< the Retry-After of that reply, if it had one
+  poll_pacing pacing;                         ///< pacing on the server's Retry-After
+  error_backoff errors;                       ///< the wait after an error reply
+  /// longer bodies are unreadable (body_too_large)
   std::size_t max_body_bytes = certretry::default_max_body_bytes;
 };
 
+/// Polls an ACME order, authorization or challenge with POST-as-GET (RFC 8555 §7.5.1) until it is
+/// valid, ready (an order) or fails.
+///
+/// Thread safety: a machine is a value: one run each, driven by one thread at a time; it may move
+/// to another thread between steps; never share one between threads.
 template <schedule S = any_schedule, jitter J = any_jitter, random_source R = splitmix64,
           event_sink Sink = null_sink, retry_budget Budget = no_budget>
 class resource_poll_machine
@@ -133,6 +153,7 @@ class resource_poll_machine
   friend typename base::root;
 
  public:
+  /// A poll machine with its options, policy, random source, sink and budget.
   resource_poll_machine(poll_options options, backoff_policy<S, J> policy, R rng, Sink sink = {},
                         Budget budget = {})
       : base(std::move(options.nonce), policy, std::move(rng), std::move(sink),
@@ -140,9 +161,9 @@ class resource_poll_machine
         options_(std::move(options)),
         objects_(options_.max_body_bytes) {}
 
-  // The status last read (valid once completed; ready for an order awaiting finalize).
+  /// The status last read (valid once completed; ready for an order awaiting finalize).
   resource_status status() const noexcept { return status_; }
-  // Replies read that said the resource was still in progress.
+  /// Replies read that said the resource was still in progress.
   std::uint32_t in_progress_replies() const noexcept { return in_progress_; }
 
  private:

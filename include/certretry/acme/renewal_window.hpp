@@ -12,9 +12,9 @@
 
 namespace certretry::acme {
 
-// RFC 9773 §4.2: a time chosen uniformly at random in [window_start, window_end); if that time
-// is already past, renew now (`now` is returned). A window with end <= start (which the reader
-// refuses) is treated as the single instant window_start.
+/// RFC 9773 §4.2: a time chosen uniformly at random in [window_start, window_end); if that time
+/// is already past, renew now (`now` is returned). A window with end <= start (which the reader
+/// refuses) is treated as the single instant window_start.
 template <random_source R>
 time_point pick_renewal_time(const renewal_info& info, time_point now, R& rng) {
   const duration width = saturating_sub(info.window_end, info.window_start);
@@ -31,9 +31,9 @@ time_point pick_renewal_time(const renewal_info& info, time_point now, R& rng) {
   return chosen < now ? now : chosen;
 }
 
-// RFC 9773 §4.3: a renewalInfo Retry-After is the interval the server wants between polls;
-// clients clamp it to a sane range (the RFC's example: one minute to one day). If lo > hi,
-// lo wins.
+/// RFC 9773 §4.3: a renewalInfo Retry-After is the interval the server wants between polls;
+/// clients clamp it to a sane range (the RFC's example: one minute to one day). If lo > hi,
+/// lo wins.
 constexpr duration clamp_ari_retry_after(duration hint, duration lo = std::chrono::minutes{1},
                                          duration hi = std::chrono::hours{24}) noexcept {
   if (hint > hi) hint = hi;

@@ -26,40 +26,48 @@
 
 namespace certretry::acme {
 
-// RFC 8555 §6.7: ACME's problem types live under this URN namespace.
+/// RFC 8555 §6.7: ACME's problem types live under this URN namespace.
 inline constexpr std::string_view error_urn_prefix = "urn:ietf:params:acme:error:";
 
-// How many subproblems (RFC 8555 §6.7.1) keep their fields; the rest are only counted.
+/// How many subproblems (RFC 8555 §6.7.1) keep their fields; the rest are only counted.
 inline constexpr std::size_t max_kept_subproblems = 4;
 
+/// One subproblem (RFC 8555 §6.7.1).
+///
+/// Thread safety: views into the reader's buffer: valid until its next read; read them on the
+/// reader's thread.
 struct subproblem {
-  std::string_view type{};
-  std::string_view type_name{};
+  std::string_view type{};       ///< as sent
+  std::string_view type_name{};  ///< the ACME name ("rejectedIdentifier")
   std::string_view detail{};
-  std::string_view identifier_type{};
-  std::string_view identifier_value{};
+  std::string_view identifier_type{};   ///< the identifier's type ("dns")
+  std::string_view identifier_value{};  ///< the identifier's value
 };
 
-// A problem document. Members of the wrong JSON type are ignored (RFC 9457 §3.1), so a server's
-// sloppiness never hides the HTTP status the caller classifies by.
+/// A problem document. Members of the wrong JSON type are ignored (RFC 9457 §3.1), so a server's
+/// sloppiness never hides the HTTP status the caller classifies by.
+///
+/// Thread safety: views into the reader's buffer: valid until its next read; read them on the
+/// reader's thread.
 struct problem {
-  std::string_view type{};       // as sent; empty when absent ("about:blank", RFC 9457 §3.1.1)
-  std::string_view type_name{};  // "badNonce" for either the full URN or the bare name
+  std::string_view type{};       ///< as sent; empty when absent ("about:blank", RFC 9457 §3.1.1)
+  std::string_view type_name{};  ///< "badNonce" for either the full URN or the bare name
   std::string_view detail{};
-  std::string_view instance{};  // RFC 9457 §3.1.5: a URL about this occurrence (§7.3.3: the page
-                                // a person must visit for userActionRequired)
-  std::optional<int> status;    // only a value in [100, 599]
-  std::size_t subproblem_count = 0;
-  std::array<subproblem, max_kept_subproblems> subproblems{};  // the first few, in order
+  std::string_view instance{};  ///< RFC 9457 §3.1.5: a URL about this occurrence (§7.3.3: the page
+                                ///< a person must visit for userActionRequired)
+  std::optional<int> status;    ///< only a value in [100, 599]
+  std::size_t subproblem_count = 0;                            ///< subproblems sent, kept or not
+  std::array<subproblem, max_kept_subproblems> subproblems{};  ///< the first few, in order
 
+  /// How many subproblems kept their fields.
   std::size_t kept_subproblems() const noexcept {
     return subproblem_count < max_kept_subproblems ? subproblem_count : max_kept_subproblems;
   }
 };
 
-// The ACME name of a problem type: what follows the URN prefix (compared ignoring case, as
-// RFC 8141 allows for "urn" and the namespace), or a bare name without any ':'; otherwise
-// (another URI such as "about:blank") nothing.
+/// The ACME name of a problem type: what follows the URN prefix (compared ignoring case, as
+/// RFC 8141 allows for "urn" and the namespace), or a bare name without any ':'; otherwise
+/// (another URI such as "about:blank") nothing.
 constexpr std::string_view type_name_of(std::string_view type) noexcept {
   if (type.size() > error_urn_prefix.size() &&
       certretry::detail::iequals(type.substr(0, error_urn_prefix.size()), error_urn_prefix))
@@ -68,12 +76,12 @@ constexpr std::string_view type_name_of(std::string_view type) noexcept {
   return {};
 }
 
-// What a client does about a problem.
+/// What a client does about a problem.
 enum class problem_class {
-  retry_with_new_nonce,  // badNonce: resend at once with the Replay-Nonce (RFC 8555 §6.5)
-  wait_retry_after,      // rateLimited or 429: wait for Retry-After (RFC 8555 §6.6)
-  transient,             // serverInternal or 5xx: back off and retry
-  permanent,             // the request will not succeed as sent
+  retry_with_new_nonce,  ///< badNonce: resend at once with the Replay-Nonce (RFC 8555 §6.5)
+  wait_retry_after,      ///< rateLimited or 429: wait for Retry-After (RFC 8555 §6.6)
+  transient,             ///< serverInternal or 5xx: back off and retry
+  permanent,             ///< the request will not succeed as sent
 };
 
 namespace detail {
@@ -113,7 +121,7 @@ constexpr bool contains_ignoring_case(std::string_view text, std::string_view wo
 
 }  // namespace detail
 
-// Known types decide; an unknown type (or none) falls back on the response's HTTP status.
+/// Known types decide; an unknown type (or none) falls back on the response's HTTP status.
 constexpr problem_class classify(const problem& p, int http_status) noexcept {
   const std::string_view name = p.type_name;
   if (name == "badNonce") return problem_class::retry_with_new_nonce;
@@ -127,8 +135,8 @@ constexpr problem_class classify(const problem& p, int http_status) noexcept {
   return problem_class::permanent;
 }
 
-// Whether a problem's detail, or a kept subproblem's, speaks of the replaced certificate
-// ("replaces", "replacement", "already replaced").
+/// Whether a problem's detail, or a kept subproblem's, speaks of the replaced certificate
+/// ("replaces", "replacement", "already replaced").
 constexpr bool mentions_replacement(const problem& p) noexcept {
   if (detail::contains_ignoring_case(p.detail, "replace")) return true;
   for (std::size_t i = 0; i < p.kept_subproblems(); ++i)
@@ -136,14 +144,14 @@ constexpr bool mentions_replacement(const problem& p) noexcept {
   return false;
 }
 
-// Whether a new-order error rejects the `replaces` claim itself rather than the order, so that
-// the same order without `replaces` may succeed (docs/sources.md#le-community-ari-conflict).
-// Decided from the whole response, because servers differ: RFC 9773's 409 alreadyReplaced,
-// Boulder's 409 conflict until 2025, Boulder's malformed 400/404 "Could not validate ARI
-// 'replaces' field :: ..." (docs/sources.md#boulder-wfe), any other 409 (new-order creates
-// nothing else it could conflict with), and any other refusal whose detail names the
-// replacement (another account's certificate). Never a problem that is not permanent: a bad
-// nonce, a rate limit (429) or an outage (5xx) must not drop `replaces`.
+/// Whether a new-order error rejects the `replaces` claim itself rather than the order, so that
+/// the same order without `replaces` may succeed (docs/sources.md#le-community-ari-conflict).
+/// Decided from the whole response, because servers differ: RFC 9773's 409 alreadyReplaced,
+/// Boulder's 409 conflict until 2025, Boulder's malformed 400/404 "Could not validate ARI
+/// 'replaces' field :: ..." (docs/sources.md#boulder-wfe), any other 409 (new-order creates
+/// nothing else it could conflict with), and any other refusal whose detail names the
+/// replacement (another account's certificate). Never a problem that is not permanent: a bad
+/// nonce, a rate limit (429) or an outage (5xx) must not drop `replaces`.
 constexpr bool is_replacement_rejection(const problem& p, int http_status) noexcept {
   if (http_status < 400 || http_status > 499) return false;
   // A 429 or 408 is about the pace, whatever type the server put on it.
@@ -154,9 +162,9 @@ constexpr bool is_replacement_rejection(const problem& p, int http_status) noexc
   return http_status == 409 || mentions_replacement(p);
 }
 
-// The target of the first `Link` header value with rel="terms-of-service" (RFC 8555 §7.3.3:
-// a userActionRequired error carries the terms a person must agree to), if any. Bounded: at most
-// 16 Link fields and 8 links in each are looked at; the URL is returned as sent.
+/// The target of the first `Link` header value with rel="terms-of-service" (RFC 8555 §7.3.3:
+/// a userActionRequired error carries the terms a person must agree to), if any. Bounded: at most
+/// 16 Link fields and 8 links in each are looked at; the URL is returned as sent.
 constexpr std::optional<std::string_view> terms_of_service_link(
     std::span<const header_field> headers) noexcept {
   std::size_t fields = 0;
@@ -182,18 +190,21 @@ constexpr std::optional<std::string_view> terms_of_service_link(
   return std::nullopt;
 }
 
-// Answers that no retry fixes, so the run ends needs_person (docs/operations.md, "Needs a
-// person") with what the person needs:
-// - Let's Encrypt's pause of an account for a hostname after 3 600 consecutive failures, whatever
-//   its type and status: "Your account is temporarily prevented from requesting certificates for
-//   … Please visit: <portal>" (docs/sources.md#le-consecutive-failures): the portal's URL;
-// - userActionRequired (RFC 8555 §7.3.3): the terms-of-service Link, else the instance URL;
-// - rejectedIdentifier, unauthorized, externalAccountRequired (RFC 8555 §6.7): the CA will not
-//   act for this account or name until a person changes something; the instance URL if any.
+/// Answers that no retry fixes, so the run ends needs_person (docs/operations.md, "Needs a
+/// person") with what the person needs:
+/// - Let's Encrypt's pause of an account for a hostname after 3 600 consecutive failures, whatever
+///   its type and status: "Your account is temporarily prevented from requesting certificates for
+///   … Please visit: <portal>" (docs/sources.md#le-consecutive-failures): the portal's URL;
+/// - userActionRequired (RFC 8555 §7.3.3): the terms-of-service Link, else the instance URL;
+/// - rejectedIdentifier, unauthorized, externalAccountRequired (RFC 8555 §6.7): the CA will not
+///   act for this account or name until a person changes something; the instance URL if any.
+///
+/// Thread safety: a view (static text or the reply's bytes): read it before the reader's next call.
 struct person_needed {
-  std::string_view action{};  // a URL, or empty
+  std::string_view action{};  ///< a URL, or empty
 };
 
+/// Whether a problem needs a person (the rules above), and what the person needs.
 constexpr std::optional<person_needed> needs_person(
     const problem& p, std::span<const header_field> headers) noexcept {
   constexpr std::string_view pause = "temporarily prevented from requesting certificates";
@@ -217,7 +228,7 @@ constexpr std::optional<person_needed> needs_person(
   return std::nullopt;
 }
 
-// RFC 8555 §7.1.6's statuses of orders, authorizations and challenges.
+/// RFC 8555 §7.1.6's statuses of orders, authorizations and challenges.
 enum class resource_status {
   pending,
   ready,
@@ -230,6 +241,7 @@ enum class resource_status {
   unknown,
 };
 
+/// The status word of an order, authorization or challenge; unknown for any other word.
 constexpr resource_status parse_resource_status(std::string_view s) noexcept {
   if (s == "pending") return resource_status::pending;
   if (s == "ready") return resource_status::ready;
@@ -320,15 +332,19 @@ inline bool read_problem(object obj, problem& out) {
 
 }  // namespace detail
 
-// Reads problem documents (application/problem+json, RFC 8555 §6.7).
+/// Reads problem documents (application/problem+json, RFC 8555 §6.7).
+///
+/// Thread safety: reuses one parse buffer: part of one machine, never shared between threads.
 class problem_reader {
  public:
+  /// A reader refusing bodies over `max_body_bytes`.
   explicit problem_reader(std::size_t max_body_bytes = default_max_body_bytes)
       : json_(max_body_bytes) {}
 
+  /// The body limit.
   std::size_t max_bytes() const noexcept { return json_.max_bytes(); }
 
-  // Nothing for a body over the limit, not JSON, not one object, or with trailing bytes.
+  /// Nothing for a body over the limit, not JSON, not one object, or with trailing bytes.
   std::optional<problem> read(std::string_view body) {
     auto obj = json_.open_object(body);
     if (!obj) return std::nullopt;
@@ -342,44 +358,51 @@ class problem_reader {
   certretry::detail::json_reader json_;
 };
 
-// How many of an authorization's challenges keep their fields; the rest are only counted.
+/// How many of an authorization's challenges keep their fields; the rest are only counted.
 inline constexpr std::size_t max_kept_challenges = 4;
 
-// A challenge as listed in an authorization (RFC 8555 §7.1.5, §8).
+/// A challenge as listed in an authorization (RFC 8555 §7.1.5, §8).
+///
+/// Thread safety: views into the reader's buffer: valid until its next read; read them on the
+/// reader's thread.
 struct challenge_ref {
-  std::string_view type{};  // "http-01", "dns-01", "tls-alpn-01" ...
-  std::string_view url{};
-  std::string_view status{};
-  std::string_view token{};
-  std::optional<problem> error;
+  std::string_view type{};       ///< "http-01", "dns-01", "tls-alpn-01" ...
+  std::string_view url{};        ///< the challenge's URL
+  std::string_view status{};     ///< its status word
+  std::string_view token{};      ///< its token
+  std::optional<problem> error;  ///< its error, if any
 };
 
-// An order, authorization or challenge: the fields a polling client acts on.
+/// An order, authorization or challenge: the fields a polling client acts on.
+///
+/// Thread safety: views into the reader's buffer: valid until its next read; read them on the
+/// reader's thread.
 struct acme_object {
-  std::string_view status{};
-  std::optional<problem> error;       // order §7.1.3 / challenge §7.1.5
-  std::optional<time_point> expires;  // order, authorization
-  std::string_view url{};             // challenge
-  std::string_view finalize{};        // order
-  std::string_view certificate{};     // order, once valid
-  std::size_t authorization_count = 0;
-  std::string_view first_authorization{};
-  std::size_t challenge_count = 0;                              // authorization
-  std::array<challenge_ref, max_kept_challenges> challenges{};  // authorization: the first few
-  std::string_view token{};                                     // challenge
-  std::optional<time_point> validated;                          // challenge, once valid
+  std::string_view status{};               ///< the status word
+  std::optional<problem> error;            ///< order §7.1.3 / challenge §7.1.5
+  std::optional<time_point> expires;       ///< order, authorization
+  std::string_view url{};                  ///< challenge
+  std::string_view finalize{};             ///< order
+  std::string_view certificate{};          ///< order, once valid
+  std::size_t authorization_count = 0;     ///< authorization URLs listed (order)
+  std::string_view first_authorization{};  ///< the first of them (order)
+  std::size_t challenge_count = 0;         ///< authorization
+  std::array<challenge_ref, max_kept_challenges> challenges{};  ///< authorization: the first few
+  std::string_view token{};                                     ///< challenge
+  std::optional<time_point> validated;                          ///< challenge, once valid
 
+  /// How many challenges kept their fields.
   std::size_t kept_challenges() const noexcept {
     return challenge_count < max_kept_challenges ? challenge_count : max_kept_challenges;
   }
-  // The first kept challenge of a type, if listed.
+  /// The first kept challenge of a type, if listed.
   const challenge_ref* challenge(std::string_view type) const noexcept {
     for (std::size_t i = 0; i < kept_challenges(); ++i)
       if (challenges[i].type == type) return &challenges[i];
     return nullptr;
   }
-  // Why the resource failed or is being retried: its own error, else (an authorization) the
-  // first listed challenge's.
+  /// Why the resource failed or is being retried: its own error, else (an authorization) the
+  /// first listed challenge's.
   const problem* first_error() const noexcept {
     if (error) return &*error;
     for (std::size_t i = 0; i < kept_challenges(); ++i)
@@ -387,19 +410,25 @@ struct acme_object {
     return nullptr;
   }
 
+  /// The status, parsed.
   resource_status state() const noexcept { return parse_resource_status(status); }
 };
 
-// Reads orders, authorizations and challenges. Unlike a problem document, a known field of the
-// wrong type, an error that is not an object, or an unparsable timestamp makes the whole body
-// unusable: acting on half an order is worse than retrying the GET.
+/// Reads orders, authorizations and challenges. Unlike a problem document, a known field of the
+/// wrong type, an error that is not an object, or an unparsable timestamp makes the whole body
+/// unusable: acting on half an order is worse than retrying the GET.
+///
+/// Thread safety: reuses one parse buffer: part of one machine, never shared between threads.
 class object_reader {
  public:
+  /// A reader refusing bodies over `max_body_bytes`.
   explicit object_reader(std::size_t max_body_bytes = default_max_body_bytes)
       : json_(max_body_bytes) {}
 
+  /// The body limit.
   std::size_t max_bytes() const noexcept { return json_.max_bytes(); }
 
+  /// The object, or nothing for an unusable body.
   std::optional<acme_object> read(std::string_view body) {
     auto obj = json_.open_object(body);
     if (!obj) return std::nullopt;
@@ -492,24 +521,32 @@ class object_reader {
   certretry::detail::json_reader json_;
 };
 
-// RFC 9773 §4.2: the window in which the CA suggests renewing, and why.
+/// RFC 9773 §4.2: the window in which the CA suggests renewing, and why.
+///
+/// Thread safety: views into the reader's buffer: valid until its next read; read them on the
+/// reader's thread.
 struct renewal_info {
-  time_point window_start{};
-  time_point window_end{};  // always after window_start
-  std::string_view explanation_url{};
+  time_point window_start{};           ///< when the CA suggests renewing from
+  time_point window_end{};             ///< always after window_start
+  std::string_view explanation_url{};  ///< a page explaining the window, if the server gave one
 };
 
-// Reads renewalInfo bodies. Errors: body_too_large, body_not_json (also trailing bytes),
-// body_missing_field (no suggestedWindow, start or end), body_wrong_type (a field of the wrong
-// type, a timestamp that is not RFC 3339, or end <= start, which §4.2 calls invalid). When
-// `why` is given, it receives a sentence saying which.
+/// Reads renewalInfo bodies. Errors: body_too_large, body_not_json (also trailing bytes),
+/// body_missing_field (no suggestedWindow, start or end), body_wrong_type (a field of the wrong
+/// type, a timestamp that is not RFC 3339, or end <= start, which §4.2 calls invalid). When
+/// `why` is given, it receives a sentence saying which.
+///
+/// Thread safety: reuses one parse buffer: part of one machine, never shared between threads.
 class renewal_info_reader {
  public:
+  /// A reader refusing bodies over `max_body_bytes`.
   explicit renewal_info_reader(std::size_t max_body_bytes = default_max_body_bytes)
       : json_(max_body_bytes) {}
 
+  /// The body limit.
   std::size_t max_bytes() const noexcept { return json_.max_bytes(); }
 
+  /// The renewalInfo in `body`, or why not.
   result<renewal_info> read(std::string_view body, std::string* why = nullptr) {
     const auto fail = [why](errc e, const char* text) -> result<renewal_info> {
       if (why) *why = text;

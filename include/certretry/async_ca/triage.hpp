@@ -29,46 +29,53 @@
 
 namespace certretry {
 
+/// The asynchronous CAs with a profile (docs/async-polling.md); generic is certctl's status
+/// contract.
 enum class async_ca : std::uint8_t { digicert, sectigo, entrust, globalsign, generic };
 
-// Where the certificate comes from once the status says it is ready.
+/// Where the certificate comes from once the status says it is ready.
 enum class collect_kind : std::uint8_t {
-  in_status_body,     // a string field of the status body (Entrust, GlobalSign, generic)
-  by_order_id,        // a second endpoint keyed by the order id (Sectigo collect)
-  by_certificate_id,  // a second endpoint keyed by an id the status body carries (DigiCert)
+  in_status_body,     ///< a string field of the status body (Entrust, GlobalSign, generic)
+  by_order_id,        ///< a second endpoint keyed by the order id (Sectigo collect)
+  by_certificate_id,  ///< a second endpoint keyed by an id the status body carries (DigiCert)
 };
 
+/// How one CA's order API reads: its paths, where the certificate comes from, and the status words
+/// for done, pending and failed.
+///
+/// Thread safety: an immutable value (the profiles are constants): safe to share between threads.
 struct async_ca_profile {
-  std::string_view name{};
-  std::string_view status_path{};   // with {id} and {ca}
-  std::string_view collect_path{};  // with {id} or {cert_id}; empty for in_status_body
+  std::string_view name{};          ///< the profile's name (digicert, sectigo ...)
+  std::string_view status_path{};   ///< with {id} and {ca}
+  std::string_view collect_path{};  ///< with {id} or {cert_id}; empty for in_status_body
+  /// where the certificate comes from once the order is done
   collect_kind collect = collect_kind::in_status_body;
-  std::string_view certificate_field{};         // in_status_body: field holding the PEM
-  std::string_view chain_field{};               // in_status_body: field holding the chain, if any
-  std::string_view cert_id_object{};            // by_certificate_id: object holding the id ...
-  std::string_view cert_id_field{};             // ... and the id's field
-  std::span<const std::string_view> done{};     // ready: collect (or take) the certificate
-  std::span<const std::string_view> pending{};  // still working
-  std::span<const std::string_view> failed{};   // refused for good
-  bool accepted_202_is_pending = false;         // GlobalSign: 202 = accepted, not ready
-  // Sectigo: a collect answering 400 with this error code means "not ready yet" (-183,
-  // "Certificate is not collectable"); any other 400 is an error, reported with Sectigo's words.
+  std::string_view certificate_field{};         ///< in_status_body: field holding the PEM
+  std::string_view chain_field{};               ///< in_status_body: field holding the chain, if any
+  std::string_view cert_id_object{};            ///< by_certificate_id: object holding the id ...
+  std::string_view cert_id_field{};             ///< ... and the id's field
+  std::span<const std::string_view> done{};     ///< ready: collect (or take) the certificate
+  std::span<const std::string_view> pending{};  ///< still working
+  std::span<const std::string_view> failed{};   ///< refused for good
+  bool accepted_202_is_pending = false;         ///< GlobalSign: 202 = accepted, not ready
+  /// Sectigo: a collect answering 400 with this error code means "not ready yet" (-183,
+  /// "Certificate is not collectable"); any other 400 is an error, reported with Sectigo's words.
   std::optional<std::int64_t> collect_not_ready_code{};
-  // Codes of a refused collect that mean "try again later" (transient: the error backoff).
+  /// Codes of a refused collect that mean "try again later" (transient: the error backoff).
   std::span<const std::int64_t> collect_try_later_codes{};
 };
 
-// Sectigo's collect error code for "Certificate is not collectable": approved, not generated yet
-// (docs/sources.md#sectigo-collect-codes).
+/// Sectigo's collect error code for "Certificate is not collectable": approved, not generated yet
+/// (docs/sources.md#sectigo-collect-codes).
 inline constexpr std::int64_t sectigo_not_collectable = -183;
-// Sectigo's codes whose own words are "try again later": -109 "Certificate is not available now,
-// please try again later", -140 "CSR decoding temporarily unavailable", -195 "CA is not
-// available now" (docs/sources.md#sectigo-collect-codes). A collect refused with one of them is
-// an outage, not a refusal: retried with the error backoff, never failed.
+/// Sectigo's codes whose own words are "try again later": -109 "Certificate is not available now,
+/// please try again later", -140 "CSR decoding temporarily unavailable", -195 "CA is not
+/// available now" (docs/sources.md#sectigo-collect-codes). A collect refused with one of them is
+/// an outage, not a refusal: retried with the error backoff, never failed.
 inline constexpr std::array<std::int64_t, 3> sectigo_try_later_codes{-109, -140, -195};
-// Sectigo asks integrators to collect no more often than every 3 h
-// (docs/sources.md#sectigo-collect-guidance): a value for
-// async_ca_triage_options::collect_interval.
+/// Sectigo asks integrators to collect no more often than every 3 h
+/// (docs/sources.md#sectigo-collect-guidance): a value for
+/// async_ca_triage_options::collect_interval.
 inline constexpr duration sectigo_collect_guidance = std::chrono::hours{3};
 
 namespace profiles {
@@ -152,6 +159,7 @@ inline constexpr async_ca_profile generic{
 };
 }  // namespace profiles
 
+/// The built-in profile of `ca`.
 constexpr const async_ca_profile& profile_of(async_ca ca) noexcept {
   switch (ca) {
     case async_ca::digicert: return profiles::digicert;
@@ -163,6 +171,7 @@ constexpr const async_ca_profile& profile_of(async_ca ca) noexcept {
   return profiles::generic;
 }
 
+/// Looks a CA up by its profile's name (case-insensitive).
 constexpr std::optional<async_ca> async_ca_from_name(std::string_view name) noexcept {
   for (async_ca ca : {async_ca::digicert, async_ca::sectigo, async_ca::entrust,
                       async_ca::globalsign, async_ca::generic})
@@ -170,32 +179,38 @@ constexpr std::optional<async_ca> async_ca_from_name(std::string_view name) noex
   return std::nullopt;
 }
 
-// The order being polled: which CA, the order (or enrollment, or serial) id, and for Entrust
-// the CA id. Each id is one path segment, percent-encoded where RFC 3986 §3.3 asks (give it
-// raw, not encoded); an empty id, "." or "..", or one with a control character is refused.
+/// The order being polled: which CA, the order (or enrollment, or serial) id, and for Entrust
+/// the CA id. Each id is one path segment, percent-encoded where RFC 3986 §3.3 asks (give it
+/// raw, not encoded); an empty id, "." or "..", or one with a control character is refused.
+///
+/// Thread safety: a plain value: safe to share read-only between threads.
 struct async_ca_order {
-  async_ca ca = async_ca::generic;
-  std::string id;
-  std::string ca_id;
+  async_ca ca = async_ca::generic;  ///< which CA's API
+  std::string id;                   ///< the order (enrollment, serial) id, raw
+  std::string ca_id;                ///< Entrust: the CA id, raw
 };
 
-// How the triage reads one order's replies, beyond the profile.
+/// How the triage reads one order's replies, beyond the profile.
+///
+/// Thread safety: a plain value (the triage keeps its own copy): safe to share read-only between
+/// threads.
 struct async_ca_triage_options {
+  /// longer bodies are unreadable (body_too_large)
   std::size_t max_body_bytes = default_max_body_bytes;
-  // While the collect endpoint answers "not ready yet", wait at least this long before
-  // collecting again (zero: ride the schedule, certctl's behaviour and the default). Sectigo asks
-  // for 3 h (sectigo_collect_guidance); a wait past the deadline ends the run still_pending
-  // with not_before, so the caller re-enqueues instead of holding a worker.
+  /// While the collect endpoint answers "not ready yet", wait at least this long before
+  /// collecting again (zero: ride the schedule, certctl's behaviour and the default). Sectigo asks
+  /// for 3 h (sectigo_collect_guidance); a wait past the deadline ends the run still_pending
+  /// with not_before, so the caller re-enqueues instead of holding a worker.
   duration collect_interval = duration::zero();
-  // DigiCert reissue: the id of the certificate the reissue replaces. An order that says
-  // issued with this certificate id has not issued anything new (the reissue was canceled or
-  // rejected, and the order went back to its previous certificate): the run fails instead of
-  // returning the old certificate as the new one. Empty: not a reissue.
+  /// DigiCert reissue: the id of the certificate the reissue replaces. An order that says
+  /// issued with this certificate id has not issued anything new (the reissue was canceled or
+  /// rejected, and the order went back to its previous certificate): the run fails instead of
+  /// returning the old certificate as the new one. Empty: not a reissue.
   std::string replaced_certificate_id{};
-  // What the bytes the CA calls the certificate must be before the run says issued: by default a
-  // PEM CERTIFICATE block or DER; certificate_check::parses_as_x509() or x509/key_match.hpp's
-  // check for more. Bytes that fail end the run failed with the reason (VCert's
-  // CheckCertificate and certctl's PEM parse both fail the retrieval).
+  /// What the bytes the CA calls the certificate must be before the run says issued: by default a
+  /// PEM CERTIFICATE block or DER; certificate_check::parses_as_x509() or x509/key_match.hpp's
+  /// check for more. Bytes that fail end the run failed with the reason (VCert's
+  /// CheckCertificate and certctl's PEM parse both fail the retrieval).
   certificate_check check{};
 };
 
@@ -236,13 +251,19 @@ inline bool safe_path_segment(std::string_view s) noexcept {
 
 }  // namespace detail
 
+/// The triage of one async-CA order: builds the status and collect requests and classifies each
+/// reply by the profile.
+///
+/// Thread safety: part of one machine (it reuses its buffers): never share one between threads.
 class async_ca_triage {
  public:
+  /// The triage of `order`, reading bodies up to `max_body_bytes`.
   explicit async_ca_triage(async_ca_order order,
                            std::size_t max_body_bytes = default_max_body_bytes)
       : async_ca_triage(std::move(order),
                         async_ca_triage_options{.max_body_bytes = max_body_bytes}) {}
 
+  /// The triage of `order` with `options`.
   async_ca_triage(async_ca_order order, async_ca_triage_options options)
       : order_(std::move(order)),
         profile_(&profile_of(order_.ca)),
@@ -257,28 +278,34 @@ class async_ca_triage {
     detail::expand_path(status_target_, profile_->status_path, order_.id, order_.ca_id, {});
   }
 
-  // The caller's id or CA id that cannot go into the path, if any: the poll machine refuses it
-  // at start, sending nothing (errc::invalid_request_value).
+  /// The caller's id or CA id that cannot go into the path, if any: the poll machine refuses it
+  /// at start, sending nothing (errc::invalid_request_value).
   invalid_value request_problem() const noexcept { return problem_; }
 
+  /// The next request: the status request, or the collect request once the status said done.
   request_view next_request() const noexcept {
     return {"GET",
             collecting_ ? std::string_view{collect_target_} : std::string_view{status_target_}};
   }
 
+  /// Back to the status request (a new run).
   void reset() {
     collecting_ = false;
     collect_target_.clear();
   }
 
+  /// True once the status said done and the collect request is next.
   bool collecting() const noexcept { return collecting_; }
+  /// The options.
   const async_ca_triage_options& options() const noexcept { return options_; }
 
-  // The least the next wait must be, after the last classify(): the collect interval while the
-  // collect endpoint says not ready, otherwise zero (poll_machine asks for it).
+  /// The least the next wait must be, after the last classify(): the collect interval while the
+  /// collect endpoint says not ready, otherwise zero (poll_machine asks for it).
   duration wait_at_least() const noexcept { return wait_at_least_; }
+  /// The CA's profile.
   const async_ca_profile& profile() const noexcept { return *profile_; }
 
+  /// Classifies one response: done (the certificate), pending, transient or permanent.
   triage_result classify(const response_view& r) {
     wait_at_least_ = duration::zero();
     const status_class sc = classify_status(r.status);

@@ -20,27 +20,34 @@
 
 namespace certretry {
 
-// How the caller's options name an error_backoff's members, for the message of check().
+/// How the caller's options name an error_backoff's members, for the message of check().
+///
+/// Thread safety: a plain value (static text): safe to share between threads.
 struct error_backoff_names {
-  std::string_view base = "error_backoff.base";
-  std::string_view factor = "error_backoff.factor";
-  std::string_view cap = "error_backoff.cap";
-  std::string_view jitter = "error_backoff.jitter";
+  std::string_view base = "error_backoff.base";      ///< the name of `base` in messages
+  std::string_view factor = "error_backoff.factor";  ///< the name of `factor` in messages
+  std::string_view cap = "error_backoff.cap";        ///< the name of `cap` in messages
+  std::string_view jitter = "error_backoff.jitter";  ///< the name of `jitter` in messages
 };
 
+/// The ACME machines' wait after an error reply: geometric from `base` by `factor` up to `cap`,
+/// each wait jittered by ±`jitter`.
+///
+/// Thread safety: an immutable value (a policy): safe to share between threads.
 struct error_backoff {
-  duration base = std::chrono::seconds{5};
-  double factor = 2.0;
-  duration cap = std::chrono::minutes{5};
-  double jitter = 0.2;
+  duration base = std::chrono::seconds{5};  ///< the first wait
+  double factor = 2.0;                      ///< growth per error in a row (at least 1)
+  duration cap = std::chrono::minutes{5};   ///< the longest wait, before jitter
+  double jitter = 0.2;                      ///< ± fraction of each wait, 0 to 1
 
-  // n >= 1: errors in a row; u in [0, 1).
+  /// n >= 1: errors in a row; u in [0, 1).
   constexpr duration wait(std::uint32_t n, double u) const noexcept {
     const duration d = geometric_schedule{base, factor, cap}.delay(n);
     const double j = std::clamp(jitter, 0.0, 1.0);
     return detail::saturate_ms(static_cast<double>(d.count()) * (1.0 + j * (2.0 * u - 1.0)));
   }
 
+  /// Empty when every member is in range; otherwise the member (named as `names` says) and why.
   constexpr invalid_value check(const error_backoff_names& names = {}) const noexcept {
     if (base < duration::zero()) return {names.base, "must not be negative"};
     if (cap < duration::zero()) return {names.cap, "must not be negative"};

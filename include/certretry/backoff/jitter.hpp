@@ -27,25 +27,34 @@ concept jitter = requires(J& j, duration d, std::uint32_t n, splitmix64& rng) {
   j.reset();
 };
 
+/// No jitter: every wait is the schedule's.
+///
+/// Thread safety: stateless: share freely.
 struct no_jitter {
+  /// The scheduled delay, unchanged.
   template <random_source R>
   constexpr duration apply(duration scheduled, std::uint32_t, R&) const noexcept {
     return scheduled;
   }
+  /// Nothing to reset.
   constexpr void reset() noexcept {}
 };
 
-// scheduled x (1 + U[-fraction, +fraction]); certctl's is 20 %.
+/// scheduled x (1 + U[-fraction, +fraction]); certctl's is 20 %.
+///
+/// Thread safety: an immutable value: safe to share between threads.
 struct proportional_jitter {
-  double fraction = 0.2;
+  double fraction = 0.2;  ///< the spread, 0 to 1 (0.2: ±20 %)
+  /// The scheduled delay, spread by ±fraction.
   template <random_source R>
   constexpr duration apply(duration scheduled, std::uint32_t, R& rng) const noexcept {
     const double f = std::clamp(fraction, 0.0, 1.0);
     return detail::saturate_ms(static_cast<double>(scheduled.count()) *
                                (1.0 + uniform_between(rng, -f, f)));
   }
+  /// Nothing to reset.
   constexpr void reset() noexcept {}
-  // NaN would make every wait zero (then the floor), above 1 a wait could be negative.
+  /// NaN would make every wait zero (then the floor), above 1 a wait could be negative.
   constexpr invalid_value check() const noexcept {
     if (!(fraction >= 0.0 && fraction <= 1.0))
       return {"proportional_jitter.fraction", "must be a number from 0 to 1 (0.2 is ±20 %)"};
@@ -53,30 +62,43 @@ struct proportional_jitter {
   }
 };
 
-// U[0, scheduled) (AWS "full jitter").
+/// U[0, scheduled) (AWS "full jitter").
+///
+/// Thread safety: stateless: share freely.
 struct full_jitter {
+  /// A uniform draw in [0, scheduled).
   template <random_source R>
   constexpr duration apply(duration scheduled, std::uint32_t, R& rng) const noexcept {
     return detail::saturate_ms(static_cast<double>(scheduled.count()) * uniform_unit(rng));
   }
+  /// Nothing to reset.
   constexpr void reset() noexcept {}
 };
 
-// scheduled/2 + U[0, scheduled/2) (AWS "equal jitter").
+/// scheduled/2 + U[0, scheduled/2) (AWS "equal jitter").
+///
+/// Thread safety: stateless: share freely.
 struct equal_jitter {
+  /// Half the scheduled delay plus a uniform draw in [0, scheduled/2).
   template <random_source R>
   constexpr duration apply(duration scheduled, std::uint32_t, R& rng) const noexcept {
     const double half = static_cast<double>(scheduled.count()) / 2.0;
     return detail::saturate_ms(half + half * uniform_unit(rng));
   }
+  /// Nothing to reset.
   constexpr void reset() noexcept {}
 };
 
-// AWS "decorrelated jitter": sleep = min(cap, U[base, 3 x previous sleep]), where base is the
-// schedule's first delay. It replaces the schedule's growth with its own.
+/// AWS "decorrelated jitter": sleep = min(cap, U[base, 3 x previous sleep]), where base is the
+/// schedule's first delay. It replaces the schedule's growth with its own.
+///
+/// Thread safety: keeps the last delay: one per machine (a policy is copied into each machine);
+/// never share one between threads.
 struct decorrelated_jitter {
-  duration cap = 5min;
+  duration cap = 5min;  ///< the longest delay
+  /// A jitter capped at `c`.
   constexpr explicit decorrelated_jitter(duration c = 5min) noexcept : cap(c) {}
+  /// The next delay (the schedule's first delay is the base).
   template <random_source R>
   constexpr duration apply(duration scheduled, std::uint32_t, R& rng) noexcept {
     if (!started_) {
@@ -89,7 +111,9 @@ struct decorrelated_jitter {
     prev_ = std::min(cap, detail::saturate_ms(uniform_between(rng, lo, hi)));
     return prev_;
   }
+  /// Forgets the previous delay: the next run starts from the base.
   constexpr void reset() noexcept { started_ = false; }
+  /// Refuses a negative cap.
   constexpr invalid_value check() const noexcept {
     if (cap < duration::zero()) return {"decorrelated_jitter.cap", "must not be negative"};
     return {};
@@ -101,13 +125,18 @@ struct decorrelated_jitter {
   bool started_ = false;
 };
 
-// Polly's "decorrelated jitter v2": delays whose median follows an exponential curve whose
-// first point is the schedule's first delay, with no clustering. Polly computed 2^t with t
-// unbounded and overflowed at attempt 1024; here t stops growing once the delay has reached
-// the cap.
+/// Polly's "decorrelated jitter v2": delays whose median follows an exponential curve whose
+/// first point is the schedule's first delay, with no clustering. Polly computed 2^t with t
+/// unbounded and overflowed at attempt 1024; here t stops growing once the delay has reached
+/// the cap.
+///
+/// Thread safety: keeps the last delay: one per machine (a policy is copied into each machine);
+/// never share one between threads.
 struct decorrelated_jitter_v2 {
-  duration cap = 5min;
+  duration cap = 5min;  ///< the longest delay
+  /// A jitter capped at `c`.
   constexpr explicit decorrelated_jitter_v2(duration c = 5min) noexcept : cap(c) {}
+  /// The n-th delay (n from 1); the schedule's first delay sets the curve's start.
   template <random_source R>
   duration apply(duration scheduled, std::uint32_t n, R& rng) noexcept {
     constexpr double p_factor = 4.0;
@@ -130,11 +159,13 @@ struct decorrelated_jitter_v2 {
     }
     return detail::saturate_ms(ms);
   }
+  /// Forgets the curve: the next run starts again.
   constexpr void reset() noexcept {
     started_ = false;
     prev_ = 0.0;
     capped_ = false;
   }
+  /// Refuses a negative cap.
   constexpr invalid_value check() const noexcept {
     if (cap < duration::zero()) return {"decorrelated_jitter_v2.cap", "must not be negative"};
     return {};
@@ -147,9 +178,12 @@ struct decorrelated_jitter_v2 {
   bool capped_ = false;
 };
 
-// A jitter chosen at run time; no allocation.
+/// A jitter chosen at run time; no allocation.
+///
+/// Thread safety: as the jitter it holds: decorrelated ones keep state, so one per machine.
 class any_jitter {
  public:
+  /// Holds `j`.
   template <class J>
   requires(std::same_as<J, no_jitter> || std::same_as<J, proportional_jitter> ||
            std::same_as<J, full_jitter> || std::same_as<J, equal_jitter> ||
@@ -158,13 +192,16 @@ class any_jitter {
       : impl_(j) {}
   constexpr any_jitter() noexcept : impl_(no_jitter{}) {}
 
+  /// The held jitter's next delay.
   template <random_source R>
   duration apply(duration scheduled, std::uint32_t n, R& rng) noexcept {
     return std::visit([&](auto& j) { return j.apply(scheduled, n, rng); }, impl_);
   }
+  /// Resets the held jitter.
   void reset() noexcept {
     std::visit([](auto& j) { j.reset(); }, impl_);
   }
+  /// The held jitter's check (empty when it has none).
   constexpr invalid_value check() const noexcept {
     return std::visit(
         [](const auto& j) -> invalid_value {
@@ -182,8 +219,8 @@ class any_jitter {
       impl_;
 };
 
-// Looks a jitter kind up by name: none, pct (with `fraction`), full, equal, decorrelated,
-// decorrelated-v2 (the last two capped at `cap`).
+/// Looks a jitter kind up by name: none, pct (with `fraction`), full, equal, decorrelated,
+/// decorrelated-v2 (the last two capped at `cap`).
 inline std::optional<any_jitter> named_jitter(std::string_view name, double fraction,
                                               duration cap) noexcept {
   if (name == "none") return any_jitter{no_jitter{}};

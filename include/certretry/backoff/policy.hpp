@@ -22,26 +22,33 @@
 
 namespace certretry {
 
+/// The bounds of one run: its deadline, attempt cap and the shortest wait.
+///
+/// Thread safety: an immutable value (a policy): safe to share between threads.
 struct limits {
-  // Hard cap on the whole run, from its first request (certctl's PollMaxWait, default 10 min).
+  /// Hard cap on the whole run, from its first request (certctl's PollMaxWait, default 10 min).
   duration max_wait = 10min;
-  // Attempts (poll rounds: a request plus any follow-up sent at once) at most; 0 = no cap.
+  /// Attempts (poll rounds: a request plus any follow-up sent at once) at most; 0 = no cap.
   std::uint32_t max_attempts = 0;
-  // No wait is ever shorter than this (except one cut to the deadline), whatever the schedule,
-  // jitter or server says (a Retry-After of 0 included). validate() refuses less than
-  // lowest_min_delay, so no input produces a tight loop: one machine sends at most 10 requests
-  // a second, plus the follow-ups a protocol sends at once (docs/limits.md).
+  /// No wait is ever shorter than this (except one cut to the deadline), whatever the schedule,
+  /// jitter or server says (a Retry-After of 0 included). validate() refuses less than
+  /// lowest_min_delay, so no input produces a tight loop: one machine sends at most 10 requests
+  /// a second, plus the follow-ups a protocol sends at once (docs/limits.md).
   duration min_delay = 1s;
-  // Lets min_delay go below lowest_min_delay (down to 1 ms): for simulations whose time is
-  // scaled, never against a real server.
+  /// Lets min_delay go below lowest_min_delay (down to 1 ms): for simulations whose time is
+  /// scaled, never against a real server.
   bool allow_fast_polling = false;
 
+  /// The least min_delay validate() allows, unless allow_fast_polling.
   static constexpr duration lowest_min_delay = 100ms;
 
+  /// min_delay as applied: never below 1 ms, never below lowest_min_delay unless
+  /// allow_fast_polling.
   constexpr duration effective_min_delay() const noexcept {
     return std::max(min_delay, duration{1});
   }
 
+  /// Empty when the limits are in range; otherwise the field and why.
   constexpr invalid_value check() const noexcept {
     if (max_wait < duration::zero()) return {"limits.max_wait", "must not be negative"};
     if (!allow_fast_polling && min_delay < lowest_min_delay)
@@ -56,20 +63,28 @@ struct limits {
   }
 };
 
+/// What the policy says next: wait (how long, why) or give up (why, and when a retry makes sense).
+///
+/// Thread safety: a plain value: safe to copy and read from any thread.
 struct next_step {
+  /// Wait or give up.
   enum class kind : std::uint8_t { wait, give_up };
-  kind what = kind::give_up;
-  duration delay{};  // wait: how long. give_up: when a retry makes sense (0: unknown)
-  wait_reason why = wait_reason::schedule;  // wait
-  errc reason = errc::deadline_exceeded;    // give_up: deadline_exceeded or attempts_exhausted
-  bool hint_beyond_deadline = false;        // give_up: the server asked to wait past the deadline
+  kind what = kind::give_up;  ///< wait or give up
+  duration delay{};           ///< wait: how long. give_up: when a retry makes sense (0: unknown)
+  wait_reason why = wait_reason::schedule;  ///< wait
+  errc reason = errc::deadline_exceeded;    ///< give_up: deadline_exceeded or attempts_exhausted
+  bool hint_beyond_deadline = false;        ///< give_up: the server asked to wait past the deadline
 
+  /// A wait of `d` for reason `w`.
   static constexpr next_step wait_for(duration d, wait_reason w) noexcept {
     return {kind::wait, d, w, errc::deadline_exceeded, false};
   }
+  /// Give up with `e`; `retry_in`: when a retry makes sense; `beyond`: the server asked to wait
+  /// past the deadline.
   static constexpr next_step stop(errc e, duration retry_in = {}, bool beyond = false) noexcept {
     return {kind::give_up, retry_in, wait_reason::schedule, e, beyond};
   }
+  /// True for a wait.
   constexpr bool waits() const noexcept { return what == kind::wait; }
 };
 
@@ -83,15 +98,21 @@ constexpr invalid_value check_part(const P& p) noexcept {
 }
 }  // namespace detail
 
+/// A schedule, a jitter, the run's limits and how Retry-After counts: everything that decides a
+/// machine's waits.
+///
+/// Thread safety: a value copied into each machine; its jitter may keep state (decorrelated
+/// jitters), so each machine has its own copy. Share the schedule and limits freely.
 template <schedule S, jitter J>
 class backoff_policy {
  public:
+  /// A policy of schedule `s`, jitter `j`, limits `l` and Retry-After handling `ra`.
   constexpr backoff_policy(S s, J j, limits l = {}, retry_after_policy ra = {}) noexcept
       : schedule_(s), jitter_(j), limits_(l), retry_after_(ra) {}
 
-  // errc::invalid_policy when a part is out of range (a NaN or negative jitter fraction, a
-  // negative delay, a floor under 100 ms, min_delay past max_wait); `why`, when given, names
-  // the field. Every machine asks it at start and finishes failed, sending nothing.
+  /// errc::invalid_policy when a part is out of range (a NaN or negative jitter fraction, a
+  /// negative delay, a floor under 100 ms, min_delay past max_wait); `why`, when given, names
+  /// the field. Every machine asks it at start and finishes failed, sending nothing.
   result<void> validate(invalid_value* why = nullptr) const noexcept {
     invalid_value bad = detail::check_part(schedule_);
     if (!bad) bad = detail::check_part(jitter_);
@@ -102,8 +123,8 @@ class backoff_policy {
     return errc::invalid_policy;
   }
 
-  // attempts_made >= 1: attempts so far. elapsed: time since the first request.
-  // hint: a valid Retry-After delay from the last response, if any.
+  /// attempts_made >= 1: attempts so far. elapsed: time since the first request.
+  /// hint: a valid Retry-After delay from the last response, if any.
   template <random_source R>
   constexpr next_step next(std::uint32_t attempts_made, duration elapsed,
                            std::optional<duration> hint, R& rng) noexcept {
@@ -139,10 +160,14 @@ class backoff_policy {
     return next_step::wait_for(d, why);
   }
 
+  /// Resets the jitter's state for a new run.
   constexpr void reset() noexcept { jitter_.reset(); }
 
+  /// The run's limits.
   constexpr const limits& run_limits() const noexcept { return limits_; }
+  /// How Retry-After counts.
   constexpr const retry_after_policy& retry_after() const noexcept { return retry_after_; }
+  /// The schedule.
   constexpr const S& sched() const noexcept { return schedule_; }
 
  private:

@@ -22,21 +22,26 @@
 
 namespace certretry {
 
-// How a valid server hint combines with the schedule.
+/// How a valid server hint combines with the schedule.
 enum class retry_after_mode : std::uint8_t {
-  at_least_schedule,  // wait max(hint, scheduled delay): the default
-  hint_replaces,      // wait the hint, even when the schedule would wait longer
-  ignore,             // never read Retry-After (certctl's behaviour, for comparison)
+  at_least_schedule,  ///< wait max(hint, scheduled delay): the default
+  hint_replaces,      ///< wait the hint, even when the schedule would wait longer
+  ignore,             ///< never read Retry-After (certctl's behaviour, for comparison)
 };
 
+/// How a machine uses the server's Retry-After: mode, ceiling and floor.
+///
+/// Thread safety: an immutable value (a policy): safe to share between threads.
 struct retry_after_policy {
+  /// how a valid hint combines with the schedule
   retry_after_mode mode = retry_after_mode::at_least_schedule;
-  // A valid hint longer than this is cut to it: a server (or a bug) asking for days must not
-  // park a poll loop for days. ARI uses its own [1 min, 1 day] clamp (RFC 9773 §4.3).
+  /// A valid hint longer than this is cut to it: a server (or a bug) asking for days must not
+  /// park a poll loop for days. ARI uses its own [1 min, 1 day] clamp (RFC 9773 §4.3).
   duration ceiling = 1h;
-  // A valid hint shorter than this is raised to it.
+  /// A valid hint shorter than this is raised to it.
   duration floor = duration::zero();
 
+  /// Empty when 0 ≤ floor ≤ ceiling; otherwise the field and why.
   constexpr invalid_value check() const noexcept {
     if (ceiling < duration::zero()) return {"retry_after_policy.ceiling", "must not be negative"};
     if (floor < duration::zero()) return {"retry_after_policy.floor", "must not be negative"};
@@ -207,8 +212,8 @@ constexpr std::optional<http_date_reading> parse_asctime(std::string_view s) noe
 
 }  // namespace detail
 
-// Parses an HTTP-date in any of the three forms RFC 9110 requires a recipient to accept, and
-// says whether its day name was wrong for the date (accepted all the same).
+/// Parses an HTTP-date in any of the three forms RFC 9110 requires a recipient to accept, and
+/// says whether its day name was wrong for the date (accepted all the same).
 constexpr std::optional<detail::http_date_reading> read_http_date(std::string_view s,
                                                                   time_point now) noexcept {
   if (auto t = detail::parse_imf_fixdate(s)) return t;
@@ -216,22 +221,24 @@ constexpr std::optional<detail::http_date_reading> read_http_date(std::string_vi
   return detail::parse_asctime(s);
 }
 
-// Parses an HTTP-date in any of the three forms RFC 9110 requires a recipient to accept.
+/// Parses an HTTP-date in any of the three forms RFC 9110 requires a recipient to accept.
 constexpr std::optional<time_point> parse_http_date(std::string_view s, time_point now) noexcept {
   if (const auto d = read_http_date(s, now)) return d->at;
   return std::nullopt;
 }
 
-// A usable Retry-After: the delay, and a note about it (errc::retry_after_weekday_mismatch) or
-// none.
+/// A usable Retry-After: the delay, and a note about it (errc::retry_after_weekday_mismatch) or
+/// none.
+///
+/// Thread safety: a plain value: safe to copy and read from any thread.
 struct retry_after_reading {
-  duration delay{};
-  std::error_code note{};
+  duration delay{};        ///< the delay asked for (zero for a date in the past)
+  std::error_code note{};  ///< a note on a value accepted leniently, or none
 };
 
-// The delay a Retry-After value asks for, relative to `now`, with a note when it was accepted
-// leniently (a wrong day name). A date in the past means "now" (zero). Errors:
-// retry_after_empty, _negative, _fractional, _out_of_range, _malformed.
+/// The delay a Retry-After value asks for, relative to `now`, with a note when it was accepted
+/// leniently (a wrong day name). A date in the past means "now" (zero). Errors:
+/// retry_after_empty, _negative, _fractional, _out_of_range, _malformed.
 inline result<retry_after_reading> read_retry_after_value(std::string_view value,
                                                           time_point now) noexcept {
   const std::string_view v = detail::trim_http_space(value);
@@ -281,22 +288,25 @@ inline result<retry_after_reading> read_retry_after_value(std::string_view value
   return retry_after_reading{d, note};
 }
 
-// The delay a Retry-After value asks for, relative to `now`. A date in the past means "now"
-// (zero); a date whose day name is wrong is accepted (read_retry_after_value says so).
-// Errors: retry_after_empty, _negative, _fractional, _out_of_range, _malformed.
+/// The delay a Retry-After value asks for, relative to `now`. A date in the past means "now"
+/// (zero); a date whose day name is wrong is accepted (read_retry_after_value says so).
+/// Errors: retry_after_empty, _negative, _fractional, _out_of_range, _malformed.
 inline result<duration> parse_retry_after(std::string_view value, time_point now) noexcept {
   const auto r = read_retry_after_value(value, now);
   if (!r) return r.assume_error();
   return r.assume_value().delay;
 }
 
-// One header as read: absent, present but unusable (error() says why), or a value. The first
-// two call for different handling: an absent Retry-After means the schedule, an unusable one
-// the schedule and a retry-after-invalid report.
+/// One header as read: absent, present but unusable (error() says why), or a value. The first
+/// two call for different handling: an absent Retry-After means the schedule, an unusable one
+/// the schedule and a retry-after-invalid report.
+///
+/// Thread safety: a plain value: safe to copy and read from any thread.
 template <class T>
 class header_value {
  public:
-  header_value() noexcept = default;  // absent
+  header_value() noexcept = default;  ///< absent
+  /// The header as parsed: a value, or the error that makes it unusable.
   header_value(const result<T>& parsed) noexcept(std::is_nothrow_copy_constructible_v<T>) {
     if (parsed) {
       state_ = state::valid;
@@ -307,21 +317,27 @@ class header_value {
     }
   }
 
+  /// True when the header was not sent.
   bool absent() const noexcept { return state_ == state::absent; }
+  /// True when the header was sent but is unusable.
   bool invalid() const noexcept { return state_ == state::invalid; }
+  /// True when the header holds a usable value.
   bool has_value() const noexcept { return state_ == state::valid; }
+  /// True when the header holds a usable value.
   explicit operator bool() const noexcept { return has_value(); }
 
-  // has_value() only.
+  /// has_value() only.
   const T& value() const noexcept { return value_; }
+  /// The value (has_value() only).
   const T& operator*() const noexcept { return value_; }
-  // invalid(): why the value is unusable; otherwise no error.
+  /// invalid(): why the value is unusable; otherwise no error.
   std::error_code error() const noexcept { return error_; }
-  // has_value(): a note on a value accepted leniently (a Retry-After date with a wrong day
-  // name), reported like an invalid value but used; otherwise none.
+  /// has_value(): a note on a value accepted leniently (a Retry-After date with a wrong day
+  /// name), reported like an invalid value but used; otherwise none.
   std::error_code note() const noexcept { return note_; }
+  /// Attaches a note to a value accepted leniently.
   void set_note(std::error_code note) noexcept { note_ = note; }
-  // The value when there is one, whatever else was the case.
+  /// The value when there is one, whatever else was the case.
   std::optional<T> value_if_any() const {
     return has_value() ? std::optional<T>{value_} : std::nullopt;
   }
@@ -334,7 +350,7 @@ class header_value {
   std::error_code note_{};
 };
 
-// Reads Retry-After from a response's headers (the first field of that name, RFC 9110 §5.1).
+/// Reads Retry-After from a response's headers (the first field of that name, RFC 9110 §5.1).
 inline header_value<duration> read_retry_after(std::span<const header_field> headers,
                                                time_point now) noexcept {
   const auto value = find_header(headers, "Retry-After");

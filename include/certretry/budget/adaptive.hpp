@@ -33,22 +33,31 @@
 
 namespace certretry {
 
+/// The parameters of adaptive_throttle (Google SRE book, "Handling Overload").
+///
+/// Thread safety: an immutable value: safe to share between threads.
 struct adaptive_throttle_params {
-  double k = 2.0;  // the book's multiplier: accept up to K times what the server accepts
-  duration window = 2min;
-  // A locally rejected poll waits its back-off and tries again (within the deadline) by
-  // default; `finish` hands the work back to the caller at once.
+  double k = 2.0;          ///< the book's multiplier: accept up to K times what the server accepts
+  duration window = 2min;  ///< the window requests and accepts are counted over
+  /// A locally rejected poll waits its back-off and tries again (within the deadline) by
+  /// default; `finish` hands the work back to the caller at once.
   on_denial denial = on_denial::wait;
 };
 
+/// Client-side adaptive throttling (Google SRE book, "Handling Overload"): rejects requests locally
+/// with probability max(0, (requests - K accepts) / (requests + 1)).
+///
+/// Thread safety: safe to share: admit() and record() may run on several threads at once (one small
+/// mutex); machines share it through budget_ref. Not copyable.
 class adaptive_throttle {
  public:
+  /// A throttle with parameters `p` (a negative K is taken as 0).
   explicit adaptive_throttle(const adaptive_throttle_params& p = {}) noexcept
       : p_{std::max(p.k, 0.0), p.window, p.denial}, counts_(p.window) {}
   adaptive_throttle(const adaptive_throttle&) = delete;
   adaptive_throttle& operator=(const adaptive_throttle&) = delete;
 
-  // The book's formula for given counts.
+  /// The book's formula for given counts.
   static constexpr double probability(std::uint64_t requests, std::uint64_t accepts,
                                       double k) noexcept {
     const double r = static_cast<double>(requests);
@@ -56,6 +65,7 @@ class adaptive_throttle {
     return p > 0.0 ? p : 0.0;
   }
 
+  /// Every request is asked: rejected locally with the book's probability.
   template <random_source R>
   admission admit(time_point now, send_kind, R& rng) {
     double p;
@@ -69,32 +79,38 @@ class adaptive_throttle {
     return admission::yes();
   }
 
+  /// Counts the request, and an accept when the server answered.
   void record(time_point now, send_kind, call_result r) {
     if (r != call_result::success && r != call_result::refused) return;
     const std::lock_guard lock(mu_);
     counts_.add(now, accepts_at);
   }
 
+  /// What a withheld request becomes.
   on_denial denial() const noexcept { return p_.denial; }
+  /// The parameters.
   const adaptive_throttle_params& params() const noexcept { return p_; }
 
-  // The probability the next request would be rejected with, now.
+  /// The probability the next request would be rejected with, now.
   double rejection_probability(time_point now) const {
     const std::lock_guard lock(mu_);
     const auto t = counts_.totals(now);
     return probability(t[requests_at], t[accepts_at], p_.k);
   }
 
+  /// Requests and accepts in the window.
   struct window_counts {
-    std::uint64_t requests;
-    std::uint64_t accepts;
+    std::uint64_t requests;  ///< requests in the window
+    std::uint64_t accepts;   ///< of them, accepted by the server
   };
+  /// The counts in the window ending at `now`.
   window_counts counts(time_point now) const {
     const std::lock_guard lock(mu_);
     const auto t = counts_.totals(now);
     return {t[requests_at], t[accepts_at]};
   }
 
+  /// The reason a withheld request's event carries.
   static constexpr std::string_view denied_text =
       "adaptive throttling: the server accepts too few requests; rejected locally";
 

@@ -15,13 +15,19 @@
 
 namespace certretry {
 
+/// Two budgets at once: a request goes out only if both admit it; the first is asked first.
+///
+/// Thread safety: as its two parts: all_of{share(a), share(b)} of shared budgets may be shared, as
+/// they may.
 template <retry_budget A, retry_budget B>
 class all_of {
  public:
+  /// Both budgets (usually two budget_ref handles).
   constexpr all_of(A a, B b) noexcept(
       std::is_nothrow_move_constructible_v<A>&& std::is_nothrow_move_constructible_v<B>)
       : a_(std::move(a)), b_(std::move(b)) {}
 
+  /// Asks `a`, then `b` if `a` admitted.
   template <random_source R>
   admission admit(time_point now, send_kind k, R& rng) {
     const admission first = a_.admit(now, k, rng);
@@ -29,12 +35,15 @@ class all_of {
     return b_.admit(now, k, rng);
   }
 
+  /// Tells both budgets how the request ended.
   void record(time_point now, send_kind k, call_result r) {
     a_.record(now, k, r);
     b_.record(now, k, r);
   }
 
+  /// The first budget.
   A& first() noexcept { return a_; }
+  /// The second budget.
   B& second() noexcept { return b_; }
 
  private:

@@ -27,23 +27,35 @@
 
 namespace certretry {
 
+/// The parameters of ratio_budget: retries at most `ratio` of the other requests in a sliding
+/// window.
+///
+/// Thread safety: an immutable value: safe to share between threads.
 struct ratio_budget_params {
-  double ratio = 0.2;                        // retries per other request
-  duration window = 10s;                     // the sliding window (10 steps)
-  double min_retries_per_second = 10.0;      // floor: this many retries per second of window ...
-  std::uint32_t min_retries_per_window = 0;  // ... or this many per window, whichever is more
-  on_denial denial = on_denial::finish;
+  double ratio = 0.2;                        ///< retries per other request
+  duration window = 10s;                     ///< the sliding window (10 steps)
+  double min_retries_per_second = 10.0;      ///< floor: this many retries per second of window ...
+  std::uint32_t min_retries_per_window = 0;  ///< ... or this many per window, whichever is more
+  on_denial denial = on_denial::finish;      ///< what a withheld retry becomes
 
+  /// Finagle's RetryBudget defaults: 20 % over 10 s, at least 10 retries a second.
   static constexpr ratio_budget_params finagle(on_denial d = on_denial::finish) noexcept {
     return {0.2, 10s, 10.0, 0, d};
   }
+  /// The Google SRE book's per-client budget: 10 % over 2 min.
   static constexpr ratio_budget_params sre(on_denial d = on_denial::finish) noexcept {
     return {0.1, 2min, 0.0, 0, d};
   }
 };
 
+/// A retry budget as a ratio: a retry goes out while retries stay under `ratio` of the other
+/// requests in the window (Finagle's RetryBudget, the Google SRE book).
+///
+/// Thread safety: safe to share: admit() and record() may run on several threads at once (one small
+/// mutex); machines share it through budget_ref. Not copyable.
 class ratio_budget {
  public:
+  /// A budget with parameters `p`.
   explicit ratio_budget(const ratio_budget_params& p) noexcept
       : p_(p),
         ratio_ppm_(to_ppm(p.ratio, 1e3)),
@@ -54,8 +66,8 @@ class ratio_budget {
   ratio_budget(const ratio_budget&) = delete;
   ratio_budget& operator=(const ratio_budget&) = delete;
 
-  // Every first request and follow-up is admitted and counted; a retry is admitted (and
-  // counted) while the window has room for it.
+  /// Every first request and follow-up is admitted and counted; a retry is admitted (and
+  /// counted) while the window has room for it.
   template <random_source R>
   admission admit(time_point now, send_kind k, R&) {
     const std::lock_guard lock(mu_);
@@ -75,22 +87,27 @@ class ratio_budget {
     return admission::no(denied_text, p_.denial);
   }
 
-  // Counting happens at admission; results do not move a ratio budget.
+  /// Counting happens at admission; results do not move a ratio budget.
   void record(time_point, send_kind, call_result) noexcept {}
 
+  /// What a withheld retry becomes.
   on_denial denial() const noexcept { return p_.denial; }
+  /// The parameters.
   const ratio_budget_params& params() const noexcept { return p_; }
 
+  /// Requests and retries in the window.
   struct window_counts {
-    std::uint64_t requests;
-    std::uint64_t retries;
+    std::uint64_t requests;  ///< requests in the window
+    std::uint64_t retries;   ///< of them, retries
   };
+  /// The counts in the window ending at `now`.
   window_counts counts(time_point now) const {
     const std::lock_guard lock(mu_);
     const auto t = counts_.totals(now);
     return {t[requests_at], t[retries_at]};
   }
 
+  /// The reason a withheld request's event carries.
   static constexpr std::string_view denied_text =
       "retry budget: retries would exceed their share of requests in the window";
 

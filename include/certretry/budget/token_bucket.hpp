@@ -30,26 +30,31 @@
 
 namespace certretry {
 
+/// The parameters of token_bucket_budget, in thousandths of a token; grpc() and aws_standard() are
+/// the published presets.
+///
+/// Thread safety: an immutable value: safe to share between threads.
 struct token_bucket_params {
-  std::int64_t capacity_milli = 1000'000;  // the bucket never holds more
-  std::int64_t initial_milli = 1000'000;
-  // Taken from the bucket when a retry is admitted (AWS: 5, after a timeout 10; gRPC: 0).
+  std::int64_t capacity_milli = 1000'000;  ///< the bucket never holds more
+  std::int64_t initial_milli = 1000'000;   ///< tokens at the start
+  /// Taken from the bucket when a retry is admitted (AWS: 5, after a timeout 10; gRPC: 0).
   std::int64_t retry_cost_milli = 0;
+  /// taken when a retry after a timeout is admitted (AWS: 10)
   std::int64_t timeout_retry_cost_milli = 0;
-  // Taken for every transient failure or timeout (gRPC: 1; AWS: 0).
+  /// Taken for every transient failure or timeout (gRPC: 1; AWS: 0).
   std::int64_t failure_cost_milli = 1000;
-  // Given for every success of a request that was not a retry (gRPC: token_ratio; AWS: 1).
+  /// Given for every success of a request that was not a retry (gRPC: token_ratio; AWS: 1).
   std::int64_t success_reward_milli = 1000;
-  // A successful retry returns its cost instead of the reward (AWS); otherwise it earns the
-  // reward like any success (gRPC).
+  /// A successful retry returns its cost instead of the reward (AWS); otherwise it earns the
+  /// reward like any success (gRPC).
   bool refund_retry_on_success = false;
-  // A retry is admitted only if, after paying its cost, at least this much is left
-  // (gRPC: just above max_tokens / 2; AWS: 0).
+  /// A retry is admitted only if, after paying its cost, at least this much is left
+  /// (gRPC: just above max_tokens / 2; AWS: 0).
   std::int64_t retry_floor_milli = 500'001;
-  on_denial denial = on_denial::finish;
+  on_denial denial = on_denial::finish;  ///< what a withheld retry becomes
 
-  // gRPC A6: max_tokens an integer in (0, 1000], token_ratio > 0 (precision beyond 0.001 is
-  // dropped, as gRPC does). Tokens start full; a retry needs more than max_tokens / 2.
+  /// gRPC A6: max_tokens an integer in (0, 1000], token_ratio > 0 (precision beyond 0.001 is
+  /// dropped, as gRPC does). Tokens start full; a retry needs more than max_tokens / 2.
   static result<token_bucket_params> grpc(std::uint32_t max_tokens, double token_ratio,
                                           on_denial d = on_denial::finish) noexcept {
     if (max_tokens == 0 || max_tokens > 1000 || !(token_ratio > 0.0) || token_ratio > 1e6)
@@ -68,7 +73,7 @@ struct token_bucket_params {
     return p;
   }
 
-  // The AWS SDKs' standard retry quota: 500 / 5 / 10 / +1.
+  /// The AWS SDKs' standard retry quota: 500 / 5 / 10 / +1.
   static constexpr token_bucket_params aws_standard(on_denial d = on_denial::finish) noexcept {
     token_bucket_params p;
     p.capacity_milli = p.initial_milli = 500'000;
@@ -82,12 +87,14 @@ struct token_bucket_params {
     return p;
   }
 
+  /// What a retry of kind `k` costs.
   constexpr std::int64_t cost_of(send_kind k) const noexcept {
     if (k == send_kind::retry_after_timeout) return timeout_retry_cost_milli;
     if (k == send_kind::retry) return retry_cost_milli;
     return 0;
   }
 
+  /// True when every field is in range (the budget clamps the others).
   constexpr bool valid() const noexcept {
     return capacity_milli > 0 && initial_milli >= 0 && initial_milli <= capacity_milli &&
            retry_cost_milli >= 0 && timeout_retry_cost_milli >= 0 && failure_cost_milli >= 0 &&
@@ -95,16 +102,21 @@ struct token_bucket_params {
   }
 };
 
+/// A retry budget as a token bucket: failures drain it, successes refill it, retries stop while it
+/// is low (gRPC retryThrottling, the AWS SDK retry quota).
+///
+/// Thread safety: one std::atomic: admit() and record() may run on any threads at once; machines
+/// share it through budget_ref. Not copyable.
 class token_bucket_budget {
  public:
-  // Parameters that fail valid() are clamped into range: a budget never throws.
+  /// Parameters that fail valid() are clamped into range: a budget never throws.
   explicit token_bucket_budget(const token_bucket_params& p) noexcept
       : p_(sanitized(p)), milli_(p_.initial_milli) {}
   token_bucket_budget(const token_bucket_budget&) = delete;
   token_bucket_budget& operator=(const token_bucket_budget&) = delete;
 
-  // First requests and follow-ups always go out; a retry goes out if the bucket can pay for it
-  // and stay at or above the floor.
+  /// First requests and follow-ups always go out; a retry goes out if the bucket can pay for it
+  /// and stay at or above the floor.
   template <random_source R>
   admission admit(time_point, send_kind k, R&) noexcept {
     if (!is_retry(k)) return admission::yes();
@@ -117,6 +129,7 @@ class token_bucket_budget {
     }
   }
 
+  /// Takes the failure cost, or gives the success reward (a successful retry's refund).
   void record(time_point, send_kind k, call_result r) noexcept {
     switch (r) {
       case call_result::success:
@@ -129,13 +142,17 @@ class token_bucket_budget {
     }
   }
 
+  /// What a withheld retry becomes.
   on_denial denial() const noexcept { return p_.denial; }
 
-  // Tokens now, in thousandths (gRPC's milli-tokens).
+  /// Tokens now, in thousandths (gRPC's milli-tokens).
   std::int64_t milli_tokens() const noexcept { return milli_.load(std::memory_order_relaxed); }
+  /// Tokens now.
   double tokens() const noexcept { return static_cast<double>(milli_tokens()) / 1000.0; }
+  /// The parameters, as clamped.
   const token_bucket_params& params() const noexcept { return p_; }
 
+  /// The reason a withheld request's event carries.
   static constexpr std::string_view denied_text =
       "retry budget: not enough tokens (too many recent failures)";
 

@@ -23,7 +23,7 @@ constexpr int base64url_value(char c) noexcept {
 }
 }  // namespace detail
 
-// Encodes bytes as unpadded base64url.
+/// Encodes bytes as unpadded base64url.
 constexpr std::string base64url(std::span<const unsigned char> bytes) {
   constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   std::string out;
@@ -45,7 +45,7 @@ constexpr std::string base64url(std::span<const unsigned char> bytes) {
   return out;
 }
 
-// Whether every character is in the base64url alphabet (no padding). Empty text is not.
+/// Whether every character is in the base64url alphabet (no padding). Empty text is not.
 constexpr bool is_base64url(std::string_view s) noexcept {
   if (s.empty()) return false;
   for (const char c : s)
@@ -53,8 +53,8 @@ constexpr bool is_base64url(std::string_view s) noexcept {
   return true;
 }
 
-// Decodes unpadded base64url; nothing for a character outside the alphabet or a length no
-// encoder produces (4k + 1).
+/// Decodes unpadded base64url; nothing for a character outside the alphabet or a length no
+/// encoder produces (4k + 1).
 inline std::optional<std::vector<unsigned char>> base64url_decode(std::string_view s) {
   if (!is_base64url(s) || s.size() % 4 == 1) return std::nullopt;
   std::vector<unsigned char> out;

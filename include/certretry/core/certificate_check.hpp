@@ -30,26 +30,37 @@
 
 namespace certretry {
 
+/// How much of a certificate a machine checks before calling it issued.
 enum class certificate_shape : std::uint8_t {
-  any,         // no check
-  pem_or_der,  // a PEM BEGIN CERTIFICATE line, or one DER SEQUENCE spanning the bytes
-  x509,        // the first certificate parses as X.509 (RFC 5280 §4.1)
+  any,         ///< no check
+  pem_or_der,  ///< a PEM BEGIN CERTIFICATE line, or one DER SEQUENCE spanning the bytes
+  x509,        ///< the first certificate parses as X.509 (RFC 5280 §4.1)
 };
 
-// The first certificate as read: its DER, and its subjectPublicKeyInfo (tag and length
-// included) inside that DER. Valid until the next check.
+/// The first certificate as read: its DER, and its subjectPublicKeyInfo (tag and length
+/// included) inside that DER. Valid until the next check.
+///
+/// Thread safety: a view valid until the checker's next call: read it on the checker's thread.
 struct x509_leaf {
-  std::span<const std::uint8_t> der{};
+  std::span<const std::uint8_t> der{};  ///< the first certificate's DER
+  /// its subjectPublicKeyInfo, tag and length included, inside `der`
   std::span<const std::uint8_t> spki{};
 };
 
+/// What a machine checks of the bytes a server calls a certificate (shape, and an optional check of
+/// the parsed leaf).
+///
+/// Thread safety: a value, copied into each machine; the `leaf` callback must be safe to call from
+/// every thread running those machines.
 struct certificate_check {
-  certificate_shape shape = certificate_shape::pem_or_der;
-  // Run on the parsed leaf when set (the shape is then at least x509): empty when the leaf
-  // passes, else why, as a view valid until the next call.
+  certificate_shape shape = certificate_shape::pem_or_der;  ///< the shape required
+  /// Run on the parsed leaf when set (the shape is then at least x509): empty when the leaf
+  /// passes, else why, as a view valid until the next call.
   std::function<std::string_view(const x509_leaf&)> leaf{};
 
+  /// No check at all: any bytes are a certificate.
   static certificate_check none() { return {certificate_shape::any, {}}; }
+  /// The first certificate must parse as X.509 (RFC 5280 §4.1).
   static certificate_check parses_as_x509() { return {certificate_shape::x509, {}}; }
 };
 
@@ -205,17 +216,21 @@ constexpr std::pair<std::optional<x509_leaf>, std::string_view> parse_x509(
 
 }  // namespace detail
 
-// Applies a certificate_check to bytes a server calls a certificate (PEM, possibly followed by
-// its chain, or DER). Keeps the decoded leaf between calls (one buffer, reused).
+/// Applies a certificate_check to bytes a server calls a certificate (PEM, possibly followed by
+/// its chain, or DER). Keeps the decoded leaf between calls (one buffer, reused).
+///
+/// Thread safety: part of one machine (it reuses one buffer): never share one between threads.
 class certificate_checker {
  public:
   certificate_checker() = default;
+  /// A checker applying `check`.
   explicit certificate_checker(certificate_check check) : check_(std::move(check)) {}
 
+  /// The check this checker applies.
   const certificate_check& policy() const noexcept { return check_; }
 
-  // Empty when the bytes pass; otherwise why not, in words a person can act on (a static text
-  // or the leaf check's view).
+  /// Empty when the bytes pass; otherwise why not, in words a person can act on (a static text
+  /// or the leaf check's view).
   std::string_view check(std::string_view bytes) {
     const certificate_shape shape = check_.leaf ? certificate_shape::x509 : check_.shape;
     if (shape == certificate_shape::any) return {};

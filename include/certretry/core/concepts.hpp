@@ -12,9 +12,9 @@
 
 namespace certretry {
 
-// Sends one request and returns the whole response, or a transport error (errc::
-// transport_timeout, connection_refused, tls_failure, connection_reset or the transport's own
-// code). A transport never retries: retrying is the machine's decision.
+/// Sends one request and returns the whole response, or a transport error (errc::
+/// transport_timeout, connection_refused, tls_failure, connection_reset or the transport's own
+/// code). A transport never retries: retrying is the machine's decision.
 template <class T>
 concept transport = requires(T& t, const request_view& r) {
   { t.send(r) } -> std::convertible_to<result<response>>;
@@ -30,17 +30,21 @@ concept sleeper = requires(S& s, duration d) {
   s.sleep_for(d);
 };
 
-// std::stop_token models this, as does anything with stop_requested().
+/// std::stop_token models this, as does anything with stop_requested().
 template <class C>
 concept cancellation = requires(const C& c) {
   { c.stop_requested() } -> std::convertible_to<bool>;
 };
 
+/// The cancellation a run gets when the caller passes none: never stops.
+///
+/// Thread safety: stateless: share freely.
 struct never_cancelled {
+  /// Always false.
   constexpr bool stop_requested() const noexcept { return false; }
 };
 
-// A sans-IO machine: every member takes the current time and answers with the next action.
+/// A sans-IO machine: every member takes the current time and answers with the next action.
 template <class M>
 concept machine = requires(M& m, time_point now, const response_view& r, std::error_code ec) {
   { m.start(now) } -> std::same_as<action>;

@@ -19,13 +19,17 @@
 
 namespace certretry {
 
+/// Why read_duration_lines() refused a text, and where.
+///
+/// Thread safety: a plain value: safe to copy and read from any thread.
 struct duration_lines_error {
+  /// What went wrong: a line that is not a duration, too many lines, or no line at all.
   enum class kind : std::uint8_t { bad_value, too_many, none_at_all };
-  kind what = kind::none_at_all;
-  std::size_t line = 0;  // bad_value: the line (from 1)
+  kind what = kind::none_at_all;  ///< what went wrong
+  std::size_t line = 0;           ///< bad_value: the line (from 1)
 };
 
-// Appends each duration (in seconds) to `out`; on an error, what and where.
+/// Appends each duration (in seconds) to `out`; on an error, what and where.
 inline std::optional<duration_lines_error> read_duration_lines(std::string_view text,
                                                                double max_seconds,
                                                                std::size_t max_samples,

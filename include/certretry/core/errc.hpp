@@ -14,51 +14,53 @@
 
 namespace certretry {
 
+/// Every error the library reports, as a std::error_code in certretry's category
+/// (error_category()).
 enum class errc : int {
-  // Retry-After (RFC 9110 §10.2.3): the hint is dropped and the schedule's delay is used.
+  /// Retry-After (RFC 9110 §10.2.3): the hint is dropped and the schedule's delay is used.
   retry_after_empty = 1,
   retry_after_negative,
   retry_after_fractional,
   retry_after_out_of_range,
   retry_after_malformed,
-  // Not an error: a Retry-After HTTP-date whose day name is not its date's. The date is used
-  // (RFC 9110 §5.6.7 asks recipients to be lenient) and this code is reported alongside.
+  /// Not an error: a Retry-After HTTP-date whose day name is not its date's. The date is used
+  /// (RFC 9110 §5.6.7 asks recipients to be lenient) and this code is reported alongside.
   retry_after_weekday_mismatch,
-  // Server bodies and headers (hostile input).
+  /// Server bodies and headers (hostile input).
   body_too_large = 20,
   body_not_json,
   body_missing_field,
   body_wrong_type,
   header_too_large,
-  // Transport failures, as a Transport reports them.
+  /// Transport failures, as a Transport reports them.
   transport_timeout = 40,
   connection_refused,
   tls_failure,
   connection_reset,
   transport_failure,
   dns_failure,
-  // How a machine ended when it did not get a certificate.
+  /// How a machine ended when it did not get a certificate.
   server_rejected = 60,
   deadline_exceeded,
   attempts_exhausted,
   cancelled,
   budget_exhausted,
   caller_deadline_passed,
-  // Configuration and harness input.
+  /// Configuration and harness input.
   invalid_policy = 80,
   scenario_malformed,
   scenario_unknown_option,
   no_scripted_response,
-  // A caller's value that would go into a request line or a header field and change what the
-  // request says (RFC 9112 §3, RFC 3986 §3.3): nothing was sent.
+  /// A caller's value that would go into a request line or a header field and change what the
+  /// request says (RFC 9112 §3, RFC 3986 §3.3): nothing was sent.
   invalid_request_value,
-  // Certificates a caller hands over (an ARI CertID is computed from one).
+  /// Certificates a caller hands over (an ARI CertID is computed from one).
   certificate_unreadable,
   certificate_lacks_aki,
   certificate_too_large,
-  // The CSR or key given for a certificate check (x509/key_match.hpp) cannot be read.
+  /// The CSR or key given for a certificate check (x509/key_match.hpp) cannot be read.
   key_source_unreadable,
-  // A driver's mistake: an input the machine's state does not allow (machine/base.hpp).
+  /// A driver's mistake: an input the machine's state does not allow (machine/base.hpp).
   input_out_of_order = 100,
 };
 
@@ -151,15 +153,18 @@ class errc_category final : public std::error_category {
 
 }  // namespace detail
 
+/// The category of certretry::errc: its name is "certretry", its messages say what failed.
 inline const std::error_category& error_category() noexcept {
   static const detail::errc_category category;
   return category;
 }
 
+/// Makes errc usable as a std::error_code (found by argument-dependent lookup).
 inline std::error_code make_error_code(errc e) noexcept {
   return {static_cast<int>(e), error_category()};
 }
 
+/// A value or a std::error_code (Boost.Outcome): how every fallible call in the library returns.
 template <class T>
 using result = boost::outcome_v2::std_result<T>;
 
@@ -167,8 +172,10 @@ using boost::outcome_v2::success;
 
 }  // namespace certretry
 
+/// \cond
 template <>
 struct std::is_error_code_enum<certretry::errc> : std::true_type {};
+/// \endcond
 
 // Boost.Outcome's TRY changed its form between Boost 1.74 (Outcome v2.1) and 1.81 (v2.2).
 #if BOOST_VERSION >= 107500

@@ -14,9 +14,12 @@
 
 namespace certretry {
 
+/// One HTTP header field, owned.
+///
+/// Thread safety: a plain value: safe to read from several threads; writes need the caller's lock.
 struct header_field {
-  std::string name;
-  std::string value;
+  std::string name;   ///< field name, case as sent (compared case-insensitively)
+  std::string value;  ///< field value
 };
 
 namespace detail {
@@ -42,7 +45,7 @@ constexpr std::string_view trim_http_space(std::string_view s) noexcept {
 
 }  // namespace detail
 
-// Header names compare case-insensitively (RFC 9110 §5.1); the first match wins.
+/// Header names compare case-insensitively (RFC 9110 §5.1); the first match wins.
 constexpr std::optional<std::string_view> find_header(std::span<const header_field> headers,
                                                       std::string_view name) noexcept {
   for (const auto& h : headers)
@@ -50,44 +53,60 @@ constexpr std::optional<std::string_view> find_header(std::span<const header_fie
   return std::nullopt;
 }
 
+/// A request a machine wants sent: views into the machine, valid until its next step.
+///
+/// Thread safety: a view: read it on the thread driving the machine, before its next step.
 struct request_view {
-  std::string_view method;
-  std::string_view target;  // path and query, no scheme or host
-  std::span<const header_field> headers{};
-  std::string_view body{};  // empty when the request has none
+  std::string_view method;                  ///< the HTTP method (GET, POST ...)
+  std::string_view target;                  ///< path and query, no scheme or host
+  std::span<const header_field> headers{};  ///< header fields to send, beside the transport's own
+  std::string_view body{};                  ///< empty when the request has none
 };
 
+/// A response as a machine reads it: views into the caller's buffers.
+///
+/// Thread safety: a view: as safe as the buffers it points into; the machine reads it only during
+/// on_response().
 struct response_view {
-  int status = 0;
-  std::span<const header_field> headers{};
-  std::string_view body{};
+  int status = 0;                           ///< HTTP status code
+  std::span<const header_field> headers{};  ///< header fields, as received
+  std::string_view body{};                  ///< body bytes, as received
 
+  /// The first header field named `name` (case-insensitive), or nothing.
   std::optional<std::string_view> header(std::string_view name) const noexcept {
     return find_header(headers, name);
   }
 };
 
+/// An owned HTTP response: what a transport returns.
+///
+/// Thread safety: a plain value: safe to read from several threads; writes need the caller's lock.
 struct response {
-  int status = 0;
-  std::vector<header_field> headers;
-  std::string body;
+  int status = 0;                     ///< HTTP status code
+  std::vector<header_field> headers;  ///< header fields, as received
+  std::string body;                   ///< body bytes, as received
 
+  /// A view of this response, for on_response().
   response_view view() const noexcept { return {status, headers, body}; }
 };
 
-// An owned request, for transports and tests that keep what was sent.
+/// An owned request, for transports and tests that keep what was sent.
+///
+/// Thread safety: a plain value: safe to read from several threads; writes need the caller's lock.
 struct request {
-  std::string method;
-  std::string target;
-  std::vector<header_field> headers;
-  std::string body;
+  std::string method;                 ///< the HTTP method
+  std::string target;                 ///< path and query, no scheme or host
+  std::vector<header_field> headers;  ///< header fields
+  std::string body;                   ///< body bytes (empty when the request has none)
 
   request() = default;
+  /// Copies a request view's fields into owned strings.
   explicit request(const request_view& v)
       : method(v.method),
         target(v.target),
         headers(v.headers.begin(), v.headers.end()),
         body(v.body) {}
+  /// A view of this request.
   request_view view() const noexcept { return {method, target, headers, body}; }
 };
 

@@ -16,22 +16,27 @@
 
 namespace certretry {
 
+/// The kind of a JSON value (RFC 8259 §3).
 enum class json_kind : std::uint8_t { none, object, array, string, number, literal };
 
+/// What check_json_syntax() found: the first syntax error, or the kind of the one top-level value.
+///
+/// Thread safety: a plain value: safe to copy and read from any thread.
 struct json_syntax {
-  std::size_t error_at = 0;         // where the text stops being JSON (a byte offset), if it does
-  std::string_view what{};          // why, or empty when the text is one JSON value
-  json_kind top = json_kind::none;  // the kind of the (first) top-level value
+  std::size_t error_at = 0;         ///< where the text stops being JSON (a byte offset), if it does
+  std::string_view what{};          ///< why, or empty when the text is one JSON value
+  json_kind top = json_kind::none;  ///< the kind of the (first) top-level value
 
+  /// True when the text is one JSON value.
   constexpr bool ok() const noexcept { return what.empty(); }
 };
 
-// Nesting deeper than this is refused (simdjson's default is 1024; no request needs 64).
+/// Nesting deeper than this is refused (simdjson's default is 1024; no request needs 64).
 inline constexpr std::size_t max_json_depth = 256;
 
-// Checks that `s` is exactly one JSON value, with optional whitespace around it: strings with
-// valid escapes and UTF-8 and no raw control characters, numbers in RFC 8259 §6's grammar,
-// true/false/null, objects with string keys. Duplicate keys are not looked for.
+/// Checks that `s` is exactly one JSON value, with optional whitespace around it: strings with
+/// valid escapes and UTF-8 and no raw control characters, numbers in RFC 8259 §6's grammar,
+/// true/false/null, objects with string keys. Duplicate keys are not looked for.
 constexpr json_syntax check_json(std::string_view s) noexcept {
   std::array<bool, max_json_depth> is_object{};
   std::size_t depth = 0, i = 0;

@@ -16,14 +16,22 @@ namespace certretry {
 template <class R>
 concept random_source = std::uniform_random_bit_generator<std::remove_cvref_t<R>>;
 
-// A small, fast, seedable generator (Steele, Lea, Flood: SplitMix64). The default random source
-// of the harness and the simulator.
+/// A small, fast, seedable generator (Steele, Lea, Flood: SplitMix64). The default random source
+/// of the harness and the simulator.
+///
+/// Thread safety: one per machine (its state advances on every draw): never share one between
+/// threads.
 class splitmix64 {
  public:
+  /// Each draw is 64 bits.
   using result_type = std::uint64_t;
+  /// A generator started at `seed`: the same seed gives the same sequence on every platform.
   constexpr explicit splitmix64(std::uint64_t seed = 1) noexcept : state_(seed) {}
+  /// The smallest draw (std::uniform_random_bit_generator).
   static constexpr result_type min() noexcept { return 0; }
+  /// The largest draw (std::uniform_random_bit_generator).
   static constexpr result_type max() noexcept { return ~result_type{0}; }
+  /// The next 64-bit draw.
   constexpr result_type operator()() noexcept {
     std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -35,7 +43,7 @@ class splitmix64 {
   std::uint64_t state_;
 };
 
-// A uniform double in [0, 1) built from 53 random bits of any generator.
+/// A uniform double in [0, 1) built from 53 random bits of any generator.
 template <random_source R>
 constexpr double uniform_unit(R& rng) {
   using gen = std::remove_cvref_t<R>;
@@ -57,14 +65,14 @@ constexpr double uniform_unit(R& rng) {
   return static_cast<double>(acc) * 0x1.0p-53;
 }
 
-// A uniform double in [lo, hi).
+/// A uniform double in [lo, hi).
 template <random_source R>
 constexpr double uniform_between(R& rng, double lo, double hi) {
   return lo + (hi - lo) * uniform_unit(rng);
 }
 
-// FNV-1a (64 bit): a stable hash for deriving per-object seeds from names (a DN, a CertID), so
-// one object's draws do not depend on which objects came before it.
+/// FNV-1a (64 bit): a stable hash for deriving per-object seeds from names (a DN, a CertID), so
+/// one object's draws do not depend on which objects came before it.
 constexpr std::uint64_t fnv1a(std::string_view s) noexcept {
   std::uint64_t h = 0xcbf29ce484222325ULL;
   for (const char c : s) {

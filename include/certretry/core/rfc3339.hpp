@@ -23,8 +23,8 @@ constexpr std::optional<int> fixed_digits(std::string_view s, std::size_t pos, s
 }
 }  // namespace detail
 
-// "2025-01-02T03:04:05Z", "...05.123Z", "...05+02:00"; 't'/'z' accepted as RFC 3339 allows.
-// Fractions beyond milliseconds are truncated. Nothing on any syntax or range error.
+/// "2025-01-02T03:04:05Z", "...05.123Z", "...05+02:00"; 't'/'z' accepted as RFC 3339 allows.
+/// Fractions beyond milliseconds are truncated. Nothing on any syntax or range error.
 constexpr std::optional<time_point> parse_rfc3339(std::string_view s) noexcept {
   using namespace std::chrono;
   using detail::fixed_digits;
@@ -70,7 +70,7 @@ constexpr std::optional<time_point> parse_rfc3339(std::string_view s) noexcept {
          offset;
 }
 
-// "2025-01-02T03:04:05Z", with ".123" when the time has milliseconds.
+/// "2025-01-02T03:04:05Z", with ".123" when the time has milliseconds.
 inline std::string format_rfc3339(time_point t) {
   using namespace std::chrono;
   const auto day = floor<days>(t);

@@ -18,8 +18,8 @@
 
 namespace certretry {
 
-// Longest request target or path segment a machine builds: RFC 9112 §3 asks every recipient to
-// accept request lines of at least 8000 octets.
+/// Longest request target or path segment a machine builds: RFC 9112 §3 asks every recipient to
+/// accept request lines of at least 8000 octets.
 inline constexpr std::size_t max_target_bytes = 8000;
 
 namespace detail {
@@ -92,10 +92,10 @@ constexpr std::string_view uri_byte_problem(unsigned char c) noexcept {
 
 }  // namespace detail
 
-// Why `target` cannot be a request target, or empty when it can. A target is origin-form
-// ("/path?query") or absolute-form ("https://host/path?query", RFC 9112 §3.2), in printable
-// ASCII with well-formed percent-encoding, and its path has no "." or ".." segment and no empty
-// segment but the last ("/a//b" is refused, "/a/" is not).
+/// Why `target` cannot be a request target, or empty when it can. A target is origin-form
+/// ("/path?query") or absolute-form ("https://host/path?query", RFC 9112 §3.2), in printable
+/// ASCII with well-formed percent-encoding, and its path has no "." or ".." segment and no empty
+/// segment but the last ("/a//b" is refused, "/a/" is not).
 constexpr std::string_view target_problem(std::string_view target) noexcept {
   if (target.empty()) return "is empty";
   if (target.size() > max_target_bytes) return "is longer than 8000 bytes (RFC 9112 §3)";
@@ -137,9 +137,9 @@ constexpr std::string_view target_problem(std::string_view target) noexcept {
   return {};
 }
 
-// Why `value` cannot be one path segment even once percent-encoded, or empty when it can: it
-// is empty, "." or "..", longer than the 8000 bytes of a request line, or has a control
-// character (never part of an identifier; the sign of an injection).
+/// Why `value` cannot be one path segment even once percent-encoded, or empty when it can: it
+/// is empty, "." or "..", longer than the 8000 bytes of a request line, or has a control
+/// character (never part of an identifier; the sign of an injection).
 constexpr std::string_view path_segment_problem(std::string_view value) noexcept {
   if (value.empty()) return "is empty";
   if (value == "." || value == "..") return "is '.' or '..' (RFC 3986 §5.2.4 would remove it)";
@@ -150,9 +150,9 @@ constexpr std::string_view path_segment_problem(std::string_view value) noexcept
   return {};
 }
 
-// Appends `value` as one path segment: bytes RFC 3986 §3.3 allows in a segment as they are,
-// every other byte (space, '/', '?', '#', '%', non-ASCII) percent-encoded. Check it with
-// path_segment_problem() first.
+/// Appends `value` as one path segment: bytes RFC 3986 §3.3 allows in a segment as they are,
+/// every other byte (space, '/', '?', '#', '%', non-ASCII) percent-encoded. Check it with
+/// path_segment_problem() first.
 inline void append_path_segment(std::string& out, std::string_view value) {
   constexpr char hex[] = "0123456789ABCDEF";
   for (const char ch : value) {
@@ -167,7 +167,7 @@ inline void append_path_segment(std::string& out, std::string_view value) {
   }
 }
 
-// Why `name` cannot be a header field name (RFC 9110 §5.1: a token), or empty.
+/// Why `name` cannot be a header field name (RFC 9110 §5.1: a token), or empty.
 constexpr std::string_view header_name_problem(std::string_view name) noexcept {
   if (name.empty()) return "is empty";
   for (const char c : name)
@@ -175,8 +175,8 @@ constexpr std::string_view header_name_problem(std::string_view name) noexcept {
   return {};
 }
 
-// Why `value` cannot be a header field value (RFC 9110 §5.5: no CR, LF, NUL or other control
-// character but HTAB), or empty.
+/// Why `value` cannot be a header field value (RFC 9110 §5.5: no CR, LF, NUL or other control
+/// character but HTAB), or empty.
 constexpr std::string_view header_value_problem(std::string_view value) noexcept {
   if (value.size() > max_target_bytes) return "is longer than 8000 bytes";
   for (const char ch : value) {
@@ -187,10 +187,10 @@ constexpr std::string_view header_value_problem(std::string_view value) noexcept
   return {};
 }
 
-// The last check of a whole request before it is sent (machine_base runs it on every send):
-// the method is a token, the target a request target, every header field well formed. A
-// machine's own checks name the caller's field; this one catches what a user's own triage
-// builds.
+/// The last check of a whole request before it is sent (machine_base runs it on every send):
+/// the method is a token, the target a request target, every header field well formed. A
+/// machine's own checks name the caller's field; this one catches what a user's own triage
+/// builds.
 constexpr invalid_value request_problem(const request_view& r) noexcept {
   if (auto p = header_name_problem(r.method); !p.empty()) return {"request method", p};
   if (auto p = target_problem(r.target); !p.empty()) return {"request target", p};

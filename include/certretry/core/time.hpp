@@ -12,14 +12,16 @@
 
 namespace certretry {
 
+/// Every duration in the library: milliseconds (std::chrono).
 using duration = std::chrono::milliseconds;
+/// Every point in time in the library: system-clock time in milliseconds.
 using time_point = std::chrono::sys_time<std::chrono::milliseconds>;
 
 using namespace std::chrono_literals;
 
-// The longest wait a machine asks for, and the furthest ahead an outcome's not_before lies:
-// 2^31 - 1 s (about 68 years), RFC 9111 §1.2.2's bound for delta-seconds and the longest
-// Retry-After the library reads. Longer schedules, hints and budgets are cut to it.
+/// The longest wait a machine asks for, and the furthest ahead an outcome's not_before lies:
+/// 2^31 - 1 s (about 68 years), RFC 9111 §1.2.2's bound for delta-seconds and the longest
+/// Retry-After the library reads. Longer schedules, hints and budgets are cut to it.
 inline constexpr duration longest_delay = std::chrono::seconds{2147483647};
 
 namespace detail {
@@ -51,19 +53,21 @@ constexpr std::int64_t saturating_sub(std::int64_t a, std::int64_t b) noexcept {
 
 }  // namespace detail
 
-// Saturating time arithmetic. Every sum or difference of times and durations the library
-// computes goes through these, so a schedule, a hint or a deadline near duration::max() (or a
-// clock that steps back) ends at the largest representable value instead of wrapping around.
+/// Saturating time arithmetic. Every sum or difference of times and durations the library
+/// computes goes through these, so a schedule, a hint or a deadline near duration::max() (or a
+/// clock that steps back) ends at the largest representable value instead of wrapping around.
 constexpr duration saturating_add(duration a, duration b) noexcept {
   return duration{detail::saturating_add(a.count(), b.count())};
 }
+/// a - b, saturated.
 constexpr duration saturating_sub(duration a, duration b) noexcept {
   return duration{detail::saturating_sub(a.count(), b.count())};
 }
+/// t + d, saturated.
 constexpr time_point saturating_add(time_point t, duration d) noexcept {
   return time_point{saturating_add(t.time_since_epoch(), d)};
 }
-// a - b, saturated.
+/// a - b, saturated.
 constexpr duration saturating_sub(time_point a, time_point b) noexcept {
   return saturating_sub(a.time_since_epoch(), b.time_since_epoch());
 }

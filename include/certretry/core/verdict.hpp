@@ -11,27 +11,33 @@
 
 namespace certretry {
 
+/// What a triage concludes from one response.
+///
+/// Thread safety: a plain value whose views borrow the triage: read them on the machine's thread,
+/// before the triage's next call.
 struct triage_result {
+  /// done, pending, transient, permanent, needs a person ...
   certretry::verdict verdict = certretry::verdict::pending;
-  // For logs and transcripts; valid until the triage's next call.
+  /// For logs and transcripts; valid until the triage's next call.
   std::string_view why{};
-  // done: the certificate bytes; valid until the triage's next call.
+  /// done: the certificate bytes; valid until the triage's next call.
   std::string_view certificate{};
-  // pending: the work moved to a new stage (status said issued, now collect), so the next
-  // request goes out at once instead of after a wait.
+  /// pending: the work moved to a new stage (status said issued, now collect), so the next
+  /// request goes out at once instead of after a wait.
   bool poll_now = false;
 };
 
-// The status-code rows of certctl's triage table; 2xx bodies are the profile's business.
+/// The status-code rows of certctl's triage table; 2xx bodies are the profile's business.
 enum class status_class : std::uint8_t {
-  success,       // 2xx: the body decides
-  rate_limited,  // 429: transient, back off
-  server_error,  // 5xx: transient, back off
-  client_error,  // other 4xx (400, 401, 403, 404 ...): permanent
-  timeout,       // 408 Request Timeout: the server gave up waiting for us; transient
-  unexpected,    // 1xx, 3xx, or outside 100..599: permanent (a transport follows redirects)
+  success,       ///< 2xx: the body decides
+  rate_limited,  ///< 429: transient, back off
+  server_error,  ///< 5xx: transient, back off
+  client_error,  ///< other 4xx (400, 401, 403, 404 ...): permanent
+  timeout,       ///< 408 Request Timeout: the server gave up waiting for us; transient
+  unexpected,    ///< 1xx, 3xx, or outside 100..599: permanent (a transport follows redirects)
 };
 
+/// The status class of an HTTP status code.
 constexpr status_class classify_status(int status) noexcept {
   if (status >= 200 && status <= 299) return status_class::success;
   if (status == 429) return status_class::rate_limited;
@@ -41,12 +47,15 @@ constexpr status_class classify_status(int status) noexcept {
   return status_class::unexpected;
 }
 
-// The verdict for a response whose body need not be read, or nothing for a 2xx.
+/// The verdict for a response whose body need not be read, or nothing for a 2xx.
+///
+/// Thread safety: a plain value (static text): safe to copy and read from any thread.
 struct status_verdict {
-  certretry::verdict verdict;
-  std::string_view why;
+  certretry::verdict verdict;  ///< the verdict
+  std::string_view why;        ///< why, as static text
 };
 
+/// The verdict for a status whose body need not be read; pending (the body decides) for a 2xx.
 constexpr status_verdict triage_status(int status) noexcept {
   switch (classify_status(status)) {
     case status_class::success: return {verdict::pending, "2xx: body decides"};

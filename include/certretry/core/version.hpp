@@ -8,6 +8,7 @@
 
 namespace certretry {
 
+/// The library's version, "major.minor.patch".
 inline constexpr std::string_view version = CERTRETRY_VERSION_STRING;
 
 }  // namespace certretry

@@ -19,7 +19,7 @@
 
 namespace certretry {
 
-// The default body limit: 1 MiB holds any certificate chain a CA returns many times over.
+/// The default body limit: 1 MiB holds any certificate chain a CA returns many times over.
 inline constexpr std::size_t default_max_body_bytes = std::size_t{1} << 20;
 
 namespace detail {

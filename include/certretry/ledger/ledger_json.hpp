@@ -29,22 +29,38 @@
 
 namespace certretry {
 
+/// The largest saved ledger from_json() reads (16 KiB); longer text is refused.
 inline constexpr std::size_t ledger_max_json = 16 * 1024;
 
+/// Access to a ledger's fields for from_json(), which restores them; not for callers.
+///
+/// Thread safety: as the ledger it is given.
 struct ledger_access {
+  /// The unit's name.
   static std::string& unit(failure_ledger& l) { return l.unit_; }
+  /// Failures in a row.
   static std::uint32_t& consecutive(failure_ledger& l) { return l.consecutive_; }
+  /// Failures by class.
   static auto& by_class(failure_ledger& l) { return l.by_class_; }
+  /// How the last run ended.
   static auto& last_kind(failure_ledger& l) { return l.last_kind_; }
+  /// When the last run ended.
   static auto& last_at(failure_ledger& l) { return l.last_at_; }
+  /// The last failure's reason.
   static std::string& last_reason(failure_ledger& l) { return l.last_reason_; }
+  /// The earliest next attempt.
   static auto& next_attempt(failure_ledger& l) { return l.next_attempt_; }
+  /// When the last run succeeded.
   static auto& last_success(failure_ledger& l) { return l.last_success_; }
+  /// Whether a person must act.
   static bool& needs_person(failure_ledger& l) { return l.needs_person_; }
+  /// What the person needs.
   static std::string& action(failure_ledger& l) { return l.action_; }
+  /// Consecutive 5xx to new-orders that carried `replaces`.
   static std::uint32_t& replaces_5xx(failure_ledger& l) { return l.replaces_5xx_; }
 };
 
+/// The ledger as JSON text (the saved form above), the same for the same ledger.
 inline std::string to_json(const failure_ledger& l) {
   std::string out = "{\"version\":1,\"unit\":";
   detail::append_json_string(out, l.unit());
@@ -87,7 +103,7 @@ inline std::optional<outcome_kind> outcome_kind_named(std::string_view s) noexce
 
 }  // namespace detail
 
-// Reads a saved ledger. On an error, `detail` says which member is wrong and why.
+/// Reads a saved ledger. On an error, `detail` says which member is wrong and why.
 inline result<failure_ledger> parse_ledger(std::string_view text, std::string& detail) {
   const auto fail = [&](std::string what) -> result<failure_ledger> {
     detail = "ledger: " + std::move(what);

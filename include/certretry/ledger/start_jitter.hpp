@@ -17,18 +17,23 @@
 
 namespace certretry {
 
+/// A random delay before a scheduled run begins, so a fleet's runs spread out.
+///
+/// Thread safety: an immutable value (a policy): safe to share between threads; draw() uses the
+/// caller's random source.
 struct start_jitter {
-  // The delay is uniform in [0, max_delay). 0 turns it off. The default spreads a fleet's
-  // runs over 10 minutes: at 100 000 clients, about 170 starts a second instead of all at once.
+  /// The delay is uniform in [0, max_delay). 0 turns it off. The default spreads a fleet's
+  /// runs over 10 minutes: at 100 000 clients, about 170 starts a second instead of all at once.
   duration max_delay = std::chrono::minutes{10};
 
+  /// errc::invalid_policy unless 0 ≤ max_delay ≤ 24 h.
   result<void> validate() const noexcept {
     if (max_delay < duration::zero() || max_delay > std::chrono::hours{24})
       return errc::invalid_policy;
     return success();
   }
 
-  // The delay before this run starts.
+  /// The delay before this run starts.
   template <random_source R>
   duration draw(R& rng) const {
     if (max_delay <= duration::zero()) return duration::zero();

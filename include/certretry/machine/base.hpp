@@ -46,9 +46,10 @@
 
 namespace certretry {
 
-// Where a machine is in its run, whatever its own states: what the base checks inputs against.
+/// Where a machine is in its run, whatever its own states: what the base checks inputs against.
 enum class machine_phase : std::uint8_t { idle, awaiting_response, waiting, finished };
 
+/// The phase's name, for transcripts and logs.
 constexpr std::string_view to_string(machine_phase p) noexcept {
   switch (p) {
     case machine_phase::idle: return "idle";
@@ -59,7 +60,7 @@ constexpr std::string_view to_string(machine_phase p) noexcept {
   return "?";
 }
 
-// A machine's own states: an enum with at least idle, waiting and finished.
+/// A machine's own states: an enum with at least idle, waiting and finished.
 template <class St>
 concept machine_state = std::is_enum_v<St> && requires {
   St::idle;
@@ -67,16 +68,25 @@ concept machine_state = std::is_enum_v<St> && requires {
   St::finished;
 };
 
+/// The base every machine derives from (CRTP): checks each input against the phase, and is the only
+/// way a machine sends, waits and finishes (budgets and caller deadlines included).
+///
+/// Thread safety: a machine is a value: one run each, driven by one thread at a time; it may move
+/// to another thread between steps; never share one between threads.
 template <class Derived, class State, schedule S, jitter J, random_source R, event_sink Sink,
           retry_budget Budget = no_budget>
 class machine_base {
   static_assert(machine_state<State>, "a machine's State needs idle, waiting and finished");
 
  public:
+  /// The derived machine's own states.
   using state_type = State;
+  /// The event sink's type.
   using sink_type = Sink;
+  /// The budget's type (a budget_ref to share one).
   using budget_type = Budget;
 
+  /// The run's first input: validates the policy, then sends the first request (or finishes).
   action start(time_point now) {
     if (phase_ != machine_phase::idle) return misuse(now, "start() called twice");
     kit_.begin(now);
@@ -85,18 +95,21 @@ class machine_base {
     return self().on_start(now);
   }
 
+  /// After each send that got an HTTP response.
   action on_response(time_point now, const response_view& r) {
     if (phase_ != machine_phase::awaiting_response)
       return misuse(now, "response arrived while no request was outstanding");
     return self().on_reply(now, r);
   }
 
+  /// After each send that got no response (timeout, refused, TLS, reset).
   action on_transport_error(time_point now, std::error_code ec) {
     if (phase_ != machine_phase::awaiting_response)
       return misuse(now, "transport error while no request was outstanding");
     return self().on_send_failed(now, ec);
   }
 
+  /// After each wait.
   action on_wait_elapsed(time_point now) {
     if (phase_ != machine_phase::waiting) return misuse(now, "wait elapsed while not waiting");
     if constexpr (budget_enabled<Budget>) {
@@ -111,37 +124,45 @@ class machine_base {
     return self().on_resume(now);
   }
 
-  // The caller gave up: nothing more is sent. After the end, the first ending stands.
+  /// The caller gave up: nothing more is sent. After the end, the first ending stands.
   action cancel(time_point now) {
     enter(State::finished, machine_phase::finished);
     if constexpr (budget_enabled<Budget>) withheld_.reset();
     return kit_.cancel(now);
   }
 
-  // The time the caller stops waiting (an HTTP handler's timeout, a job's lease): no request is
-  // sent at or after it and no wait is taken that ends there; the run then ends cancelled with
-  // errc::caller_deadline_passed and no not_before. Set before start(); run() sets it too.
+  /// The time the caller stops waiting (an HTTP handler's timeout, a job's lease): no request is
+  /// sent at or after it and no wait is taken that ends there; the run then ends cancelled with
+  /// errc::caller_deadline_passed and no not_before. Set before start(); run() sets it too.
   void set_caller_deadline(std::optional<time_point> t) noexcept { kit_.set_caller_deadline(t); }
-  // Wall time minus the time this machine is given (run() sets it before each input): HTTP-dates
-  // are judged against wall time, elapsed time and deadlines against the given time.
+  /// Wall time minus the time this machine is given (run() sets it before each input): HTTP-dates
+  /// are judged against wall time, elapsed time and deadlines against the given time.
   void set_wall_offset(duration d) noexcept { kit_.set_wall_offset(d); }
+  /// The caller's deadline, if set.
   std::optional<time_point> caller_deadline() const noexcept { return kit_.caller_deadline(); }
+  /// The machine's budget (or its handle).
   Budget& budget() noexcept { return kit_.budget(); }
 
+  /// Hands over the outcome once the machine has finished.
   outcome take_outcome() { return kit_.take_outcome(); }
 
+  /// The machine's own state.
   State state() const noexcept { return state_; }
+  /// The phase the base checks inputs against.
   machine_phase phase() const noexcept { return phase_; }
+  /// Requests sent so far.
   std::uint32_t sends() const noexcept { return kit_.sends(); }
+  /// The event sink.
   Sink& sink() noexcept { return kit_.sink(); }
 
  protected:
+  /// For the derived machine: its policy, random source, sink and budget.
   machine_base(backoff_policy<S, J> policy, R rng, Sink sink, Budget budget = {})
       : kit_(policy, std::move(rng), std::move(sink), std::move(budget)) {}
 
-  // Sends `req` and awaits its reply in state `awaiting` — unless the caller's deadline has
-  // passed (cancelled) or the budget withholds it (a budget_denied event, then a wait after
-  // which `req` is sent as it is, or still_pending with errc::budget_exhausted).
+  /// Sends `req` and awaits its reply in state `awaiting` — unless the caller's deadline has
+  /// passed (cancelled) or the budget withholds it (a budget_denied event, then a wait after
+  /// which `req` is sent as it is, or still_pending with errc::budget_exhausted).
   action send_request(time_point now, request_view req, State awaiting) {
     if (const invalid_value bad = request_problem(req))
       return refuse(now, errc::invalid_request_value, bad);
@@ -162,9 +183,9 @@ class machine_base {
     return kit_.send_request(now, req);
   }
 
-  // After a pending or transient reply: the policy's next wait (state waiting), or
-  // still_pending when the deadline, the attempt cap or a Retry-After past the deadline says
-  // stop. machine_kit::back_off has the rules.
+  /// After a pending or transient reply: the policy's next wait (state waiting), or
+  /// still_pending when the deadline, the attempt cap or a Retry-After past the deadline says
+  /// stop. machine_kit::back_off has the rules.
   action back_off(time_point now, std::string_view last_why, std::optional<duration> hint,
                   duration at_least = duration::zero(),
                   wait_reason at_least_why = wait_reason::floor) {
@@ -176,8 +197,8 @@ class machine_base {
     return next;
   }
 
-  // A wait the machine decided itself (a renewal window, a protocol's own interval), in state
-  // `waiting_in`.
+  /// A wait the machine decided itself (a renewal window, a protocol's own interval), in state
+  /// `waiting_in`.
   action wait_for(time_point now, duration delay, wait_reason why,
                   State waiting_in = State::waiting) {
     const action next = kit_.wait_for(now, delay, why);
@@ -186,24 +207,26 @@ class machine_base {
     return next;
   }
 
+  /// Finishes the run as `kind` with `ec` and reason `why`.
   action finish(time_point now, outcome_kind kind, std::error_code ec, std::string_view why) {
     enter(State::finished, machine_phase::finished);
     return kit_.finish_with(now, kind, ec, why);
   }
 
-  // A caller's value refused (a policy, a URL, an id): finish failed with `code` and a reason
-  // naming the field, before anything more is sent.
+  /// A caller's value refused (a policy, a URL, an id): finish failed with `code` and a reason
+  /// naming the field, before anything more is sent.
   action refuse(time_point now, errc code, const invalid_value& bad) {
     return finish(now, outcome_kind::failed, code, bad.message());
   }
 
-  // An input the phase does not allow: finish failed with errc::input_out_of_order (or, after
-  // the end, repeat the first ending).
+  /// An input the phase does not allow: finish failed with errc::input_out_of_order (or, after
+  /// the end, repeat the first ending).
   action misuse(time_point now, std::string_view what) {
     enter(State::finished, machine_phase::finished);
     return kit_.misuse(now, what);
   }
 
+  /// Counting, reporting, Retry-After and the backoff policy.
   machine_kit<S, J, R, Sink, Budget> kit_;
 
  private:

@@ -26,7 +26,7 @@
 
 namespace certretry {
 
-// The names transcripts use for transport errors (docs/harness.md, scenario format v1).
+/// The names transcripts use for transport errors (docs/harness.md, scenario format v1).
 inline std::string_view transport_error_name(std::error_code ec) noexcept {
   if (ec.category() == error_category()) {
     switch (static_cast<errc>(ec.value())) {
@@ -45,7 +45,7 @@ template <class Derived, class State, schedule S, jitter J, random_source R, eve
           retry_budget Budget>
 class machine_base;
 
-// What a budget counts a verdict as (docs/budgets.md).
+/// What a budget counts a verdict as (docs/budgets.md).
 inline call_result budget_result(verdict v, std::error_code ec) noexcept {
   switch (v) {
     case verdict::done:
@@ -56,14 +56,19 @@ inline call_result budget_result(verdict v, std::error_code ec) noexcept {
   return ec == errc::transport_timeout ? call_result::timeout : call_result::failure;
 }
 
+/// What every machine shares: counting requests, reporting events, reading Retry-After, asking the
+/// backoff policy for the next wait, and finishing. machine_base owns one.
+///
+/// Thread safety: part of one machine: never shared.
 template <schedule S, jitter J, random_source R, event_sink Sink, retry_budget Budget = no_budget>
 class machine_kit {
  public:
+  /// For one machine: its policy, random source, sink and budget.
   machine_kit(backoff_policy<S, J> policy, R rng, Sink sink, Budget budget = {})
       : policy_(policy), rng_(std::move(rng)), sink_(std::move(sink)), budget_(std::move(budget)) {}
 
-  // The first verdict on a request is also what the budget records for it, and decides whether
-  // the next request is a retry (after a transient verdict) or a follow-up.
+  /// The first verdict on a request is also what the budget records for it, and decides whether
+  /// the next request is a retry (after a transient verdict) or a follow-up.
   void report_verdict(time_point now, int status, std::error_code ec, verdict v,
                       std::string_view why) {
     count_as(now, budget_result(v, ec),
@@ -79,9 +84,9 @@ class machine_kit {
                 .why = why});
   }
 
-  // Records the outstanding request's result with the budget, unless a verdict already did, and
-  // what the next request will be. A machine calls it first when its verdict would mislead the
-  // budget: a badNonce is the server answering, not failing, and its resend is no retry.
+  /// Records the outstanding request's result with the budget, unless a verdict already did, and
+  /// what the next request will be. A machine calls it first when its verdict would mislead the
+  /// budget: a badNonce is the server answering, not failing, and its resend is no retry.
   void count_as(time_point now, call_result r, send_kind next) {
     if (!outstanding_) return;
     outstanding_ = false;
@@ -89,25 +94,27 @@ class machine_kit {
     next_kind_ = next;
   }
 
+  /// Reports an event of kind `k` to the sink.
   void report(time_point now, event_kind k, std::string_view why, std::error_code ec = {}) {
     sink_(event{.kind = k, .at = now, .attempt = sends_, .error = ec, .why = why});
   }
 
-  // The response's Retry-After, when a wait may follow and the policy reads it. An unusable
-  // value is reported (retry-after-invalid) and ignored.
+  /// The response's Retry-After, when a wait may follow and the policy reads it. An unusable
+  /// value is reported (retry-after-invalid) and ignored.
   std::optional<duration> retry_after_hint(time_point now, const response_view& r) {
     if (policy_.retry_after().mode == retry_after_mode::ignore) return std::nullopt;
     return read_retry_after_reporting(now, r);
   }
 
-  // Wall time minus the time the machine is given, as the driver last measured it (run() gives
-  // machines monotonic time; an HTTP-date is an instant of the wall clock and is judged against
-  // it). Zero unless a driver says otherwise.
+  /// Wall time minus the time the machine is given, as the driver last measured it (run() gives
+  /// machines monotonic time; an HTTP-date is an instant of the wall clock and is judged against
+  /// it). Zero unless a driver says otherwise.
   void set_wall_offset(duration d) noexcept { wall_offset_ = d; }
+  /// The offset set_wall_offset() set.
   duration wall_offset() const noexcept { return wall_offset_; }
 
-  // The response's Retry-After whatever the policy says (a machine that applies its own rule,
-  // as ARI's clamp); an unusable value is reported and ignored.
+  /// The response's Retry-After whatever the policy says (a machine that applies its own rule,
+  /// as ARI's clamp); an unusable value is reported and ignored.
   std::optional<duration> read_retry_after_reporting(time_point now, const response_view& r) {
     const header_value<duration> ra =
         read_retry_after(r.headers, saturating_add(now, wall_offset_));
@@ -117,48 +124,61 @@ class machine_kit {
     return ra.value_if_any();
   }
 
-  // What the policy says next, without acting on it (a machine that weighs it against its own
-  // deadlines, as ARI does against notAfter).
+  /// What the policy says next, without acting on it (a machine that weighs it against its own
+  /// deadlines, as ARI does against notAfter).
   next_step plan(time_point now, std::optional<duration> hint) {
     return policy_.next(waits_ + 1, saturating_sub(now, started_), hint, rng_);
   }
 
-  // Time left before the deadline (saturated: max_wait may be duration::max() and the clock may
-  // step back).
+  /// Time left before the deadline (saturated: max_wait may be duration::max() and the clock may
+  /// step back).
   duration time_left(time_point now) const noexcept {
     return saturating_sub(policy_.run_limits().max_wait, saturating_sub(now, started_));
   }
-  // Whether a request may still go out now without waiting (at least min_delay left).
+  /// Whether a request may still go out now without waiting (at least min_delay left).
   bool may_send_now(time_point now) const noexcept {
     return time_left(now) >= policy_.run_limits().effective_min_delay();
   }
 
+  /// issued: the certificate bytes for the outcome.
   void set_certificate(std::string_view bytes) { outcome_.certificate.assign(bytes); }
+  /// still_pending / renew_at: when the caller should come back.
   void set_not_before(time_point t) { outcome_.not_before = t; }
-  // needs_person: what the person needs (a URL the server gave), sanitised and bounded.
+  /// needs_person: what the person needs (a URL the server gave), sanitised and bounded.
   void set_action(std::string_view a) {
     outcome_.action.clear();
     detail::append_sanitized(outcome_.action, a, 512);
   }
-  // not_before `in` after `now`, cut to longest_delay as every wait is.
+  /// not_before `in` after `now`, cut to longest_delay as every wait is.
   void set_not_before_in(time_point now, duration in) {
     outcome_.not_before = saturating_add(now, std::clamp(in, duration::zero(), longest_delay));
   }
+  /// Hands the outcome over (once).
   outcome take_outcome() { return std::move(outcome_); }
 
-  // The caller's deadline: no request goes out at or after it, and no wait is taken that ends
-  // there (docs/budgets.md, "Caller deadlines").
+  /// The caller's deadline: no request goes out at or after it, and no wait is taken that ends
+  /// there (docs/budgets.md, "Caller deadlines").
   void set_caller_deadline(std::optional<time_point> t) noexcept { caller_deadline_ = t; }
+  /// The caller's deadline, if set.
   std::optional<time_point> caller_deadline() const noexcept { return caller_deadline_; }
+  /// The budget (or its handle).
   Budget& budget() noexcept { return budget_; }
 
+  /// True once the run has finished.
   bool finished() const noexcept { return finished_; }
+  /// How the run finished (once finished()).
   outcome_kind finished_as() const noexcept { return outcome_.kind; }
+  /// Requests sent.
   std::uint32_t sends() const noexcept { return sends_; }
+  /// Waits taken.
   std::uint32_t waits() const noexcept { return waits_; }
+  /// When the run started.
   time_point started() const noexcept { return started_; }
+  /// The backoff policy.
   const backoff_policy<S, J>& policy() const noexcept { return policy_; }
+  /// The event sink.
   Sink& sink() noexcept { return sink_; }
+  /// The random source.
   R& rng() noexcept { return rng_; }
 
  private:

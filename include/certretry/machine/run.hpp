@@ -123,16 +123,18 @@ outcome run_loop(M& m, T& transport, C& clock, Sl& sleep, const X& cancel,
 
 }  // namespace detail
 
+/// Drives machine `m` to its end: sends its requests on `transport`, sleeps its waits with `sleep`,
+/// reads time from `clock` and stops when `cancel` asks; returns the outcome.
 template <machine M, transport T, clock C, sleeper Sl, cancellation X = never_cancelled>
 outcome run(M& m, T& transport, C& clock, Sl& sleep, const X& cancel = {}) {
   return detail::run_loop(m, transport, clock, sleep, cancel, std::nullopt);
 }
 
-// run() for a caller that stops waiting at `caller_deadline` (docs/budgets.md, "Caller
-// deadlines"). A machine on machine_base is told the deadline and keeps it itself: no request
-// at or after it, no wait that reaches it, and the run ends cancelled with
-// errc::caller_deadline_passed and no not_before. Any other machine is cancelled by run() at
-// the deadline, its sleep cut there.
+/// run() for a caller that stops waiting at `caller_deadline` (docs/budgets.md, "Caller
+/// deadlines"). A machine on machine_base is told the deadline and keeps it itself: no request
+/// at or after it, no wait that reaches it, and the run ends cancelled with
+/// errc::caller_deadline_passed and no not_before. Any other machine is cancelled by run() at
+/// the deadline, its sleep cut there.
 template <machine M, transport T, clock C, sleeper Sl, cancellation X = never_cancelled>
 outcome run(M& m, T& transport, C& clock, Sl& sleep, time_point caller_deadline,
             const X& cancel = {}) {

@@ -32,10 +32,10 @@
 
 namespace certretry {
 
-// What a poll machine needs from triage: the request to send next, and a verdict on each
-// response. Triage is stateful per order (it knows which stage it is in). A triage may also have
-// `invalid_value request_problem() const`: a caller's value it cannot build requests from,
-// which the machine refuses at start (errc::invalid_request_value), sending nothing.
+/// What a poll machine needs from triage: the request to send next, and a verdict on each
+/// response. Triage is stateful per order (it knows which stage it is in). A triage may also have
+/// `invalid_value request_problem() const`: a caller's value it cannot build requests from,
+/// which the machine refuses at start (errc::invalid_request_value), sending nothing.
 template <class T>
 concept poll_triage = requires(T& t, const response_view& r) {
   { t.next_request() } -> std::convertible_to<request_view>;
@@ -43,10 +43,14 @@ concept poll_triage = requires(T& t, const response_view& r) {
   t.reset();
 };
 
+/// The poll machine's states.
 enum class poll_state : std::uint8_t { idle, awaiting_response, waiting, finished };
 
-// Budget: a retry budget shared with the other machines of the same upstream
-// (docs/budgets.md); no_budget by default.
+/// Budget: a retry budget shared with the other machines of the same upstream
+/// (docs/budgets.md); no_budget by default.
+///
+/// Thread safety: a machine is a value: one run each, driven by one thread at a time; it may
+/// move to another thread between steps; never share one between threads.
 template <poll_triage Triage, schedule S = any_schedule, jitter J = any_jitter,
           random_source R = splitmix64, event_sink Sink = null_sink,
           retry_budget Budget = no_budget>
@@ -58,17 +62,18 @@ class poll_machine : public machine_base<poll_machine<Triage, S, J, R, Sink, Bud
   using base::kit_;
 
  public:
-  // A triage that reports a new stage may skip the wait this many times in a row, no more:
-  // a triage that keeps saying "poll now" cannot produce a tight loop.
+  /// A triage that reports a new stage may skip the wait this many times in a row, no more:
+  /// a triage that keeps saying "poll now" cannot produce a tight loop.
   static constexpr std::uint32_t max_immediate_polls = 2;
 
+  /// A poll machine with its triage, policy, random source, sink and budget.
   poll_machine(Triage triage, backoff_policy<S, J> policy, R rng, Sink sink = {},
                Budget budget = {})
       : base(policy, std::move(rng), std::move(sink), std::move(budget)),
         triage_(std::move(triage)) {}
 
-  // The decision alone, for a response already triaged (and reported): what the benchmark
-  // measures and what a caller with its own triage drives.
+  /// The decision alone, for a response already triaged (and reported): what the benchmark
+  /// measures and what a caller with its own triage drives.
   action decide(time_point now, const triage_result& t, std::optional<duration> hint) {
     switch (t.verdict) {
       case verdict::done:
@@ -100,10 +105,11 @@ class poll_machine : public machine_base<poll_machine<Triage, S, J, R, Sink, Bud
     return this->back_off(now, t.why, hint, at_least, wait_reason::floor);
   }
 
-  // Poll rounds so far: waits taken + 1 once started (what the schedule and attempt cap count).
+  /// Poll rounds so far: waits taken + 1 once started (what the schedule and attempt cap count).
   std::uint32_t attempts() const noexcept {
     return kit_.waits() + (this->state() == poll_state::idle ? 0 : 1);
   }
+  /// The triage.
   Triage& triage() noexcept { return triage_; }
 
  private:

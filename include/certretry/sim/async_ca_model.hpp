@@ -52,48 +52,68 @@
 
 namespace certretry::sim {
 
+/// A span of simulated time.
+///
+/// Thread safety: a plain value: safe to share read-only between threads.
 struct time_window {
-  duration from{};  // from the simulation's start
-  duration to{};
+  duration from{};  ///< from the simulation's start
+  duration to{};    ///< until, from the simulation's start
 };
 
+/// A rate limit per API key: at most `requests` per `per` (a sliding log).
+///
+/// Thread safety: a plain value: safe to share read-only between threads.
 struct rate_limit {
-  std::uint32_t requests = 0;
-  duration per{};
+  std::uint32_t requests = 0;  ///< requests allowed per window
+  duration per{};              ///< the sliding window
 };
 
-// DigiCert's documented limits per API key.
+/// DigiCert's documented limits per API key.
 inline const std::vector<rate_limit> digicert_rate_limits{{1000, std::chrono::minutes{5}},
                                                           {100, std::chrono::seconds{5}}};
 
+/// A window in which the model answers every request with one status (a sustained 429, a 503).
+///
+/// Thread safety: a plain value: safe to share read-only between threads.
 struct fault_window {
-  duration from{};
-  duration to{};
-  int status = 429;
-  std::optional<duration> retry_after;
+  duration from{};                      ///< from the simulation's start
+  duration to{};                        ///< until, from the simulation's start
+  int status = 429;                     ///< the status answered
+  std::optional<duration> retry_after;  ///< the Retry-After sent with it, if any
 };
 
+/// The simulated CA: its profile, issuance time, capacity, limits, outages and faults.
+///
+/// Thread safety: a plain value: safe to share read-only between threads.
 struct async_ca_options {
-  async_ca profile = async_ca::digicert;
-  std::string ca_id = "ca1";  // Entrust's {ca}
+  async_ca profile = async_ca::digicert;  ///< which CA's API the model speaks
+  std::string ca_id = "ca1";              ///< Entrust's {ca}
+  /// how long one issuance takes
   distribution issuance = distribution::lognormal(std::chrono::seconds{60}, 1.0);
-  std::uint32_t capacity = 1000;                     // orders issued at once
-  duration latency = std::chrono::milliseconds{50};  // network round trip per call
-  std::vector<rate_limit> rate_limits;               // empty: none
-  std::uint32_t api_keys = 1;                        // clients share keys round-robin
+  std::uint32_t capacity = 1000;                     ///< orders issued at once
+  duration latency = std::chrono::milliseconds{50};  ///< network round trip per call
+  std::vector<rate_limit> rate_limits;               ///< empty: none
+  std::uint32_t api_keys = 1;                        ///< clients share keys round-robin
+  /// the Retry-After sent with a rate limit's 429 (none by default, as DigiCert)
   std::optional<duration> rate_limit_retry_after;
+  /// windows in which the CA is down (capacity 0, every request 503 after outage_timeout)
   std::vector<time_window> outages;
+  /// how long an outage holds a request before its 503
   duration outage_timeout = std::chrono::seconds{6};
-  std::vector<fault_window> faults;
+  std::vector<fault_window> faults;  ///< windows answered with a fixed status
+  /// true: a timed-out submit's order is still issued (GlobalSign's queue)
   bool keeps_abandoned = true;
-  // ARI: every certificate's suggested window, and the renewalInfo Retry-After.
+  /// ARI: every certificate's suggested window, and the renewalInfo Retry-After.
   time_window ari_window{};
-  duration ari_retry_after = std::chrono::hours{6};
-  std::uint64_t seed = 1;
+  duration ari_retry_after = std::chrono::hours{6};  ///< the renewalInfo Retry-After
+  std::uint64_t seed = 1;                            ///< the model's random seed
 };
 
-// What the CA answered: kept until the response reaches the client, rendered then.
+/// What the CA answered: kept until the response reaches the client, rendered then.
+///
+/// Thread safety: a plain value: one simulation's, on its thread.
 struct ca_reply {
+  /// What the body will say.
   enum class body : std::uint8_t {
     submitted,
     pending,
@@ -105,42 +125,53 @@ struct ca_reply {
     not_found,
     renewal_info,
   };
-  int status = 200;
-  body what = body::pending;
-  std::uint64_t order = 0;
-  std::int64_t retry_after_s = -1;  // -1: none
-  duration delay{};                 // time the server holds the request before answering
+  int status = 200;                 ///< HTTP status
+  body what = body::pending;        ///< what the body says
+  std::uint64_t order = 0;          ///< the order it is about
+  std::int64_t retry_after_s = -1;  ///< -1: none
+  duration delay{};                 ///< time the server holds the request before answering
 };
 
-// A rendered response, reused from one response to the next.
+/// A rendered response, reused from one response to the next.
+///
+/// Thread safety: one simulation's: used on its thread only.
 struct response_buffer {
-  std::string body;
-  std::vector<header_field> headers;
-  int status = 0;
+  std::string body;                   ///< body bytes
+  std::vector<header_field> headers;  ///< header fields
+  int status = 0;                     ///< HTTP status
+  /// A view for a machine's on_response().
   response_view view() const noexcept { return {status, headers, body}; }
 };
 
+/// What the model counted: requests and how it answered them.
+///
+/// Thread safety: a plain value: safe to read from several threads once the simulation has ended.
 struct ca_counters {
-  std::uint64_t requests = 0;
-  std::uint64_t submits_accepted = 0;     // orders created with an id the client learns
-  std::uint64_t submits_timed_out = 0;    // queued during an outage, answered 503: abandoned
-  std::uint64_t abandoned_by_client = 0;  // orders whose client gave up on them
-  std::uint64_t abandoned_dropped = 0;    // abandoned orders dropped before issuance
-  std::uint64_t issued = 0;               // issuances finished
-  std::uint64_t issued_abandoned = 0;     // of which nobody will collect
-  std::uint64_t rate_limited = 0;         // 429s from the limits
-  std::uint64_t faulted = 0;              // answered by a fault window
-  std::uint64_t outage_503 = 0;           // answered 503 by an outage
-  std::uint64_t not_found = 0;
-  std::uint64_t renewal_info = 0;
+  std::uint64_t requests = 0;             ///< requests received
+  std::uint64_t submits_accepted = 0;     ///< orders created with an id the client learns
+  std::uint64_t submits_timed_out = 0;    ///< queued during an outage, answered 503: abandoned
+  std::uint64_t abandoned_by_client = 0;  ///< orders whose client gave up on them
+  std::uint64_t abandoned_dropped = 0;    ///< abandoned orders dropped before issuance
+  std::uint64_t issued = 0;               ///< issuances finished
+  std::uint64_t issued_abandoned = 0;     ///< of which nobody will collect
+  std::uint64_t rate_limited = 0;         ///< 429s from the limits
+  std::uint64_t faulted = 0;              ///< answered by a fault window
+  std::uint64_t outage_503 = 0;           ///< answered 503 by an outage
+  std::uint64_t not_found = 0;            ///< answered 404 (an unknown order)
+  std::uint64_t renewal_info = 0;         ///< renewalInfo requests
 };
 
-// Event kinds the model schedules on the engine (the fleet routes them back to on_event).
+/// Event kinds the model schedules on the engine (the fleet routes them back to on_event).
 inline constexpr std::uint32_t ca_event_issued = 0x100;
+/// The engine event that ends an outage (capacity comes back).
 inline constexpr std::uint32_t ca_event_restored = 0x101;
 
+/// The simulated asynchronous CA (see the file's comment for what it answers).
+///
+/// Thread safety: one simulation's: it runs on the engine's thread, never shared.
 class async_ca_model {
  public:
+  /// A CA on engine `eng`, as `options` describe it.
   async_ca_model(engine& eng, async_ca_options options)
       : engine_(&eng),
         options_(std::move(options)),
@@ -164,21 +195,27 @@ class async_ca_model {
     if (!profile_->collect_path.empty()) collect_ = split(profile_->collect_path);
   }
 
+  /// The options.
   const async_ca_options& options() const noexcept { return options_; }
+  /// The profile the model speaks.
   const async_ca_profile& profile() const noexcept { return *profile_; }
+  /// The submit endpoint's path.
   std::string_view submit_path() const noexcept { return submit_path_; }
-  // The field of the submit reply that carries the order id.
+  /// The field of the submit reply that carries the order id.
   std::string_view id_field() const noexcept {
     return options_.profile == async_ca::sectigo ? "sslId" : "id";
   }
+  /// What the model counted so far.
   const ca_counters& counters() const noexcept { return counters_; }
-  // Orders accepted and not yet issued: waiting for an issuer or being issued.
+  /// Orders accepted and not yet issued: waiting for an issuer or being issued.
   std::uint64_t backlog() const noexcept { return queued_ + in_service_; }
+  /// Orders waiting for an issuer.
   std::uint64_t queued() const noexcept { return queued_; }
-  // Minimum requests for one certificate: submit, one status that says issued, the download
-  // where the profile has one.
+  /// Minimum requests for one certificate: submit, one status that says issued, the download
+  /// where the profile has one.
   std::uint32_t minimum_requests() const noexcept { return collect_ ? 3u : 2u; }
 
+  /// True when `t` is inside an outage window.
   bool in_outage(time_point t) const noexcept {
     const duration d = t - start_;
     for (const auto& o : options_.outages) {
@@ -188,7 +225,7 @@ class async_ca_model {
     return false;
   }
 
-  // The CA receives `req` at the engine's current time from a client using API key `key`.
+  /// The CA receives `req` at the engine's current time from a client using API key `key`.
   ca_reply handle(const request_view& req, std::uint64_t key) {
     const time_point now = engine_->now();
     ++counters_.requests;
@@ -252,7 +289,7 @@ class async_ca_model {
     return not_found();
   }
 
-  // A client gave up on an order it knew (it will submit a new one, or stop).
+  /// A client gave up on an order it knew (it will submit a new one, or stop).
   void abandon(std::uint64_t id) {
     order* o = find(id);
     if (!o || o->abandoned) return;
@@ -267,7 +304,7 @@ class async_ca_model {
     }
   }
 
-  // Issuance finished, or an outage ended.
+  /// Issuance finished, or an outage ended.
   void on_event(const sim_event& e) {
     if (e.what == ca_event_issued) {
       --in_service_;
@@ -286,7 +323,7 @@ class async_ca_model {
     start_waiting();
   }
 
-  // Writes the response a reply stands for.
+  /// Writes the response a reply stands for.
   void render(const ca_reply& r, response_buffer& out) const {
     out.status = r.status;
     out.headers.clear();
@@ -353,6 +390,7 @@ class async_ca_model {
     }
   }
 
+  /// The path of renewalInfo requests (ARI).
   static constexpr std::string_view renewal_info_prefix = "/acme/renewal-info/";
 
  private:

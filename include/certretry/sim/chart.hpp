@@ -13,16 +13,22 @@
 
 namespace certretry::sim {
 
+/// One line of a chart: its name and points.
+///
+/// Thread safety: a plain value: safe to share read-only between threads.
 struct chart_series {
-  std::string name;
-  std::vector<double> x;  // seconds from the start
-  std::vector<double> y;
+  std::string name;       ///< the legend's name
+  std::vector<double> x;  ///< seconds from the start
+  std::vector<double> y;  ///< the values, one per x
 };
 
+/// One panel of a chart: a title, a y-axis label and its lines.
+///
+/// Thread safety: a plain value: safe to share read-only between threads.
 struct chart_panel {
-  std::string title;
-  std::string y_label;
-  std::vector<chart_series> series;
+  std::string title;                 ///< the panel's title
+  std::string y_label;               ///< the y axis's label
+  std::vector<chart_series> series;  ///< its lines
 };
 
 namespace detail_chart {
@@ -62,6 +68,7 @@ inline constexpr const char* palette[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7
 
 }  // namespace detail_chart
 
+/// The panels as one SVG document, stacked under `title`, sharing a time axis.
 inline std::string render_svg(std::string_view title, const std::vector<chart_panel>& panels) {
   using namespace detail_chart;
   constexpr double width = 1000, left = 80, right = 320, top = 40, panel_h = 240, gap = 60;

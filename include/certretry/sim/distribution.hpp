@@ -24,7 +24,7 @@
 
 namespace certretry::sim {
 
-// A standard normal variate (Box-Muller; one of the pair is kept unused for simplicity).
+/// A standard normal variate (Box-Muller; one of the pair is kept unused for simplicity).
 template <random_source R>
 double standard_normal(R& rng) {
   const double u1 = 1.0 - uniform_unit(rng);  // (0, 1]: log is finite
@@ -32,37 +32,48 @@ double standard_normal(R& rng) {
   return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
 }
 
+/// A distribution of durations (issuance times, latencies): fixed, exponential, log-normal,
+/// |normal| or measured.
+///
+/// Thread safety: an immutable value: safe to share between threads; sample() draws from the
+/// caller's random source.
 class distribution {
  public:
+  /// Which family.
   enum class kind : std::uint8_t { fixed, exponential, lognormal, abs_normal, empirical };
 
+  /// Always `d`.
   static distribution fixed(duration d) { return {kind::fixed, ms(d), 0.0, {}}; }
+  /// Exponential with mean `mean`.
   static distribution exponential(duration mean) { return {kind::exponential, ms(mean), 0.0, {}}; }
-  // Median and sigma of the underlying normal (ln X ~ N(ln median, sigma^2)).
+  /// Median and sigma of the underlying normal (ln X ~ N(ln median, sigma^2)).
   static distribution lognormal(duration median, double sigma) {
     return {kind::lognormal, ms(median), sigma, {}};
   }
-  // |N(mean, sd)|: the AWS simulator's network delay.
+  /// |N(mean, sd)|: the AWS simulator's network delay.
   static distribution abs_normal(duration mean, duration sd) {
     return {kind::abs_normal, ms(mean), ms(sd), {}};
   }
-  // Measured durations in milliseconds; draws interpolate between order statistics.
+  /// Measured durations in milliseconds; draws interpolate between order statistics.
   static distribution empirical(std::vector<double> samples_ms) {
     std::sort(samples_ms.begin(), samples_ms.end());
     return {kind::empirical, 0.0, 0.0, std::move(samples_ms)};
   }
 
+  /// Which family.
   kind type() const noexcept { return kind_; }
   // The parameters as given, for models that draw on their own: the value (fixed), the mean
   // (exponential) or the median (log-normal) in milliseconds, and sigma (log-normal).
   double scale_ms() const noexcept { return a_; }
   double sigma() const noexcept { return b_; }
 
+  /// One draw, in milliseconds (rounded).
   template <random_source R>
   duration sample(R& rng) const {
     return detail::saturate_ms(sample_ms(rng));
   }
 
+  /// One draw, in (fractional) milliseconds.
   template <random_source R>
   double sample_ms(R& rng) const {
     switch (kind_) {
@@ -82,7 +93,7 @@ class distribution {
     return 0.0;
   }
 
-  // The distribution's mean in milliseconds (what "spread evenly" and capacity planning use).
+  /// The distribution's mean in milliseconds (what "spread evenly" and capacity planning use).
   double mean_ms() const noexcept {
     switch (kind_) {
       case kind::fixed:
@@ -97,6 +108,7 @@ class distribution {
     }
     return 0.0;
   }
+  /// How many measured durations an empirical distribution holds (0 for the others).
   std::size_t samples() const noexcept { return samples_.size(); }
 
  private:
@@ -110,14 +122,14 @@ class distribution {
   std::vector<double> samples_;
 };
 
-// At most this many durations in an empirical CSV.
+/// At most this many durations in an empirical CSV.
 inline constexpr std::size_t max_empirical_samples = 1'000'000;
-// No measured duration is longer than a year.
+/// No measured duration is longer than a year.
 inline constexpr double max_empirical_seconds = 366.0 * 24 * 3600;
 
-// Reads durations in seconds, one per line (the first comma-separated field of each line). An
-// optional first line that is not a number is a header; blank lines and lines starting with '#'
-// are skipped. On error `detail` says which line and why.
+/// Reads durations in seconds, one per line (the first comma-separated field of each line). An
+/// optional first line that is not a number is a header; blank lines and lines starting with '#'
+/// are skipped. On error `detail` says which line and why.
 inline result<distribution> parse_durations_csv(std::string_view text, std::string& detail) {
   std::vector<double> samples;
   if (const auto bad =

@@ -21,24 +21,35 @@
 
 namespace certretry::sim {
 
+/// One scheduled event: when, its insertion number, whom it is for and what it is.
+///
+/// Thread safety: a plain value: safe to copy and read from any thread.
 struct sim_event {
-  time_point at{};
-  std::uint64_t seq = 0;  // insertion number: ties run first scheduled, first run
-  std::uint32_t who = 0;  // a client slot, an order, ... (the handler's business)
-  std::uint32_t what = 0;
+  time_point at{};         ///< when it runs
+  std::uint64_t seq = 0;   ///< insertion number: ties run first scheduled, first run
+  std::uint32_t who = 0;   ///< a client slot, an order, ... (the handler's business)
+  std::uint32_t what = 0;  ///< what it is (the handler's business)
 };
 
-// A FIFO of events in nondecreasing time: a ring buffer that grows.
+/// A FIFO of events in nondecreasing time: a ring buffer that grows.
+///
+/// Thread safety: one engine's: used on its thread only.
 class event_lane {
  public:
+  /// True when the lane holds no event.
   bool empty() const noexcept { return head_ == tail_; }
+  /// Events in the lane.
   std::size_t size() const noexcept { return tail_ - head_; }
+  /// The earliest event; the lane must not be empty.
   const sim_event& front() const noexcept { return buf_[head_ & mask_]; }
+  /// The latest event; the lane must not be empty.
   const sim_event& back() const noexcept { return buf_[(tail_ - 1) & mask_]; }
+  /// Appends `e` (its time not before back()'s).
   void push(const sim_event& e) {
     if (size() == buf_.size()) grow();
     buf_[tail_++ & mask_] = e;
   }
+  /// Removes and returns the earliest event.
   sim_event pop() noexcept { return buf_[head_++ & mask_]; }
 
  private:
@@ -54,33 +65,42 @@ class event_lane {
   std::size_t head_ = 0, tail_ = 0, mask_ = 0;
 };
 
-// A binary min-heap of events by (at, seq), and FIFO lanes beside it.
+/// A binary min-heap of events by (at, seq), and FIFO lanes beside it.
+///
+/// Thread safety: one engine's: used on its thread only.
 class event_queue {
  public:
+  /// How many FIFO lanes there are.
   static constexpr std::size_t lanes = 2;
 
+  /// Reserves heap room for `n` events.
   void reserve(std::size_t n) { heap_.reserve(n); }
+  /// True when no event is waiting.
   bool empty() const noexcept { return size() == 0; }
+  /// Events waiting, heap and lanes together.
   std::size_t size() const noexcept {
     std::size_t n = heap_.size();
     for (const auto& l : lane_) n += l.size();
     return n;
   }
+  /// Events scheduled so far (the next insertion number).
   std::uint64_t scheduled() const noexcept { return next_seq_; }
-  // The earliest event; the queue must not be empty.
+  /// The earliest event; the queue must not be empty.
   const sim_event& top() const noexcept { return *earliest().first; }
 
+  /// Schedules an event at `at` (in the heap).
   void push(time_point at, std::uint32_t who, std::uint32_t what) {
     heap_.push_back({at, next_seq_++, who, what});
     sift_up(heap_.size() - 1);
   }
-  // Into lane `k` when it keeps the lane in time order, else into the heap.
+  /// Into lane `k` when it keeps the lane in time order, else into the heap.
   void push_lane(std::size_t k, time_point at, std::uint32_t who, std::uint32_t what) {
     event_lane& l = lane_[k];
     if (!l.empty() && at < l.back().at) return push(at, who, what);
     l.push({at, next_seq_++, who, what});
   }
 
+  /// Removes and returns the earliest event; the queue must not be empty.
   sim_event pop() {
     const auto [e, lane] = earliest();
     if (lane < lanes) return lane_[lane].pop();
@@ -139,29 +159,39 @@ class event_queue {
   std::uint64_t next_seq_ = 0;
 };
 
-// The clock and the queue. run() hands each event, in order, to the handler, until the queue is
-// empty, the next event is past `until`, or the handler asks to stop (returns false).
+/// The clock and the queue. run() hands each event, in order, to the handler, until the queue is
+/// empty, the next event is past `until`, or the handler asks to stop (returns false).
+///
+/// Thread safety: single-threaded by design (one core, no locks): one engine per thread.
 class engine {
  public:
+  /// An engine whose clock starts at `start`.
   explicit engine(time_point start = time_point{}) noexcept : now_(start) {}
 
+  /// The virtual time now.
   time_point now() const noexcept { return now_; }
+  /// Events run so far.
   std::uint64_t processed() const noexcept { return processed_; }
+  /// Events waiting.
   std::size_t pending() const noexcept { return queue_.size(); }
+  /// The queue.
   event_queue& queue() noexcept { return queue_; }
 
-  // An event `delay` from now (never in the past).
+  /// An event `delay` from now (never in the past).
   void after(duration delay, std::uint32_t who, std::uint32_t what) {
     queue_.push(delay > duration::zero() ? now_ + delay : now_, who, what);
   }
+  /// An event at `t` (never in the past: now at the earliest).
   void at(time_point t, std::uint32_t who, std::uint32_t what) {
     queue_.push(t < now_ ? now_ : t, who, what);
   }
-  // An event a constant `delay` from now, through FIFO lane `lane` (< event_queue::lanes).
+  /// An event a constant `delay` from now, through FIFO lane `lane` (< event_queue::lanes).
   void after_in_lane(std::size_t lane, duration delay, std::uint32_t who, std::uint32_t what) {
     queue_.push_lane(lane, delay > duration::zero() ? now_ + delay : now_, who, what);
   }
 
+  /// Runs events in order until the queue is empty, the next event is past `until`, or `handle`
+  /// returns false.
   template <class Handler>
   void run(time_point until, Handler&& handle) {
     while (!queue_.empty() && queue_.top().at <= until) {

@@ -47,125 +47,153 @@
 
 namespace certretry::sim {
 
-// The simulation's time zero: a Wednesday, so RFC 3339 dates in renewalInfo look like dates.
+/// The simulation's time zero: a Wednesday, so RFC 3339 dates in renewalInfo look like dates.
 inline constexpr time_point sim_epoch{
     std::chrono::sys_days{std::chrono::year{2025} / std::chrono::January / 1}};
 
+/// How a fleet's renewal times are spread.
 enum class renewal_spread : std::uint8_t {
-  uniform,  // independent uniform times in [start, start + over)
-  even,     // start + over * k / N
-  at_once,  // all at start (a mass revocation without ARI)
+  uniform,  ///< independent uniform times in [start, start + over)
+  even,     ///< start + over * k / N
+  at_once,  ///< all at start (a mass revocation without ARI)
 };
 
+/// When a fleet's certificates renew: how many, spread how, from when, over how long.
+///
+/// Thread safety: a plain value: safe to share read-only between threads.
 struct renewal_plan {
-  std::uint64_t certificates = 1000;
-  renewal_spread spread = renewal_spread::uniform;
-  duration start{};
-  duration over = std::chrono::hours{1};
-  // With ARI, the times above are each client's renewalInfo check; it renews at the time it
-  // picks in the CA's window (async_ca_options::ari_window).
+  std::uint64_t certificates = 1000;                ///< certificates in the fleet
+  renewal_spread spread = renewal_spread::uniform;  ///< how their renewal times are spread
+  duration start{};                       ///< the first renewal, from the simulation's start
+  duration over = std::chrono::hours{1};  ///< the span renewals are spread over
+  /// With ARI, the times above are each client's renewalInfo check; it renews at the time it
+  /// picks in the CA's window (async_ca_options::ari_window).
   bool ari = false;
-  duration not_after = std::chrono::hours{24 * 90};  // from the simulation's start
+  duration not_after = std::chrono::hours{24 * 90};  ///< from the simulation's start
 };
 
+/// What a client does after a run ends still_pending.
 enum class on_pending : std::uint8_t {
-  resume,    // poll the same order again
-  resubmit,  // abandon the order and submit a new one
+  resume,    ///< poll the same order again
+  resubmit,  ///< abandon the order and submit a new one
 };
 
+/// How every client of the fleet behaves: its backoff policy, what it does with still_pending, and
+/// the budget it shares.
+///
+/// Thread safety: a plain value: safe to share read-only between threads.
 struct client_policy {
-  std::string name = "certretry";
+  std::string name = "certretry";  ///< the policy's name, in reports
+  /// the machines' backoff policy
   backoff_policy<any_schedule, any_jitter> backoff{any_schedule{schedules::certctl},
                                                    any_jitter{proportional_jitter{0.2}}};
+  /// after still_pending: poll the same order again, or submit anew
   on_pending pending = on_pending::resume;
-  // The caller's re-enqueue after still_pending: requeue_after, times requeue_factor for each
-  // re-enqueue in a row that followed a failure, at most requeue_cap.
+  /// The caller's re-enqueue after still_pending: requeue_after, times requeue_factor for each
+  /// re-enqueue in a row that followed a failure, at most requeue_cap.
   duration requeue_after = std::chrono::minutes{1};
-  double requeue_factor = 1.0;
-  duration requeue_cap = std::chrono::hours{1};
-  // One budget for the whole fleet, shared by every machine; the caller also asks its retry
-  // budget (not adaptive throttling, which the machine asks before the request it sends) before
-  // it re-enqueues work whose last request failed (that is a retry too).
+  double requeue_factor = 1.0;                   ///< growth per re-enqueue in a row after a failure
+  duration requeue_cap = std::chrono::hours{1};  ///< the longest re-enqueue wait
+  /// One budget for the whole fleet, shared by every machine; the caller also asks its retry
+  /// budget (not adaptive throttling, which the machine asks before the request it sends) before
+  /// it re-enqueues work whose last request failed (that is a retry too).
   budget_spec budget{};
 };
 
+/// How long a simulation runs and how it is measured.
+///
+/// Thread safety: a plain value: safe to share read-only between threads.
 struct run_options {
-  duration deadline = std::chrono::hours{24};  // the simulation stops here
-  duration bin = std::chrono::seconds{60};     // timeline resolution
-  duration peak_window = std::chrono::seconds{60};
-  std::uint64_t seed = 1;
+  duration deadline = std::chrono::hours{24};       ///< the simulation stops here
+  duration bin = std::chrono::seconds{60};          ///< timeline resolution
+  duration peak_window = std::chrono::seconds{60};  ///< the window of the peak request rate
+  std::uint64_t seed = 1;                           ///< the simulation's random seed
 };
 
-// A request or response of one certificate, for tests that compare a run with a transcript.
+/// A request or response of one certificate, for tests that compare a run with a transcript.
+///
+/// Thread safety: a plain value: safe to copy and read from any thread.
 struct trace_entry {
-  bool response = false;
-  time_point at{};
-  std::uint64_t certificate = 0;
-  std::string method, target;  // request
-  int status = 0;              // response
+  bool response = false;          ///< true: a response; false: a request
+  time_point at{};                ///< when
+  std::uint64_t certificate = 0;  ///< which certificate
+  /// @{
+  std::string method, target;  ///< request
+  /// @}
+  int status = 0;  ///< response
 };
 
+/// What a fleet simulation measured.
+///
+/// Thread safety: a plain value: safe to read from several threads once the simulation has ended.
 struct fleet_result {
-  std::string policy;
-  std::uint64_t certificates = 0;
-  std::uint64_t started = 0;  // renewals begun before the deadline
-  std::uint64_t issued = 0;
-  std::uint64_t failed = 0;
-  std::uint64_t pending_at_deadline = 0;
-  std::uint64_t requests = 0;  // issuance requests (submit, status, download)
-  std::uint64_t needed = 0;
-  std::uint64_t retries = 0;              // requests after a failure
-  std::uint64_t abandoned_requests = 0;   // needed-looking requests of abandoned orders
-  std::uint64_t unfinished_requests = 0;  // needed-looking requests of failed or pending ones
-  std::uint64_t ari_requests = 0;
-  std::uint64_t rate_limited = 0;  // 429s received
-  std::uint64_t unavailable = 0;   // 5xx received
-  ca_counters ca{};
-  std::uint64_t backlog_max = 0;
-  std::optional<duration> drain_time;  // last outage's end -> backlog 0
-  std::uint64_t min_requests_per_certificate = 0;
-  std::uint64_t max_rate_limited_per_certificate = 0;  // 429s one certificate received, at most
-  histogram time_to_certificate;                       // ms, renewal start -> certificate received
-  histogram requests_per_certificate;
-  timeline tl;
-  duration span{};  // first request -> last response
-  duration renewal_window{};
-  std::uint64_t events = 0;
-  std::uint64_t peak_in_flight = 0;  // certificates in flight at once, at most (memory)
-  std::uint64_t budget_denied = 0;   // requests the fleet's budget withheld
+  std::string policy;                     ///< the policy's name
+  std::uint64_t certificates = 0;         ///< certificates in the fleet
+  std::uint64_t started = 0;              ///< renewals begun before the deadline
+  std::uint64_t issued = 0;               ///< certificates issued
+  std::uint64_t failed = 0;               ///< renewals that failed
+  std::uint64_t pending_at_deadline = 0;  ///< renewals still pending at the deadline
+  std::uint64_t requests = 0;             ///< issuance requests (submit, status, download)
+  std::uint64_t needed = 0;   ///< requests the issued and pending renewals needed at least
+  std::uint64_t retries = 0;  ///< requests after a failure
+  std::uint64_t abandoned_requests = 0;   ///< needed-looking requests of abandoned orders
+  std::uint64_t unfinished_requests = 0;  ///< needed-looking requests of failed or pending ones
+  std::uint64_t ari_requests = 0;         ///< renewalInfo requests (ARI)
+  std::uint64_t rate_limited = 0;         ///< 429s received
+  std::uint64_t unavailable = 0;          ///< 5xx received
+  ca_counters ca{};                       ///< what the CA model counted
+  std::uint64_t backlog_max = 0;          ///< the largest backlog at the CA
+  std::optional<duration> drain_time;     ///< last outage's end -> backlog 0
+  std::uint64_t min_requests_per_certificate = 0;  ///< the fewest requests one certificate can take
+  std::uint64_t max_rate_limited_per_certificate = 0;  ///< 429s one certificate received, at most
+  histogram time_to_certificate;       ///< ms, renewal start -> certificate received
+  histogram requests_per_certificate;  ///< requests per issued certificate
+  timeline tl;                         ///< counts per time bin
+  duration span{};                     ///< first request -> last response
+  duration renewal_window{};           ///< the span of the renewal times
+  std::uint64_t events = 0;            ///< engine events run
+  std::uint64_t peak_in_flight = 0;    ///< certificates in flight at once, at most (memory)
+  std::uint64_t budget_denied = 0;     ///< requests the fleet's budget withheld
 
+  /// Issuance requests per certificate in the fleet.
   double calls_per_certificate() const {
     return issued ? static_cast<double>(requests) / static_cast<double>(issued) : 0.0;
   }
-  // Requests sent over requests needed: those that were neither a retry after a failure nor
-  // spent on an abandoned order (renewals still pending count what they needed so far).
+  /// Requests sent over requests needed: those that were neither a retry after a failure nor
+  /// spent on an abandoned order (renewals still pending count what they needed so far).
   double amplification() const {
     const std::uint64_t n = needed + unfinished_requests;
     return n ? static_cast<double>(requests) / static_cast<double>(n) : 0.0;
   }
+  /// Issuance requests per second, over the span from the first request to the last response.
   double mean_rate() const {
     const double s = std::chrono::duration<double>(span).count();
     return s > 0 ? static_cast<double>(requests) / s : 0.0;
   }
-  // The request rate if the same requests were spread evenly over the renewal window.
+  /// The request rate if the same requests were spread evenly over the renewal window.
   double even_rate() const {
     const double s = std::chrono::duration<double>(renewal_window).count();
     return s > 0 ? static_cast<double>(requests) / s : 0.0;
   }
-  // Work abandoned: orders the CA holds that no client will collect.
+  /// Work abandoned: orders the CA holds that no client will collect.
   std::uint64_t work_abandoned() const noexcept {
     return ca.submits_timed_out + ca.abandoned_by_client;
   }
 };
 
-// Draws N renewal times in increasing order, one at a time (memory O(1)).
+/// Draws N renewal times in increasing order, one at a time (memory O(1)).
+///
+/// Thread safety: one simulation's: used on its thread only.
 class renewal_source {
  public:
+  /// N renewal times of plan `p`, drawn from `seed`.
   renewal_source(const renewal_plan& p, std::uint64_t seed)
       : plan_(p), rng_(seed ^ 0x72656e6577616c73ULL) {}
+  /// True once every renewal time has been drawn.
   bool done() const noexcept { return k_ >= plan_.certificates; }
+  /// Renewal times drawn so far.
   std::uint64_t emitted() const noexcept { return k_; }
-  // The next renewal time (from the simulation's start); call while !done().
+  /// The next renewal time (from the simulation's start); call while !done().
   duration next() {
     const std::uint64_t n = plan_.certificates;
     double f = 0;
@@ -191,24 +219,35 @@ class renewal_source {
   double u_ = 0;
 };
 
-// A per-machine generator: a function of the run's seed, the certificate and the machine's
-// number, so one certificate's draws do not depend on the others.
+/// A per-machine generator: a function of the run's seed, the certificate and the machine's
+/// number, so one certificate's draws do not depend on the others.
 inline splitmix64 machine_rng(std::uint64_t seed, std::uint64_t cert, std::uint32_t k) {
   splitmix64 mix{seed + (cert + 1) * 0x9e3779b97f4a7c15ULL +
                  std::uint64_t{k} * 0xd1b54a32d192ed03ULL};
   return splitmix64{mix()};
 }
 
+/// A fleet of asynchronous-CA clients against one simulated CA, on one virtual clock
+/// (docs/polling-load.md).
+///
+/// Thread safety: single-threaded: one simulation per thread.
 class async_fleet {
  public:
+  /// The clients' backoff policy type.
   using policy_t = backoff_policy<any_schedule, any_jitter>;
+  /// The shared budget's handle type.
   using budget_t = budget_ref<fleet_budget>;
+  /// The machine that submits an order.
   using submitter_t =
       poll_machine<order_submit_triage, any_schedule, any_jitter, splitmix64, null_sink, budget_t>;
+  /// The machine that polls an order.
   using poller_t =
       poll_machine<async_ca_triage, any_schedule, any_jitter, splitmix64, null_sink, budget_t>;
+  /// The ARI machine (with renewal_plan::ari).
   using ari_t = acme::ari_machine<any_schedule, any_jitter, splitmix64, null_sink>;
 
+  /// A fleet renewing as `plan` says against a CA as `ca` says, its clients behaving as `policy`
+  /// says.
   async_fleet(renewal_plan plan, async_ca_options ca, client_policy policy, run_options run)
       : plan_(plan),
         policy_(std::move(policy)),
@@ -229,11 +268,13 @@ class async_fleet {
     for (const auto& o : ca_.options().outages) last_outage_end_ = std::max(last_outage_end_, o.to);
   }
 
-  // Called with the fraction done, every 2^20 events.
+  /// Called with the fraction done, every 2^20 events.
   void on_progress(std::function<void(double)> f) { progress_ = std::move(f); }
-  // Called with every request and response (tests).
+  /// Called with every request and response (tests).
   void on_trace(std::function<void(const trace_entry&)> f) { trace_ = std::move(f); }
 
+  /// Runs the simulation to the deadline (or until every renewal has ended) and returns what it
+  /// measured.
   fleet_result run() {
     if (plan_.certificates > 0) eng_.at(sim_epoch + source_peek(), 0, ev_source);
     const time_point end = sim_epoch + run_.deadline;
@@ -259,6 +300,7 @@ class async_fleet {
     return std::move(result_);
   }
 
+  /// The CA model.
   const async_ca_model& ca() const noexcept { return ca_; }
 
  private:
@@ -620,6 +662,7 @@ class async_fleet {
   std::function<void(const trace_entry&)> trace_;
 };
 
+/// Runs one fleet simulation (async_fleet) and returns what it measured.
 inline fleet_result simulate_fleet(const renewal_plan& plan, const async_ca_options& ca,
                                    const client_policy& policy, const run_options& run,
                                    std::function<void(double)> progress = {}) {

@@ -20,19 +20,28 @@
 
 namespace certretry::sim {
 
+/// Which budget a simulated fleet shares, with its parameters (from a fleet file).
+///
+/// Thread safety: an immutable value: safe to share between threads.
 struct budget_spec {
+  /// The budget kinds a fleet file names.
   enum class kind : std::uint8_t { none, ratio, token_bucket, adaptive };
-  kind what = kind::none;
-  ratio_budget_params ratio{};
-  token_bucket_params bucket{};
-  adaptive_throttle_params adaptive{};
-  // Adaptive throttling (these parameters) asked first, then the budget chosen by `what`: the
-  // SRE book's two client-side defences together (docs/budgets.md, "The recommended pair").
+  kind what = kind::none;               ///< which budget
+  ratio_budget_params ratio{};          ///< ratio: its parameters
+  token_bucket_params bucket{};         ///< token_bucket: its parameters
+  adaptive_throttle_params adaptive{};  ///< adaptive: its parameters
+  /// Adaptive throttling (these parameters) asked first, then the budget chosen by `what`: the
+  /// SRE book's two client-side defences together (docs/budgets.md, "The recommended pair").
   std::optional<adaptive_throttle_params> throttle{};
 };
 
+/// The one budget a simulated fleet's machines share, of the kind a budget_spec names.
+///
+/// Thread safety: as the budget it holds: safe to share between threads (the simulator runs on
+/// one).
 class fleet_budget {
  public:
+  /// The budget `s` names (none: admits everything).
   explicit fleet_budget(const budget_spec& s = {}) {
     switch (s.what) {
       case budget_spec::kind::none: break;
@@ -47,9 +56,10 @@ class fleet_budget {
     if (s.throttle) throttle_ = std::make_unique<adaptive_throttle>(*s.throttle);
   }
 
+  /// True when a budget is configured.
   bool enabled() const noexcept { return impl_.index() != 0 || throttle_ != nullptr; }
 
-  // Before every request a machine sends: the throttle (if any), then the budget.
+  /// Before every request a machine sends: the throttle (if any), then the budget.
   template <random_source R>
   admission admit(time_point now, send_kind k, R& rng) {
     if (throttle_) {
@@ -62,10 +72,10 @@ class fleet_budget {
     return admit_budget(now, k, rng);
   }
 
-  // The caller's question before it re-enqueues work whose last request failed: that work is a
-  // retry, which a retry budget must see, although the machine that runs it starts with a first
-  // request. Adaptive throttling is not asked: no request goes out here, it counts every request
-  // and the machine asks it before the one it sends; asking twice would count one request twice.
+  /// The caller's question before it re-enqueues work whose last request failed: that work is a
+  /// retry, which a retry budget must see, although the machine that runs it starts with a first
+  /// request. Adaptive throttling is not asked: no request goes out here, it counts every request
+  /// and the machine asks it before the one it sends; asking twice would count one request twice.
   template <random_source R>
   admission admit_requeue(time_point now, R& rng) {
     if (impl_.index() == 0 || std::holds_alternative<std::unique_ptr<adaptive_throttle>>(impl_))
@@ -73,6 +83,7 @@ class fleet_budget {
     return admit_budget(now, send_kind::retry, rng);
   }
 
+  /// Tells the budget how the request ended.
   void record(time_point now, send_kind k, call_result r) {
     if (throttle_) throttle_->record(now, k, r);
     std::visit(
@@ -83,7 +94,7 @@ class fleet_budget {
         impl_);
   }
 
-  // Requests the budget withheld so far (the machines' and the caller's).
+  /// Requests the budget withheld so far (the machines' and the caller's).
   std::uint64_t denied() const noexcept { return denied_; }
 
  private:

@@ -30,16 +30,21 @@
 
 namespace certretry::sim {
 
-// Reads, then writes with the version read; a conflict (409) is transient, so the machine backs
-// off on its policy and reads again.
+/// Reads, then writes with the version read; a conflict (409) is transient, so the machine backs
+/// off on its policy and reads again.
+///
+/// Thread safety: part of one machine: never shared between threads.
 class occ_triage {
  public:
+  /// A read, or a write carrying the version read.
   request_view next_request() const noexcept {
     if (!writing_) return {"GET", "/row"};
     return {"PUT", "/row", {}, version_};
   }
+  /// Back to reading.
   void reset() { writing_ = false; }
 
+  /// Classifies a reply: a read's version, a write's success (done) or conflict (transient).
   triage_result classify(const response_view& r) {
     if (!writing_) {
       if (r.status != 200) return {verdict::transient, "read failed"};
@@ -57,6 +62,7 @@ class occ_triage {
   std::string version_;
 };
 
+/// The backoff policies the post compares.
 enum class occ_backoff : std::uint8_t {
   none,
   exponential,
@@ -65,6 +71,7 @@ enum class occ_backoff : std::uint8_t {
   decorrelated
 };
 
+/// The policy's name, as the post and the harness spell it.
 constexpr std::string_view to_string(occ_backoff b) noexcept {
   switch (b) {
     case occ_backoff::none: return "no backoff";
@@ -76,14 +83,17 @@ constexpr std::string_view to_string(occ_backoff b) noexcept {
   return "?";
 }
 
+/// What one simulation of the post's contention measured.
+///
+/// Thread safety: a plain value: safe to copy and read from any thread.
 struct occ_result {
-  std::uint64_t writes = 0;  // "calls" in the post
-  std::uint64_t reads = 0;
-  duration completion{};  // when the last client finished (scaled units: 1 s = 1 ms)
-  std::uint64_t events = 0;
+  std::uint64_t writes = 0;  ///< "calls" in the post
+  std::uint64_t reads = 0;   ///< reads sent
+  duration completion{};     ///< when the last client finished (scaled units: 1 s = 1 ms)
+  std::uint64_t events = 0;  ///< engine events run
 };
 
-// The post's policies, scaled: sleep = min(cap, base x 2^attempt) with base 5, cap 2000.
+/// The post's policies, scaled: sleep = min(cap, base x 2^attempt) with base 5, cap 2000.
 inline backoff_policy<any_schedule, any_jitter> occ_policy(occ_backoff b) {
   using std::chrono::seconds;
   limits l;
@@ -105,7 +115,7 @@ inline backoff_policy<any_schedule, any_jitter> occ_policy(occ_backoff b) {
   return {expo, any_jitter{}, l, ra};
 }
 
-// One run: `clients` contending clients, all starting at time 0.
+/// One run: `clients` contending clients, all starting at time 0.
 inline occ_result run_occ(std::uint32_t clients, occ_backoff b, std::uint64_t seed) {
   using machine_t = poll_machine<occ_triage, any_schedule, any_jitter, splitmix64, null_sink>;
   enum : std::uint32_t { ev_arrive = 1, ev_respond, ev_wake };
@@ -162,11 +172,14 @@ inline occ_result run_occ(std::uint32_t clients, occ_backoff b, std::uint64_t se
   return out;
 }
 
-// The post's figures (its chart at 100 clients, mean of 100 runs).
+/// The post's figures (its chart at 100 clients, mean of 100 runs).
+///
+/// Thread safety: an immutable value: safe to share between threads.
 struct occ_published {
-  occ_backoff backoff;
-  double calls;
+  occ_backoff backoff;  ///< the policy
+  double calls;         ///< the mean writes ("calls") the post's chart shows
 };
+/// The post's figures, one per policy.
 inline constexpr occ_published occ_published_calls[] = {
     {occ_backoff::none, 2425},        {occ_backoff::exponential, 1846},
     {occ_backoff::equal_jitter, 812}, {occ_backoff::decorrelated, 998},

@@ -17,13 +17,14 @@
 
 namespace certretry::sim {
 
+/// `v` with `decimals` digits after the point.
 inline std::string fixed(double v, int decimals) {
   char buf[48];
   std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
   return buf;
 }
 
-// A duration for people: seconds below 1000 s, hours below two days, else days.
+/// A duration for people: seconds below 1000 s, hours below two days, else days.
 inline std::string human_duration(double ms) {
   const double s = ms / 1000.0;
   if (s < 1000) return fixed(s, 1) + " s";
@@ -31,6 +32,7 @@ inline std::string human_duration(double ms) {
   return fixed(s / 86400, 1) + " d";
 }
 
+/// The header of the fleet summary table (Markdown), matching summary_row().
 inline std::string summary_header() {
   return "| policy | issued | calls / certificate | amplification | time to certificate p50 | "
          "p99 | max | peak requests/s | mean requests/s | 429s | work abandoned | pending at "
@@ -38,6 +40,7 @@ inline std::string summary_header() {
          "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n";
 }
 
+/// One fleet result as a row of the summary table, the peak rate over `peak_window`.
 inline std::string summary_row(const fleet_result& r, duration peak_window) {
   const auto& t = r.time_to_certificate;
   const bool any = r.issued > 0;
@@ -59,8 +62,8 @@ inline std::string summary_row(const fleet_result& r, duration peak_window) {
   return row + " |";
 }
 
-// Timeline bins grouped so that at most `points` remain: requests per second (the group's mean)
-// and the CA backlog (the group's largest).
+/// Timeline bins grouped so that at most `points` remain: requests per second (the group's mean)
+/// and the CA backlog (the group's largest).
 inline chart_series rate_series(const fleet_result& r, std::size_t points = 600) {
   chart_series s;
   s.name = r.policy;
@@ -78,6 +81,7 @@ inline chart_series rate_series(const fleet_result& r, std::size_t points = 600)
   return s;
 }
 
+/// Timeline bins grouped so that at most `points` remain: the CA backlog (the group's largest).
 inline chart_series backlog_series(const fleet_result& r, std::size_t points = 600) {
   chart_series s;
   s.name = r.policy;
@@ -95,6 +99,7 @@ inline chart_series backlog_series(const fleet_result& r, std::size_t points = 6
   return s;
 }
 
+/// A fleet chart: requests per second and the CA backlog of every run, as SVG.
 inline std::string fleet_chart(std::string_view title, const std::vector<fleet_result>& runs) {
   chart_panel rate{"Requests per second", "requests/s", {}};
   chart_panel queue{"CA backlog (orders accepted, not yet issued)", "orders", {}};
@@ -105,7 +110,7 @@ inline std::string fleet_chart(std::string_view title, const std::vector<fleet_r
   return render_svg(title, {rate, queue});
 }
 
-// Every metric of every run, and their timelines, as one JSON document.
+/// Every metric of every run, and their timelines, as one JSON document.
 inline std::string fleet_json(const std::vector<fleet_result>& runs, duration peak_window) {
   std::string o = "{\"runs\":[";
   const auto num = [&](std::string_view k, double v, bool comma = true) {

@@ -12,10 +12,14 @@
 
 namespace certretry::sim {
 
-// Non-negative integers (milliseconds) in 7 500 buckets: exact below 256, then 128 buckets per
-// power of two. Memory is fixed whatever the count.
+/// Non-negative integers (milliseconds) in 7 500 buckets: exact below 256, then 128 buckets per
+/// power of two. Memory is fixed whatever the count.
+///
+/// Thread safety: a plain value: safe to read from several threads; add() and merge() need the
+/// caller's lock.
 class histogram {
  public:
+  /// Counts `v` (negative values count as 0).
   void add(std::int64_t v) {
     if (v < 0) v = 0;
     const auto u = static_cast<std::uint64_t>(v);
@@ -28,13 +32,17 @@ class histogram {
     if (v > max_) max_ = v;
   }
 
+  /// Values counted.
   std::uint64_t count() const noexcept { return count_; }
+  /// The largest value (0 when empty).
   std::int64_t max() const noexcept { return count_ ? max_ : 0; }
+  /// The smallest value (0 when empty).
   std::int64_t min() const noexcept { return count_ ? min_ : 0; }
+  /// The mean (0 when empty).
   double mean() const noexcept { return count_ ? sum_ / static_cast<double>(count_) : 0.0; }
 
-  // Nearest rank: the smallest value with at least ceil(p * count) values at or below it
-  // (the bucket's midpoint, within [min, max]).
+  /// Nearest rank: the smallest value with at least ceil(p * count) values at or below it
+  /// (the bucket's midpoint, within [min, max]).
   std::int64_t percentile(double p) const noexcept {
     if (count_ == 0) return 0;
     if (p >= 1.0) return max_;
@@ -49,6 +57,7 @@ class histogram {
     return max_;
   }
 
+  /// Adds another histogram's counts.
   void merge(const histogram& o) {
     if (o.counts_.size() > counts_.size()) counts_.resize(o.counts_.size(), 0);
     for (std::size_t i = 0; i < o.counts_.size(); ++i) counts_[i] += o.counts_[i];
@@ -81,24 +90,31 @@ class histogram {
   std::int64_t max_ = 0;
 };
 
-// Per-bin counters over time: requests sent, 429s received, certificates issued, and the
-// largest CA backlog seen in the bin. Bins are `width` wide from `start`; memory grows with the
-// simulated span / width, not with the number of events.
+/// Per-bin counters over time: requests sent, 429s received, certificates issued, and the
+/// largest CA backlog seen in the bin. Bins are `width` wide from `start`; memory grows with the
+/// simulated span / width, not with the number of events.
+///
+/// Thread safety: a plain value: safe to read from several threads; writes need the caller's lock.
 struct bin_stats {
-  std::uint32_t requests = 0;
-  std::uint32_t rate_limited = 0;
-  std::uint32_t issued = 0;
-  std::uint32_t backlog_max = 0;
+  std::uint32_t requests = 0;      ///< requests sent
+  std::uint32_t rate_limited = 0;  ///< 429s received
+  std::uint32_t issued = 0;        ///< certificates issued
+  std::uint32_t backlog_max = 0;   ///< the largest CA backlog seen
 };
 
+/// Per-bin counters over simulated time (bin_stats).
+///
+/// Thread safety: a plain value: safe to read from several threads; writes need the caller's lock.
 class timeline {
  public:
-  // At most this many bins (a fleet file's span and bin width are checked against it).
+  /// At most this many bins (a fleet file's span and bin width are checked against it).
   static constexpr std::size_t max_bins = 4'000'000;
 
+  /// Bins `width` wide from `start`.
   timeline(time_point start = {}, duration width = std::chrono::seconds{60})
       : start_(start), width_(width < duration{1} ? duration{1} : width) {}
 
+  /// The bin of time `t` (grown as needed, up to max_bins).
   bin_stats& at(time_point t) {
     std::size_t i = 0;
     if (t > start_) i = static_cast<std::size_t>((t - start_) / width_);
@@ -106,17 +122,21 @@ class timeline {
     if (i >= bins_.size()) bins_.resize(i + 1);
     return bins_[i];
   }
+  /// Notes a CA backlog of `n` at time `t`.
   void backlog(time_point t, std::uint64_t n) {
     bin_stats& b = at(t);
     const auto v = static_cast<std::uint32_t>(std::min<std::uint64_t>(n, UINT32_MAX));
     if (v > b.backlog_max) b.backlog_max = v;
   }
 
+  /// The bins.
   const std::vector<bin_stats>& bins() const noexcept { return bins_; }
+  /// The bins' width.
   duration width() const noexcept { return width_; }
+  /// The first bin's start.
   time_point start() const noexcept { return start_; }
 
-  // The most requests in any `window` (a whole number of bins, at least one), per second.
+  /// The most requests in any `window` (a whole number of bins, at least one), per second.
   double peak_rate(duration window) const {
     const std::size_t k = std::max<std::size_t>(1, static_cast<std::size_t>(window / width_));
     std::uint64_t sum = 0, best = 0;

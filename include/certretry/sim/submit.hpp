@@ -21,17 +21,25 @@
 
 namespace certretry::sim {
 
+/// Submits an order to the simulated CA: POST, then done with the order id the reply carries.
+///
+/// Thread safety: part of one machine: never shared between threads.
 class order_submit_triage {
  public:
+  /// POSTs `body` to `path`; the reply's `id_field` holds the order id.
   order_submit_triage(std::string path, std::string body, std::string id_field)
       : path_(std::move(path)),
         body_(std::move(body)),
         id_field_(std::move(id_field)),
         json_(4096) {}
 
+  /// The POST.
   request_view next_request() const noexcept { return {"POST", path_, {}, body_}; }
+  /// Nothing to reset.
   void reset() {}
 
+  /// Done with the order id; a non-2xx status as triage_status() says; a body without a usable id
+  /// permanent.
   triage_result classify(const response_view& r) {
     if (classify_status(r.status) != status_class::success) {
       const status_verdict st = triage_status(r.status);
@@ -64,6 +72,7 @@ class order_submit_triage {
   std::string id_;
 };
 
+/// The poll machine over order_submit_triage: submits one order, retrying as its policy says.
 template <schedule S = any_schedule, jitter J = any_jitter, random_source R = splitmix64,
           event_sink Sink = null_sink>
 using order_submitter = poll_machine<order_submit_triage, S, J, R, Sink>;

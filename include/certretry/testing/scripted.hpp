@@ -21,13 +21,20 @@
 
 namespace certretry {
 
+/// A clock tests move by hand (or through virtual_sleeper and the scripted transport's latency).
+///
+/// Thread safety: one test's: not to be shared between threads without a lock.
 class virtual_clock {
  public:
+  /// A clock at `start`.
   constexpr explicit virtual_clock(time_point start = time_point{}) noexcept : now_(start) {}
+  /// The virtual time now.
   constexpr time_point now() const noexcept { return now_; }
+  /// Moves the clock `d` forward (a negative `d` does nothing).
   constexpr void advance(duration d) noexcept {
     if (d > duration::zero()) now_ = saturating_add(now_, d);
   }
+  /// The time the clock started at.
   constexpr time_point start() const noexcept { return start_; }
 
  private:
@@ -35,46 +42,60 @@ class virtual_clock {
   time_point start_ = now_;
 };
 
+/// A sleeper that advances a virtual clock instead of sleeping.
+///
+/// Thread safety: one test's: not to be shared between threads without a lock.
 class virtual_sleeper {
  public:
+  /// A sleeper advancing `c`.
   constexpr explicit virtual_sleeper(virtual_clock& c) noexcept : clock_(&c) {}
+  /// Advances the clock by `d`.
   constexpr void sleep_for(duration d) noexcept { clock_->advance(d); }
 
  private:
   virtual_clock* clock_;
 };
 
-// One scripted reply: a response, or a transport error; either after `latency`. With `until`
-// set, the reply is served to every request until that much virtual time has passed since the
-// clock's start, then the next one takes over (a CA that issues at a given time); without it,
-// the reply is served once (the last one repeats forever).
+/// One scripted reply: a response, or a transport error; either after `latency`. With `until`
+/// set, the reply is served to every request until that much virtual time has passed since the
+/// clock's start, then the next one takes over (a CA that issues at a given time); without it,
+/// the reply is served once (the last one repeats forever).
+///
+/// Thread safety: a plain value: safe to share read-only between threads.
 struct scripted_reply {
-  std::optional<response> reply;
-  std::error_code transport_error{};
-  duration latency{};
+  std::optional<response> reply;      ///< the response, or nothing for a transport error
+  std::error_code transport_error{};  ///< the transport error (without a response)
+  duration latency{};                 ///< virtual time the reply takes
+  /// served until this much virtual time from the clock's start, if set
   std::optional<duration> until{};
 
+  /// A response with `status`, `body` and `headers`.
   static scripted_reply respond(int status, std::string body = {},
                                 std::vector<header_field> headers = {}, duration latency = {}) {
     return {response{status, std::move(headers), std::move(body)}, {}, latency};
   }
+  /// A transport error `ec`.
   static scripted_reply fail(std::error_code ec, duration latency = {}) {
     return {std::nullopt, ec, latency};
   }
 };
 
+/// A transport that answers from scripts (see the file's comment), on a virtual clock.
+///
+/// Thread safety: one test's: not to be shared between threads without a lock.
 class scripted_transport {
  public:
+  /// A transport on `clock` (which it advances by each reply's latency).
   explicit scripted_transport(virtual_clock& clock) noexcept : clock_(&clock) {}
 
-  // key: "METHOD TARGET" (e.g. "GET /orders/7"), or "*" for any request no other key matches.
-  // Scripting a key again replaces its replies and starts them over. O(1) amortised: the keys
-  // are sorted once, when the next request comes, so n keys cost O(n log n) in all and each
-  // request O(log n).
-  // A key may depend on the request's body: "METHOD TARGET if-body-contains TEXT" (or
-  // "if-body-lacks TEXT") serves its own replies, in its own order, to the requests whose body
-  // holds (or lacks) TEXT, before the plain key is looked at; such keys are tried in the order
-  // scripted, and there may be at most 64 of them (docs/harness.md).
+  /// key: "METHOD TARGET" (e.g. "GET /orders/7"), or "*" for any request no other key matches.
+  /// Scripting a key again replaces its replies and starts them over. O(1) amortised: the keys
+  /// are sorted once, when the next request comes, so n keys cost O(n log n) in all and each
+  /// request O(log n).
+  /// A key may depend on the request's body: "METHOD TARGET if-body-contains TEXT" (or
+  /// "if-body-lacks TEXT") serves its own replies, in its own order, to the requests whose body
+  /// holds (or lacks) TEXT, before the plain key is looked at; such keys are tried in the order
+  /// scripted, and there may be at most 64 of them (docs/harness.md).
   void script(std::string key, std::vector<scripted_reply> replies) {
     if (auto c = split_condition(key)) {
       for (auto& old : conditions_)
@@ -96,6 +117,7 @@ class scripted_transport {
     sorted_ = false;
   }
 
+  /// Sends `req`: the next scripted reply for its key, after its latency.
   result<response> send(const request_view& req) {
     if (record_) sent_.emplace_back(req);
     std::string key;
@@ -114,19 +136,21 @@ class scripted_transport {
     return serve(match->replies, match->next);
   }
 
-  // The conditions a key may carry, and how many a transport keeps.
+  /// The conditions a key may carry, and how many a transport keeps.
   static constexpr std::string_view if_body_contains = " if-body-contains ";
+  /// See if_body_contains.
   static constexpr std::string_view if_body_lacks = " if-body-lacks ";
+  /// The most conditional keys a transport keeps.
   static constexpr std::size_t max_conditions = 64;
 
-  // Every request sent, in order (while recording, the default).
+  /// Every request sent, in order (while recording, the default).
   const std::vector<request>& sent() const noexcept { return sent_; }
-  // Whether sent() keeps requests; off for runs too long to keep every request (the harness
-  // streams its transcript instead).
+  /// Whether sent() keeps requests; off for runs too long to keep every request (the harness
+  /// streams its transcript instead).
   void record_sent(bool on) noexcept { record_ = on; }
-  // Key comparisons script() and send() have made so far: what tests of their cost count.
+  /// Key comparisons script() and send() have made so far: what tests of their cost count.
   std::size_t key_comparisons() const noexcept { return comparisons_; }
-  // How many requests went to "METHOD TARGET".
+  /// How many requests went to "METHOD TARGET".
   std::size_t calls(std::string_view key) const noexcept {
     std::size_t n = 0;
     for (const auto& r : sent_)
@@ -136,8 +160,9 @@ class scripted_transport {
         ++n;
     return n;
   }
-  // The first request no rule matched ("METHOD TARGET"), if any.
+  /// The first request no rule matched ("METHOD TARGET"), if any.
   const std::optional<std::string>& unmatched() const noexcept { return unmatched_; }
+  /// True once a request matched no rule: run() stops then.
   bool stop_requested() const noexcept { return unmatched_.has_value(); }
 
  private:

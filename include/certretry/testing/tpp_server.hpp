@@ -109,115 +109,140 @@
 
 namespace certretry::model {
 
-// TPP's endpoints (WebSDK).
+/// @{
+/// TPP's endpoints (WebSDK).
 inline constexpr std::string_view tpp_request_path = "/vedsdk/certificates/request";
 inline constexpr std::string_view tpp_retrieve_path = "/vedsdk/certificates/retrieve";
 inline constexpr std::string_view tpp_reset_path = "/vedsdk/certificates/reset";
 inline constexpr std::string_view tpp_renew_path = "/vedsdk/certificates/renew";
+/// @}
 
-// TPP's words, spelled here independently of the client's constants (tpp/reply.hpp), so that
-// a typo on either side shows up as a failing test rather than agreeing with itself.
+/// TPP's words, spelled here independently of the client's constants (tpp/reply.hpp), so that
+/// a typo on either side shows up as a failing test rather than agreeing with itself.
 namespace tpp_text {
+/// The Status of a retrieve on a stuck object (case 1).
 inline constexpr std::string_view click_retry =
     "This certificate cannot be processed while it is in an error state. Fix any errors, and "
     "then click Retry.";
+/// The Status the WebSDK module answers with (cases 2 and 3).
 inline constexpr std::string_view websdk_requested =
     "WebSDK CertRequest Module Requested Certificate";
+/// The Status of a retrieve while the CA works (Stage 500).
 inline constexpr std::string_view post_csr = "Post CSR";
+/// The Status of a failed enrollment.
 inline constexpr std::string_view post_csr_failed =
     "Post CSR failed with error: Cannot connect to the certificate authority (CA).";
+/// The Status of the state table's "??" row.
 inline constexpr std::string_view not_yet_available = "Not yet available";
+/// Reset's benign 400 on an object with nothing to reset.
 inline constexpr std::string_view no_reset_required =
     "Reset is not completed. No reset is required for the certificate.";
+/// The end of the 400 for an object that does not exist (or that the caller may not see).
 inline constexpr std::string_view not_found_suffix =
     "does not exist or you do not have sufficient rights to the object.";
 }  // namespace tpp_text
 
-// The state a certificate object starts in (add_certificate).
+/// The state a certificate object starts in (add_certificate).
 enum class tpp_prior : std::uint8_t {
-  empty,    // object exists, no certificate, no enrollment (or its enrollment was reset)
-  issued,   // a certificate exists, no enrollment: a renewal
-  pending,  // a certificate exists and an enrollment is running (issuance drawn now)
-  failed,   // a certificate exists and its last enrollment failed: the "stuck" renewal
+  empty,    ///< object exists, no certificate, no enrollment (or its enrollment was reset)
+  issued,   ///< a certificate exists, no enrollment: a renewal
+  pending,  ///< a certificate exists and an enrollment is running (issuance drawn now)
+  failed,   ///< a certificate exists and its last enrollment failed: the "stuck" renewal
 };
 
-// How issuance times are drawn (see the header comment).
+/// How issuance times are drawn (see the header comment).
 enum class tpp_issuance : std::uint8_t { exponential, log_normal };
 
-// A refused bearer token (docs/sources.md#tpp-token-errors).
+/// A refused bearer token (docs/sources.md#tpp-token-errors).
 enum class tpp_token_refusal : std::uint8_t { none, expired_401, scope_403 };
 
-// Which of the three message sequences (docs/sources.md#tpp-writeup) a request on a stuck
-// object produced.
+/// Which of the three message sequences (docs/sources.md#tpp-writeup) a request on a stuck
+/// object produced.
 enum class stuck_case : std::uint8_t {
-  click_retry = 1,              // case 1, 60 %: "click Retry" on every retrieve
-  websdk_then_click_retry = 2,  // case 2, 30 %: "WebSDK ..." once, then "click Retry"
-  websdk = 3,                   // case 3, 10 %: "WebSDK ..." on every retrieve
+  click_retry = 1,              ///< case 1, 60 %: "click Retry" on every retrieve
+  websdk_then_click_retry = 2,  ///< case 2, 30 %: "WebSDK ..." once, then "click Retry"
+  websdk = 3,                   ///< case 3, 10 %: "WebSDK ..." on every retrieve
 };
 
+/// How the TPP model behaves: timing, outages, token refusals and faults (see the file's comment).
+///
+/// Thread safety: a plain value (the server keeps its own copy): safe to share read-only between
+/// threads.
 struct tpp_server_options {
-  std::uint64_t seed = 1;
-  // Added to every call's round trip (on top of any WorkToDoTimeout hold).
+  std::uint64_t seed = 1;  ///< the model's random seed
+  /// Added to every call's round trip (on top of any WorkToDoTimeout hold).
   duration latency = 50ms;
-  // Issuance time = min_issuance + Exp(mean_issuance - min_issuance); mean = mean_issuance.
+  /// Issuance time = min_issuance + Exp(mean_issuance - min_issuance); mean = mean_issuance.
   duration mean_issuance = 7s;
-  duration min_issuance = 0ms;
-  // issuance = log_normal: median_issuance x exp(issuance_sigma x N(0, 1)).
+  duration min_issuance = 0ms;  ///< the least issuance time
+  /// issuance = log_normal: median_issuance x exp(issuance_sigma x N(0, 1)).
   tpp_issuance issuance = tpp_issuance::exponential;
-  duration median_issuance = 60s;
-  double issuance_sigma = 1.0;
-  // Windows [from, until) of the server's clock (virtual time) answering every call 503.
+  duration median_issuance = 60s;  ///< log_normal: the median issuance time
+  double issuance_sigma = 1.0;     ///< log_normal: sigma of ln(issuance time)
+  /// Windows [from, until) of the server's clock (virtual time) answering every call 503.
   std::vector<std::pair<time_point, time_point>> outages{};
+  /// refuse every call's bearer token (401 or 403), or not
   tpp_token_refusal token_refusal = tpp_token_refusal::none;
-  // Probabilities of cases 1 and 2 for a request on a stuck object; case 3 takes the rest.
+  /// Probabilities of cases 1 and 2 for a request on a stuck object; case 3 takes the rest.
   double case1 = 0.6;
-  double case2 = 0.3;
-  // Faults (see the header comment).
+  double case2 = 0.3;  ///< see case1
+  /// Faults (see the header comment).
   bool restart_race = false;
-  double misbehaving_websdk = 0.0;
-  double unknown_rows = 0.0;
+  double misbehaving_websdk = 0.0;  ///< probability of the misbehaving_websdk fault
+  double unknown_rows = 0.0;        ///< probability of the unknown_rows fault
 };
 
-// Calls received, per endpoint, and what the server did that tests assert on.
+/// Calls received, per endpoint, and what the server did that tests assert on.
+///
+/// Thread safety: a plain value: safe to read from several threads; writes need the caller's lock.
 struct tpp_counters {
-  std::uint64_t request = 0;
-  std::uint64_t retrieve = 0;
-  std::uint64_t reset = 0;
-  std::uint64_t renew = 0;
-  std::uint64_t other = 0;                   // unknown path or method
-  std::uint64_t outage_503 = 0;              // calls answered 503 by an outage window
-  std::uint64_t refused_token = 0;           // calls answered 401/403 by token_refusal
-  std::uint64_t certificate_on_request = 0;  // requests answered 200 with CertificateData
-  std::uint64_t busy_request = 0;            // requests answered 202 (WorkToDoTimeout passed)
-  std::uint64_t restart_true = 0;            // resets carrying "Restart": true
-  std::uint64_t issued = 0;                  // certificates issued
-  std::uint64_t wrong_certificates = 0;      // issued from the earlier enrollment (restart race)
-  duration held{};                           // total time calls were held by WorkToDoTimeout
+  std::uint64_t request = 0;                 ///< request calls
+  std::uint64_t retrieve = 0;                ///< retrieve calls
+  std::uint64_t reset = 0;                   ///< reset calls
+  std::uint64_t renew = 0;                   ///< renew calls
+  std::uint64_t other = 0;                   ///< unknown path or method
+  std::uint64_t outage_503 = 0;              ///< calls answered 503 by an outage window
+  std::uint64_t refused_token = 0;           ///< calls answered 401/403 by token_refusal
+  std::uint64_t certificate_on_request = 0;  ///< requests answered 200 with CertificateData
+  std::uint64_t busy_request = 0;            ///< requests answered 202 (WorkToDoTimeout passed)
+  std::uint64_t restart_true = 0;            ///< resets carrying "Restart": true
+  std::uint64_t issued = 0;                  ///< certificates issued
+  std::uint64_t wrong_certificates = 0;      ///< issued from the earlier enrollment (restart race)
+  duration held{};                           ///< total time calls were held by WorkToDoTimeout
 
+  /// Every call received.
   constexpr std::uint64_t calls() const noexcept {
     return request + retrieve + reset + renew + other;
   }
 };
 
-// One object, as a test may inspect it.
+/// One object, as a test may inspect it.
+///
+/// Thread safety: a plain value: safe to read from several threads; writes need the caller's lock.
 struct tpp_certificate_info {
-  bool exists = false;
-  bool stuck = false;             // a failed enrollment blocks it until a reset
-  bool pending = false;           // an enrollment is running
-  std::uint64_t serial = 0;       // the current certificate's serial; 0: none
-  bool wrong = false;             // the current certificate came from the restart race
-  std::uint32_t requests = 0;     // requests and renews received for it
-  std::uint32_t enrollments = 0;  // enrollments started (requests that were not blocked, restarts)
-  std::optional<stuck_case> last_case;  // the case drawn by the last blocked request
+  bool exists = false;         ///< false: no such object
+  bool stuck = false;          ///< a failed enrollment blocks it until a reset
+  bool pending = false;        ///< an enrollment is running
+  std::uint64_t serial = 0;    ///< the current certificate's serial; 0: none
+  bool wrong = false;          ///< the current certificate came from the restart race
+  std::uint32_t requests = 0;  ///< requests and renews received for it
+  std::uint32_t enrollments =
+      0;  ///< enrollments started (requests that were not blocked, restarts)
+  std::optional<stuck_case> last_case;  ///< the case drawn by the last blocked request
 };
 
+/// A Venafi TPP model (see the file's comment) on a virtual clock: a transport for tests and
+/// benchmarks.
+///
+/// Thread safety: one test's: not to be shared between threads without a lock.
 class tpp_server {
  public:
+  /// A server on `clock` (which it advances), as `options` say.
   explicit tpp_server(virtual_clock& clock, tpp_server_options options = {})
       : clock_(&clock), options_(options) {}
 
-  // Creates (or replaces) the object `dn` in the given state. Objects not added are created by
-  // their first request (a first enrollment); retrieve, reset and renew on them answer 400.
+  /// Creates (or replaces) the object `dn` in the given state. Objects not added are created by
+  /// their first request (a first enrollment); retrieve, reset and renew on them answer 400.
   void add_certificate(const std::string& dn, tpp_prior prior) {
     object& o = objects_[dn];
     const std::uint64_t salt = fnv1a(dn) ^ options_.seed;
@@ -230,14 +255,14 @@ class tpp_server {
     if (prior == tpp_prior::failed) o.state = enrollment::failed;
   }
 
-  // The caller lacks the rights to reset `dn`: its resets answer the "does not exist or you do
-  // not have sufficient rights" 400.
+  /// The caller lacks the rights to reset `dn`: its resets answer the "does not exist or you do
+  /// not have sufficient rights" 400.
   void deny_reset(const std::string& dn) { reset_denied_[dn] = true; }
 
-  // One more outage window [from, until): every call in it answers 503.
+  /// One more outage window [from, until): every call in it answers 503.
   void add_outage(time_point from, time_point until) { options_.outages.emplace_back(from, until); }
 
-  // The transport: one call, answered after the latency (and any WorkToDoTimeout hold).
+  /// The transport: one call, answered after the latency (and any WorkToDoTimeout hold).
   result<response> send(const request_view& req) {
     response r = refused_now();
     if (r.status == 0) r = dispatch(req);
@@ -245,9 +270,12 @@ class tpp_server {
     return r;
   }
 
+  /// Calls received and what the server did.
   const tpp_counters& counters() const noexcept { return counters_; }
+  /// The options.
   const tpp_server_options& options() const noexcept { return options_; }
 
+  /// One object, as it is now.
   tpp_certificate_info inspect(std::string_view dn) {
     tpp_certificate_info info;
     const auto it = objects_.find(dn);
@@ -265,7 +293,7 @@ class tpp_server {
     return info;
   }
 
-  // Whether CertificateData came from the restart race (the old enrollment's certificate).
+  /// Whether CertificateData came from the restart race (the old enrollment's certificate).
   static constexpr bool is_old_certificate(std::string_view data) noexcept {
     return data.starts_with("OLD-");
   }

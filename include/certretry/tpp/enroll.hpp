@@ -46,13 +46,20 @@
 
 namespace certretry::tpp {
 
+/// TPP's request endpoint (Venafi TPP: POST Certificates/Request).
 inline constexpr std::string_view request_path = "/vedsdk/certificates/request";
+/// TPP's retrieve endpoint (Venafi TPP: POST Certificates/Retrieve).
 inline constexpr std::string_view retrieve_path = "/vedsdk/certificates/retrieve";
+/// TPP's reset endpoint (Venafi TPP: POST Certificates/Reset).
 inline constexpr std::string_view reset_path = "/vedsdk/certificates/reset";
 
+/// When the machine resets a stale enrollment: when a retrieve shows one, before every request, or
+/// never (the caller resets: needs_reset).
 enum class reset_strategy : std::uint8_t { reset_on_detection, reset_before_request, query_only };
+/// How the machine retrieves: one long watch (WorkToDoTimeout) per request, or short polls.
 enum class retrieve_mode : std::uint8_t { watch, poll };
 
+/// The strategy's name, as scenarios and the harness spell it.
 constexpr std::string_view to_string(reset_strategy s) noexcept {
   switch (s) {
     case reset_strategy::reset_on_detection: return "reset-on-detection";
@@ -62,7 +69,7 @@ constexpr std::string_view to_string(reset_strategy s) noexcept {
   return "?";
 }
 
-// The names to_string gives, back to the strategy (configuration files, the harness).
+/// The names to_string gives, back to the strategy (configuration files, the harness).
 inline result<reset_strategy> parse_reset_strategy(std::string_view name) noexcept {
   for (auto s : {reset_strategy::reset_on_detection, reset_strategy::reset_before_request,
                  reset_strategy::query_only})
@@ -70,6 +77,7 @@ inline result<reset_strategy> parse_reset_strategy(std::string_view name) noexce
   return errc::invalid_policy;
 }
 
+/// The mode's name, as scenarios and the harness spell it.
 constexpr std::string_view to_string(retrieve_mode m) noexcept {
   switch (m) {
     case retrieve_mode::watch: return "watch";
@@ -78,41 +86,48 @@ constexpr std::string_view to_string(retrieve_mode m) noexcept {
   return "?";
 }
 
+/// Looks a retrieve mode up by name; errc::invalid_policy for any other.
 inline result<retrieve_mode> parse_retrieve_mode(std::string_view name) noexcept {
   for (auto m : {retrieve_mode::watch, retrieve_mode::poll})
     if (to_string(m) == name) return m;
   return errc::invalid_policy;
 }
 
-// How TPP's errors are spaced (a 429, a 5xx that says nothing about the enrollment, a transport
-// error): backoff/error_backoff.hpp. The pending pace (VCert's 2 s poll) is for a TPP at work:
-// at 2 s a 10-minute 503 burst costs ~300 retrieves per client. Any answer from TPP (a 2xx, a
-// 4xx) starts the count again; a Retry-After the policy honours may lengthen a wait.
+/// How TPP's errors are spaced (a 429, a 5xx that says nothing about the enrollment, a transport
+/// error): backoff/error_backoff.hpp. The pending pace (VCert's 2 s poll) is for a TPP at work:
+/// at 2 s a 10-minute 503 burst costs ~300 retrieves per client. Any answer from TPP (a 2xx, a
+/// 4xx) starts the count again; a Retry-After the policy honours may lengthen a wait.
 using certretry::error_backoff;
 
+/// The inputs of enroll_machine: the reset strategy, retrieve mode, DN and request body.
+///
+/// Thread safety: a plain value (the machine keeps its own copy): safe to share read-only between
+/// threads.
 struct enroll_options {
+  /// when a stale enrollment is reset
   reset_strategy strategy = reset_strategy::reset_on_detection;
-  retrieve_mode mode = retrieve_mode::watch;
-  // WorkToDoTimeout of a watched retrieve (sent as a string of whole seconds, as VCert does).
+  retrieve_mode mode = retrieve_mode::watch;  ///< watch or poll
+  /// WorkToDoTimeout of a watched retrieve (sent as a string of whole seconds, as VCert does).
   duration watch = 30s;
-  // The certificate's DN. Required by reset-before-request (there is no request reply yet);
-  // otherwise the request reply's CertificateDN is used.
+  /// The certificate's DN. Required by reset-before-request (there is no request reply yet);
+  /// otherwise the request reply's CertificateDN is used.
   std::string certificate_dn;
-  // The JSON object POSTed to /request, as the caller builds it (PolicyDN, PKCS10 or subject
-  // fields, Reenable ...).
+  /// The JSON object POSTed to /request, as the caller builds it (PolicyDN, PKCS10 or subject
+  /// fields, Reenable ...).
   std::string request_body = "{}";
-  // When set, the request itself carries WorkToDoTimeout (the separate reset step of the 2023
-  // decision: reset(restart=false) then request with WorkToDoTimeout=30).
+  /// When set, the request itself carries WorkToDoTimeout (the separate reset step of the 2023
+  /// decision: reset(restart=false) then request with WorkToDoTimeout=30).
   std::optional<duration> request_work_to_do_timeout;
-  // Spacing of 429s, 5xx and transport errors (never the pending schedule).
+  /// Spacing of 429s, 5xx and transport errors (never the pending schedule).
   error_backoff errors{};
-  // The DN of an enrollment an earlier run left running (its still_pending reason names it,
-  // and enroll_machine::pickup_dn() gives it). When set, the run starts by retrieving it: no
-  // request and no reset, so a slow issuance is not started over (cert-manager keeps the
-  // request's pickup ID and only retrieves afterwards, docs/sources.md#cert-manager-venafi).
+  /// The DN of an enrollment an earlier run left running (its still_pending reason names it,
+  /// and enroll_machine::pickup_dn() gives it). When set, the run starts by retrieving it: no
+  /// request and no reset, so a slow issuance is not started over (cert-manager keeps the
+  /// request's pickup ID and only retrieves afterwards, docs/sources.md#cert-manager-venafi).
   std::string resume_dn;
 };
 
+/// The enrollment machine's states.
 enum class enroll_state : std::uint8_t {
   idle,
   pre_reset,
@@ -123,8 +138,11 @@ enum class enroll_state : std::uint8_t {
   finished
 };
 
-// Budget: a retry budget shared with the other machines of the same TPP (docs/budgets.md);
-// no_budget by default.
+/// Budget: a retry budget shared with the other machines of the same TPP (docs/budgets.md);
+/// no_budget by default.
+///
+/// Thread safety: a machine is a value: one run each, driven by one thread at a time; it may move
+/// to another thread between steps; never share one between threads.
 template <stale_detector Detector = stale_enrollment_detector, schedule S = any_schedule,
           jitter J = any_jitter, random_source R = splitmix64, event_sink Sink = null_sink,
           retry_budget Budget = no_budget>
@@ -136,6 +154,8 @@ class enroll_machine : public machine_base<enroll_machine<Detector, S, J, R, Sin
   using base::kit_;
 
  public:
+  /// An enrollment machine with its options, policy, random source, sink, stale detector, body
+  /// limit and budget.
   enroll_machine(enroll_options options, backoff_policy<S, J> policy, R rng, Sink sink = {},
                  Detector detector = {},
                  std::size_t max_body_bytes = certretry::default_max_body_bytes, Budget budget = {})
@@ -150,13 +170,15 @@ class enroll_machine : public machine_base<enroll_machine<Detector, S, J, R, Sin
                 seconds_text(*options_.request_work_to_do_timeout));
   }
 
+  /// Resets sent in this run.
   std::uint32_t resets() const noexcept { return resets_; }
+  /// The certificate's DN: the caller's, or the request reply's CertificateDN.
   const std::string& certificate_dn() const noexcept { return dn_; }
-  // The DN whose enrollment TPP has taken in this run (or the resumed one); empty if no request
-  // was taken. After still_pending, pass it as enroll_options::resume_dn to the next run.
+  /// The DN whose enrollment TPP has taken in this run (or the resumed one); empty if no request
+  /// was taken. After still_pending, pass it as enroll_options::resume_dn to the next run.
   const std::string& pickup_dn() const noexcept { return taken_ ? dn_ : empty_; }
 
-  // The base's outcome, with the DN to resume from in a still_pending reason.
+  /// The base's outcome, with the DN to resume from in a still_pending reason.
   outcome take_outcome() {
     outcome o = base::take_outcome();
     if (o.kind == outcome_kind::still_pending && taken_ && !dn_.empty()) {
@@ -572,8 +594,8 @@ class enroll_machine : public machine_base<enroll_machine<Detector, S, J, R, Sin
   duration hold_{};  // WorkToDoTimeout of the retrieve outstanding (watch mode)
 };
 
-// The separate reset step of the 2023 decision, for callers using query-only: reset
-// (Restart=false), then request with WorkToDoTimeout, then retrieve.
+/// The separate reset step of the 2023 decision, for callers using query-only: reset
+/// (Restart=false), then request with WorkToDoTimeout, then retrieve.
 template <stale_detector Detector = stale_enrollment_detector, schedule S = any_schedule,
           jitter J = any_jitter, random_source R = splitmix64, event_sink Sink = null_sink,
           retry_budget Budget = no_budget>

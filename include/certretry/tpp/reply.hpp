@@ -19,22 +19,25 @@
 
 namespace certretry::tpp {
 
-// The two messages a first retrieve answers with when an earlier enrollment failed (the state
-// table's row "Past enrollment is failed and another cert was requested",
-// docs/sources.md#tpp-writeup).
+/// The two messages a first retrieve answers with when an earlier enrollment failed (the state
+/// table's row "Past enrollment is failed and another cert was requested",
+/// docs/sources.md#tpp-writeup).
 inline constexpr std::string_view click_retry_message =
     "This certificate cannot be processed while it is in an error state. Fix any errors, and "
     "then click Retry.";
+/// The Status of a first retrieve while an earlier WebSDK request is still on record.
 inline constexpr std::string_view websdk_requested_message =
     "WebSDK CertRequest Module Requested Certificate";
+/// The Status of a retrieve while TPP is still working.
 inline constexpr std::string_view not_yet_available_message = "Not yet available";
-// Reset's two benign 400s (Venafi TPP: Certificates/Reset, docs/sources.md#tpp-reset).
+/// Reset's two benign 400s (Venafi TPP: Certificates/Reset, docs/sources.md#tpp-reset).
 inline constexpr std::string_view no_reset_required_message =
     "Reset is not completed. No reset is required for the certificate.";
+/// The end of reset's 400 for a DN that does not exist (or that the caller may not see).
 inline constexpr std::string_view not_found_suffix =
     "does not exist or you do not have sufficient rights to the object.";
-// A request answered 202: taken, not finished within its WorkToDoTimeout (Venafi TPP: POST
-// Certificates/Request, "Response when system is busy", docs/sources.md#tpp-request-worktodo).
+/// A request answered 202: taken, not finished within its WorkToDoTimeout (Venafi TPP: POST
+/// Certificates/Request, "Response when system is busy", docs/sources.md#tpp-request-worktodo).
 inline constexpr std::string_view work_to_do_timeout_prefix =
     "Certificate processing took longer than WorkToDoTimeout";
 
@@ -46,7 +49,7 @@ constexpr bool is_space(char c) noexcept {
 
 }  // namespace detail
 
-// Equal ignoring ASCII case, leading/trailing white space and the length of white-space runs.
+/// Equal ignoring ASCII case, leading/trailing white space and the length of white-space runs.
 constexpr bool same_message(std::string_view a, std::string_view b) noexcept {
   std::size_t i = 0, j = 0;
   const auto skip = [](std::string_view s, std::size_t& k) {
@@ -70,8 +73,8 @@ constexpr bool same_message(std::string_view a, std::string_view b) noexcept {
   return i == a.size() && j == b.size();
 }
 
-// Whether `text` ends with `suffix` at a word boundary, compared like same_message. One pass
-// from the end: linear in the text, whatever a server puts in it.
+/// Whether `text` ends with `suffix` at a word boundary, compared like same_message. One pass
+/// from the end: linear in the text, whatever a server puts in it.
 constexpr bool ends_with_message(std::string_view text, std::string_view suffix) noexcept {
   std::size_t lead = 0;  // the suffix's own leading white space is not part of the match
   while (lead < suffix.size() && detail::is_space(suffix[lead])) ++lead;
@@ -99,19 +102,25 @@ constexpr bool ends_with_message(std::string_view text, std::string_view suffix)
   return i == 0 || detail::is_space(text[i - 1]);
 }
 
-// Which first-retrieve Status values mean "a stale failed enrollment blocks this one".
-// Both messages (Solution 3 of docs/sources.md#vcert-269): relying on "click Retry" alone misses
-// case 3 (10 %, docs/sources.md#tpp-writeup).
+/// Which first-retrieve Status values mean "a stale failed enrollment blocks this one".
+/// Both messages (Solution 3 of docs/sources.md#vcert-269): relying on "click Retry" alone misses
+/// case 3 (10 %, docs/sources.md#tpp-writeup).
+///
+/// Thread safety: stateless: share freely.
 struct stale_enrollment_detector {
+  /// True for either message.
   constexpr bool operator()(std::string_view status) const noexcept {
     return same_message(status, click_retry_message) ||
            same_message(status, websdk_requested_message);
   }
 };
 
-// The weaker rule the write-up rejects (docs/sources.md#tpp-writeup: relying solely on the
-// "click Retry" message): kept so tests can show what it misses.
+/// The weaker rule the write-up rejects (docs/sources.md#tpp-writeup: relying solely on the
+/// "click Retry" message): kept so tests can show what it misses.
+///
+/// Thread safety: stateless: share freely.
 struct click_retry_detector {
+  /// True for "click Retry" only.
   constexpr bool operator()(std::string_view status) const noexcept {
     return same_message(status, click_retry_message);
   }
@@ -122,36 +131,44 @@ concept stale_detector = requires(const D& d, std::string_view s) {
   { d(s) } -> std::convertible_to<bool>;
 };
 
-// A parsed retrieve/reset/request reply. Views are valid until the reader's next call.
+/// A parsed retrieve/reset/request reply. Views are valid until the reader's next call.
+///
+/// Thread safety: views into the reader's buffer: valid until its next call; read them on the
+/// reader's thread.
 struct reply {
-  bool json = false;  // the body was one JSON object
-  std::optional<std::int64_t> stage;
-  std::string_view status{};
-  std::string_view certificate_data{};
-  std::string_view certificate_dn{};
-  std::string_view error{};
-  // OAuth 2.0 error replies (RFC 6749 §5.2, RFC 6750 §3.1): TPP's token-based 401/403 carry
-  // `error` (invalid_token, insufficient_scope ...) and `error_description` in lowercase.
+  bool json = false;                    ///< the body was one JSON object
+  std::optional<std::int64_t> stage;    ///< Stage, when the body has one
+  std::string_view status{};            ///< Status
+  std::string_view certificate_data{};  ///< CertificateData (base64 DER)
+  std::string_view certificate_dn{};    ///< CertificateDN
+  std::string_view error{};             ///< Error
+  /// OAuth 2.0 error replies (RFC 6749 §5.2, RFC 6750 §3.1): TPP's token-based 401/403 carry
+  /// `error` (invalid_token, insufficient_scope ...) and `error_description` in lowercase.
   std::string_view oauth_error{};
-  std::string_view error_description{};
-  // The caller's own request body: the DN a request creates is PolicyDN\ObjectName (Subject
-  // when ObjectName is absent) (Venafi TPP: POST Certificates/Request, docs/sources.md#tpp-request).
+  std::string_view error_description{};  ///< error_description (OAuth)
+  /// The caller's own request body: the DN a request creates is `PolicyDN\ObjectName` (Subject
+  /// when ObjectName is absent) (Venafi TPP: POST Certificates/Request, docs/sources.md#tpp-request).
   std::string_view policy_dn{};
-  std::string_view object_name{};
-  std::string_view subject{};
-  bool processing_reset_completed = false;
-  bool restart_completed = false;
+  std::string_view object_name{};           ///< ObjectName
+  std::string_view subject{};               ///< Subject
+  bool processing_reset_completed = false;  ///< ProcessingResetCompleted
+  bool restart_completed = false;           ///< RestartCompleted
 };
 
+/// Reads TPP's retrieve, reset and request replies.
+///
+/// Thread safety: reuses one parse buffer: part of one machine, never shared between threads.
 class reply_reader {
  public:
+  /// A reader refusing bodies over `max_body_bytes`.
   explicit reply_reader(std::size_t max_body_bytes = default_max_body_bytes)
       : json_(max_body_bytes) {}
 
+  /// The body limit.
   std::size_t max_bytes() const noexcept { return json_.max_bytes(); }
 
-  // Reads the fields TPP's replies carry; an empty, non-JSON or non-object body gives
-  // json == false (the caller decides what that means for the status code at hand).
+  /// Reads the fields TPP's replies carry; an empty, non-JSON or non-object body gives
+  /// json == false (the caller decides what that means for the status code at hand).
   reply read(std::string_view body) {
     reply out;
     auto obj = json_.open_object(body);

@@ -48,29 +48,34 @@
 
 namespace certretry {
 
+/// Where and how curl_transport sends: base URL, timeouts, limits, TLS, proxy.
+///
+/// Thread safety: a plain value (the transport keeps its own copy): safe to share read-only between
+/// threads.
 struct curl_options {
-  // Joined with request targets that are paths; a target that is already an absolute URL (ACME
-  // hands those out, RFC 8555 §7.1.1) is used as is.
+  /// Joined with request targets that are paths; a target that is already an absolute URL (ACME
+  /// hands those out, RFC 8555 §7.1.1) is used as is.
   std::string base_url{};
-  // Zero means no limit (libcurl's meaning); keep both set in production.
+  /// Zero means no limit (libcurl's meaning); keep both set in production.
   std::chrono::milliseconds connect_timeout{10'000};
-  std::chrono::milliseconds timeout{30'000};  // the whole exchange, connect included
+  std::chrono::milliseconds timeout{30'000};  ///< the whole exchange, connect included
+  /// longer response bodies fail the send (errc::body_too_large)
   std::size_t max_body_bytes = std::size_t{1} << 20;
-  std::size_t max_header_bytes = std::size_t{64} << 10;
-  // TLS: peer and host name verification; turn off only against a test server.
+  std::size_t max_header_bytes = std::size_t{64} << 10;  ///< longer response headers fail the send
+  /// TLS: peer and host name verification; turn off only against a test server.
   bool verify_tls = true;
-  std::string ca_file{};  // PEM bundle the server must chain to; empty: the system's store
-  // nullopt: libcurl's environment variables; "": no proxy; else the proxy URL.
+  std::string ca_file{};  ///< PEM bundle the server must chain to; empty: the system's store
+  /// nullopt: libcurl's environment variables; "": no proxy; else the proxy URL.
   std::optional<std::string> proxy{};
-  // Empty: "certretry/<version> libcurl/<version>".
+  /// Empty: "certretry/<version> libcurl/<version>".
   std::string user_agent{};
-  // Sent with a request that has a body and names no Content-Type (instead of libcurl's
-  // application/x-www-form-urlencoded). The machines' bodies are JSON.
+  /// Sent with a request that has a body and names no Content-Type (instead of libcurl's
+  /// application/x-www-form-urlencoded). The machines' bodies are JSON.
   std::string default_content_type = "application/json";
 };
 
-// The errc a libcurl failure stands for (docs/transport.md, "Error mapping"; libcurl:
-// libcurl-errors(3)).
+/// The errc a libcurl failure stands for (docs/transport.md, "Error mapping"; libcurl:
+/// libcurl-errors(3)).
 constexpr errc curl_error_kind(CURLcode rc) noexcept {
   switch (rc) {
     case CURLE_OPERATION_TIMEDOUT: return errc::transport_timeout;
@@ -102,8 +107,8 @@ constexpr errc curl_error_kind(CURLcode rc) noexcept {
   }
 }
 
-// Joins a request target to a base URL: an absolute target is used as is, a path is appended to
-// the base (without doubling the slash).
+/// Joins a request target to a base URL: an absolute target is used as is, a path is appended to
+/// the base (without doubling the slash).
 inline std::string absolute_url(std::string_view base, std::string_view target) {
   if (target.starts_with("https://") || target.starts_with("http://")) return std::string(target);
   while (!base.empty() && base.back() == '/') base.remove_suffix(1);
@@ -130,10 +135,16 @@ inline long curl_ms(std::chrono::milliseconds d) noexcept {
 
 }  // namespace detail
 
+/// A blocking HTTP transport over libcurl's easy interface: what run() sends a machine's requests
+/// with.
+///
+/// Thread safety: not thread-safe: one per thread (libcurl: an easy handle must not be used from
+/// two threads at once); many transports on many threads are fine. curl_global_init runs once per
+/// process, the first time a transport is created.
 class curl_transport {
  public:
-  // A transport, or errc::transport_failure when libcurl cannot start (last_error_detail() is
-  // not available then; the error's message says what to check).
+  /// A transport, or errc::transport_failure when libcurl cannot start (last_error_detail() is
+  /// not available then; the error's message says what to check).
   static result<curl_transport> create(curl_options options = {}) noexcept {
     if (detail::curl_global_once() != CURLE_OK) return errc::transport_failure;
     CURL* h = curl_easy_init();
@@ -141,12 +152,16 @@ class curl_transport {
     return curl_transport(std::move(options), h);
   }
 
+  /// Moves the easy handle (and its connections) over.
   curl_transport(curl_transport&&) noexcept = default;
+  /// Moves the easy handle (and its connections) over.
   curl_transport& operator=(curl_transport&&) noexcept = default;
   curl_transport(const curl_transport&) = delete;
   curl_transport& operator=(const curl_transport&) = delete;
   ~curl_transport() = default;
 
+  /// Sends `r` and waits for the response: the response, or why there is none (timeout, refused,
+  /// TLS, too large ...).
   result<response> send(const request_view& r) {
     CURL* h = easy_.get();
     curl_easy_reset(h);  // keeps the connection cache
@@ -225,11 +240,13 @@ class curl_transport {
     return std::move(x.out);
   }
 
-  // libcurl's words for the last failed send (empty after a success), for logs.
+  /// libcurl's words for the last failed send (empty after a success), for logs.
   std::string_view last_error_detail() const noexcept { return error_.data(); }
-  // Connections opened so far: one per host while the server keeps them alive.
+  /// Connections opened so far: one per host while the server keeps them alive.
   std::uint64_t connections_opened() const noexcept { return connections_; }
+  /// The options.
   const curl_options& options() const noexcept { return options_; }
+  /// The User-Agent sent.
   const std::string& user_agent() const noexcept { return user_agent_; }
 
  private:

@@ -34,38 +34,48 @@
 
 namespace certretry::tune {
 
-// z of the normal's 99th percentile.
+/// z of the normal's 99th percentile.
 inline constexpr double normal_z99 = 2.3263478740408408;
-// Bounds on what the tuner accepts: a year, a million measured durations.
+/// @{
+/// Bounds on what the tuner accepts: a year, a million measured durations.
 inline constexpr double max_issuance_seconds = 366.0 * 24 * 3600;
 inline constexpr std::size_t max_issuance_samples = 1'000'000;
+/// @}
 
+/// `d` in seconds.
 inline double seconds_of(duration d) noexcept { return std::chrono::duration<double>(d).count(); }
 
+/// The standard normal's CDF.
 inline double normal_cdf(double z) noexcept { return 0.5 * std::erfc(-z / std::numbers::sqrt2); }
 
+/// When a CA issues: an issuance-time distribution (exponential, lognormal or measured), with the
+/// exact figures the tuner prices plans by.
+///
+/// Thread safety: an immutable value: safe to share between threads.
 class issuance {
  public:
+  /// Which family.
   enum class kind : std::uint8_t { exponential, lognormal, empirical };
 
+  /// Exponential with mean `mean` (positive, at most a year).
   static result<issuance> exponential(duration mean) {
     const double m = seconds_of(mean);
     if (!(m > 0) || m > max_issuance_seconds) return errc::invalid_policy;
     return issuance{kind::exponential, m, 0, {}};
   }
-  // ln X ~ N(ln median, sigma^2).
+  /// ln X ~ N(ln median, sigma^2).
   static result<issuance> lognormal(duration median, double sigma) {
     const double m = seconds_of(median);
     if (!(m > 0) || m > max_issuance_seconds || !(sigma > 0) || sigma > 10)
       return errc::invalid_policy;
     return issuance{kind::lognormal, m, sigma, {}};
   }
-  // The lognormal with this median and 99th percentile (sigma = ln(p99 / median) / z99).
+  /// The lognormal with this median and 99th percentile (sigma = ln(p99 / median) / z99).
   static result<issuance> lognormal_p99(duration median, duration p99) {
     if (!(p99 > median) || median <= duration::zero()) return errc::invalid_policy;
     return lognormal(median, std::log(seconds_of(p99) / seconds_of(median)) / normal_z99);
   }
-  // Measured durations in seconds; at least one, none negative or beyond a year.
+  /// Measured durations in seconds; at least one, none negative or beyond a year.
   static result<issuance> empirical(std::vector<double> seconds) {
     if (seconds.empty() || seconds.size() > max_issuance_samples) return errc::invalid_policy;
     for (const double v : seconds)
@@ -78,12 +88,16 @@ class issuance {
     return out;
   }
 
+  /// Which family.
   kind type() const noexcept { return kind_; }
+  /// lognormal: the median; exponential: the mean (seconds).
   double median_or_mean() const noexcept { return a_; }  // lognormal: median; exponential: mean
+  /// lognormal: sigma of ln X.
   double sigma() const noexcept { return b_; }
+  /// empirical: the measured durations, sorted (seconds).
   const std::vector<double>& samples() const noexcept { return samples_; }
 
-  // P(X <= t).
+  /// P(X <= t).
   double cdf(double t) const noexcept {
     if (!(t >= 0)) return 0.0;
     switch (kind_) {
@@ -93,7 +107,7 @@ class issuance {
     }
     return 0.0;
   }
-  // P(X < t): differs from cdf only at an empirical sample.
+  /// P(X < t): differs from cdf only at an empirical sample.
   double cdf_below(double t) const noexcept {
     if (kind_ != kind::empirical) return cdf(t);
     if (!(t > 0)) return 0.0;
@@ -101,7 +115,7 @@ class issuance {
                                samples_.begin()) /
            n();
   }
-  // E[X; X <= t].
+  /// E[X; X <= t].
   double partial_mean(double t) const noexcept {
     if (!(t > 0)) return 0.0;
     switch (kind_) {
@@ -114,6 +128,7 @@ class issuance {
     }
     return 0.0;
   }
+  /// E[X], in seconds.
   double mean() const noexcept {
     switch (kind_) {
       case kind::exponential: return a_;
@@ -122,7 +137,7 @@ class issuance {
     }
     return 0.0;
   }
-  // The smallest t with cdf(t) >= p (bisection: the kinds need no closed form).
+  /// The smallest t with cdf(t) >= p (bisection: the kinds need no closed form).
   double quantile(double p) const noexcept {
     if (kind_ == kind::empirical) {
       const double r = std::ceil(std::clamp(p, 0.0, 1.0) * n());
@@ -138,7 +153,7 @@ class issuance {
     return hi;
   }
 
-  // One draw, in seconds, from the injected generator (Box-Muller for the lognormal).
+  /// One draw, in seconds, from the injected generator (Box-Muller for the lognormal).
   template <random_source R>
   double sample(R& rng) const {
     switch (kind_) {
@@ -157,7 +172,7 @@ class issuance {
     return 0.0;
   }
 
-  // "lognormal, median 60 s, sigma 1" and the like.
+  /// "lognormal, median 60 s, sigma 1" and the like.
   std::string describe() const {
     char buf[128];
     switch (kind_) {
@@ -190,10 +205,10 @@ class issuance {
   std::vector<double> prefix_;   // empirical: prefix sums of samples_
 };
 
-// Measured durations as CSV: seconds in the first field of each line; an optional first line
-// that is not a number is a header; blank lines and lines starting with '#' are skipped (the
-// fleet simulator's format, docs/harness.md). At most `max_bytes` of text. On error `detail`
-// names the line.
+/// Measured durations as CSV: seconds in the first field of each line; an optional first line
+/// that is not a number is a header; blank lines and lines starting with '#' are skipped (the
+/// fleet simulator's format, docs/harness.md). At most `max_bytes` of text. On error `detail`
+/// names the line.
 inline result<issuance> parse_issuance_csv(std::string_view text, std::string& detail,
                                            std::size_t max_bytes = 64u << 20) {
   if (text.size() > max_bytes) {

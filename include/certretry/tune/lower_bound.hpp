@@ -36,29 +36,41 @@
 
 namespace certretry::tune {
 
+/// The grid the dynamic programme searches (seconds).
+///
+/// Thread safety: a plain value: safe to share read-only between threads.
 struct grid_spec {
-  double start = 0;       // the machine's start: no send before it (seconds from submission)
-  double horizon = 600;   // the deadline, from the start
-  double gap = 1;         // least time between two sends
-  double first_gap = 1;   // least time from the start to the first send when not immediate
-  bool immediate = true;  // the first call goes out at the start
-  double step = 0;        // grid step; 0: chosen (multiples of the gaps, about 200 000 points)
-  std::size_t max_points = 2'000'000;
+  double start = 0;       ///< the machine's start: no send before it (seconds from submission)
+  double horizon = 600;   ///< the deadline, from the start
+  double gap = 1;         ///< least time between two sends
+  double first_gap = 1;   ///< least time from the start to the first send when not immediate
+  bool immediate = true;  ///< the first call goes out at the start
+  double step = 0;        ///< grid step; 0: chosen (multiples of the gaps, about 200 000 points)
+  std::size_t max_points = 2'000'000;  ///< the most grid points (a coarser step above it)
 };
 
-// A send required inside [lo, hi] (the p99-time constraint: a poll right after the 99th
-// percentile of issuance).
+/// A send required inside [lo, hi] (the p99-time constraint: a poll right after the 99th
+/// percentile of issuance).
+///
+/// Thread safety: a plain value: safe to share read-only between threads.
 struct send_window {
+  /// @{
+  /// The window's ends, seconds from the submission.
   double lo = 0, hi = 0;
+  /// @}
 };
 
+/// What the dynamic programme found: the cheapest plan on its grid and a lower bound for any
+/// schedule.
+///
+/// Thread safety: a plain value: safe to share read-only between threads.
 struct optimum {
-  plan best;               // the DP's schedule
-  double cost = 0;         // its expected cost
-  double lower_bound = 0;  // no schedule under the same constraints costs less
-  double step = 0;
-  std::size_t points = 0;
-  bool exact = true;  // gaps and horizon are multiples of the step
+  plan best;               ///< the DP's schedule
+  double cost = 0;         ///< its expected cost
+  double lower_bound = 0;  ///< no schedule under the same constraints costs less
+  double step = 0;         ///< the grid step used (seconds)
+  std::size_t points = 0;  ///< grid points searched
+  bool exact = true;       ///< gaps and horizon are multiples of the step
 };
 
 namespace detail {
@@ -231,8 +243,8 @@ inline bool multiple_of(double v, double step) {
 
 }  // namespace detail
 
-// The cheapest schedule on the grid and the lower bound it proves. Errors: a spec out of range
-// (errc::invalid_policy).
+/// The cheapest schedule on the grid and the lower bound it proves. Errors: a spec out of range
+/// (errc::invalid_policy).
 inline result<optimum> optimal_plan(const issuance& x, const costs& k, const grid_spec& s,
                                     std::optional<send_window> window = std::nullopt) {
   if (!(s.horizon > 0) || !(s.gap > 0) || !(s.first_gap >= 0) || !(s.start >= 0) ||

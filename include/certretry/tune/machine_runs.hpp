@@ -35,28 +35,36 @@
 
 namespace certretry::tune {
 
+/// Whether the first call goes out at submission or after the first wait.
 enum class first_call : std::uint8_t { immediate, after_wait };
 
-// What the server does, for every schedule alike.
+/// What the server does, for every schedule alike.
+///
+/// Thread safety: a plain value: safe to share read-only between threads.
 struct server_setup {
-  duration latency{};  // each call's round trip
-  first_call first = first_call::immediate;
-  std::optional<duration> retry_after;  // on every pending reply (and the submission's)
+  duration latency{};                        ///< each call's round trip
+  first_call first = first_call::immediate;  ///< the first call at submission, or after a wait
+  std::optional<duration> retry_after;       ///< on every pending reply (and the submission's)
 };
 
-// A schedule as a machine runs it: the backoff policy, or a watch.
+/// A schedule as a machine runs it: the backoff policy, or a watch.
+///
+/// Thread safety: a plain value: safe to share read-only between threads.
 struct machine_policy {
+  /// the backoff policy
   backoff_policy<any_schedule, any_jitter> backoff{any_schedule{schedules::certctl},
                                                    any_jitter{no_jitter{}}};
-  std::optional<duration> watch;  // TPP's WorkToDoTimeout: every retrieve is held up to this
+  std::optional<duration> watch;  ///< TPP's WorkToDoTimeout: every retrieve is held up to this
 };
 
-// One order as the machine lived it.
+/// One order as the machine lived it.
+///
+/// Thread safety: a plain value: safe to copy and read from any thread.
 struct order_run {
-  bool seen = false;  // issued before the machine gave up
-  std::uint32_t calls = 0;
-  double delay = 0;  // seconds: the call that saw it was sent this long after issuance
-  double time = 0;   // seconds from the submission to the reply that said issued
+  bool seen = false;        ///< issued before the machine gave up
+  std::uint32_t calls = 0;  ///< calls made
+  double delay = 0;         ///< seconds: the call that saw it was sent this long after issuance
+  double time = 0;          ///< seconds from the submission to the reply that said issued
 };
 
 namespace detail {
@@ -173,7 +181,7 @@ inline outcome drive(const server_setup& s, const machine_policy& p, std::uint64
 
 }  // namespace detail
 
-// The calls the machine makes for an order that is never issued: the plan of every order.
+/// The calls the machine makes for an order that is never issued: the plan of every order.
 inline plan plan_of(const server_setup& s, const machine_policy& p, std::uint64_t seed = 1) {
   virtual_clock clock;
   detail::issuing_server server{clock, s, std::numeric_limits<double>::infinity(),
@@ -185,7 +193,7 @@ inline plan plan_of(const server_setup& s, const machine_policy& p, std::uint64_
   return out;
 }
 
-// One order issued `x` seconds after its submission.
+/// One order issued `x` seconds after its submission.
 inline order_run run_order(const server_setup& s, const machine_policy& p, double x,
                            std::uint64_t seed = 1) {
   virtual_clock clock;
@@ -202,15 +210,34 @@ inline order_run run_order(const server_setup& s, const machine_policy& p, doubl
   return r;
 }
 
-// What the machine did over many orders, and how far each figure can be from the truth.
+/// What the machine did over many orders, and how far each figure can be from the truth.
+///
+/// Thread safety: a plain value: safe to copy and read from any thread.
 struct monte_carlo {
+  /// @{
+  /// Orders simulated, and of them those issued before the machine gave up.
   std::size_t orders = 0, seen = 0;
+  /// @}
+  /// @{
+  /// Mean calls per order, and its standard error.
   double calls = 0, calls_se = 0;
+  /// @}
+  /// @{
+  /// Mean added delay (seconds) of the orders seen, and its standard error.
   double mean_delay = 0, mean_delay_se = 0;
-  double p99_delay = 0, p99_delay_lo = 0, p99_delay_hi = 0;  // nearest rank; 99.9 % interval
-  double mean_time = 0;
+  /// @}
+  /// @{
+  double p99_delay = 0, p99_delay_lo = 0, p99_delay_hi = 0;  ///< nearest rank; 99.9 % interval
+  /// @}
+  double mean_time = 0;  ///< mean time to the certificate (seconds) of the orders seen
+  /// @{
+  /// 99th percentile of the time to the certificate, and its 99.9 % interval.
   double p99_time = 0, p99_time_lo = 0, p99_time_hi = 0;
+  /// @}
+  /// @{
+  /// Mean cost per order (costs), and its standard error.
   double cost = 0, cost_se = 0;
+  /// @}
 };
 
 namespace detail {
@@ -248,10 +275,10 @@ inline void percentile_99(std::vector<double>& v, double& p, double& lo, double&
 
 }  // namespace detail
 
-// `orders` orders with issuance times drawn from `x` (seeded), each run through the machine.
-// With `seed_cycle` n > 0, order i runs the machine with seed (i mod n) + 1: the same jitter
-// draws plan_of gives for seeds 1..n, so a jittered schedule's exact figures (a mixture of n
-// plans) and the simulation describe the same thing.
+/// `orders` orders with issuance times drawn from `x` (seeded), each run through the machine.
+/// With `seed_cycle` n > 0, order i runs the machine with seed (i mod n) + 1: the same jitter
+/// draws plan_of gives for seeds 1..n, so a jittered schedule's exact figures (a mixture of n
+/// plans) and the simulation describe the same thing.
 inline monte_carlo simulate(const server_setup& s, const machine_policy& p, const issuance& x,
                             const costs& k, std::size_t orders, std::uint64_t seed,
                             std::size_t seed_cycle = 0) {
@@ -288,8 +315,8 @@ inline monte_carlo simulate(const server_setup& s, const machine_policy& p, cons
   return mc;
 }
 
-// Whether the simulation confirms the exact figures: each mean within 4 standard errors (and
-// a millisecond, the clock's resolution), each p99 inside its interval (with a millisecond).
+/// Whether the simulation confirms the exact figures: each mean within 4 standard errors (and
+/// a millisecond, the clock's resolution), each p99 inside its interval (with a millisecond).
 inline bool confirms(const monte_carlo& mc, const metrics& m) {
   const auto near = [](double a, double b, double se) {
     return std::fabs(a - b) <= 4 * se + 1e-3 + 1e-6 * std::fabs(b);

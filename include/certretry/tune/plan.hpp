@@ -23,30 +23,41 @@
 
 namespace certretry::tune {
 
+/// One call of a plan.
+///
+/// Thread safety: a plain value: safe to copy and read from any thread.
 struct call {
-  double send = 0;    // seconds from the submission
-  double covers = 0;  // >= send
+  double send = 0;    ///< seconds from the submission
+  double covers = 0;  ///< >= send
 };
 
+/// The calls a machine makes while the order is not yet issued, in order (see the file's comment).
+///
+/// Thread safety: a plain value: safe to share read-only between threads.
 struct plan {
-  std::vector<call> calls;
-  double latency = 0;  // each call's round trip (the reply arrives this long after it answers)
+  std::vector<call> calls;  ///< the calls, in order
+  double latency = 0;  ///< each call's round trip (the reply arrives this long after it answers)
 };
 
-// A plan's figures. Delays and times are of the orders seen (issued before the plan ended).
+/// A plan's figures. Delays and times are of the orders seen (issued before the plan ended).
+///
+/// Thread safety: a plain value: safe to copy and read from any thread.
 struct metrics {
-  double calls = 0;       // E[calls]
-  double p_seen = 0;      // P(issued and seen before the plan ends)
-  double mean_delay = 0;  // E[added delay | seen]
-  double p99_delay = 0;
-  double mean_time = 0;  // E[time to the certificate | seen], from the submission
-  double p99_time = 0;
-  double cost = 0;  // call_cost * E[calls] + delay_cost * E[delay; seen]
+  double calls = 0;       ///< E[calls]
+  double p_seen = 0;      ///< P(issued and seen before the plan ends)
+  double mean_delay = 0;  ///< E[added delay | seen]
+  double p99_delay = 0;   ///< 99th percentile of the added delay (seconds)
+  double mean_time = 0;   ///< E[time to the certificate | seen], from the submission
+  double p99_time = 0;    ///< 99th percentile of the time to the certificate (seconds)
+  double cost = 0;        ///< call_cost * E[calls] + delay_cost * E[delay; seen]
 };
 
+/// What a call and a second of added delay cost.
+///
+/// Thread safety: a plain value: safe to share read-only between threads.
 struct costs {
-  double call = 1.0;    // one call
-  double delay = 0.01;  // one second of added delay
+  double call = 1.0;    ///< one call
+  double delay = 0.01;  ///< one second of added delay
 };
 
 namespace detail {
@@ -66,6 +77,7 @@ inline double delay_tail(const plan& p, const issuance& x, double d) {
 
 }  // namespace detail
 
+/// A plan's exact figures for issuance time `x` and costs `k`.
 inline metrics evaluate(const plan& p, const issuance& x, const costs& k) {
   metrics m;
   if (p.calls.empty()) return m;

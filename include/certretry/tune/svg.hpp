@@ -89,6 +89,8 @@ inline const char* color_of(family f) {
 
 }  // namespace detail_svg
 
+/// The tuning as SVG text under `title`: two panels of expected calls against mean and p99
+/// added delay, as the file's comment describes.
 inline std::string pareto_svg(const tuning& t, std::string_view title) {
   using namespace detail_svg;
   constexpr double width = 900, left = 70, right = 170, top = 64, panel_h = 300, gap = 70;

@@ -40,27 +40,38 @@
 
 namespace certretry::tune {
 
+/// A per-order rate limit the schedule must keep.
+///
+/// Thread safety: a plain value: safe to share read-only between threads.
 struct rate_limit {
-  std::uint32_t calls = 1;  // at most this many calls of one order ...
-  duration per = 1s;        // ... in this long: enforced as calls at least per / calls apart
+  std::uint32_t calls = 1;  ///< at most this many calls of one order ...
+  duration per = 1s;        ///< ... in this long: enforced as calls at least per / calls apart
 };
 
+/// What the tuner is asked (see the file's comment).
+///
+/// Thread safety: a plain value: safe to share read-only between threads.
 struct problem {
-  issuance when = issuance::exponential(60s).assume_value();
-  costs cost;
-  duration deadline = 10min;
-  duration min_delay = 1s;            // the policy's floor
-  server_setup server;                // latency, first call, Retry-After
-  std::optional<duration> watch_max;  // the server holds a call up to this long
-  std::optional<rate_limit> rate;
-  std::optional<duration> max_p99_delay, max_p99_time;  // constraints on the recommendation
-  double grid_step = 0;                                 // seconds; 0: chosen
+  issuance when = issuance::exponential(60s).assume_value();  ///< when the CA issues
+  costs cost;                         ///< what a call and a second of delay cost
+  duration deadline = 10min;          ///< the machine's deadline
+  duration min_delay = 1s;            ///< the policy's floor
+  server_setup server;                ///< latency, first call, Retry-After
+  std::optional<duration> watch_max;  ///< the server holds a call up to this long
+  std::optional<rate_limit> rate;     ///< a rate limit to keep, if any
+  /// @{
+  std::optional<duration> max_p99_delay, max_p99_time;  ///< constraints on the recommendation
+  /// @}
+  double grid_step = 0;  ///< seconds; 0: chosen
+  /// the schedules compared with the recommendation
   std::vector<std::string> anchors{"certctl", "vcert", "lego", "acme-sh"};
-  std::size_t jitter_draws = 200;
+  std::size_t jitter_draws = 200;  ///< jitter draws priced per jittered candidate
 };
 
+/// The schedule families the tuner tries.
 enum class family : std::uint8_t { fixed, geometric, table, jittered, watch, anchor };
 
+/// The family's name, as the tuner's tables print it.
 constexpr std::string_view to_string(family f) noexcept {
   switch (f) {
     case family::fixed: return "fixed";
@@ -73,14 +84,23 @@ constexpr std::string_view to_string(family f) noexcept {
   return "?";
 }
 
-// A schedule written out: what builds it, what the harness reads, what C++ pastes.
+/// A schedule written out: what builds it, what the harness reads, what C++ pastes.
+///
+/// Thread safety: a plain value: safe to share read-only between threads.
 struct schedule_choice {
+  /// @{
+  /// How the schedule is written: a name, or a fixed, geometric or table schedule.
   enum class kind : std::uint8_t { named, fixed, geometric, table } k = kind::fixed;
-  std::string name;  // named
+  /// @}
+  std::string name;  ///< named
+  /// @{
+  /// fixed: the delay (base); geometric: the first delay and the cap.
   duration base{}, cap{};
-  double factor = 1;
-  std::vector<duration> steps;  // table
+  /// @}
+  double factor = 1;            ///< geometric: growth per step
+  std::vector<duration> steps;  ///< table
 
+  /// The schedule this describes.
   any_schedule make() const {
     switch (k) {
       case kind::named: return named_schedule(name).value_or(any_schedule{schedules::certctl});
@@ -92,7 +112,7 @@ struct schedule_choice {
   }
 };
 
-// Seconds as the docs write them: 2, 2.5, 0.05, 103.25.
+/// Seconds as the docs write them: 2, 2.5, 0.05, 103.25.
 inline std::string secs(double s) {
   char buf[40];
   std::snprintf(buf, sizeof buf, "%.3f", s);
@@ -101,9 +121,10 @@ inline std::string secs(double s) {
   if (t.back() == '.') t.pop_back();
   return t;
 }
+/// `d` as secs() writes seconds.
 inline std::string secs(duration d) { return secs(seconds_of(d)); }
 
-// The harness's `schedule` text (backoff/schedule.hpp, parse_schedule).
+/// The harness's `schedule` text (backoff/schedule.hpp, parse_schedule).
 inline std::string spec_of(const schedule_choice& s) {
   switch (s.k) {
     case schedule_choice::kind::named: return s.name;
@@ -122,7 +143,7 @@ inline std::string spec_of(const schedule_choice& s) {
   return {};
 }
 
-// A duration as a C++ literal: 5s, 1500ms, 10min.
+/// A duration as a C++ literal: 5s, 1500ms, 10min.
 inline std::string cpp_duration(duration d) {
   const auto ms = d.count();
   if (ms % 60000 == 0 && ms != 0) return std::to_string(ms / 60000) + "min";
@@ -130,6 +151,7 @@ inline std::string cpp_duration(duration d) {
   return std::to_string(ms) + "ms";
 }
 
+/// The schedule as C++ code (a policy's schedule argument).
 inline std::string cpp_of(const schedule_choice& s) {
   switch (s.k) {
     case schedule_choice::kind::named: {
@@ -157,7 +179,7 @@ inline std::string cpp_of(const schedule_choice& s) {
   return {};
 }
 
-// How people name it: "geometric 5 s x3 to 300 s".
+/// How people name it: "geometric 5 s x3 to 300 s".
 inline std::string label_of(const schedule_choice& s) {
   switch (s.k) {
     case schedule_choice::kind::named: return s.name;
@@ -176,16 +198,20 @@ inline std::string label_of(const schedule_choice& s) {
   return {};
 }
 
+/// One schedule the tuner priced.
+///
+/// Thread safety: a plain value: safe to share read-only between threads.
 struct candidate {
-  family fam = family::fixed;
-  schedule_choice schedule;
-  std::string jitter = "none";  // none, pct (20 %), full
-  std::optional<duration> watch;
-  std::string note;  // "DP, delay cost x2" and the like
-  metrics m;
-  bool feasible = true;  // meets the p99 constraints
-  bool front = false;    // on the Pareto front (calls, mean delay, p99 delay)
+  family fam = family::fixed;     ///< its family
+  schedule_choice schedule;       ///< the schedule
+  std::string jitter = "none";    ///< none, pct (20 %), full
+  std::optional<duration> watch;  ///< TPP's WorkToDoTimeout, for the watch family
+  std::string note;               ///< "DP, delay cost x2" and the like
+  metrics m;                      ///< its figures
+  bool feasible = true;           ///< meets the p99 constraints
+  bool front = false;             ///< on the Pareto front (calls, mean delay, p99 delay)
 
+  /// How the tables name it: the schedule, its jitter and watch.
   std::string label() const {
     if (watch) return "watch " + secs(*watch) + " s";
     std::string out = label_of(schedule);
@@ -195,17 +221,22 @@ struct candidate {
   }
 };
 
+/// What the tuner found (see the file's comment).
+///
+/// Thread safety: a plain value: safe to share read-only between threads.
 struct tuning {
-  std::vector<candidate> candidates;  // every family's points, then the anchors
-  std::optional<std::size_t> recommended;
-  optimum dp;                             // the DP at the problem's costs (the lower bound)
-  std::optional<optimum> dp_constrained;  // with a send forced by max_p99_time
-  std::vector<std::pair<double, metrics>> dp_curve;  // (delay cost factor, the DP plan's figures)
-  double floor_s = 1, gap_s = 1;  // the effective floor and least gap between sends
-  std::string error;
+  std::vector<candidate> candidates;       ///< every family's points, then the anchors
+  std::optional<std::size_t> recommended;  ///< the index of the recommended candidate, if any
+  optimum dp;                              ///< the DP at the problem's costs (the lower bound)
+  std::optional<optimum> dp_constrained;   ///< with a send forced by max_p99_time
+  std::vector<std::pair<double, metrics>> dp_curve;  ///< (delay cost factor, the DP plan's figures)
+  /// @{
+  double floor_s = 1, gap_s = 1;  ///< the effective floor and least gap between sends
+  /// @}
+  std::string error;  ///< why nothing could be recommended, or empty
 };
 
-// The policy every candidate of a problem runs with.
+/// The policy every candidate of a problem runs with.
 inline backoff_policy<any_schedule, any_jitter> policy_for(const problem& p, any_schedule s,
                                                            std::string_view jitter = "none") {
   limits l;
@@ -221,12 +252,13 @@ inline backoff_policy<any_schedule, any_jitter> policy_for(const problem& p, any
   return {s, j, l, retry_after_policy{}};
 }
 
+/// The machine policy a candidate runs with.
 inline machine_policy machine_policy_of(const problem& p, const candidate& c) {
   machine_policy mp{policy_for(p, c.schedule.make(), c.jitter), c.watch};
   return mp;
 }
 
-// The plans a candidate makes: one, or one per jitter draw.
+/// The plans a candidate makes: one, or one per jitter draw.
 inline std::vector<plan> plans_of(const problem& p, const candidate& c) {
   const machine_policy mp = machine_policy_of(p, c);
   std::vector<plan> out;
@@ -235,7 +267,7 @@ inline std::vector<plan> plans_of(const problem& p, const candidate& c) {
   return out;
 }
 
-// The figures of a mixture of plans (a jittered schedule: one plan per draw, equally likely).
+/// The figures of a mixture of plans (a jittered schedule: one plan per draw, equally likely).
 inline metrics evaluate_all(const std::vector<plan>& plans, const issuance& x, const costs& k) {
   if (plans.size() == 1) return evaluate(plans.front(), x, k);
   metrics m;
@@ -340,11 +372,12 @@ inline schedule_choice table_from(const plan& pl, const problem& p, int digits) 
 
 }  // namespace detail
 
-// Figures of one candidate under the problem.
+/// Figures of one candidate under the problem.
 inline metrics price(const problem& p, const candidate& c) {
   return evaluate_all(plans_of(p, c), p.when, p.cost);
 }
 
+/// Runs the tuner: every candidate priced, the front, the lower bound and the recommendation.
 inline tuning tune_schedules(const problem& p) {
   tuning out;
   const double lat = seconds_of(p.server.latency);
@@ -574,8 +607,8 @@ inline tuning tune_schedules(const problem& p) {
   return out;
 }
 
-// The front's candidate with the fewest calls at a p99 delay no worse than `limit` (anchors
-// excluded).
+/// The front's candidate with the fewest calls at a p99 delay no worse than `limit` (anchors
+/// excluded).
 inline std::optional<std::size_t> fewest_calls_within(const tuning& t, double p99_limit) {
   std::optional<std::size_t> best;
   for (std::size_t i = 0; i < t.candidates.size(); ++i) {
@@ -586,15 +619,15 @@ inline std::optional<std::size_t> fewest_calls_within(const tuning& t, double p9
   return best;
 }
 
-// The candidate's figures measured: `orders` orders through its machine (a jittered one with
-// the same draws its exact figures average over).
+/// The candidate's figures measured: `orders` orders through its machine (a jittered one with
+/// the same draws its exact figures average over).
 inline monte_carlo simulate_candidate(const problem& p, const candidate& c, std::size_t orders,
                                       std::uint64_t seed) {
   const std::size_t cycle = c.jitter == "none" ? 0 : std::max<std::size_t>(1, p.jitter_draws);
   return simulate(p.server, machine_policy_of(p, c), p.when, p.cost, orders, seed, cycle);
 }
 
-// The C++ policy value of a candidate, ready to paste.
+/// The C++ policy value of a candidate, ready to paste.
 inline std::string cpp_policy(const problem& p, const candidate& c) {
   const auto pol = policy_for(p, c.schedule.make(), c.jitter);
   std::string limits = "certretry::limits{.max_wait = " + cpp_duration(p.deadline) +
@@ -611,7 +644,7 @@ inline std::string cpp_policy(const problem& p, const candidate& c) {
          ",\n    " + limits + "};";
 }
 
-// The same as the options of a harness scenario (docs/harness.md).
+/// The same as the options of a harness scenario (docs/harness.md).
 inline std::string harness_options(const problem& p, const candidate& c) {
   const auto pol = policy_for(p, c.schedule.make(), c.jitter);
   const std::string common =

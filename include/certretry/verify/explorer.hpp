@@ -39,39 +39,50 @@
 
 namespace certretry::verify {
 
+/// How far the verifier searches.
+///
+/// Thread safety: a plain value: safe to share read-only between threads.
 struct verify_options {
-  std::uint32_t depth = 8;             // replies per sequence
-  std::size_t max_states = 4'000'000;  // distinct states at most (the search stops there)
-  bool continue_leaves = true;         // the termination check past the depth
-  // Past the depth each state is continued with every repeat letter, or, when the states at
-  // the depth times the repeat letters exceed this, with one repeat letter each, in turn.
+  std::uint32_t depth = 8;             ///< replies per sequence
+  std::size_t max_states = 4'000'000;  ///< distinct states at most (the search stops there)
+  bool continue_leaves = true;         ///< the termination check past the depth
+  /// Past the depth each state is continued with every repeat letter, or, when the states at
+  /// the depth times the repeat letters exceed this, with one repeat letter each, in turn.
   std::size_t max_continuations = 200'000;
-  bool stop_when_all_violated = true;
-  bool merge = true;  // false: no pruning (every sequence explored; for testing the pruning)
+  bool stop_when_all_violated = true;  ///< stop once every invariant has a counterexample
+  bool merge = true;  ///< false: no pruning (every sequence explored; for testing the pruning)
 };
 
+/// A shortest sequence of replies that breaks an invariant.
+///
+/// Thread safety: a plain value: safe to share read-only between threads.
 struct counterexample {
-  std::string invariant;
-  std::string what;
-  std::vector<std::size_t> letters;  // the replies, in order
-  trace t;                           // the run up to and including the step that broke it
-  bool past_depth = false;           // found while continuing a sequence past the depth
+  std::string invariant;             ///< the invariant broken
+  std::string what;                  ///< how, in words
+  std::vector<std::size_t> letters;  ///< the replies, in order
+  trace t;                           ///< the run up to and including the step that broke it
+  bool past_depth = false;           ///< found while continuing a sequence past the depth
 };
 
+/// What the verifier found for one machine.
+///
+/// Thread safety: a plain value: safe to share read-only between threads.
 struct report {
-  std::string machine;
-  std::uint32_t depth = 0;
-  std::size_t sequences = 0;  // sequences replayed
-  std::size_t states = 0;     // distinct states explored
-  std::size_t merged = 0;     // sequences that reached a state already explored
-  std::size_t finished = 0;   // sequences that ended within the depth
-  std::size_t continued = 0;  // sequences continued past the depth to their end
-  std::size_t steps = 0;      // machine steps in all
-  bool exhausted = true;      // false: max_states stopped the search
-  std::vector<invariant> invariants;
-  std::vector<counterexample> violations;  // the first (shortest) per invariant
+  std::string machine;                     ///< the machine's name
+  std::uint32_t depth = 0;                 ///< replies per sequence
+  std::size_t sequences = 0;               ///< sequences replayed
+  std::size_t states = 0;                  ///< distinct states explored
+  std::size_t merged = 0;                  ///< sequences that reached a state already explored
+  std::size_t finished = 0;                ///< sequences that ended within the depth
+  std::size_t continued = 0;               ///< sequences continued past the depth to their end
+  std::size_t steps = 0;                   ///< machine steps in all
+  bool exhausted = true;                   ///< false: max_states stopped the search
+  std::vector<invariant> invariants;       ///< the invariants checked
+  std::vector<counterexample> violations;  ///< the first (shortest) per invariant
 
+  /// True when nothing was violated and the search was complete.
   bool ok() const noexcept { return violations.empty() && exhausted; }
+  /// The counterexample of invariant `name`, if any.
   const counterexample* violation(std::string_view name) const noexcept {
     for (const auto& c : violations)
       if (c.invariant == name) return &c;
@@ -258,8 +269,8 @@ inline void record(report& rep, const std::vector<invariant>& inv, replay_result
 
 }  // namespace detail
 
-// Explores every sequence of up to o.depth replies; the report lists the first violation of
-// each invariant (the shortest), or none.
+/// Explores every sequence of up to o.depth replies; the report lists the first violation of
+/// each invariant (the shortest), or none.
 inline report explore(const subject& s, const verify_options& o = {}) {
   report rep;
   rep.machine = s.machine;
@@ -367,7 +378,7 @@ inline report explore(const subject& s, const verify_options& o = {}) {
   return rep;
 }
 
-// A reply as a scenario writes it (docs/harness.md, format v1).
+/// A reply as a scenario writes it (docs/harness.md, format v1).
 inline std::string reply_json(const letter& l) {
   std::string out;
   if (!l.reply) {
@@ -393,8 +404,8 @@ inline std::string reply_json(const letter& l) {
   return out + "}";
 }
 
-// The counterexample as a replay scenario: the subject's machine and options, and for each
-// request the replies it got, in order (the harness repeats the last one).
+/// The counterexample as a replay scenario: the subject's machine and options, and for each
+/// request the replies it got, in order (the harness repeats the last one).
 inline std::string scenario_json(const subject& s, const counterexample& c) {
   std::vector<std::pair<std::string, std::vector<std::size_t>>> server;
   for (std::size_t i = 0; i < c.t.steps.size(); ++i) {
@@ -429,7 +440,7 @@ inline std::string scenario_json(const subject& s, const counterexample& c) {
   return out;
 }
 
-// The letters of a counterexample by name: "pending, 429 + Retry-After".
+/// The letters of a counterexample by name: "pending, 429 + Retry-After".
 inline std::string letters_text(const subject& s, const counterexample& c) {
   std::string out;
   for (std::size_t i = 0; i < c.letters.size(); ++i)

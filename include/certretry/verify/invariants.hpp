@@ -98,6 +98,8 @@ inline std::optional<certretry::verdict> run_verdict(const trace& t, const facts
 
 }  // namespace detail
 
+/// At most 4 requests without a wait between them, at most 2 waits without a request, and every
+/// sequence continued past the depth finishes.
 inline invariant terminates() {
   return {
       "terminates",
@@ -127,6 +129,8 @@ inline invariant terminates() {
       }};
 }
 
+/// No request, and no wait ending, after start + the policy's deadline; for ARI, no renewalInfo
+/// request at or after notAfter.
 inline invariant deadline() {
   return {
       "deadline",
@@ -148,6 +152,8 @@ inline invariant deadline() {
       }};
 }
 
+/// No wait shorter than the policy's floor, except one cut to end at the deadline or one that waits
+/// for a renewal window.
 inline invariant floor() {
   return {
       "floor",
@@ -168,6 +174,7 @@ inline invariant floor() {
       }};
 }
 
+/// No request sooner after a reply than the reply's valid Retry-After, up to the policy's ceiling.
 inline invariant retry_after(bool applies = true) {
   return {"retry-after",
           [](const trace& t, const facts& f,
@@ -194,6 +201,7 @@ inline invariant retry_after(bool applies = true) {
           applies};
 }
 
+/// At most one TPP reset per enrollment.
 inline invariant one_reset(bool applies) {
   return {"one reset",
           [](const trace& t, const facts& f,
@@ -222,6 +230,7 @@ inline invariant one_reset(bool applies) {
           applies};
 }
 
+/// At most one `replaces` fallback per order, and `replaces` never claimed again after it.
 inline invariant one_fallback(bool applies) {
   return {
       "one fallback",
@@ -244,7 +253,7 @@ inline invariant one_fallback(bool applies) {
       applies};
 }
 
-// Checked by the explorer on the happy sequence; listed here so that reports name it.
+/// Checked by the explorer on the happy sequence; listed here so that reports name it.
 inline invariant happy_path() {
   return {"happy path",
           [](const trace&, const facts&, const std::vector<letter>&) -> std::optional<std::string> {
@@ -252,6 +261,7 @@ inline invariant happy_path() {
           }};
 }
 
+/// The reset the TPP strategy promises is sent.
 inline invariant configured_reset(bool applies) {
   return {
       "configured reset",
@@ -288,6 +298,8 @@ inline invariant configured_reset(bool applies) {
       applies};
 }
 
+/// issued/completed only after a done verdict, failed only after a permanent one, still_pending
+/// after pending or transient, needs_reset after a stale message.
 inline invariant outcome_agrees() {
   return {"outcome agrees",
           [](const trace& t, const facts& f,
@@ -323,8 +335,8 @@ inline invariant outcome_agrees() {
           }};
 }
 
-// The invariants for a subject: the generic ones, those of its protocol (listed as not
-// applicable elsewhere), then its own.
+/// The invariants for a subject: the generic ones, those of its protocol (listed as not
+/// applicable elsewhere), then its own.
 inline std::vector<invariant> invariants_for(const subject& s) {
   std::vector<invariant> all{terminates(),
                              deadline(),

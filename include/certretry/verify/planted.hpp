@@ -31,6 +31,7 @@
 
 namespace certretry::verify {
 
+/// The planted bugs (see the file's comment).
 enum class bug : std::uint8_t {
   loops_on_timeout,
   polls_past_deadline,
@@ -43,11 +44,13 @@ enum class bug : std::uint8_t {
   reports_issued,
 };
 
+/// Every planted bug, in order.
 inline constexpr bug all_bugs[] = {
     bug::loops_on_timeout,    bug::polls_past_deadline, bug::no_wait_after_429,
     bug::ignores_retry_after, bug::resets_twice,        bug::claims_again,
     bug::polls_once_more,     bug::skips_reset,         bug::reports_issued};
 
+/// The bug's name, as reports print it.
 constexpr std::string_view to_string(bug b) noexcept {
   switch (b) {
     case bug::loops_on_timeout: return "loops_on_timeout";
@@ -63,7 +66,7 @@ constexpr std::string_view to_string(bug b) noexcept {
   return "?";
 }
 
-// The invariant each bug breaks.
+/// The invariant each bug breaks.
 constexpr std::string_view breaks(bug b) noexcept {
   switch (b) {
     case bug::loops_on_timeout: return "terminates";
@@ -79,12 +82,18 @@ constexpr std::string_view breaks(bug b) noexcept {
   return "?";
 }
 
+/// A machine with one planted bug (see the file's comment) around a real one.
+///
+/// Thread safety: one verification's: used on its thread only.
 class planted_machine final : public erased_machine {
  public:
+  /// Wraps `inner` with bug `b`.
   planted_machine(std::unique_ptr<erased_machine> inner, bug b) : in_(std::move(inner)), bug_(b) {}
 
+  /// The inner machine's start(), as the bug changes it.
   action start(time_point now) override { return watch(now, in_->start(now)); }
 
+  /// The inner machine's on_response(), as the bug changes it.
   action on_response(time_point now, const response_view& r) override {
     if (mode_ == mode::echo) {  // our own extra request was answered
       mode_ = mode::normal;
@@ -106,6 +115,7 @@ class planted_machine final : public erased_machine {
     return after_response(now, r, in_->on_response(now, r));
   }
 
+  /// The inner machine's on_transport_error(), as the bug changes it.
   action on_transport_error(time_point now, std::error_code ec) override {
     if (bug_ == bug::loops_on_timeout && ec == errc::transport_timeout) {
       if (mode_ == mode::normal) {
@@ -123,6 +133,7 @@ class planted_machine final : public erased_machine {
     return watch(now, in_->on_transport_error(now, ec));
   }
 
+  /// The inner machine's on_wait_elapsed(), as the bug changes it.
   action on_wait_elapsed(time_point now) override {
     if (mode_ == mode::late) {
       mode_ = mode::echo;
@@ -131,6 +142,7 @@ class planted_machine final : public erased_machine {
     return watch(now, in_->on_wait_elapsed(now));
   }
 
+  /// The inner machine's outcome, as the bug changes it.
   outcome take_outcome() override {
     if (held_) return *held_;
     if (skipped_)
@@ -214,7 +226,7 @@ class planted_machine final : public erased_machine {
   std::optional<outcome> held_;
 };
 
-// The subject with its machine replaced by one that has the bug.
+/// The subject with its machine replaced by one that has the bug.
 inline subject plant(subject s, bug b) {
   auto make = std::move(s.make);
   s.make = [make = std::move(make), b](recording_sink sink) -> std::unique_ptr<erased_machine> {

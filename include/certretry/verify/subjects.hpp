@@ -80,6 +80,7 @@ inline std::string problem(std::string_view type, std::string_view detail_text) 
 
 // --- async-poll ----------------------------------------------------------------------------
 
+/// The async-poll machine as a verification subject: `order` polled under policy `p`.
 inline subject async_poll_subject(async_ca_order order, backoff_policy<any_schedule, any_jitter> p,
                                   std::uint64_t seed = 1, std::string options_json = "{}",
                                   time_point start = time_point{},
@@ -174,6 +175,7 @@ inline subject async_poll_subject(async_ca_order order, backoff_policy<any_sched
 
 // --- tpp-enroll ----------------------------------------------------------------------------
 
+/// The TPP enrollment machine as a verification subject.
 template <class Detector = tpp::stale_enrollment_detector>
 subject tpp_subject(tpp::enroll_options o, backoff_policy<any_schedule, any_jitter> p,
                     std::uint64_t seed = 1, std::string options_json = "{}",
@@ -310,8 +312,8 @@ inline void acme_facts(subject& s, const backoff_policy<any_schedule, any_jitter
 
 }  // namespace detail
 
-// The new-order machine starts with the nonce the options give (none: the first request is
-// HEAD new-nonce), as the harness runs it when a scenario scripts the new-nonce URL.
+/// The new-order machine starts with the nonce the options give (none: the first request is
+/// HEAD new-nonce), as the harness runs it when a scenario scripts the new-nonce URL.
 inline subject acme_new_order_subject(acme::new_order_options o,
                                       backoff_policy<any_schedule, any_jitter> p,
                                       std::uint64_t seed = 1, std::string options_json = "{}",
@@ -360,6 +362,7 @@ inline subject acme_new_order_subject(acme::new_order_options o,
   return s;
 }
 
+/// The ACME resource-poll machine as a verification subject.
 inline subject acme_poll_subject(acme::poll_options o, backoff_policy<any_schedule, any_jitter> p,
                                  std::uint64_t seed = 1, std::string options_json = "{}",
                                  time_point start = time_point{}) {
@@ -403,8 +406,8 @@ inline subject acme_poll_subject(acme::poll_options o, backoff_policy<any_schedu
 
 // --- ari-renewal ---------------------------------------------------------------------------
 
-// Windows are fixed dates from `start` (a scenario's replies are fixed text): one an hour
-// ahead, one already past, one that ends before it starts.
+/// Windows are fixed dates from `start` (a scenario's replies are fixed text): one an hour
+/// ahead, one already past, one that ends before it starts.
 inline subject ari_subject(acme::ari_options o, std::uint64_t seed = 1,
                            std::string options_json = "{}", time_point start = time_point{}) {
   subject s;

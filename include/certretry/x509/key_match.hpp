@@ -26,15 +26,17 @@
 
 namespace certretry {
 
-// A CSR or key larger than this is not read (a PEM RSA-16384 private key is about 12 KiB).
+/// A CSR or key larger than this is not read (a PEM RSA-16384 private key is about 12 KiB).
 inline constexpr std::size_t max_key_source_bytes = 64 * 1024;
 
-// The public key a certificate must carry. Shares its key when copied (EVP_PKEY is reference
-// counted and read-only here, so copies may be used from several threads).
+/// The public key a certificate must carry. Shares its key when copied (EVP_PKEY is reference
+/// counted and read-only here, so copies may be used from several threads).
+///
+/// Thread safety: copies share one read-only key and may be used from several threads at once.
 class expected_public_key {
  public:
-  // From a PKCS#10 CSR, PEM ("CERTIFICATE REQUEST") or DER. The CSR's signature is not checked:
-  // the caller made it.
+  /// From a PKCS#10 CSR, PEM ("CERTIFICATE REQUEST") or DER. The CSR's signature is not checked:
+  /// the caller made it.
   static result<expected_public_key> from_csr(std::string_view csr) {
     if (csr.empty() || csr.size() > max_key_source_bytes) return errc::key_source_unreadable;
     X509_REQ* req = nullptr;
@@ -53,8 +55,8 @@ class expected_public_key {
     return expected_public_key{key};
   }
 
-  // From a PEM private key ("PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY") or public key
-  // ("PUBLIC KEY"). Encrypted keys are refused (no passphrase callback).
+  /// From a PEM private key ("PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY") or public key
+  /// ("PUBLIC KEY"). Encrypted keys are refused (no passphrase callback).
   static result<expected_public_key> from_pem_key(std::string_view pem) {
     if (pem.empty() || pem.size() > max_key_source_bytes) return errc::key_source_unreadable;
     const auto read = [&](auto reader) -> EVP_PKEY* {
@@ -73,7 +75,7 @@ class expected_public_key {
     return expected_public_key{key};
   }
 
-  // Empty when the leaf's subjectPublicKeyInfo holds this key; otherwise why not.
+  /// Empty when the leaf's subjectPublicKeyInfo holds this key; otherwise why not.
   std::string_view check(const x509_leaf& leaf) const {
     const auto* p = leaf.spki.data();
     EVP_PKEY* got = d2i_PUBKEY(nullptr, &p, static_cast<long>(leaf.spki.size()));
@@ -90,7 +92,7 @@ class expected_public_key {
   std::shared_ptr<EVP_PKEY> key_;
 };
 
-// The check VCert makes: the certificate parses as X.509 and its public key is `key`.
+/// The check VCert makes: the certificate parses as X.509 and its public key is `key`.
 inline certificate_check key_match_check(expected_public_key key) {
   return {certificate_shape::x509,
           [k = std::move(key)](const x509_leaf& leaf) { return k.check(leaf); }};

@@ -51,8 +51,13 @@
 
 namespace certretry::model {
 
+/// An ACME server model (see the file's comment) on a virtual clock: a transport for tests and
+/// benchmarks.
+///
+/// Thread safety: one test's: not to be shared between threads without a lock.
 class acme_server {
  public:
+  /// A server on `clock` (which it advances), as `options` say.
   explicit acme_server(virtual_clock& clock, acme_server_options options = {})
       : clock_(&clock),
         options_(std::move(options)),
@@ -63,33 +68,34 @@ class acme_server {
 
   // --- set-up ---------------------------------------------------------------------------
 
-  // A new order, `ready` for finalize; returns its number (1, 2, ...). Its processing time is
-  // a function of the seed and the number alone.
+  /// A new order, `ready` for finalize; returns its number (1, 2, ...). Its processing time is
+  /// a function of the seed and the number alone.
   std::uint64_t create_order(std::vector<std::string> identifiers = {"example.com"},
                              std::string replaces = {}) {
     return orders_.create(std::move(identifiers), std::move(replaces), clock_->now());
   }
 
-  // Creates (or replaces) a certificate renewalInfo and `replaces` know.
+  /// Creates (or replaces) a certificate renewalInfo and `replaces` know.
   void add_certificate(acme_certificate c) { certificates_.add(std::move(c), options_.seed); }
 
-  // From `at` on (default: now), the certificate's suggested window is [start, end).
+  /// From `at` on (default: now), the certificate's suggested window is [start, end).
   void move_window(std::string_view cert_id, time_point start, time_point end,
                    std::optional<time_point> at = std::nullopt) {
     certificates_.move_window(cert_id, start, end, at.value_or(clock_->now()));
   }
 
-  // As if an order replacing the certificate had been accepted already.
+  /// As if an order replacing the certificate had been accepted already.
   void mark_replaced(std::string_view cert_id) { certificates_.mark_replaced(cert_id); }
 
-  // The next new-order requests answer these faults, first in, first out.
+  /// The next new-order requests answer these faults, first in, first out.
   void queue_new_order_fault(acme_fault f) { new_orders_.queue_fault(f); }
 
-  // A nonce the server issued, for a client's first POST (what HEAD new-nonce would return).
+  /// A nonce the server issued, for a client's first POST (what HEAD new-nonce would return).
   std::string fresh_nonce() { return nonces_.issue(); }
 
   // --- the transport --------------------------------------------------------------------
 
+  /// The transport: answers one request at once and advances the clock by the round trip.
   result<response> send(const request_view& req) {
     std::optional<response> r = dispatch(req);
     if (!r) {  // the server never answers: the client gives up after its timeout
@@ -103,41 +109,47 @@ class acme_server {
 
   // --- inspection -----------------------------------------------------------------------
 
+  /// Calls received and answers given.
   const acme_counters& counters() const noexcept { return counters_; }
+  /// The options.
   const acme_server_options& options() const noexcept { return options_; }
 
+  /// One order, as it is now.
   acme_order_info inspect_order(std::uint64_t id) const {
     return orders_.inspect(id, clock_->now());
   }
 
+  /// One certificate, as it is now.
   acme_certificate_info inspect_certificate(std::string_view cert_id) {
     return certificates_.inspect(cert_id, clock_->now());
   }
 
-  // The order's URL paths, as the client is given them (no origin).
+  /// The order's URL paths, as the client is given them (no origin).
   static std::string order_path(std::uint64_t id) {
     return std::string(acme_order_prefix) + std::to_string(id);
   }
+  /// The order's finalize path.
   static std::string finalize_path(std::uint64_t id) {
     return std::string(acme_finalize_prefix) + std::to_string(id);
   }
+  /// The renewalInfo path of a CertID.
   static std::string renewal_info_path(std::string_view cert_id) {
     return std::string(acme_renewal_info_prefix) + std::string(cert_id);
   }
 
-  // sigma of a lognormal with this median and 99th percentile (orders.hpp).
+  /// sigma of a lognormal with this median and 99th percentile (orders.hpp).
   static double sigma_for(duration median, duration p99) {
     return acme_detail::sigma_for(median, p99);
   }
 
-  // One processing time: median * exp(sigma * Z), Z standard normal from `rng` (orders.hpp).
+  /// One processing time: median * exp(sigma * Z), Z standard normal from `rng` (orders.hpp).
   template <random_source R>
   static duration draw_lognormal(R& rng, duration median, double sigma) {
     return acme_detail::draw_lognormal(rng, median, sigma);
   }
 
-  // The serial a CertID names, as Boulder prints serials; nothing when the CertID is not two
-  // non-empty base64url parts (renewal_info.hpp).
+  /// The serial a CertID names, as Boulder prints serials; nothing when the CertID is not two
+  /// non-empty base64url parts (renewal_info.hpp).
   static std::optional<std::string> serial_of(std::string_view cert_id) {
     return acme_detail::serial_of(cert_id);
   }
