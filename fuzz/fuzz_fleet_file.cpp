@@ -1,9 +1,12 @@
 // Fleet files are input users write and share: parse_fleet on any bytes, and a short run of
-// whatever parses, with the simulator's accounting checked.
+// whatever parses (on the async-CA, TPP or ACME model it names), with the simulator's accounting
+// checked.
 #include "fleet_file.hpp"
 #include "fuzz_support.hpp"
 
 #include "certretry/sim/fleet.hpp"
+#include "certretry/sim/model_clients.hpp"
+#include "certretry/sim/model_fleet.hpp"
 #include "certretry/sim/report.hpp"
 
 #include <chrono>
@@ -51,11 +54,42 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (f.plan.certificates > 10 || f.run.deadline > 1h ||
       p.backoff.run_limits().effective_min_delay() < 1s || f.run.bin < 1s)
     return 0;
-  const certretry::sim::fleet_result r = certretry::sim::simulate_fleet(f.plan, f.ca, p, f.run);
+  using certretry::harness::fleet_model;
+  certretry::sim::fleet_result r;
+  switch (f.model) {
+    case fleet_model::async_ca:
+      r = certretry::sim::simulate_fleet(f.plan, f.ca, p, f.run);
+      FUZZ_CHECK(r.ca.requests <= r.requests + r.ari_requests);
+      break;
+    case fleet_model::tpp: {
+      FUZZ_CHECK(f.tpp_clients.size() == f.policies.size());
+      const auto so = f.tpp;
+      certretry::sim::model_fleet<certretry::model::tpp_server> fleet{
+          f.plan,
+          certretry::sim::tpp_fleet_client(p.name, p.backoff, f.tpp_clients.front(), f.run.seed),
+          f.run, [so](certretry::virtual_clock& c) {
+            return certretry::model::tpp_server{c, so};
+          }};
+      r = fleet.run();
+      // Every request the fleet sent reached the one server.
+      FUZZ_CHECK(fleet.server().counters().calls() == r.requests);
+      break;
+    }
+    case fleet_model::acme: {
+      const auto so = f.acme;
+      certretry::sim::model_fleet<certretry::model::acme_server> fleet{
+          f.plan, certretry::sim::acme_fleet_client(p.name, p.backoff), f.run,
+          [so](certretry::virtual_clock& c) {
+            return certretry::model::acme_server{c, so};
+          }};
+      r = fleet.run();
+      FUZZ_CHECK(fleet.server().counters().calls() == r.requests);
+      break;
+    }
+  }
   FUZZ_CHECK(r.started == r.issued + r.failed + r.pending_at_deadline);
   FUZZ_CHECK(r.requests == r.needed + r.retries + r.abandoned_requests + r.unfinished_requests);
   FUZZ_CHECK(r.time_to_certificate.count() == r.issued);
-  FUZZ_CHECK(r.ca.requests <= r.requests + r.ari_requests);
   const std::string json = certretry::sim::fleet_json({r}, f.run.peak_window);
   FUZZ_CHECK(json.front() == '{' && json.back() == '\n');
   return 0;

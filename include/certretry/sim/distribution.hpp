@@ -62,10 +62,10 @@ class distribution {
 
   /// Which family.
   kind type() const noexcept { return kind_; }
-  // The parameters as given, for models that draw on their own: the value (fixed), the mean
-  // (exponential) or the median (log-normal) in milliseconds, and sigma (log-normal).
+  /// The parameters as given, for models that draw on their own: the value (fixed), the mean
+  /// (exponential) or the median (log-normal) in milliseconds, and sigma (log-normal).
   double scale_ms() const noexcept { return a_; }
-  double sigma() const noexcept { return b_; }
+  double sigma() const noexcept { return b_; }  ///< sigma of a log-normal
 
   /// One draw, in milliseconds (rounded).
   template <random_source R>

@@ -25,11 +25,11 @@ namespace certretry::sim {
 /// The TPP client of a fleet: how each enrollment is run, and how many objects are stuck.
 /// Thread safety: an immutable value, safe to share.
 struct tpp_fleet_options {
-  // The share of objects whose last enrollment failed ("click Retry"): the stuck renewals.
+  /// The share of objects whose last enrollment failed ("click Retry"): the stuck renewals.
   double stuck = 0.0;
-  tpp::reset_strategy strategy = tpp::reset_strategy::reset_on_detection;
-  tpp::retrieve_mode mode = tpp::retrieve_mode::watch;
-  duration watch = std::chrono::seconds{30};  // WorkToDoTimeout of a watched retrieve
+  tpp::reset_strategy strategy = tpp::reset_strategy::reset_on_detection;  ///< when to reset
+  tpp::retrieve_mode mode = tpp::retrieve_mode::watch;  ///< watch (WorkToDoTimeout) or poll
+  duration watch = std::chrono::seconds{30};            ///< WorkToDoTimeout of a watched retrieve
 };
 
 namespace detail {
@@ -77,6 +77,53 @@ inline model_client<model::tpp_server> tpp_fleet_client(
   return c;
 }
 
+namespace detail {
+
+// Stage k of an ACME certificate's order (acme_fleet_client).
+inline fleet_machine_ptr acme_stage(const backoff_policy<any_schedule, any_jitter>& policy,
+                                    std::uint64_t cert, std::uint32_t k, const stage_end* before,
+                                    splitmix64 rng) {
+  using any_post = acme::post_machine<any_schedule, any_jitter, splitmix64>;
+  if (k == 0) {
+    acme::new_order_options o;
+    o.identifiers_json = R"([{"type":"dns","value":")" + detail::fleet_object_name(cert) + R"("}])";
+    return make_fleet_machine(
+        acme::new_order_machine<any_schedule, any_jitter, splitmix64>{o, policy, rng});
+  }
+  // The order's path and number, from the new order's Location (origin + path).
+  std::string_view url = before->created;
+  if (const auto scheme = url.find("://"); scheme != std::string_view::npos) {
+    const auto path = url.find('/', scheme + 3);
+    url = path == std::string_view::npos ? std::string_view{} : url.substr(path);
+  }
+  const auto slash = url.rfind('/');
+  std::uint64_t id = 0;
+  const std::string_view digits = url.substr(slash == std::string_view::npos ? 0 : slash + 1);
+  std::from_chars(digits.data(), digits.data() + digits.size(), id);
+  if (k == 1) {
+    acme::post_options o;
+    o.url = model::acme_server::finalize_path(id);
+    o.payload = R"({"csr":"MIIBsim"})";
+    o.kind = acme::post_kind::finalize;
+    o.resource_url = model::acme_server::order_path(id);
+    o.nonce.initial = before->nonce;
+    return make_fleet_machine(any_post{std::move(o), policy, rng});
+  }
+  if (k == 2) {
+    acme::poll_options o;
+    o.url = model::acme_server::order_path(id);
+    o.kind = acme::resource_kind::order;
+    o.nonce.initial = before->nonce;
+    o.wait_first = true;
+    o.first_retry_after = before->retry_after;
+    return make_fleet_machine(
+        acme::resource_poll_machine<any_schedule, any_jitter, splitmix64>{o, policy, rng});
+  }
+  return nullptr;
+}
+
+}  // namespace detail
+
 /// One ACME order per certificate, from new-order to `valid`: acme::new_order_machine, then
 /// acme::post_machine for the finalize, then acme::resource_poll_machine on the order (the
 /// finalize reply's nonce and Retry-After handed on). Authorizations are valid already (the
@@ -89,45 +136,8 @@ inline model_client<model::acme_server> acme_fleet_client(
   c.name = std::move(name);
   c.requeue_after = requeue_after;
   c.stage = [policy](std::uint64_t cert, std::uint32_t k, const stage_end* before, const stage_end*,
-                     splitmix64 rng) -> fleet_machine_ptr {
-    using any_post = acme::post_machine<any_schedule, any_jitter, splitmix64>;
-    if (k == 0) {
-      acme::new_order_options o;
-      o.identifiers_json =
-          R"([{"type":"dns","value":")" + detail::fleet_object_name(cert) + R"("}])";
-      return make_fleet_machine(
-          acme::new_order_machine<any_schedule, any_jitter, splitmix64>{o, policy, rng});
-    }
-    // The order's path and number, from the new order's Location (origin + path).
-    std::string_view url = before->created;
-    if (const auto scheme = url.find("://"); scheme != std::string_view::npos) {
-      const auto path = url.find('/', scheme + 3);
-      url = path == std::string_view::npos ? std::string_view{} : url.substr(path);
-    }
-    const auto slash = url.rfind('/');
-    std::uint64_t id = 0;
-    const std::string_view digits = url.substr(slash == std::string_view::npos ? 0 : slash + 1);
-    std::from_chars(digits.data(), digits.data() + digits.size(), id);
-    if (k == 1) {
-      acme::post_options o;
-      o.url = model::acme_server::finalize_path(id);
-      o.payload = R"({"csr":"MIIBsim"})";
-      o.kind = acme::post_kind::finalize;
-      o.resource_url = model::acme_server::order_path(id);
-      o.nonce.initial = before->nonce;
-      return make_fleet_machine(any_post{std::move(o), policy, rng});
-    }
-    if (k == 2) {
-      acme::poll_options o;
-      o.url = model::acme_server::order_path(id);
-      o.kind = acme::resource_kind::order;
-      o.nonce.initial = before->nonce;
-      o.wait_first = true;
-      o.first_retry_after = before->retry_after;
-      return make_fleet_machine(
-          acme::resource_poll_machine<any_schedule, any_jitter, splitmix64>{o, policy, rng});
-    }
-    return nullptr;
+                     splitmix64 rng) {
+    return detail::acme_stage(policy, cert, k, before, std::move(rng));
   };
   return c;
 }

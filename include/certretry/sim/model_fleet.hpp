@@ -52,10 +52,10 @@ namespace certretry::sim {
 /// last reply (so a poller started next waits for it).
 /// Thread safety: a value; not shared.
 struct stage_end {
-  outcome result;
-  std::string nonce;
-  std::optional<duration> retry_after;
-  std::string created;  // the URL of what this or an earlier stage created (a new order's)
+  outcome result;                       ///< the stage's machine's outcome
+  std::string nonce;                    ///< the last unused nonce it holds (ACME), or empty
+  std::optional<duration> retry_after;  ///< its last reply's valid Retry-After
+  std::string created;  ///< the URL of what this or an earlier stage created (a new order's)
 };
 
 namespace detail {
@@ -115,18 +115,18 @@ fleet_machine_ptr make_fleet_machine(M m) {
 /// Thread safety: a value of functions; the fleet calls them from its one thread.
 template <class Server>
 struct model_client {
-  std::string name = "certretry";
-  // Before the certificate's first stage: sets the certificate up on the server (a TPP object
-  // with its prior state, say).
+  std::string name = "certretry";  ///< the policy's label in tables and charts
+  /// Before the certificate's first stage: sets the certificate up on the server (a TPP object
+  /// with its prior state, say).
   std::function<void(Server&, std::uint64_t cert)> prepare;
-  // The machine of stage `k` for certificate `cert`; `before` is how stage k-1 ended (nullptr
-  // for stage 0) and `again` how stage k itself last ended when it is run again after
-  // still_pending (nullptr the first time: a TPP client resumes the enrollment it names).
-  // nullptr: the renewal is complete (the certificate is issued).
+  /// The machine of stage `k` for certificate `cert`; `before` is how stage k-1 ended (nullptr
+  /// for stage 0) and `again` how stage k itself last ended when it is run again after
+  /// still_pending (nullptr the first time: a TPP client resumes the enrollment it names).
+  /// nullptr: the renewal is complete (the certificate is issued).
   std::function<fleet_machine_ptr(std::uint64_t cert, std::uint32_t k, const stage_end* before,
                                   const stage_end* again, splitmix64 rng)>
       stage;
-  // The caller's re-enqueue after still_pending.
+  /// The caller's re-enqueue after still_pending.
   duration requeue_after = std::chrono::minutes{1};
 };
 
@@ -137,6 +137,8 @@ struct model_client {
 template <class Server>
 class model_fleet {
  public:
+  /// A fleet of `plan`'s certificates, each renewed by `client`, against the server that
+  /// `make_server` builds on the fleet's clock.
   model_fleet(renewal_plan plan, model_client<Server> client, run_options run,
               std::function<Server(virtual_clock&)> make_server)
       : plan_(plan),
@@ -157,6 +159,7 @@ class model_fleet {
   /// Called with every request and response (tests).
   void on_trace(std::function<void(const trace_entry&)> f) { trace_ = std::move(f); }
 
+  /// Runs the fleet until run_options::deadline and returns its figures.
   fleet_result run() {
     if (plan_.certificates > 0) eng_.at(sim_epoch + next_renewal(), 0, ev_source);
     const time_point end = sim_epoch + run_.deadline;
@@ -178,6 +181,7 @@ class model_fleet {
 
   /// Renewals that ended needing a person (counted in `failed` too).
   std::uint64_t needs_person() const noexcept { return needs_person_; }
+  /// The shared server, for its counters.
   Server& server() noexcept { return server_; }
 
  private:
