@@ -2,6 +2,7 @@
 #include "files.hpp"
 #include "machine.hpp"
 #include "replay.hpp"
+#include "report.hpp"
 #include "scenario.hpp"
 #include "serve.hpp"
 #include "simulate.hpp"
@@ -47,6 +48,11 @@ usage:
                                            every sequence of replies up to depth N (8)
                                            against the machines' invariants; the shortest
                                            counterexample as a scenario (docs/verify.md)
+  certretry-harness report [--out DIR] [--quick]
+                                           every machine verified, the polling load, the
+                                           tuned schedule, the TPP and ACME load tables in
+                                           one run: DIR/index.html, DIR/report.md and SVG
+                                           charts (DIR: report/), one line per section
   certretry-harness options [--markdown]   every machine's options: type, default, meaning
                                            (--markdown: the tables of docs/harness.md)
   certretry-harness --help                 this text (also COMMAND --help)
@@ -265,11 +271,12 @@ int main(int argc, char** argv) {
   if (arg1 == "tune" && argc >= 3) return certretry::harness::cmd_tune(argc - 2, argv + 2);
   if (arg1 == "verify") return certretry::harness::cmd_verify(argc - 2, argv + 2);
   if (arg1 == "serve") return certretry::harness::cmd_serve(argc - 2, argv + 2);
+  if (arg1 == "report") return certretry::harness::cmd_report(argc - 2, argv + 2);
   if (arg1 != "options" && arg1 != "simulate" && arg1 != "tune" && arg1 != "verify" &&
       arg1 != "serve" && !arg1.empty()) {
     std::fprintf(stderr,
                  "certretry-harness: unknown command '%s' (commands: replay, check, sweep, "
-                 "simulate, serve, tune, verify, options; --help for usage)\n",
+                 "simulate, serve, tune, verify, report, options; --help for usage)\n",
                  arg1.c_str());
     return 2;
   }

@@ -386,6 +386,42 @@ int print_violations(const std::vector<run_result>& runs, bool confirm) {
   return worst;
 }
 
+}  // namespace
+
+std::vector<verified_machine> verify_default_machines(
+    std::uint32_t depth, const std::function<void(std::string_view)>& before) {
+  verify_options o;
+  o.depth = depth;
+  std::vector<verified_machine> out;
+  for (const auto& name : machine_names()) {
+    if (!has_alphabet(name)) continue;
+    if (before) before(name);
+    verified_machine v;
+    v.machine = name;
+    subject s;
+    if (!make_subject(name, default_options(name), 1, ".", s, v.error)) {
+      out.push_back(std::move(v));
+      continue;
+    }
+    const run_result r = run_one(std::move(s), o);
+    v.letters = r.s.letters.size();
+    v.sequences = r.rep.sequences;
+    v.states = r.rep.states;
+    v.merged = r.rep.merged;
+    v.finished = r.rep.finished;
+    v.continued = r.rep.continued;
+    v.invariants = r.rep.invariants.size();
+    for (const invariant& i : r.rep.invariants) v.invariants_applying += i.applies ? 1 : 0;
+    for (const counterexample& c : r.rep.violations) v.violated.push_back(c.invariant);
+    v.exhausted = r.rep.exhausted;
+    v.cpu_seconds = r.seconds;
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+namespace {
+
 constexpr const char* usage_text =
     "usage: certretry-harness verify [MACHINE | SCENARIO.json]... [--depth N] [--planted] "
     "[--out DIR]\n";
