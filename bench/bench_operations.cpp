@@ -13,11 +13,12 @@
 // (2) Top of the hour: 100 000 clients started by cron at :00, each waiting
 //     certretry::start_jitter::draw() before its first request.
 // (3) Mass revocation: Let's Encrypt 2020 (3 048 289 certificates, 5 days, 300 new orders per
-//     account per 3 h; accounts' certificate counts Pareto, each distinct count simulated once
+//     account per 3 h; accounts' certificate counts Pareto: the largest account is simulated
 //     with acme::new_order_machine and the ledger against a CA answering 429 with Retry-After,
-//     and weighted by how many accounts have it), and DigiCert 2024 (83 267 certificates in
-//     24 h, 1000 requests per 5 min and 100 per 5 s per API key) on the fleet simulator
-//     (sim::simulate_fleet: the poll machines against sim::async_ca_model).
+//     and its j-th replacement stands for every account with at least j certificates), and
+//     DigiCert 2024 (83 267 certificates in 24 h, 1000 requests per 5 min and 100 per 5 s per
+//     API key) on the fleet simulator (sim::async_fleet: the poll machines against
+//     sim::async_ca_model), at 1/10 with a shared key's limits and the issuers scaled alike.
 //
 // Deterministic: one seed, one output. Flags: --table-only (skip the Google Benchmark timing),
 // --reduced (smaller populations, for the quick ctest check), --seed=N.
