@@ -190,6 +190,9 @@ void run_poller(async_ca ca, std::uint8_t cfg1, std::uint8_t cfg2, std::uint8_t 
     case outcome_kind::issued: FUZZ_CHECK(!o.certificate.empty()); break;
     case outcome_kind::still_pending:
     case outcome_kind::failed: FUZZ_CHECK(!o.reason.empty() && o.certificate.empty()); break;
+    case outcome_kind::needs_person:  // a refused order: says what the person must do
+      FUZZ_CHECK(!o.reason.empty() && !o.action.empty() && o.certificate.empty());
+      break;
     default: FUZZ_CHECK(false);  // nothing cancels this run, and async-CA polling has no other ends
   }
 }

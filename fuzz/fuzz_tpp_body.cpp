@@ -495,6 +495,9 @@ void run_enrollment(const run_config& cfg, const backoff_policy<any_schedule, an
       [[fallthrough]];
     case outcome_kind::still_pending:
     case outcome_kind::failed: FUZZ_CHECK(!out.reason.empty() && out.certificate.empty()); break;
+    case outcome_kind::needs_person:  // a rights error: says what the person must do
+      FUZZ_CHECK(!out.reason.empty() && !out.action.empty() && out.certificate.empty());
+      break;
     default: FUZZ_CHECK(false);  // nothing cancels this run
   }
   if (cfg.dn.empty() && cfg.strategy == tpp::reset_strategy::reset_before_request)

@@ -327,7 +327,9 @@ TEST(PollOutcome, PermanentFailsWithServerWords) {
   EXPECT_TRUE(out.certificate.empty());
 }
 
-TEST(PollOutcome, RejectedStatusFailsNamingTheStatus) {
+// A person at the CA refused the order: no poll can change it, so the run ends needs_person with
+// what the person must do (docs/operations.md, "Needs a person").
+TEST(PollOutcome, RejectedStatusNeedsAPersonNamingTheStatus) {
   std::vector<seen_event> log;
   world w;
   w.server.script(std::string(status_target),
@@ -335,7 +337,9 @@ TEST(PollOutcome, RejectedStatusFailsNamingTheStatus) {
                    scripted_reply::respond(200, R"({"status":"denied"})")});
   auto m = make_poller(log, schedules::certctl, no_jitter{});
   const outcome out = run_in(w, m);
-  EXPECT_EQ(out.kind, outcome_kind::failed);
+  EXPECT_EQ(out.kind, outcome_kind::needs_person);
+  EXPECT_TRUE(contains(out.action, "refused")) << out.action;
+  EXPECT_TRUE(contains(out.action, "new order")) << out.action;
   EXPECT_EQ(out.error, make_error_code(errc::server_rejected));
   EXPECT_TRUE(contains(out.reason, "denied")) << out.reason;
   EXPECT_EQ(out.sends, 2u);

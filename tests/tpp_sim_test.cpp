@@ -315,7 +315,8 @@ TEST(TppAgainstModel, TenMinute503BurstCostsAtMostTenCallsPerEnrollment) {
               static_cast<double>(total) / n, static_cast<unsigned long long>(worst));
 }
 
-TEST(TppAgainstModel, RefusedTokenFailsInTppsWords) {
+// A refused token is a rights error: the run stops for a person (docs/operations.md).
+TEST(TppAgainstModel, RefusedTokenNeedsAPersonInTppsWords) {
   for (auto refusal :
        {model::tpp_token_refusal::expired_401, model::tpp_token_refusal::scope_403}) {
     virtual_clock clock;
@@ -323,7 +324,8 @@ TEST(TppAgainstModel, RefusedTokenFailsInTppsWords) {
     const outcome out =
         enroll(server, clock,
                options_for(1, tpp::reset_strategy::reset_on_detection, tpp::retrieve_mode::watch));
-    EXPECT_EQ(out.kind, outcome_kind::failed);
+    EXPECT_EQ(out.kind, outcome_kind::needs_person);
+    EXPECT_FALSE(out.action.empty());
     EXPECT_EQ(out.sends, 1u);
     const bool expired = refusal == model::tpp_token_refusal::expired_401;
     EXPECT_NE(out.reason.find(expired ? "invalid_token" : "insufficient_scope"), std::string::npos)
@@ -333,7 +335,7 @@ TEST(TppAgainstModel, RefusedTokenFailsInTppsWords) {
   }
 }
 
-TEST(TppAgainstModel, ResetWithoutRightsFailsAtOnce) {
+TEST(TppAgainstModel, ResetWithoutRightsNeedsAPersonAtOnce) {
   virtual_clock clock;
   model::tpp_server server{clock, {.seed = 29}};
   server.add_certificate(dn_of(1), model::tpp_prior::failed);
@@ -341,7 +343,7 @@ TEST(TppAgainstModel, ResetWithoutRightsFailsAtOnce) {
   const outcome out =
       enroll(server, clock,
              options_for(1, tpp::reset_strategy::reset_on_detection, tpp::retrieve_mode::watch));
-  EXPECT_EQ(out.kind, outcome_kind::failed);
+  EXPECT_EQ(out.kind, outcome_kind::needs_person);
   EXPECT_EQ(out.sends, 3u);  // request, retrieve (detection), reset: no second request
   EXPECT_NE(out.reason.find("sufficient rights"), std::string::npos) << out.reason;
   EXPECT_EQ(server.counters().request, 1u);

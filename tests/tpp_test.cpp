@@ -764,16 +764,18 @@ TEST(TppResetReply, NotFoundVariantsAreMatchedOnTheEndOfError) {
 }
 
 // After a detection the certificate exists: "does not exist or you do not have sufficient
-// rights" is the caller lacking rights to reset it. Fail at once in TPP's words: no second
-// request, and no "persists after a reset" (nothing was reset).
-TEST(TppResetReply, RightsRefusedAfterDetectionFailsAtOnce) {
+// rights" is the caller lacking rights to reset it. Stop at once for a person, in TPP's words:
+// no second request, and no "persists after a reset" (nothing was reset).
+TEST(TppResetReply, RightsRefusedAfterDetectionNeedsAPerson) {
   std::vector<seen_event> log;
   world w;
   w.retrieve({reply(500, click_retry_body), reply(200, cert_body)});
   w.reset({reply(400, not_found)});
   auto m = make_enroller(log, options());
   const outcome out = run_in(w, m);
-  EXPECT_EQ(out.kind, outcome_kind::failed) << out.reason;
+  EXPECT_EQ(out.kind, outcome_kind::needs_person) << out.reason;
+  EXPECT_TRUE(contains(out.action, "must reset it")) << out.action;
+  EXPECT_TRUE(contains(out.action, tpp::not_found_suffix)) << out.action;
   EXPECT_EQ(w.calls(), names({"request", "retrieve", "reset"}));
   EXPECT_TRUE(contains(out.reason, tpp::not_found_suffix)) << out.reason;
   EXPECT_FALSE(contains(out.reason, "persists")) << out.reason;
@@ -1265,7 +1267,7 @@ TEST(TppRequestReply, ServiceUnavailableIsRetried) {
 
 TEST(TppRetrieveStatus, ClientErrorsFailAsUnexpectedStatus) {
   // VCert: "Unexpected status code on TPP Certificate Retrieval. Status: <line>".
-  for (int status : {401, 403, 404}) {
+  for (int status : {400, 404, 409}) {
     std::vector<seen_event> log;
     world w;
     w.retrieve({reply(status, R"({"Error":"Denied"})"), reply(200, cert_body)});
@@ -1275,6 +1277,55 @@ TEST(TppRetrieveStatus, ClientErrorsFailAsUnexpectedStatus) {
     EXPECT_TRUE(icontains(out.reason, "unexpected status code")) << status << ": " << out.reason;
     EXPECT_EQ(w.calls(), names({"request", "retrieve"})) << status;
   }
+}
+
+// TPP's rights errors: a token refused (401, 403) or an object the caller may not see. The same
+// request gets the same answer until a person acts: needs_person, with what to do and TPP's
+// words, and nothing more is sent.
+TEST(TppRetrieveStatus, RightsErrorsNeedAPerson) {
+  struct variant {
+    int status;
+    std::string body;
+    std::string_view todo;   // in the action
+    std::string_view words;  // TPP's, in the action
+  };
+  const variant variants[] = {
+      {401, R"({"error":"invalid_token","error_description":"The access token has expired"})",
+       "new token", "The access token has expired"},
+      {403,
+       R"({"error":"insufficient_scope","error_description":"certificate:manage is required"})",
+       "grant", "certificate:manage is required"},
+      {403, R"({"Error":"Denied"})", "grant", "Denied"},
+      {400,
+       R"({"Error":"Certificate \\VED\\Policy\\x does not exist or you do not have sufficient rights to the object."})",
+       "rights to the policy folder", "sufficient rights"},
+  };
+  for (const auto& v : variants) {
+    std::vector<seen_event> log;
+    world w;
+    w.retrieve({reply(v.status, v.body), reply(200, cert_body)});
+    auto m = make_enroller(log, options());
+    const outcome out = run_in(w, m);
+    EXPECT_EQ(out.kind, outcome_kind::needs_person) << v.status << ": " << out.reason;
+    EXPECT_EQ(out.error, make_error_code(errc::server_rejected));
+    EXPECT_TRUE(contains(out.action, v.todo)) << out.action;
+    EXPECT_TRUE(contains(out.action, v.words)) << out.action;
+    EXPECT_TRUE(contains(out.reason, std::to_string(v.status))) << out.reason;
+    EXPECT_EQ(w.calls(), names({"request", "retrieve"})) << v.status;
+  }
+}
+
+// A request the policy folder refuses ("does not exist or you do not have sufficient rights")
+// needs a person too: requesting again is refused again.
+TEST(TppRequestReply, PolicyFolderRightsNeedAPerson) {
+  std::vector<seen_event> log;
+  world w;
+  w.request({reply(400, not_found)});
+  auto m = make_enroller(log, options());
+  const outcome out = run_in(w, m);
+  EXPECT_EQ(out.kind, outcome_kind::needs_person) << out.reason;
+  EXPECT_TRUE(contains(out.action, "rights")) << out.action;
+  EXPECT_EQ(w.calls(), names({"request"}));
 }
 
 TEST(TppRetrieveStatus, ServiceUnavailableAndTransportErrorsAreRetried) {
@@ -1716,7 +1767,10 @@ TEST(TppWords, OAuthFieldsOf401And403AreQuoted) {
     w.retrieve({reply(v.status, v.body)});
     auto m = make_enroller(log, options());
     const outcome out = run_in(w, m);
-    EXPECT_EQ(out.kind, outcome_kind::failed) << v.body;
+    // A refused token needs a person; the others fail. Either way TPP's words are quoted.
+    EXPECT_EQ(out.kind, v.status == 401 || v.status == 403 ? outcome_kind::needs_person
+                                                           : outcome_kind::failed)
+        << v.body;
     for (auto word : v.words) EXPECT_TRUE(contains(out.reason, word)) << out.reason;
     expect_log_safe(log, out);
   }
@@ -1730,7 +1784,7 @@ TEST(TppWords, HostileOAuthFieldsAreBounded) {
                              huge + R"(\u0007","error_description":")" + huge + R"("})")});
   auto m = make_enroller(log, options());
   const outcome out = run_in(w, m);
-  EXPECT_EQ(out.kind, outcome_kind::failed);
+  EXPECT_EQ(out.kind, outcome_kind::needs_person);
   EXPECT_LE(out.reason.size(), 512u);
   expect_log_safe(log, out, 512);
 }

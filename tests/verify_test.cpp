@@ -118,7 +118,9 @@ const planted_case planted_cases[] = {
     {bug::claims_again, new_order_default, 3, "new nonce, alreadyReplaced, alreadyReplaced"},
     {bug::polls_once_more, async_default, 2, "issued, issued"},
     {bug::skips_reset, tpp_default, 2, "200 with the DN, 500 click-Retry"},
-    {bug::reports_issued, async_default, 1, "rejected"},
+    // "rejected" needs a person (not failed), so the first failure the planted bug turns into
+    // issued is a 404.
+    {bug::reports_issued, async_default, 1, "404"},
 };
 
 TEST(VerifyPlanted, EachBugIsFoundWithTheShortestCounterexample) {

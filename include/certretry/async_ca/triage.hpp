@@ -8,6 +8,7 @@
 // status must not fail renewals). certctl's table decides everything else:
 //   2xx + done status -> done        2xx + pending status -> pending
 //   2xx + failed status -> permanent  2xx + unreadable body -> permanent
+//   (a status saying a person at the CA refused the order, "rejected", "denied": needs_person)
 //   4xx -> permanent                 429, 5xx, network -> transient
 #pragma once
 
@@ -57,7 +58,10 @@ struct async_ca_profile {
   std::span<const std::string_view> done{};     ///< ready: collect (or take) the certificate
   std::span<const std::string_view> pending{};  ///< still working
   std::span<const std::string_view> failed{};   ///< refused for good
-  bool accepted_202_is_pending = false;         ///< GlobalSign: 202 = accepted, not ready
+  /// Of `failed`: a person at the CA refused the order. No retry or new order fixes it until a
+  /// person has acted, so the run ends needs_person (docs/operations.md, "Needs a person").
+  std::span<const std::string_view> refused{};
+  bool accepted_202_is_pending = false;  ///< GlobalSign: 202 = accepted, not ready
   /// Sectigo: a collect answering 400 with this error code means "not ready yet" (-183,
   /// "Certificate is not collectable"); any other 400 is an error, reported with Sectigo's words.
   std::optional<std::int64_t> collect_not_ready_code{};
@@ -87,23 +91,28 @@ inline constexpr std::array<sv, 4> digicert_pending{"pending", "processing", "ne
                                                     "reissue_pending"};
 inline constexpr std::array<sv, 5> digicert_failed{"rejected", "denied", "canceled", "expired",
                                                    "revoked"};
+inline constexpr std::array<sv, 2> digicert_refused{"rejected", "denied"};
 // Sectigo Certificate Manager.
 inline constexpr std::array<sv, 1> sectigo_done{"issued"};
 inline constexpr std::array<sv, 4> sectigo_pending{"requested", "approved", "applied", "pending"};
 inline constexpr std::array<sv, 6> sectigo_failed{"rejected", "declined", "invalid",
                                                   "revoked",  "expired",  "not enrolled"};
+inline constexpr std::array<sv, 2> sectigo_refused{"rejected", "declined"};
 // Entrust Certificate Services / CA Gateway. AWAITING_APPROVAL: humans approve, may take a day.
 inline constexpr std::array<sv, 1> entrust_done{"issued"};
 inline constexpr std::array<sv, 3> entrust_pending{"pending", "processing", "awaiting_approval"};
 inline constexpr std::array<sv, 3> entrust_failed{"rejected", "denied", "failed"};
+inline constexpr std::array<sv, 2> entrust_refused{"rejected", "denied"};
 // GlobalSign Atlas HVCA (upper- and lower-case both occur; matching ignores case).
 inline constexpr std::array<sv, 1> globalsign_done{"issued"};
 inline constexpr std::array<sv, 2> globalsign_pending{"pending", "processing"};
 inline constexpr std::array<sv, 4> globalsign_failed{"revoked", "rejected", "denied", "failed"};
+inline constexpr std::array<sv, 2> globalsign_refused{"rejected", "denied"};
 // certctl's generic rows.
 inline constexpr std::array<sv, 2> generic_done{"issued", "completed"};
 inline constexpr std::array<sv, 2> generic_pending{"pending", "processing"};
 inline constexpr std::array<sv, 3> generic_failed{"rejected", "denied", "failed"};
+inline constexpr std::array<sv, 2> generic_refused{"rejected", "denied"};
 }  // namespace detail_lists
 
 inline constexpr async_ca_profile digicert{
@@ -116,6 +125,7 @@ inline constexpr async_ca_profile digicert{
     .done = detail_lists::digicert_done,
     .pending = detail_lists::digicert_pending,
     .failed = detail_lists::digicert_failed,
+    .refused = detail_lists::digicert_refused,
 };
 inline constexpr async_ca_profile sectigo{
     .name = "sectigo",
@@ -125,6 +135,7 @@ inline constexpr async_ca_profile sectigo{
     .done = detail_lists::sectigo_done,
     .pending = detail_lists::sectigo_pending,
     .failed = detail_lists::sectigo_failed,
+    .refused = detail_lists::sectigo_refused,
     .collect_not_ready_code = sectigo_not_collectable,
     .collect_try_later_codes = sectigo_try_later_codes,
 };
@@ -137,6 +148,7 @@ inline constexpr async_ca_profile entrust{
     .done = detail_lists::entrust_done,
     .pending = detail_lists::entrust_pending,
     .failed = detail_lists::entrust_failed,
+    .refused = detail_lists::entrust_refused,
 };
 inline constexpr async_ca_profile globalsign{
     .name = "globalsign",
@@ -146,6 +158,7 @@ inline constexpr async_ca_profile globalsign{
     .done = detail_lists::globalsign_done,
     .pending = detail_lists::globalsign_pending,
     .failed = detail_lists::globalsign_failed,
+    .refused = detail_lists::globalsign_refused,
     .accepted_202_is_pending = true,
 };
 inline constexpr async_ca_profile generic{
@@ -156,6 +169,7 @@ inline constexpr async_ca_profile generic{
     .done = detail_lists::generic_done,
     .pending = detail_lists::generic_pending,
     .failed = detail_lists::generic_failed,
+    .refused = detail_lists::generic_refused,
 };
 }  // namespace profiles
 
@@ -451,6 +465,7 @@ class async_ca_triage {
     if (!status) return {verdict::permanent, "2xx body has no status field"};
     const std::string_view s = detail::trim_http_space(*status);
 
+    if (detail::in_list(profile_->refused, s)) return refused(s);
     if (detail::in_list(profile_->failed, s))
       return with_status(verdict::permanent, "status ", s, "");
     if (detail::in_list(profile_->pending, s))
@@ -508,6 +523,23 @@ class async_ca_triage {
     return {v, why_};
   }
 
+  // A person at the CA said no: the run ends needs_person, with what the person must do.
+  triage_result refused(std::string_view status) {
+    triage_result t = with_status(verdict::permanent, "status ", status,
+                                  ": the CA refused the order (needs a person)");
+    action_.assign(profile_->name);
+    action_ += " order ";
+    detail::append_sanitized(action_, order_.id, 128);
+    action_ += " is '";
+    detail::append_sanitized(action_, status, 64);
+    action_ +=
+        "': a person at the CA refused it. Read the reason in the CA's portal, fix it (validation, "
+        "organisation details, approval), then place a new order; polling cannot change it";
+    t.needs_person = true;
+    t.action = action_;
+    return t;
+  }
+
   triage_result unreadable() { return {verdict::permanent, "2xx body is not valid JSON"}; }
 
   // Adds the server's own words from an error body, when it has any: DigiCert
@@ -559,6 +591,7 @@ class async_ca_triage {
   bool collecting_ = false;
   duration wait_at_least_ = duration::zero();
   std::string why_;
+  std::string action_;
 };
 
 }  // namespace certretry

@@ -25,6 +25,11 @@ struct triage_result {
   /// pending: the work moved to a new stage (status said issued, now collect), so the next
   /// request goes out at once instead of after a wait.
   bool poll_now = false;
+  /// permanent: no retry can fix it, a person must act (a CA refused the order): the run ends
+  /// needs_person with `action`, what the person needs (docs/operations.md, "Needs a person").
+  /// Valid until the triage's next call.
+  bool needs_person = false;
+  std::string_view action{};  ///< with needs_person: what the person needs (the CA's words)
 };
 
 /// The status-code rows of certctl's triage table; 2xx bodies are the profile's business.

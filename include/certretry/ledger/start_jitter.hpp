@@ -11,9 +11,9 @@
 #include "certretry/core/random.hpp"
 #include "certretry/core/time.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
-#include <random>
 
 namespace certretry {
 
@@ -33,13 +33,21 @@ struct start_jitter {
     return success();
   }
 
-  /// The delay before this run starts.
+  /// Spread over the whole period of the schedule (an hourly cron: 1 h), at most 24 h: a fleet's
+  /// peak second then stays within 2x its mean rate (docs/operations.md, "Start jitter"), where
+  /// the default's 10 minutes put the hour's load into its first 10 minutes.
+  static constexpr start_jitter over(duration period) noexcept {
+    return {std::clamp(period, duration::zero(), duration{std::chrono::hours{24}})};
+  }
+
+  /// The delay before this run starts. The mapping is the library's own (uniform_unit), not a
+  /// standard distribution's, so one seed gives one delay on every platform.
   template <random_source R>
   duration draw(R& rng) const {
     if (max_delay <= duration::zero()) return duration::zero();
-    const auto span = static_cast<std::uint64_t>(max_delay.count());
-    std::uniform_int_distribution<std::uint64_t> d(0, span - 1);
-    return duration{static_cast<duration::rep>(d(rng))};
+    const auto span = static_cast<double>(max_delay.count());
+    const auto d = static_cast<duration::rep>(uniform_unit(rng) * span);
+    return duration{std::min<duration::rep>(d, max_delay.count() - 1)};
   }
 };
 

@@ -80,6 +80,10 @@ class poll_machine : public machine_base<poll_machine<Triage, S, J, R, Sink, Bud
         kit_.set_certificate(t.certificate);
         return finish(now, outcome_kind::issued, {}, t.why);
       case verdict::permanent:
+        if (t.needs_person) {
+          kit_.set_action(t.action);
+          return finish(now, outcome_kind::needs_person, errc::server_rejected, t.why);
+        }
         return finish(now, outcome_kind::failed, errc::server_rejected, t.why);
       case verdict::pending:
       case verdict::transient: break;

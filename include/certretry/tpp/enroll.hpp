@@ -14,6 +14,8 @@
 //   query-only                    retrieve stays a query (the 2023 decision): finish with
 //                                  needs_reset; tpp::reset_step() is the separate command
 // At most one reset per enrollment: a detection after a reset fails, never loops.
+// TPP's rights errors (a refused token, 401/403; "... you do not have sufficient rights to the
+// object." where the object must exist) end needs_person with what the person must do.
 //
 // Modes: watch (default) sends WorkToDoTimeout (30 s) with each retrieve, so one call waits for
 // issuance (TPP's mean is 7 s); poll retrieves on a schedule (VCert: every 2 s). Errors (429,
@@ -425,11 +427,17 @@ class enroll_machine : public machine_base<enroll_machine<Detector, S, J, R, Sin
         // After a detection the certificate exists (TPP just answered for it): this is the
         // "you do not have sufficient rights" half of the message. The caller may not reset
         // it; another request would only be blocked again (docs/sources.md#tpp-reset).
-        if (!before_request)
-          return fail_with_text(now, r.status,
-                                "reset refused (the caller may not reset this certificate; "
-                                "someone with rights to it must reset it): ",
-                                rep.error);
+        if (!before_request) {
+          why_ =
+              "reset refused (the caller may not reset this certificate; someone with rights to "
+              "it must reset it): ";
+          certretry::detail::append_sanitized(why_, rep.error, 256);
+          return person_needed(now, r.status,
+                               "someone with rights to the certificate must reset it in TPP "
+                               "(Reset with Restart=false, or Retry in the console), or give the "
+                               "caller's identity rights to it; then clear the ledger. TPP said: ",
+                               rep.error);
+        }
         ++resets_;
         kit_.report_verdict(now, r.status, {}, verdict::done,
                             "certificate not found: first enrollment");
@@ -444,6 +452,13 @@ class enroll_machine : public machine_base<enroll_machine<Detector, S, J, R, Sin
   // "Unexpected status code on TPP Certificate Retrieval. Status: <line>".
   action on_other_status(time_point now, const response_view& r, const reply& rep,
                          std::string_view call) {
+    // TPP's rights errors: a token refused (401: expired, revoked or missing; 403: the grant
+    // lacks the scope: docs/sources.md#tpp-token-errors) or an object the caller may not see
+    // ("... does not exist or you do not have sufficient rights to the object."). The same
+    // request with the same identity gets the same answer: a person must act.
+    const bool token = r.status == 401 || r.status == 403;
+    const bool rights =
+        r.status == 400 && rep.json && ends_with_message(rep.error, not_found_suffix);
     status_verdict st = triage_status(r.status);
     if (st.verdict != verdict::transient)
       st = {verdict::permanent, st.verdict == verdict::pending ? "unexpected 2xx" : st.why};
@@ -458,6 +473,23 @@ class enroll_machine : public machine_base<enroll_machine<Detector, S, J, R, Sin
       why_ += ": ";
       certretry::detail::append_sanitized(why_, text);  // 96 bytes each, as before
     }
+    if (token)
+      return person_needed(now, r.status,
+                           r.status == 401
+                               ? "TPP refused the caller's token (expired, revoked or missing): a "
+                                 "person must give this client a new token; TPP said: "
+                               : "the caller's token lacks the scope or rights this call needs: a "
+                                 "person must grant them (certificate:manage, and rights to the "
+                                 "policy folder and certificate); TPP said: ",
+                           !rep.error_description.empty() ? rep.error_description
+                           : !rep.oauth_error.empty()     ? rep.oauth_error
+                                                          : rep.error);
+    if (rights)
+      return person_needed(now, r.status,
+                           "the caller may not see or create this object: a person must give "
+                           "the caller's identity rights to the policy folder and certificate in "
+                           "TPP, or correct the DN; TPP said: ",
+                           rep.error);
     kit_.report_verdict(now, r.status, {}, st.verdict, why_);
     if (st.verdict == verdict::transient)
       return retry_after_error(now, why_, kit_.retry_after_hint(now, r), this->state());
@@ -542,6 +574,16 @@ class enroll_machine : public machine_base<enroll_machine<Detector, S, J, R, Sin
     resume_ = then;
     if (why_.data() != why.data()) why_.assign(why);
     return this->back_off(now, why_, hint);
+  }
+
+  // A rights error: why_ holds the reason; the action says what the person must do, with TPP's
+  // own words.
+  action person_needed(time_point now, int status, std::string_view todo, std::string_view text) {
+    kit_.report_verdict(now, status, {}, verdict::permanent, why_);
+    std::string what(todo);
+    certretry::detail::append_sanitized(what, text, 256);
+    kit_.set_action(what);
+    return finish(now, outcome_kind::needs_person, errc::server_rejected, why_);
   }
 
   action fail_with_text(time_point now, int status, std::string_view what, std::string_view text) {
