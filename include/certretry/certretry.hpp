@@ -32,6 +32,7 @@
 #include "certretry/budget/token_bucket.hpp"
 #include "certretry/budget/window.hpp"
 
+#include "certretry/machine/erased.hpp"
 #include "certretry/machine/kit.hpp"
 #include "certretry/machine/run.hpp"
 

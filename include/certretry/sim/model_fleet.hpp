@@ -28,6 +28,7 @@
 #include "certretry/core/http.hpp"
 #include "certretry/core/random.hpp"
 #include "certretry/core/time.hpp"
+#include "certretry/machine/erased.hpp"
 #include "certretry/sim/engine.hpp"
 #include "certretry/sim/fleet.hpp"
 #include "certretry/sim/stats.hpp"
@@ -60,44 +61,29 @@ struct stage_end {
 
 namespace detail {
 
-// A machine behind one interface, so that a chain may mix machine types.
-class fleet_machine {
+// A machine behind one interface, so that a chain may mix machine types, and how it ended.
+class fleet_machine : public erased_machine {
  public:
-  virtual ~fleet_machine() = default;
-  virtual action start(time_point now) = 0;
-  virtual action on_response(time_point now, const response_view& r) = 0;
-  virtual action on_transport_error(time_point now, std::error_code ec) = 0;
-  virtual action on_wait_elapsed(time_point now) = 0;
   virtual stage_end end(time_point now) = 0;
 };
 
 template <machine M>
-class fleet_machine_of final : public fleet_machine {
+class fleet_machine_of final : public erased<M, fleet_machine> {
  public:
-  explicit fleet_machine_of(M m) : m_(std::move(m)) {}
-  action start(time_point now) override { return m_.start(now); }
-  action on_response(time_point now, const response_view& r) override {
-    return m_.on_response(now, r);
-  }
-  action on_transport_error(time_point now, std::error_code ec) override {
-    return m_.on_transport_error(now, ec);
-  }
-  action on_wait_elapsed(time_point now) override { return m_.on_wait_elapsed(now); }
+  using erased<M, fleet_machine>::erased;
   stage_end end(time_point now) override {
+    M& m = this->inner();
     stage_end e;
-    e.result = m_.take_outcome();
-    if constexpr (requires { m_.nonce(); }) e.nonce.assign(m_.nonce());
-    if constexpr (requires { m_.order_url(); }) e.created.assign(m_.order_url());
-    if constexpr (requires { m_.reply(); }) {
-      const response& r = m_.reply();
+    e.result = m.take_outcome();
+    if constexpr (requires { m.nonce(); }) e.nonce.assign(m.nonce());
+    if constexpr (requires { m.order_url(); }) e.created.assign(m.order_url());
+    if constexpr (requires { m.reply(); }) {
+      const response& r = m.reply();
       if (const auto v = find_header(r.headers, "Retry-After"))
         if (const auto ra = parse_retry_after(*v, now)) e.retry_after = ra.value();
     }
     return e;
   }
-
- private:
-  M m_;
 };
 
 }  // namespace detail

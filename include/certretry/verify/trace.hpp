@@ -12,6 +12,7 @@
 #include "certretry/core/event.hpp"
 #include "certretry/core/http.hpp"
 #include "certretry/core/time.hpp"
+#include "certretry/machine/erased.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -25,52 +26,10 @@
 
 namespace certretry::verify {
 
-/// A machine of any type, behind one interface (the verifier is not a template).
-///
-/// Thread safety: one verification's: used on its thread only.
-class erased_machine {
- public:
-  virtual ~erased_machine() = default;
-  /// The machine's start().
-  virtual action start(time_point now) = 0;
-  /// The machine's on_response().
-  virtual action on_response(time_point now, const response_view& r) = 0;
-  /// The machine's on_transport_error().
-  virtual action on_transport_error(time_point now, std::error_code ec) = 0;
-  /// The machine's on_wait_elapsed().
-  virtual action on_wait_elapsed(time_point now) = 0;
-  /// The machine's take_outcome().
-  virtual outcome take_outcome() = 0;
-};
-
-/// Machine `M` behind erased_machine.
-///
-/// Thread safety: one verification's: used on its thread only.
-template <machine M>
-class erased final : public erased_machine {
- public:
-  /// Wraps `m`.
-  explicit erased(M m) : m_(std::move(m)) {}
-  /// Forwards to the machine.
-  action start(time_point now) override { return m_.start(now); }
-  /// Forwards to the machine.
-  action on_response(time_point now, const response_view& r) override {
-    return m_.on_response(now, r);
-  }
-  /// Forwards to the machine.
-  action on_transport_error(time_point now, std::error_code ec) override {
-    return m_.on_transport_error(now, ec);
-  }
-  /// Forwards to the machine.
-  action on_wait_elapsed(time_point now) override { return m_.on_wait_elapsed(now); }
-  /// Forwards to the machine.
-  outcome take_outcome() override { return m_.take_outcome(); }
-  /// The machine itself.
-  M& inner() noexcept { return m_; }
-
- private:
-  M m_;
-};
+// The machine behind one interface (machine/erased.hpp), under the names the verifier's
+// subjects use.
+using certretry::erased;
+using certretry::erased_machine;
 
 /// An event as the trace keeps it (the views copied).
 ///
