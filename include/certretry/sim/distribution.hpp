@@ -70,7 +70,7 @@ class distribution {
   /// One draw, in milliseconds (rounded).
   template <random_source R>
   duration sample(R& rng) const {
-    return detail::saturate_ms(sample_ms(rng));
+    return certretry::detail::saturate_ms(sample_ms(rng));
   }
 
   /// One draw, in (fractional) milliseconds.

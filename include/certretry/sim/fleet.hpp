@@ -231,6 +231,32 @@ inline splitmix64 machine_rng(std::uint64_t seed, std::uint64_t cert, std::uint3
 /// (docs/polling-load.md).
 ///
 /// Thread safety: single-threaded: one simulation per thread.
+namespace detail {
+
+// Runs `eng` to `end`, handing each event to `dispatch`; every 2^20 events tells `progress` (if
+// set) how far the run is (`fraction()`).
+template <class Dispatch, class Fraction>
+void run_fleet_engine(engine& eng, time_point end, Dispatch&& dispatch,
+                      const std::function<void(double)>& progress, Fraction&& fraction) {
+  eng.run(end, [&](const sim_event& e) {
+    dispatch(e);
+    if (progress && (eng.processed() & 0xfffff) == 0) progress(fraction());
+    return true;
+  });
+}
+
+// How far a fleet's run is: the share of its time gone or of its renewals ended, the larger.
+inline double fleet_fraction(time_point now, duration deadline, const fleet_result& r) {
+  const double t = std::chrono::duration<double>(now - sim_epoch).count() /
+                   std::chrono::duration<double>(deadline).count();
+  const double d = r.certificates ? static_cast<double>(r.issued + r.failed) /
+                                        static_cast<double>(r.certificates)
+                                  : 1.0;
+  return std::clamp(std::max(t, d), 0.0, 1.0);
+}
+
+}  // namespace detail
+
 class async_fleet {
  public:
   /// The clients' backoff policy type.
@@ -278,11 +304,9 @@ class async_fleet {
   fleet_result run() {
     if (plan_.certificates > 0) eng_.at(sim_epoch + source_peek(), 0, ev_source);
     const time_point end = sim_epoch + run_.deadline;
-    eng_.run(end, [this](const sim_event& e) {
-      dispatch(e);
-      if (progress_ && (eng_.processed() & 0xfffff) == 0) progress_(fraction());
-      return true;
-    });
+    detail::run_fleet_engine(
+        eng_, end, [this](const sim_event& e) { dispatch(e); }, progress_,
+        [this] { return detail::fleet_fraction(eng_.now(), run_.deadline, result_); });
     for (const client& c : slots_)
       if (c.st != stage::free) {
         ++result_.pending_at_deadline;
@@ -341,15 +365,6 @@ class async_fleet {
   duration source_peek() {
     if (!next_renewal_) next_renewal_ = source_.next();
     return *next_renewal_;
-  }
-
-  double fraction() const {
-    const double t = std::chrono::duration<double>(eng_.now() - sim_epoch).count() /
-                     std::chrono::duration<double>(run_.deadline).count();
-    const double d = plan_.certificates ? static_cast<double>(result_.issued + result_.failed) /
-                                              static_cast<double>(plan_.certificates)
-                                        : 1.0;
-    return std::clamp(std::max(t, d), 0.0, 1.0);
   }
 
   std::uint32_t allocate(std::uint64_t cert) {
@@ -565,8 +580,9 @@ class async_fleet {
       ++c.requeues;
     else
       c.requeues = 0;
-    return std::min(policy_.requeue_cap,
-                    detail::saturate_ms(f * static_cast<double>(policy_.requeue_after.count())));
+    return std::min(
+        policy_.requeue_cap,
+        certretry::detail::saturate_ms(f * static_cast<double>(policy_.requeue_after.count())));
   }
 
   void requeue_in(std::uint32_t s, duration d) { eng_.after(d, s, ev_requeue); }

@@ -149,11 +149,9 @@ class model_fleet {
   fleet_result run() {
     if (plan_.certificates > 0) eng_.at(sim_epoch + next_renewal(), 0, ev_source);
     const time_point end = sim_epoch + run_.deadline;
-    eng_.run(end, [this](const sim_event& e) {
-      dispatch(e);
-      if (progress_ && (eng_.processed() & 0xfffff) == 0) progress_(fraction());
-      return true;
-    });
+    detail::run_fleet_engine(
+        eng_, end, [this](const sim_event& e) { dispatch(e); }, progress_,
+        [this] { return detail::fleet_fraction(eng_.now(), run_.deadline, result_); });
     for (const slot& c : slots_)
       if (c.live) {
         ++result_.pending_at_deadline;
@@ -190,15 +188,6 @@ class model_fleet {
   duration next_renewal() {
     if (!next_) next_ = source_.next();
     return *next_;
-  }
-
-  double fraction() const {
-    const double t = std::chrono::duration<double>(eng_.now() - sim_epoch).count() /
-                     std::chrono::duration<double>(run_.deadline).count();
-    const double d = plan_.certificates ? static_cast<double>(result_.issued + result_.failed) /
-                                              static_cast<double>(plan_.certificates)
-                                        : 1.0;
-    return std::clamp(std::max(t, d), 0.0, 1.0);
   }
 
   void dispatch(const sim_event& e) {

@@ -54,7 +54,8 @@ class order_submit_triage {
       auto value = field.value();
       if (std::uint64_t n; !value.get_uint64().get(n)) {
         id_ = std::to_string(n);
-      } else if (std::string_view s; !value.get_string().get(s) && detail::safe_path_segment(s)) {
+      } else if (std::string_view s;
+                 !value.get_string().get(s) && certretry::detail::safe_path_segment(s)) {
         id_.assign(s);
       } else {
         break;
@@ -68,7 +69,7 @@ class order_submit_triage {
   std::string path_;
   std::string body_;
   std::string id_field_;
-  detail::json_reader json_;
+  certretry::detail::json_reader json_;
   std::string id_;
 };
 
