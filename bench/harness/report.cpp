@@ -12,6 +12,7 @@
 #include "tune_file.hpp"
 #include "verify.hpp"
 
+#include "certretry/core/text.hpp"
 #include "certretry/core/version.hpp"
 #include "certretry/tune/svg.hpp"
 #include "certretry/tune/tuner.hpp"
@@ -362,20 +363,6 @@ h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}
 
 namespace {
 
-std::string html_escape(std::string_view s) {
-  std::string out;
-  for (const char c : s) {
-    switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
 // **bold**, `code`, and the verdict words coloured.
 std::string inline_html(std::string_view s) {
   std::string out;
@@ -384,7 +371,7 @@ std::string inline_html(std::string_view s) {
     if (s[i] == '`') {
       const std::size_t end = s.find('`', i + 1);
       if (end != std::string_view::npos) {
-        out += "<code>" + html_escape(s.substr(i + 1, end - i - 1)) + "</code>";
+        out += "<code>" + certretry::detail::xml_text(s.substr(i + 1, end - i - 1)) + "</code>";
         i = end + 1;
         continue;
       }
@@ -392,14 +379,14 @@ std::string inline_html(std::string_view s) {
     if (s.substr(i).starts_with("**")) {
       const std::size_t end = s.find("**", i + 2);
       if (end != std::string_view::npos) {
-        out += "<strong>" + html_escape(s.substr(i + 2, end - i - 2)) + "</strong>";
+        out += "<strong>" + certretry::detail::xml_text(s.substr(i + 2, end - i - 2)) + "</strong>";
         i = end + 2;
         continue;
       }
     }
     std::size_t next = s.find_first_of("`*", i + 1);
     if (next == std::string_view::npos) next = s.size();
-    out += html_escape(s.substr(i, next - i));
+    out += certretry::detail::xml_text(s.substr(i, next - i));
     i = next;
   }
   for (const auto& [word, cls] : {std::pair<std::string, std::string>{"-&gt; holds", "holds"},
@@ -455,7 +442,7 @@ std::string markdown_to_html(std::string_view markdown) {
       flush_paragraph();
       out += "<pre><code>";
       for (++i; i < lines.size() && !lines[i].starts_with("```"); ++i)
-        out += html_escape(lines[i]) + "\n";
+        out += certretry::detail::xml_text(lines[i]) + "\n";
       out += "</code></pre>\n";
       continue;
     }
@@ -473,8 +460,9 @@ std::string markdown_to_html(std::string_view markdown) {
       const std::size_t close = line.find("](");
       const std::size_t end = line.rfind(')');
       if (close != std::string_view::npos && end != std::string_view::npos && end > close) {
-        out += "<p><img src=\"" + html_escape(line.substr(close + 2, end - close - 2)) +
-               "\" alt=\"" + html_escape(line.substr(2, close - 2)) + "\"></p>\n";
+        out += "<p><img src=\"" +
+               certretry::detail::xml_text(line.substr(close + 2, end - close - 2)) + "\" alt=\"" +
+               certretry::detail::xml_text(line.substr(2, close - 2)) + "\"></p>\n";
         continue;
       }
     }
@@ -531,13 +519,13 @@ std::string bar_chart_svg(std::string_view title, const std::vector<bar_panel>& 
                     num(height) + "\" font-family=\"sans-serif\" font-size=\"12\">\n";
   out += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
   out += "<text x=\"" + num(width / 2) + "\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">" +
-         html_escape(title) + "</text>\n";
+         certretry::detail::xml_text(title) + "</text>\n";
   constexpr const char* colours[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd"};
   double y = top;
   std::size_t panel = 0;
   for (const bar_panel& p : panels) {
     out += "<text x=\"" + num(label_w) + "\" y=\"" + num(y + 14) + "\" font-size=\"13\">" +
-           html_escape(p.title) + "</text>\n";
+           certretry::detail::xml_text(p.title) + "</text>\n";
     y += 24;
     double most = 0;
     for (const auto& [label, v] : p.bars) most = std::max(most, v);
@@ -545,13 +533,13 @@ std::string bar_chart_svg(std::string_view title, const std::vector<bar_panel>& 
     for (const auto& [label, v] : p.bars) {
       const double w = std::max(1.0, plot_w * std::max(0.0, v) / most);
       out += "<text x=\"" + num(label_w - 8) + "\" y=\"" + num(y + bar_h / 2 + 4) +
-             "\" text-anchor=\"end\">" + html_escape(label) + "</text>\n";
+             "\" text-anchor=\"end\">" + certretry::detail::xml_text(label) + "</text>\n";
       out += "<rect x=\"" + num(label_w) + "\" y=\"" + num(y + 3) + "\" width=\"" + num(w) +
              "\" height=\"" + num(bar_h - 6) + "\" fill=\"" + colours[panel % 5] + "\"/>\n";
       const std::string value =
           v >= 100 ? grouped(static_cast<std::uint64_t>(std::llround(v))) : fmt("%.2f", v);
       out += "<text x=\"" + num(label_w + w + 6) + "\" y=\"" + num(y + bar_h / 2 + 4) + "\">" +
-             html_escape(value + " " + p.unit) + "</text>\n";
+             certretry::detail::xml_text(value + " " + p.unit) + "</text>\n";
       y += bar_h;
     }
     out += "<line x1=\"" + num(label_w) + "\" x2=\"" + num(label_w) + "\" y1=\"" +

@@ -101,4 +101,21 @@ inline void append_json_string(std::string& out, std::string_view s) {
   out += '"';
 }
 
+// `s` as the text of an XML element or attribute (SVG charts): markup characters escaped,
+// control characters as spaces.
+inline std::string xml_text(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (const char c : s) {
+    switch (c) {
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '&': out += "&amp;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += static_cast<unsigned char>(c) < 0x20 ? ' ' : c;
+    }
+  }
+  return out;
+}
+
 }  // namespace certretry::detail

@@ -4,6 +4,8 @@
 // one.
 #pragma once
 
+#include "certretry/core/text.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -37,20 +39,6 @@ inline std::string fmt(double v, int prec = 4) {
   char buf[40];
   std::snprintf(buf, sizeof buf, "%.*g", prec, v);
   return buf;
-}
-
-inline std::string xml_escape(std::string_view s) {
-  std::string out;
-  for (const char c : s) {
-    switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += (static_cast<unsigned char>(c) < 0x20) ? ' ' : c;
-    }
-  }
-  return out;
 }
 
 // 1, 2 or 5 times a power of ten, about span / 5.
@@ -102,7 +90,7 @@ inline std::string render_svg(std::string_view title, const std::vector<chart_pa
          "\" font-family=\"sans-serif\" font-size=\"12\">\n";
   out += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
   out += "<text x=\"" + fmt(width / 2) + "\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">" +
-         xml_escape(title) + "</text>\n";
+         certretry::detail::xml_text(title) + "</text>\n";
 
   for (std::size_t pi = 0; pi < panels.size(); ++pi) {
     const chart_panel& p = panels[pi];
@@ -135,7 +123,7 @@ inline std::string render_svg(std::string_view title, const std::vector<chart_pa
     const auto xpos = [&](double x) { return left + (x / unit) / xu_max * plot_w; };
 
     out += "<text x=\"" + fmt(left) + "\" y=\"" + fmt(y0 - 8) + "\" font-size=\"13\">" +
-           xml_escape(p.title) + (log ? " (log scale)" : "") + "</text>\n";
+           certretry::detail::xml_text(p.title) + (log ? " (log scale)" : "") + "</text>\n";
     out += "<rect x=\"" + fmt(left) + "\" y=\"" + fmt(y0) + "\" width=\"" + fmt(plot_w) +
            "\" height=\"" + fmt(panel_h) + "\" fill=\"none\" stroke=\"#888\"/>\n";
     // y ticks
@@ -168,7 +156,8 @@ inline std::string render_svg(std::string_view title, const std::vector<chart_pa
     out += "<text x=\"" + fmt(left + plot_w / 2) + "\" y=\"" + fmt(y_bottom + 34) +
            "\" text-anchor=\"middle\">time (" + unit_name + ")</text>\n";
     out += "<text transform=\"translate(" + fmt(18) + "," + fmt(y0 + panel_h / 2) +
-           ") rotate(-90)\" text-anchor=\"middle\">" + xml_escape(p.y_label) + "</text>\n";
+           ") rotate(-90)\" text-anchor=\"middle\">" + certretry::detail::xml_text(p.y_label) +
+           "</text>\n";
     // lines and legend
     for (std::size_t si = 0; si < p.series.size(); ++si) {
       const chart_series& s = p.series[si];
@@ -184,7 +173,7 @@ inline std::string render_svg(std::string_view title, const std::vector<chart_pa
              "\" y1=\"" + fmt(ly - 4) + "\" y2=\"" + fmt(ly - 4) + "\" stroke=\"" + color +
              "\" stroke-width=\"3\"/>\n";
       out += "<text x=\"" + fmt(left + plot_w + 38) + "\" y=\"" + fmt(ly) + "\">" +
-             xml_escape(s.name.substr(0, 44)) + "</text>\n";
+             certretry::detail::xml_text(s.name.substr(0, 44)) + "</text>\n";
     }
   }
   out += "</svg>\n";

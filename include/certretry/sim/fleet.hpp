@@ -227,10 +227,6 @@ inline splitmix64 machine_rng(std::uint64_t seed, std::uint64_t cert, std::uint3
   return splitmix64{mix()};
 }
 
-/// A fleet of asynchronous-CA clients against one simulated CA, on one virtual clock
-/// (docs/polling-load.md).
-///
-/// Thread safety: single-threaded: one simulation per thread.
 namespace detail {
 
 // Runs `eng` to `end`, handing each event to `dispatch`; every 2^20 events tells `progress` (if
@@ -257,6 +253,10 @@ inline double fleet_fraction(time_point now, duration deadline, const fleet_resu
 
 }  // namespace detail
 
+/// A fleet of asynchronous-CA clients against one simulated CA, on one virtual clock
+/// (docs/polling-load.md).
+///
+/// Thread safety: single-threaded: one simulation per thread.
 class async_fleet {
  public:
   /// The clients' backoff policy type.

@@ -7,6 +7,7 @@
 // panel), the anchors are black squares with their names, the recommendation a red star.
 #pragma once
 
+#include "certretry/core/text.hpp"
 #include "certretry/tune/tuner.hpp"
 
 #include <algorithm>
@@ -31,20 +32,6 @@ inline std::string tick(double v) {
   char buf[40];
   std::snprintf(buf, sizeof buf, "%g", v);
   return buf;
-}
-
-inline std::string escape(std::string_view s) {
-  std::string out;
-  for (const char c : s) {
-    switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += static_cast<unsigned char>(c) < 0x20 ? ' ' : c;
-    }
-  }
-  return out;
 }
 
 // A log10 axis over [vmin, vmax] (positive) with a margin, ticked at 1, 2 and 5 times powers of
@@ -129,12 +116,12 @@ inline std::string pareto_svg(const tuning& t, std::string_view title) {
     }
   }
   out += "<text x=\"" + num(width / 2) + "\" y=\"20\" text-anchor=\"middle\" font-size=\"14\">" +
-         escape(first) + "</text>\n";
+         certretry::detail::xml_text(first) + "</text>\n";
   if (!second.empty())
     out += "<text x=\"" + num(width / 2) +
            "\" y=\"38\" text-anchor=\"middle\" "
            "font-size=\"14\">" +
-           escape(second) + "</text>\n";
+           certretry::detail::xml_text(second) + "</text>\n";
 
   for (int panel = 0; panel < 2; ++panel) {
     const log_axis& ya = panel == 0 ? ya_mean : ya_p99;
@@ -196,8 +183,8 @@ inline std::string pareto_svg(const tuning& t, std::string_view title) {
       const double x = std::stod(at.first), y = std::stod(at.second);
       out += "<rect x=\"" + num(x - 4) + "\" y=\"" + num(y - 4) +
              "\" width=\"8\" height=\"8\" fill=\"black\"/>\n";
-      out +=
-          "<text x=\"" + num(x + 7) + "\" y=\"" + num(y - 6) + "\">" + escape(names) + "</text>\n";
+      out += "<text x=\"" + num(x + 7) + "\" y=\"" + num(y - 6) + "\">" +
+             certretry::detail::xml_text(names) + "</text>\n";
     }
     if (t.recommended) {
       const candidate& c = t.candidates[*t.recommended];
@@ -216,7 +203,7 @@ inline std::string pareto_svg(const tuning& t, std::string_view title) {
     const auto legend = [&](const std::string& shape, std::string_view text) {
       out += shape;
       out += "<text x=\"" + num(left + plot_w + 30) + "\" y=\"" + num(ly + 4) + "\">" +
-             escape(text) + "</text>\n";
+             certretry::detail::xml_text(text) + "</text>\n";
       ly += 18;
     };
     const double lx = left + plot_w + 18;
