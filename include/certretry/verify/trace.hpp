@@ -80,6 +80,7 @@ struct step {
   // finish
   outcome_kind outcome = outcome_kind::failed;
   std::string reason;
+  std::error_code error{};
 
   std::string key() const { return method + " " + target; }
 };
