@@ -7,6 +7,7 @@
 #include "serve.hpp"
 
 #include "serve_model.hpp"
+#include "serve_request.hpp"
 
 #include <certretry/core/system.hpp>
 #include <certretry/core/text.hpp>
@@ -167,24 +168,14 @@ class server {
       (void)n;
       if (ec) {
         // A request Beast refused: say why, then close (the stream may be mid-message).
-        if (ec.category() == http::make_error_code(http::error::bad_target).category() &&
-            ec != http::error::end_of_stream && ec != http::error::partial_message) {
-          const int status = ec == http::error::body_limit     ? 413
-                             : ec == http::error::header_limit ? 431
-                                                               : 400;
+        if (const int status = serve::refusal_status(ec)) {
           co_await write_refusal(stream, status, ec.message());
           log_error(id, status, ec.message());
         }
         break;  // end of stream, idle timeout, reset, or SIGTERM
       }
       auto& req = parser.get();
-      fields.clear();
-      for (const auto& f : req.base())
-        fields.push_back({std::string(f.name_string()), std::string(f.value())});
-      const request_view view{.method = req.method_string(),
-                              .target = req.target(),
-                              .headers = fields,
-                              .body = req.body()};
+      const request_view view = serve::model_request(req, fields);
       serve::reply r = cfg_.m->handle(view, system_clock{}.now());
       const duration hold = r.hold + cfg_.latency;
       if (hold > duration::zero()) {

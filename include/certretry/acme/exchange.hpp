@@ -194,7 +194,9 @@ class signed_machine : public machine_base<Derived, signed_state, S, J, R, Sink,
 
     std::optional<problem> p;
     if (r.status >= 400) p = problems_.read(r.body);
-    if (p && p->type_name == "badNonce") return on_bad_nonce(now, r, *p);
+    // RFC 8555 §6.5: badNonce comes as a 400. On another status (a 429 or 503 that names it)
+    // the status rules: it waits for its Retry-After like any error of that status.
+    if (p && p->type_name == "badNonce" && r.status == 400) return on_bad_nonce(now, r, *p);
     bad_nonces_ = 0;
     if (r.status >= 200 && r.status <= 299) errors_in_a_row_ = 0;
     return self().on_acme_reply(now, r, p ? &*p : nullptr);
@@ -260,8 +262,10 @@ class signed_machine : public machine_base<Derived, signed_state, S, J, R, Sink,
     ++errors_in_a_row_;
     const duration ceiling = kit_.policy().retry_after().ceiling;
     const duration left = kit_.time_left(now);
-    // (A ceiling at or past the deadline: the policy itself stops with the uncut hint.)
-    if (hint && *hint > ceiling && ceiling < left) {
+    // (A ceiling at or past the deadline: the policy itself stops with the uncut hint. A hint
+    // under the policy's floor: the policy waits the floor, which honours the hint too.)
+    const duration floor = kit_.policy().run_limits().effective_min_delay();
+    if (hint && *hint > ceiling && ceiling < left && *hint >= floor) {
       if (why_.data() != why.data()) why_.assign(why);
       if (*hint > left) {
         kit_.set_not_before_in(now, *hint);
@@ -330,13 +334,17 @@ class signed_machine : public machine_base<Derived, signed_state, S, J, R, Sink,
   Derived& self() noexcept { return static_cast<Derived&>(*this); }
 
   action on_nonce_reply(time_point now, const response_view& r) {
-    if (!nonce_.empty()) {
-      kit_.report_verdict(now, r.status, {}, verdict::done, "fresh nonce");
-      return resend_now(now, "fresh nonce");
-    }
     // RFC 8555 §7.2: HEAD answers 200 and GET 204, each with a Replay-Nonce.
     const bool ok = r.status >= 200 && r.status <= 299;
     const status_verdict st = triage_status(r.status);
+    // A 429 or 5xx that asks for a wait is waited out even when it carries a nonce (RFC 9110
+    // §10.2.3); the nonce is kept for the request after the wait.
+    const std::optional<duration> hint =
+        !ok && st.verdict == verdict::transient ? kit_.retry_after_hint(now, r) : std::nullopt;
+    if (!nonce_.empty() && !hint) {
+      kit_.report_verdict(now, r.status, {}, verdict::done, "fresh nonce");
+      return resend_now(now, "fresh nonce");
+    }
     const verdict v =
         ok || st.verdict == verdict::transient ? verdict::transient : verdict::permanent;
     why_ = ok ? "new-nonce reply has no usable Replay-Nonce"
@@ -344,8 +352,8 @@ class signed_machine : public machine_base<Derived, signed_state, S, J, R, Sink,
     kit_.report_verdict(now, r.status, {}, v, why_);
     if (v == verdict::permanent)
       return finish(now, outcome_kind::failed, errc::server_rejected, why_);
-    // After the wait, resend() asks for a nonce again (none is at hand).
-    return retry_after_error(now, why_, kit_.retry_after_hint(now, r));
+    // After the wait, resend() sends the request with the nonce at hand, or asks for one.
+    return retry_after_error(now, why_, ok ? kit_.retry_after_hint(now, r) : hint);
   }
 
   action on_bad_nonce(time_point now, const response_view& r, const problem& p) {

@@ -167,6 +167,12 @@ class machine_base {
     if (const invalid_value bad = request_problem(req))
       return refuse(now, errc::invalid_request_value, bad);
     if (kit_.caller_deadline_passed(now)) return finished_by(kit_.caller_deadline_finish(now));
+    // Past the run's deadline (limits::max_wait) nothing more is sent, however late the
+    // wake-up or the reply came (a suspended host, a reply held for a day): the run ends as it
+    // would at the deadline. A request exactly at the deadline (the last wait cut to it) goes.
+    if (kit_.time_left(now) < duration::zero())
+      return finish(now, outcome_kind::still_pending, errc::deadline_exceeded,
+                    "the deadline passed before the next request could be sent");
     if constexpr (budget_enabled<Budget>) {
       const admission a = kit_.admit(now);
       if (!a) {

@@ -193,6 +193,7 @@ inline replay_result replay(const subject& s, const std::vector<invariant>& inv,
       st.at = now;
       st.outcome = o.kind;
       st.reason = o.reason;
+      st.error = o.error;
       t.steps.push_back(std::move(st));
       r.finished = true;
       check();

@@ -3,8 +3,9 @@
 // Each is checked after every step of every sequence the verifier explores; it looks at the
 // newest step and what came before it.
 //   terminates               at most facts.max_sends_in_a_row requests without a wait between
-//                            them, at most max_waits_in_a_row waits without a request, and (the
-//                            explorer) every sequence continued past the depth finishes
+//                            them (a reply held at least the floor counts as one), at most
+//                            max_waits_in_a_row waits without a request, and (the explorer)
+//                            every sequence continued past the depth finishes
 //   deadline                 no request, and no wait ending, after start + deadline (ARI: no
 //                            request at or after notAfter)
 //   floor                    no wait shorter than the floor, but one cut to end exactly at the
@@ -16,10 +17,13 @@
 //   happy path               a server that issues at once costs the fewest calls (the explorer)
 //   configured reset         the reset the strategy promises is sent (TPP)
 //   outcome agrees           issued or completed after a done verdict, failed after a
-//                            permanent one, still_pending after pending or transient, needs_reset
-//                            after a stale message
+//                            permanent one, still_pending after pending or transient (or before
+//                            any reply, at the attempt cap, or with less than the floor left
+//                            before the deadline), needs_reset after a stale message
 #pragma once
 
+#include "certretry/core/errc.hpp"
+#include "certretry/core/time.hpp"
 #include "certretry/verify/subject.hpp"
 #include "certretry/verify/trace.hpp"
 
@@ -108,7 +112,14 @@ inline invariant terminates() {
           return "still running after " + std::to_string(f.max_steps) + " steps";
         std::uint32_t sends = 0, waits = 0;
         for (auto it = t.steps.rbegin(); it != t.steps.rend(); ++it) {
-          if (it->what == step::kind::reply) continue;
+          if (it->what == step::kind::reply) {
+            // A reply held at least the floor (TPP's watched retrieve) was itself a wait
+            // between the requests around it.
+            const step* req =
+                detail::request_of(t, static_cast<std::size_t>(t.steps.rend() - it - 1));
+            if (sends > 0 && req && it->at - req->at >= f.floor) break;
+            continue;
+          }
           if (it->what == step::kind::send) {
             if (waits > 0) break;
             ++sends;
@@ -162,7 +173,8 @@ inline invariant floor() {
         if (s.what != step::kind::wait) return std::nullopt;
         if (s.why == wait_reason::window) return std::nullopt;
         if (s.why == wait_reason::deadline_clamp) {
-          if (!f.not_after && s.at + s.delay != t.start + f.deadline)
+          // (A deadline decades away: the wait is cut once more, to longest_delay.)
+          if (!f.not_after && s.at + s.delay != t.start + f.deadline && s.delay != longest_delay)
             return "a wait of " + detail::secs(s.delay) + " cut to the deadline at " +
                    detail::at(t, s.at) + " does not end at the deadline";
           return std::nullopt;
@@ -316,10 +328,19 @@ inline invariant outcome_agrees() {
                   return "outcome " + out + " after a " + seen + " verdict";
                 break;
               case outcome_kind::failed:
-                if (v != certretry::verdict::permanent)
+                // A request that serves another (a nonce fetch) may fail the run itself.
+                if (v != certretry::verdict::permanent &&
+                    t.last_verdict() != certretry::verdict::permanent)
                   return "outcome failed after a " + seen + " verdict";
                 break;
               case outcome_kind::still_pending:
+                // Nothing answered yet (the first wait reaches past the deadline), or less than
+                // the floor left before the deadline (a late wake-up, a slow reply): any step
+                // may be the last.
+                if (!v && t.sends() == 0) break;
+                // The policy's attempt cap ends a run whatever the last reply said.
+                if (s.error == errc::attempts_exhausted) break;
+                if (!f.not_after && s.at + f.floor > t.start + f.deadline) break;
                 if (v != certretry::verdict::pending && v != certretry::verdict::transient)
                   return "outcome still_pending after a " + seen + " verdict";
                 break;

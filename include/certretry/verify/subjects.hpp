@@ -10,6 +10,10 @@
 //                   Retry-After, 5xx (and the new-nonce reply)
 //   acme-poll       valid, processing, processing + Retry-After, invalid, badNonce, rateLimited
 //                   + Retry-After, 5xx, timeout (and the new-nonce reply)
+//   acme-post       a finalize's replies: 200 processing, 200 processing + Retry-After, 200
+//                   valid, 200 ready, 202 accepted, orderNotReady, badNonce, rateLimited +
+//                   Retry-After, 5xx, 404, timeout (and the new-nonce reply); after a lost reply,
+//                   the order read back answers with the same order letters
 //   ari-renewal     window, past window, invalid window, 404, 5xx + Retry-After, refused,
 //                   timeout
 // Each reply is a real server's words (docs/sources.md: TPP's messages, RFC 8555's problem
@@ -18,6 +22,7 @@
 #pragma once
 
 #include "certretry/acme/ari.hpp"
+#include "certretry/acme/exchange.hpp"
 #include "certretry/acme/new_order.hpp"
 #include "certretry/acme/poll.hpp"
 #include "certretry/async_ca/poller.hpp"
@@ -399,6 +404,74 @@ inline subject acme_poll_subject(acme::poll_options o, backoff_policy<any_schedu
   detail::acme_facts(s, p, o.nonce);
   s.make = [o, p, seed](recording_sink sink) -> std::unique_ptr<erased_machine> {
     using M = acme::resource_poll_machine<any_schedule, any_jitter, splitmix64, recording_sink>;
+    return std::make_unique<erased<M>>(M{o, p, splitmix64{seed}, sink});
+  };
+  return s;
+}
+
+/// One signed POST: a finalize (or a challenge response). Its order letters answer both the
+/// POST and, after a lost reply whose resend was refused, the POST-as-GET of the resource
+/// (RFC 8555 §7.4: a finalize is answered with the order). The machine starts with a nonce at
+/// hand, as the harness runs it (its `nonce` option), so a timeout's resend needs HEAD
+/// new-nonce (a nonce is never reused after a lost reply).
+inline subject acme_post_subject(acme::post_options o, backoff_policy<any_schedule, any_jitter> p,
+                                 std::uint64_t seed = 1, std::string options_json = "{}",
+                                 time_point start = time_point{}) {
+  subject s;
+  s.machine = "acme-post";
+  s.options_json = std::move(options_json);
+  s.seed = seed;
+  s.start = start;
+  const std::string key = "POST " + o.url;
+  const std::string resource = o.resource_url.empty() ? o.url : o.resource_url;
+  const std::vector<std::string> both{key, "POST " + resource};
+  detail::nonce_letters(s, o.nonce.new_nonce_url);
+  using detail::reply_letter;
+  const std::vector<header_field> h{detail::nonce_header(), {"Location", resource}};
+  const std::string is_kind = o.kind == acme::post_kind::challenge
+                                  ? R"({"type":"http-01","url":")" + resource + R"(","status":")"
+                                  : R"({"finalize":")" + o.url + R"(","status":")";
+  const auto body = [&](std::string_view status) { return is_kind + std::string(status) + "\"}"; };
+  letter processing = reply_letter("200 processing", 200, body("processing"), h);
+  processing.happy = true;
+  s.letters.push_back(detail::answers(processing, both));
+  std::vector<header_field> ra_headers = h;
+  ra_headers.push_back({"Retry-After", "3"});
+  letter processing_ra =
+      reply_letter("200 processing + Retry-After", 200, body("processing"), std::move(ra_headers));
+  processing_ra.retry_after = 3s;
+  s.letters.push_back(detail::answers(processing_ra, both));
+  s.letters.push_back(detail::answers(reply_letter("200 valid", 200, body("valid"), h), both));
+  // Not taken yet: on the read after a refused resend, the finalize is sent once more.
+  s.letters.push_back(detail::answers(
+      reply_letter("200 ready", 200,
+                   body(o.kind == acme::post_kind::challenge ? "pending" : "ready"), h),
+      both));
+  s.letters.push_back(detail::answers(
+      reply_letter("202 accepted", 202, body("processing"), {detail::nonce_header()}), {key}));
+  const std::vector<header_field> problem_headers{detail::nonce_header(),
+                                                  {"Content-Type", "application/problem+json"}};
+  s.letters.push_back(detail::answers(
+      o.kind == acme::post_kind::challenge
+          ? reply_letter("409 already validating", 409,
+                         detail::problem("conflict", "Authorization is already being validated"),
+                         problem_headers)
+          : reply_letter("orderNotReady", 403,
+                         detail::problem("orderNotReady",
+                                         "Order's status (\"processing\") is "
+                                         "not acceptable for finalization"),
+                         problem_headers),
+      {key}));
+  s.letters.push_back(detail::answers(
+      reply_letter("404", 404, detail::problem("malformed", "No order for ID 1"), problem_headers),
+      both));
+  detail::acme_error_letters(s, key);
+  letter to = detail::error_letter("timeout", errc::transport_timeout);
+  to.repeat = true;
+  s.letters.push_back(to);
+  detail::acme_facts(s, p, o.nonce);
+  s.make = [o, p, seed](recording_sink sink) -> std::unique_ptr<erased_machine> {
+    using M = acme::post_machine<any_schedule, any_jitter, splitmix64, recording_sink>;
     return std::make_unique<erased<M>>(M{o, p, splitmix64{seed}, sink});
   };
   return s;

@@ -26,8 +26,8 @@
 
 namespace certretry::verify {
 
-// The machine behind one interface (machine/erased.hpp), under the names the verifier's
-// subjects use.
+/// The machine behind one interface (machine/erased.hpp), under the names the verifier's
+/// subjects use.
 using certretry::erased;
 using certretry::erased_machine;
 
@@ -63,7 +63,8 @@ struct step {
   wait_reason why = wait_reason::schedule;  ///< wait: why
   /// finish
   outcome_kind outcome = outcome_kind::failed;
-  std::string reason;  ///< finish: the outcome's reason
+  std::string reason;       ///< finish: the outcome's reason
+  std::error_code error{};  ///< finish: the outcome's error
 
   /// "METHOD TARGET" of a send.
   std::string key() const { return method + " " + target; }
