@@ -105,7 +105,7 @@ TEST_P(AsyncCaIdInjection, EntrustCaIdIsRefusedAndNothingIsSent) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Values, AsyncCaIdInjection, ::testing::ValuesIn(injections),
-                         [](const auto& info) { return std::string(info.param.name); });
+                         [](const auto& p) { return std::string(p.param.name); });
 
 TEST(AsyncCaId, OtherBytesArePercentEncodedIntoOneSegment) {
   world w;
@@ -227,7 +227,7 @@ TEST_P(AcmeUrlInjection, RenewalInfoUrl) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Values, AcmeUrlInjection, ::testing::ValuesIn(bad_urls),
-                         [](const auto& info) { return std::string(info.param.name); });
+                         [](const auto& p) { return std::string(p.param.name); });
 
 TEST(AcmeUrl, AbsoluteUrlsAndQueriesAreRequestTargets) {
   EXPECT_EQ(target_problem("https://acme-v02.api.letsencrypt.org/acme/new-order"), "");
@@ -508,7 +508,7 @@ TEST_P(BadPolicy, MachinesFinishFailedAtStartSendingNothing) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, BadPolicy, ::testing::ValuesIn(bad_policies),
-                         [](const auto& info) { return std::string(info.param.name); });
+                         [](const auto& p) { return std::string(p.param.name); });
 
 TEST(GoodPolicy, DefaultsAndNamedSchedulesValidate) {
   for (const auto name : schedule_names) {
