@@ -500,13 +500,7 @@ inline void drive(verify::subject s, byte_reader& in, const machine_extras& x,
       a = m->on_wait_elapsed(now);
     } else {
       const outcome out = m->take_outcome();
-      step st;
-      st.what = step::kind::finish;
-      st.at = now;
-      st.outcome = out.kind;
-      st.reason = out.reason;
-      st.error = out.error;
-      t.steps.push_back(std::move(st));
+      t.steps.push_back(verify::finish_step(now, out));
       FUZZ_CHECK(out.sends == t.sends());
       FUZZ_CHECK(out.reason.size() <= 4096);
       if (!o.policy_valid) {

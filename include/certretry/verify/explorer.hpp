@@ -187,14 +187,7 @@ inline replay_result replay(const subject& s, const std::vector<invariant>& inv,
       now += std::max(w->delay, duration::zero());
       a = m->on_wait_elapsed(now);
     } else {
-      const outcome o = m->take_outcome();
-      step st;
-      st.what = step::kind::finish;
-      st.at = now;
-      st.outcome = o.kind;
-      st.reason = o.reason;
-      st.error = o.error;
-      t.steps.push_back(std::move(st));
+      t.steps.push_back(finish_step(now, m->take_outcome()));
       r.finished = true;
       check();
       return r;

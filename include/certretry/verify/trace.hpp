@@ -70,6 +70,17 @@ struct step {
   std::string key() const { return method + " " + target; }
 };
 
+/// The step that records how a run ended: `o`, at `at`.
+inline step finish_step(time_point at, const outcome& o) {
+  step st;
+  st.what = step::kind::finish;
+  st.at = at;
+  st.outcome = o.kind;
+  st.reason = o.reason;
+  st.error = o.error;
+  return st;
+}
+
 /// One run as the verifier saw it: its steps and the machine's events.
 ///
 /// Thread safety: a plain value: safe to share read-only between threads.
