@@ -236,6 +236,13 @@ TEST(AcmeUrl, AbsoluteUrlsAndQueriesAreRequestTargets) {
   EXPECT_EQ(target_problem("/x?a=b&c=%20"), "");
   EXPECT_NE(target_problem("ftp://host/x"), "");
   EXPECT_NE(target_problem("https:///x"), "");
+  EXPECT_EQ(target_problem("https://"), "has no host after the scheme");
+  EXPECT_EQ(target_problem("https://?q"), "has no host after the scheme");
+  EXPECT_EQ(target_problem("https://h?q=[x]"), "");  // brackets in a query are the query's
+  EXPECT_EQ(target_problem("https://h[1]/x"), "has '[' or ']' outside an IPv6 address");
+  EXPECT_EQ(target_problem("/a/[b]"), "has '[' or ']' in its path (RFC 3986 §3.3)");
+  EXPECT_EQ(target_problem("/a/%2E%2e/b"),
+            "has a '.' or '..' path segment (RFC 3986 §5.2.4 would remove it)");
   EXPECT_NE(target_problem("//evil.example/x"), "");
 }
 

@@ -12,6 +12,7 @@
 #include "certretry/core/http.hpp"
 #include "certretry/core/invalid_value.hpp"
 
+#include <array>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -90,6 +91,14 @@ constexpr std::string_view uri_byte_problem(unsigned char c) noexcept {
   return "contains a character a URI cannot hold (RFC 3986 §2)";
 }
 
+// uri_byte_problem(c).empty() for every byte, so the per-byte loop of target_problem is a lookup.
+inline constexpr auto uri_byte_ok = [] {
+  std::array<bool, 256> ok{};
+  for (unsigned c = 0; c < ok.size(); ++c)
+    ok[c] = uri_byte_problem(static_cast<unsigned char>(c)).empty();
+  return ok;
+}();
+
 }  // namespace detail
 
 /// Why `target` cannot be a request target, or empty when it can. A target is origin-form
@@ -99,13 +108,23 @@ constexpr std::string_view uri_byte_problem(unsigned char c) noexcept {
 constexpr std::string_view target_problem(std::string_view target) noexcept {
   if (target.empty()) return "is empty";
   if (target.size() > max_target_bytes) return "is longer than 8000 bytes (RFC 9112 §3)";
+  // One pass over the bytes, which also notes where the first '/' or '?' and any bracket are, so
+  // the checks below need no further scan per byte (this runs on every request a machine sends).
+  bool bracket = false;
   for (std::size_t i = 0; i < target.size(); ++i) {
     const auto c = static_cast<unsigned char>(target[i]);
-    if (const auto p = detail::uri_byte_problem(c); !p.empty()) return p;
+    if (!detail::uri_byte_ok[c]) return detail::uri_byte_problem(c);
     if (c == '%' && (i + 2 >= target.size() || !detail::is_hex_digit(target[i + 1]) ||
                      !detail::is_hex_digit(target[i + 2])))
       return "has a '%' that is not followed by two hex digits (RFC 3986 §2.1)";
+    bracket = bracket || c == '[' || c == ']';
   }
+  const auto has_bracket = [bracket](std::string_view part) noexcept {
+    if (!bracket) return false;
+    for (const char c : part)
+      if (c == '[' || c == ']') return true;
+    return false;
+  };
   std::string_view path = target;
   if (path.front() != '/') {
     const auto colon = path.find("://");
@@ -113,23 +132,23 @@ constexpr std::string_view target_problem(std::string_view target) noexcept {
     if (!detail::iequals(scheme, "https") && !detail::iequals(scheme, "http"))
       return "must be a path starting with '/' or an http(s) URL";
     path.remove_prefix(colon + 3);
-    const auto end = path.find_first_of("/?");
+    std::size_t end = 0;
+    while (end < path.size() && path[end] != '/' && path[end] != '?') ++end;
     if (end == 0) return "has no host after the scheme";
-    if (path.substr(0, end).find_first_of("[]") != std::string_view::npos && path.front() != '[')
+    if (has_bracket(path.substr(0, end)) && path.front() != '[')
       return "has '[' or ']' outside an IPv6 address";
-    path = end == std::string_view::npos ? std::string_view{} : path.substr(end);
+    path = path.substr(end);
   }
   path = path.substr(0, path.find('?'));
-  if (path.find_first_of("[]") != std::string_view::npos)
-    return "has '[' or ']' in its path (RFC 3986 §3.3)";
+  if (has_bracket(path)) return "has '[' or ']' in its path (RFC 3986 §3.3)";
   // Segments between slashes: none may be "." or "..", none may be empty but the last.
   for (std::size_t at = path.empty() ? std::string_view::npos : 1; at != std::string_view::npos;) {
     const auto slash = path.find('/', at);
     const std::string_view seg =
         path.substr(at, slash == std::string_view::npos ? path.npos : slash - at);
-    if (seg == "." || seg == ".." || detail::iequals(seg, "%2e") ||
-        detail::iequals(seg, "%2e%2e") || detail::iequals(seg, ".%2e") ||
-        detail::iequals(seg, "%2e."))
+    if (seg.size() <= 6 && (seg == "." || seg == ".." || detail::iequals(seg, "%2e") ||
+                            detail::iequals(seg, "%2e%2e") || detail::iequals(seg, ".%2e") ||
+                            detail::iequals(seg, "%2e.")))
       return "has a '.' or '..' path segment (RFC 3986 §5.2.4 would remove it)";
     if (seg.empty() && slash != std::string_view::npos) return "has an empty path segment ('//')";
     at = slash == std::string_view::npos ? slash : slash + 1;
