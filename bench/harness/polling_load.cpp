@@ -167,6 +167,13 @@ polling_load_run polling_load(const polling_load_options& options) {
   polling_load_run result;
   std::string& out = result.text;
   std::vector<table_target>& targets = result.targets;
+  // A target set for the full sizes: judged there, only shown at reduced sizes.
+  const auto full_size_target = [&](std::string text, bool ok) {
+    if (reduced)
+      result.full_size_only.push_back(std::move(text));
+    else
+      targets.push_back({std::move(text), ok});
+  };
   const auto write_svg = [&](const char* name, std::string_view title,
                              const std::vector<fleet_result>& runs) {
     result.charts.push_back({name, fleet_chart(title, runs)});
@@ -338,14 +345,13 @@ polling_load_run polling_load(const polling_load_options& options) {
     appendf(out, "%s\n", summary_row(t.r, run.peak_window).c_str());
     appendf(out, "\nEvents: %llu.\n", static_cast<unsigned long long>(t.r.events));
     const double eps = static_cast<double>(t.r.events) / t.cpu;
-    targets.push_back({"(4) " + std::to_string(z.fleet) + " certificates in under 10 s wall: " +
-                           fixed2(t.wall) + " s wall, " + fixed2(t.cpu) + " s CPU",
-                       t.wall < 10.0});
-    targets.push_back(
-        {"(4) engine >= 5 M events/s on one core (events / CPU time of the run "
-         "above, machines and CA model included): " +
-             fixed2(eps / 1e6) + " M events/s",
-         eps >= 5e6});
+    full_size_target("(4) " + std::to_string(z.fleet) + " certificates in under 10 s wall: " +
+                         fixed2(t.wall) + " s wall, " + fixed2(t.cpu) + " s CPU",
+                     t.wall < 10.0);
+    full_size_target("(4) engine >= 5 M events/s on one core (events / CPU time of the run "
+                     "above, machines and CA model included): " +
+                         fixed2(eps / 1e6) + " M events/s",
+                     eps >= 5e6);
   }
 
   // (5) -------------------------------------------------------------------------------------
@@ -399,11 +405,10 @@ polling_load_run polling_load(const polling_load_options& options) {
               when(r, 0.99).c_str(), static_cast<unsigned long long>(r.backlog_max));
       rows.push_back(std::move(r));
     }
-    targets.push_back(
-        {"(5) mass revocation told by ARI: peak request rate within 1.2x of the "
-         "spread-evenly rate: " +
-             fixed2(told_ratio) + "x",
-         told_ratio <= 1.2});
+    full_size_target("(5) mass revocation told by ARI: peak request rate within 1.2x of the "
+                     "spread-evenly rate: " +
+                         fixed2(told_ratio) + "x",
+                     told_ratio <= 1.2);
     write_svg("polling_load_revocation.svg", "(5) Mass revocation, 24 h ARI window", rows);
   }
 
@@ -447,6 +452,11 @@ polling_load_run polling_load(const polling_load_options& options) {
 
   appendf(out, "\nTargets:\n\n");
   for (const auto& t : targets) appendf(out, "- %s -> %s\n", t.text.c_str(), verdict(t.ok));
+  if (!result.full_size_only.empty()) {
+    appendf(out, "\nSet for the full sizes, judged by `bench_polling_load --table-only` (figures "
+                 "of this run, not judged):\n\n");
+    for (const auto& t : result.full_size_only) appendf(out, "- %s\n", t.c_str());
+  }
   return result;
 }
 

@@ -29,6 +29,9 @@ struct polling_load_figures {
 struct polling_load_run {
   std::string text;  // every table and the targets, Markdown, as bench_polling_load prints them
   std::vector<table_target> targets;
+  // At reduced sizes: the targets that only a full-size run can judge ((4)'s wall time and
+  // events/s, (5)'s peak ratio, which 5 000 certificates make noisy), with their figures.
+  std::vector<std::string> full_size_only;
   std::vector<named_svg> charts;             // polling_load_orders.svg, polling_load_429.svg, ...
   std::vector<polling_load_figures> orders;  // scenario (1), one per policy
 };
