@@ -29,15 +29,18 @@ struct entry {
   std::string why;         // recv, wait, event; outcome: reason
   duration wait{};         // wait
   std::int64_t sends = 0;  // outcome
+  std::string not_before;  // outcome: RFC 3339, empty when the line has none
+  std::string action;      // outcome: empty when the line has none
   std::string line;        // the JSON line printed
 };
 
 struct replay_result {
   int exit_code = exit_finished;
-  std::vector<entry> entries;    // every line, when the output keeps them
-  std::optional<entry> outcome;  // the outcome line, when the run finished
-  std::uint64_t lines = 0;       // lines written
-  std::string error;             // for stderr when exit_code != 0
+  std::vector<entry> entries;         // every line, when the output keeps them
+  std::optional<entry> outcome;       // the outcome line, when the run finished
+  std::uint64_t lines = 0;            // lines written
+  std::string error;                  // for stderr when exit_code != 0
+  std::optional<std::string> ledger;  // with a scenario's ledger: the ledger saved after the run
 
   std::string transcript() const;
 };
