@@ -36,11 +36,12 @@ struct entry {
 
 struct replay_result {
   int exit_code = exit_finished;
-  std::vector<entry> entries;         // every line, when the output keeps them
-  std::optional<entry> outcome;       // the outcome line, when the run finished
-  std::uint64_t lines = 0;            // lines written
-  std::string error;                  // for stderr when exit_code != 0
-  std::optional<std::string> ledger;  // with a scenario's ledger: the ledger saved after the run
+  std::vector<entry> entries;    // every line, when the output keeps them
+  std::optional<entry> outcome;  // the outcome line, when the run finished
+  std::uint64_t lines = 0;       // lines written
+  std::string error;             // for stderr when exit_code != 0
+  // With a scenario's ledger: the ledger saved after the run, as to_json() writes it.
+  std::optional<std::string> ledger;
 
   std::string transcript() const;
 };
