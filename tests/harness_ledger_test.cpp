@@ -148,12 +148,16 @@ TEST(HarnessLedger, ExpectLedgerIsASubsetWithNullForAbsent) {
       malformed))
       << why;
   EXPECT_FALSE(check_expectations(R"({"ledger":{"failures":{"transient":1}}})", r, why, malformed));
-  EXPECT_EQ(why.substr(0, 47), "expect.ledger.failures.transient (0): differs; ");
+  EXPECT_TRUE(why.starts_with(
+      "expect.ledger.failures.transient: wanted 1, saw 0; the saved ledger: {\"ver"))
+      << why;
   EXPECT_FALSE(malformed);
   EXPECT_FALSE(check_expectations(R"({"ledger":{"next_attempt":null}})", r, why, malformed));
-  EXPECT_EQ(why.substr(0, 60), "expect.ledger.next_attempt (present: \"2025-01-01T00:01:00Z\")");
+  EXPECT_TRUE(why.starts_with(
+      "expect.ledger.next_attempt: wanted absent, saw \"2025-01-01T00:01:00Z\"; the sav"))
+      << why;
   EXPECT_FALSE(check_expectations(R"({"ledger":{"replaces_5xx":0}})", r, why, malformed));
-  EXPECT_EQ(why.substr(0, 35), "expect.ledger.replaces_5xx (absent)");
+  EXPECT_TRUE(why.starts_with("expect.ledger.replaces_5xx: absent")) << why;
   EXPECT_FALSE(check_expectations(R"({"ledger":[1]})", r, why, malformed));
   EXPECT_TRUE(malformed);
   EXPECT_TRUE(check_expectations(R"({"not_before":null,"action":null})", r, why, malformed));

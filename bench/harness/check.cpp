@@ -51,11 +51,11 @@ bool holds_subset(element want, element seen, std::string& where) {
       element got;
       if (s[k].get(got)) {
         if (v.is_null()) continue;
-        where = at + " (absent)";
+        where = at + ": absent";
         return false;
       }
       if (v.is_null()) {
-        where = at + " (present: " + simdjson::minify(got) + ")";
+        where = at + ": wanted absent, saw " + simdjson::minify(got);
         return false;
       }
       std::string inner = at;
@@ -67,7 +67,7 @@ bool holds_subset(element want, element seen, std::string& where) {
     return true;
   }
   if (simdjson::minify(want) == simdjson::minify(seen)) return true;
-  where += " (" + simdjson::minify(seen) + ")";
+  where += ": wanted " + simdjson::minify(want) + ", saw " + simdjson::minify(seen);
   return false;
 }
 
@@ -259,7 +259,7 @@ bool check_expectations(const std::string& expect_json, const replay_result& r, 
         if (saved_parser.parse(saved).get(seen))
           fail("expect.ledger: the saved ledger is not JSON");
         else if (!holds_subset(v, seen, where))
-          fail(where + ": differs; saved " + *r.ledger);
+          fail(where + "; the saved ledger: " + *r.ledger);
       }
     } else if (key == "description") {
       // free text
