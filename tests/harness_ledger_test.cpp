@@ -65,6 +65,37 @@ TEST(HarnessLedger, TheLedgerIsReadByTheLibrarysReaderAndItsErrorsNameTheMember)
   EXPECT_FALSE(parsed(failing_scenario("")).ledger);
 }
 
+TEST(HarnessLedger, EscalationIsTheLedgersPolicyAndItsErrorsNameTheMember) {
+  const std::string ledger = R"("ledger":{"version":1,"unit":"u"},)";
+  const scenario s = parsed(
+      failing_scenario(ledger + R"("escalation":{"steps_s":[1,2.5,3,4],"give_up_after":0},)"));
+  EXPECT_EQ(s.escalation.steps[1], std::chrono::milliseconds{2500});
+  EXPECT_EQ(s.escalation.give_up_after, 0u);
+  EXPECT_EQ(parsed(failing_scenario(ledger)).escalation.give_up_after,
+            escalation_policy{}.give_up_after);
+  const std::string steps_rule = "escalation.steps_s: must be a list of 4 numbers of seconds";
+  for (std::string_view bad : {R"([1,2,3])", R"([1,2,3,-4])", R"([1,2,3,"4"])", R"(60)"})
+    EXPECT_TRUE(parse_error(failing_scenario(ledger + R"("escalation":{"steps_s":)" +
+                                             std::string(bad) + "},"))
+                    .starts_with(steps_rule))
+        << bad;
+  EXPECT_EQ(parse_error(failing_scenario(ledger + R"("escalation":{"give_up_after":-1},)")),
+            "escalation.give_up_after: must be a whole number from 0 (never) to 4294967295");
+  EXPECT_EQ(parse_error(failing_scenario(ledger + R"("escalation":{"steps":[1,2,3,4]},)")),
+            "escalation.steps: unknown member (known: steps_s, give_up_after)");
+  EXPECT_EQ(parse_error(failing_scenario(R"("escalation":{"give_up_after":3},)")),
+            "escalation: the ledger's policy: give a \"ledger\" too");
+
+  // The run records with it: give_up_after 1 stops the unit at its first failure.
+  const replay_result r =
+      replay(parsed(failing_scenario(ledger + R"("escalation":{"give_up_after":1},)")));
+  ASSERT_TRUE(r.ledger);
+  std::string detail;
+  auto saved = parse_ledger(*r.ledger, detail);
+  ASSERT_TRUE(saved) << detail;
+  EXPECT_TRUE(saved.value().needs_person());
+}
+
 TEST(HarnessLedger, StartJitterIsBoundedAsTheLibraryBoundsIt) {
   const std::string rule = "start_jitter_s: must be a number of seconds from 0 to 86400 (24 h)";
   for (std::string_view bad : {"-1", "86400.5", "1e9", "\"60\"", "true", "null"})

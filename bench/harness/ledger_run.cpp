@@ -73,7 +73,7 @@ replay_result world::finish(outcome o, bool ran) {
   replay_result r;
   if (ran && finish_hook) finish_hook(o);
   if (ledger) {
-    if (ran) ledger->record(o, clock.now());
+    if (ran) ledger->record(o, clock.now(), scene.escalation);
     std::string saved = to_json(*ledger);
     entry e;
     e.kind = "event";

@@ -48,6 +48,9 @@ struct scenario {
   // Extension (docs/harness.md, "Across runs"): the failure ledger the run starts with
   // (top-level "ledger", the ledger file of docs/operations.md); absent: no ledger.
   std::optional<failure_ledger> ledger;
+  // Extension: the policy the ledger records with (top-level "escalation"); the library's
+  // default (1 min, 10 min, 100 min, 1 day; needs a person after 10) when absent.
+  escalation_policy escalation{};
   // Extension: the most a scheduled run waits before it starts (top-level "start_jitter_s");
   // zero: it starts at once.
   duration start_jitter{};

@@ -81,6 +81,7 @@ field_of() {
     expect-type-malformed.json) echo 'expect: must be an object' ;;
     ledger-malformed.json) echo 'ledger: failures: the classes add up to 2, more than consecutive (1)' ;;
     ledger-type-malformed.json) echo 'ledger: must be an object' ;;
+    escalation-malformed.json) echo 'escalation.steps_s: must be a list of 4 numbers of seconds' ;;
     start-jitter-malformed.json) echo 'start_jitter_s: must be a number of seconds from 0 to 86400' ;;
     *) return 1 ;;
   esac
