@@ -40,6 +40,37 @@ std::vector<std::string> pick(const replay_result& r, const std::string& kind,
   return out;
 }
 
+// Whether `seen` holds `want`: an object every member of `want` (recursively; a `null` member:
+// absent from `seen`), anything else the same JSON value. On a mismatch `where` names the member.
+bool holds_subset(element want, element seen, std::string& where) {
+  simdjson::dom::object w, s;
+  if (!want.get_object().get(w)) {
+    if (seen.get_object().get(s)) return false;
+    for (auto [k, v] : w) {
+      const std::string at = where + "." + std::string(k);
+      element got;
+      if (s[k].get(got)) {
+        if (v.is_null()) continue;
+        where = at + ": absent";
+        return false;
+      }
+      if (v.is_null()) {
+        where = at + ": wanted absent, saw " + simdjson::minify(got);
+        return false;
+      }
+      std::string inner = at;
+      if (!holds_subset(v, got, inner)) {
+        where = inner;
+        return false;
+      }
+    }
+    return true;
+  }
+  if (simdjson::minify(want) == simdjson::minify(seen)) return true;
+  where += ": wanted " + simdjson::minify(want) + ", saw " + simdjson::minify(seen);
+  return false;
+}
+
 }  // namespace
 
 bool check_expectations(const std::string& expect_json, const replay_result& r, std::string& why,
@@ -203,6 +234,33 @@ bool check_expectations(const std::string& expect_json, const replay_result& r, 
       else if (key == "final_t" ? out.t != want : out.t > want)
         fail("expect." + key + ": wanted " + (key == "max_t" ? "<= " : "") + seconds_text(want) +
              ", the run ended at " + seconds_text(out.t));
+    } else if (key == "not_before" || key == "action") {
+      // The outcome line's not_before (RFC 3339, as printed) or action; null: the line has none.
+      const std::string& seen = key == "not_before" ? out.not_before : out.action;
+      if (v.is_null()) {
+        if (!seen.empty()) fail("expect." + key + ": wanted none, saw " + seen);
+      } else if (v.get_string().get(s)) {
+        bad_field(key, "a string or null");
+      } else if (s != seen) {
+        fail("expect." + key + ": wanted " + std::string(s) + ", saw " +
+             (seen.empty() ? std::string("none") : seen));
+      }
+    } else if (key == "ledger") {
+      // Members of the ledger saved after the run (the `ledger` event), a subset.
+      if (!v.is_object()) {
+        bad_field(key, "an object (members of the saved ledger)");
+      } else if (!r.ledger) {
+        fail("expect.ledger: the scenario has no ledger, so none was saved");
+      } else {
+        simdjson::dom::parser saved_parser;
+        const simdjson::padded_string saved{std::string_view{*r.ledger}};
+        element seen;
+        std::string where = "expect.ledger";
+        if (saved_parser.parse(saved).get(seen))
+          fail("expect.ledger: the saved ledger is not JSON");
+        else if (!holds_subset(v, seen, where))
+          fail(where + "; the saved ledger: " + *r.ledger);
+      }
     } else if (key == "description") {
       // free text
     } else {

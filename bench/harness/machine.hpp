@@ -7,9 +7,12 @@
 #include "transcript.hpp"
 
 #include "certretry/core/random.hpp"
+#include "certretry/ledger/failure_ledger.hpp"
 #include "certretry/machine/run.hpp"
 #include "certretry/testing/scripted.hpp"
 
+#include <functional>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -30,15 +33,34 @@ struct world {
   virtual_clock clock;
   scripted_transport server{clock};
   transcript_writer out;
+  // Across runs (docs/harness.md): the ledger the run starts with, recorded and saved after it.
+  std::optional<failure_ledger> ledger;
+  // A machine's last word on its outcome, before the ledger records it (ari-renewal's loop
+  // guard moves a renewal time).
+  std::function<void(outcome&)> finish_hook;
 
   world(const scenario& s, time_point start, const replay_output& o)
       : scene(s),
         clock(start),
-        out(o, o.max_steps.value_or(s.max_steps.value_or(default_max_steps))) {
+        out(o, o.max_steps.value_or(s.max_steps.value_or(default_max_steps))),
+        ledger(s.ledger) {
     server.record_sent(false);
     for (const auto& [key, replies] : s.server) server.script(key, replies);
   }
   transcript_sink sink() { return transcript_sink{&out, clock.start()}; }
+  duration elapsed() const { return clock.now() - clock.start(); }
+
+  // An event line the harness writes itself (not the machine's): `ledger-gate`,
+  // `replaces-dropped`, `renewal-held` (ledger_run.cpp).
+  void note(std::string_view name, std::string_view why);
+
+  // Before the machine runs: the ledger's gate, then the start jitter. A run the gate refuses
+  // ends here, with its outcome and nothing sent.
+  std::optional<replay_result> begin();
+
+  // The end of a run that finished: the finish hook, the ledger's record and its line, then the
+  // outcome line, always the last (`ran` false: the gate refused, nothing to record).
+  replay_result finish(outcome o, bool ran);
 
   // The run stops at an unmatched request or at the step cap.
   struct stop_condition {
@@ -53,19 +75,16 @@ struct world {
   replay_result drive(Machine& m, Transport& transport) {
     virtual_sleeper sleeper{clock};
     outcome o = run(m, transport, clock, sleeper, stop_condition{&server, &out});
+    if (!server.unmatched() && !out.capped()) return finish(std::move(o), true);
     replay_result r;
     if (server.unmatched()) {
       r.exit_code = exit_unmatched;
       r.error = "no scripted response for " + *server.unmatched();
-    } else if (out.capped()) {
+    } else {
       r.exit_code = exit_step_cap;
       r.error = "stopped after " + std::to_string(out.steps()) +
                 " steps (requests and waits), the step cap; raise it with --max-steps N or the "
                 "scenario's \"max_steps\" if the run is meant to be this long";
-    } else {
-      entry e = outcome_entry(o, clock.now() - clock.start());
-      r.outcome = e;
-      out.add(std::move(e));
     }
     r.lines = out.lines();
     r.entries = out.take();
@@ -97,6 +116,7 @@ replay_result replay_with(const scenario& s, const replay_output& out) {
   if (auto problem = read_options(Adapter::options(), s, settings)) return malformed(*problem);
   if (auto problem = Adapter::complete(settings, s)) return malformed(*problem);
   world w{s, settings.start, out};
+  if (auto refused = w.begin()) return std::move(*refused);
   return Adapter::run(w, settings, s.seed);
 }
 

@@ -29,6 +29,8 @@ struct entry {
   std::string why;         // recv, wait, event; outcome: reason
   duration wait{};         // wait
   std::int64_t sends = 0;  // outcome
+  std::string not_before;  // outcome: RFC 3339, empty when the line has none
+  std::string action;      // outcome: empty when the line has none
   std::string line;        // the JSON line printed
 };
 
@@ -38,6 +40,8 @@ struct replay_result {
   std::optional<entry> outcome;  // the outcome line, when the run finished
   std::uint64_t lines = 0;       // lines written
   std::string error;             // for stderr when exit_code != 0
+  // With a scenario's ledger: the ledger saved after the run, as to_json() writes it.
+  std::optional<std::string> ledger;
 
   std::string transcript() const;
 };

@@ -3,6 +3,8 @@
 #include "files.hpp"
 
 #include "certretry/core/json_text.hpp"
+#include "certretry/ledger/ledger_json.hpp"
+#include "certretry/ledger/start_jitter.hpp"
 
 #include <simdjson.h>
 
@@ -310,6 +312,73 @@ result<scenario> parse_scenario(std::string_view json, std::string& detail,
     if (m.get_uint64().get(n) || n == 0 || n > max_max_steps)
       return bad("max_steps: must be a whole number from 1 to " + std::to_string(max_max_steps));
     s.max_steps = n;
+  }
+
+  // Extension: the ledger the run starts with, exactly as a caller saves it (to_json): read by
+  // the library's own strict reader, so its errors name the member ("ledger: consecutive: …").
+  if (element l; !top["ledger"].get(l)) {
+    if (!l.is_object())
+      return bad("ledger: must be an object, a saved failure ledger (docs/operations.md)");
+    std::string why;
+    auto ledger = parse_ledger(simdjson::minify(l), why);
+    if (!ledger) return bad(why);
+    s.ledger = std::move(ledger).value();
+  }
+
+  // Extension: the ledger's escalation policy, for a caller whose steps or give_up_after are not
+  // the library's defaults.
+  if (element e; !top["escalation"].get(e)) {
+    simdjson::dom::object eo;
+    if (e.get_object().get(eo))
+      return bad("escalation: must be an object: {\"steps_s\": [4 seconds], \"give_up_after\": N}");
+    if (!s.ledger) return bad("escalation: the ledger's policy: give a \"ledger\" too");
+    for (auto [k, v] : eo) {
+      if (k == "steps_s") {
+        simdjson::dom::array steps;
+        const std::string rule =
+            "escalation.steps_s: must be a list of 4 numbers of seconds, each from 0 to 31536000 "
+            "(the waits after the 1st, 2nd, 3rd and later failures)";
+        if (v.get_array().get(steps) || steps.size() != s.escalation.steps.size()) return bad(rule);
+        std::size_t i = 0;
+        for (element step : steps) {
+          double secs = -1;
+          if (step.is_int64())
+            secs = static_cast<double>(step.get_int64().value());
+          else if (step.is_uint64())
+            secs = static_cast<double>(step.get_uint64().value());
+          else if (step.is_double())
+            secs = step.get_double().value();
+          if (!(secs >= 0.0 && secs <= 31536000.0)) return bad(rule);
+          s.escalation.steps[i++] =
+              duration{static_cast<std::int64_t>(std::llround(secs * 1000.0))};
+        }
+      } else if (k == "give_up_after") {
+        std::uint64_t n = 0;
+        if (v.get_uint64().get(n) || n > UINT32_MAX)
+          return bad(
+              "escalation.give_up_after: must be a whole number from 0 (never) to 4294967295");
+        s.escalation.give_up_after = static_cast<std::uint32_t>(n);
+      } else {
+        return bad(member_path("escalation", k) +
+                   ": unknown member (known: steps_s, give_up_after)");
+      }
+    }
+  }
+
+  // Extension: start jitter, bounded as the library bounds it (start_jitter::validate: 24 h).
+  if (element j; !top["start_jitter_s"].get(j)) {
+    double secs = -1;
+    if (j.is_int64())
+      secs = static_cast<double>(j.get_int64().value());
+    else if (j.is_uint64())
+      secs = static_cast<double>(j.get_uint64().value());
+    else if (j.is_double())
+      secs = j.get_double().value();
+    const start_jitter jitter{
+        duration{static_cast<std::int64_t>(std::llround(std::clamp(secs, -1.0, 1e7) * 1000.0))}};
+    if (!(secs >= 0.0 && secs <= 86400.0) || !jitter.validate())
+      return bad("start_jitter_s: must be a number of seconds from 0 to 86400 (24 h)");
+    s.start_jitter = jitter.max_delay;
   }
 
   if (element e; !top["expect"].get(e)) {

@@ -3,6 +3,8 @@
 #pragma once
 
 #include "certretry/core/errc.hpp"
+#include "certretry/core/time.hpp"
+#include "certretry/ledger/failure_ledger.hpp"
 #include "certretry/testing/scripted.hpp"
 
 #include <cstdint>
@@ -43,6 +45,15 @@ struct scenario {
   std::string base_dir = ".";
   // Extension: the step cap (top-level "max_steps"); absent: default_max_steps.
   std::optional<std::uint64_t> max_steps;
+  // Extension (docs/harness.md, "Across runs"): the failure ledger the run starts with
+  // (top-level "ledger", the ledger file of docs/operations.md); absent: no ledger.
+  std::optional<failure_ledger> ledger;
+  // Extension: the policy the ledger records with (top-level "escalation"); the library's
+  // default (1 min, 10 min, 100 min, 1 day; needs a person after 10) when absent.
+  escalation_policy escalation{};
+  // Extension: the most a scheduled run waits before it starts (top-level "start_jitter_s");
+  // zero: it starts at once.
+  duration start_jitter{};
 };
 
 struct parse_options {

@@ -78,8 +78,14 @@ entry outcome_entry(const outcome& o, duration t) {
   line.secs("t", t).str("outcome", en.what).num("sends", o.sends);
   if (o.kind != outcome_kind::issued && o.kind != outcome_kind::completed)
     line.str("reason", o.reason);
-  if (o.not_before) line.str("not_before", format_rfc3339(*o.not_before));
-  if (!o.action.empty()) line.str("action", o.action);
+  if (o.not_before) {
+    en.not_before = format_rfc3339(*o.not_before);
+    line.str("not_before", en.not_before);
+  }
+  if (!o.action.empty()) {
+    en.action = o.action;
+    line.str("action", o.action);
+  }
   en.line = line.done();
   return en;
 }

@@ -79,6 +79,10 @@ field_of() {
     latency-malformed.json) echo 'server["GET /orders/7"][0].latency_s:' ;;
     headers-malformed.json) echo 'server["GET /orders/7"][0].headers.Retry-After:' ;;
     expect-type-malformed.json) echo 'expect: must be an object' ;;
+    ledger-malformed.json) echo 'ledger: failures: the classes add up to 2, more than consecutive (1)' ;;
+    ledger-type-malformed.json) echo 'ledger: must be an object' ;;
+    escalation-malformed.json) echo 'escalation.steps_s: must be a list of 4 numbers of seconds' ;;
+    start-jitter-malformed.json) echo 'start_jitter_s: must be a number of seconds from 0 to 86400' ;;
     *) return 1 ;;
   esac
 }
@@ -121,6 +125,9 @@ checked=$((checked + 1))
 run check "$dir/check-expect-fails.json"
 expect_rc check-expect-fails.json 1
 expect_err check-expect-fails.json 'expect.outcome: wanted issued, saw failed'
+run check "$dir/check-expect-ledger-fails.json"
+expect_rc check-expect-ledger-fails.json 1
+expect_err check-expect-ledger-fails.json 'expect.ledger.consecutive: wanted 0, saw 1; the saved ledger: {'
 run check "$dir/check-expect-unknown.json"
 expect_rc check-expect-unknown.json 2
 expect_err check-expect-unknown.json 'expect.outcomes: unknown assertion'

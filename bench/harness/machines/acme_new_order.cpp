@@ -5,6 +5,7 @@
 
 #include "certretry/acme/new_order.hpp"
 #include "certretry/core/text.hpp"
+#include "certretry/ledger/renewal_guard.hpp"
 
 #include <simdjson.h>
 
@@ -36,6 +37,31 @@ bool to_identifiers(std::string& list) {
   return true;
 }
 
+// Counts the answers to new-orders that carried `replaces` into the run's ledger
+// (failure_ledger::record_replaces_answer): a 5xx adds one, any other answer resets the count; a
+// transport error is no answer and changes nothing.
+template <class Inner>
+struct replaces_answer_counter {
+  Inner* inner;
+  failure_ledger* ledger;
+  std::string_view new_order_url;
+
+  result<response> send(const request_view& r) {
+    auto out = inner->send(r);
+    if (out && r.method == "POST" && r.target == new_order_url &&
+        r.body.find("\"replaces\"") != std::string_view::npos)
+      ledger->record_replaces_answer(out.value().status >= 500 && out.value().status <= 599);
+    return out;
+  }
+};
+
+template <class Machine, class Inner>
+replay_result drive_counting(world& w, Machine& m, Inner& inner, std::string_view url) {
+  if (!w.ledger) return w.drive(m, inner);
+  replaces_answer_counter<Inner> counter{&inner, &*w.ledger, url};
+  return w.drive(m, counter);
+}
+
 // A profile name as the directory lists it: 1 to 64 printable ASCII characters, no space.
 bool is_profile_name(std::string& name) {
   acme::new_order_options o;
@@ -54,6 +80,7 @@ struct acme_new_order {
     std::optional<std::string> replaces, profile;
     std::optional<time_point> order_not_before, order_not_after;
     bool renewal_info_advertised = true;
+    std::uint32_t replaces_after_server_errors = 0;
   };
 
   using table = std::vector<option<settings>>;
@@ -85,6 +112,16 @@ struct acme_new_order {
              .doc = "whether the directory has `renewalInfo`; `replaces` is sent only then "
                     "(RFC 9773 §5)",
              .store = &into<settings, &settings::renewal_info_advertised>},
+            {.name = "replaces_after_server_errors",
+             .kind = option_kind::whole,
+             .def = 0.0,
+             .min = 0,
+             .max = 4294967295.0,
+             .doc = "opt-in: with a scenario `ledger` holding this many consecutive 5xx to orders "
+                    "that carried `replaces`, the order is sent without it (event "
+                    "`replaces-dropped`); `0` keeps `replaces` through any outage "
+                    "([across runs](#across-runs))",
+             .store = &into<settings, &settings::replaces_after_server_errors>},
             {.name = "profile",
              .kind = option_kind::text,
              .check = &is_profile_name,
@@ -134,6 +171,18 @@ struct acme_new_order {
     acme::new_order_options o;
     o.new_order_url = s.new_order_url;
     o.replaces = s.replaces;
+    // lego #2137 (docs/operations.md): after K consecutive 5xx to orders claiming `replaces`, the
+    // claim is dropped for this run, decided before it starts from the ledger's count.
+    const replaces_after_server_errors drop{s.replaces_after_server_errors};
+    if (w.ledger && o.replaces && !o.replaces->empty() && s.renewal_info_advertised &&
+        !drop.send_replaces(w.ledger->replaces_server_errors())) {
+      const auto n = w.ledger->replaces_server_errors();
+      w.note("replaces-dropped", "the ledger holds " + std::to_string(n) +
+                                     " consecutive 5xx to orders carrying "
+                                     "replaces (replaces_after_server_errors " +
+                                     std::to_string(drop.drop_after) + "): ordering without it");
+      o.replaces.reset();
+    }
     o.renewal_info_advertised = s.renewal_info_advertised;
     o.profile = s.profile;
     o.not_before = s.order_not_before;
@@ -143,8 +192,11 @@ struct acme_new_order {
     o.max_body_bytes = s.max_body_bytes;
     const bool supply = !scripts_new_nonce(w.scene, o.nonce.new_nonce_url);
     if (supply && o.nonce.initial.empty()) o.nonce.initial = "scriptNonce0";
+    const std::string url = o.new_order_url;
     acme::new_order_machine m{std::move(o), make_policy(s), splitmix64{seed}, w.sink()};
-    return drive_acme(w, m, supply);
+    if (!supply) return drive_counting(w, m, w.server, url);
+    nonce_supplier nonces{&w.server};
+    return drive_counting(w, m, nonces, url);
   }
 };
 

@@ -4,6 +4,7 @@
 
 #include "certretry/acme/ari.hpp"
 #include "certretry/acme/cert_id.hpp"
+#include "certretry/ledger/renewal_guard.hpp"
 
 #include "../files.hpp"
 
@@ -25,7 +26,7 @@ struct ari_renewal {
     std::optional<std::string> cert_id, cert_pem;
     std::optional<time_point> not_after, not_before;
     std::optional<std::string> resume;
-    duration min_retry_after{}, max_retry_after{}, long_term_retry{};
+    duration min_retry_after{}, max_retry_after{}, long_term_retry{}, loop_guard{};
     std::uint32_t max_temporary_retries = 0;
     bool wait_for_window = true;
   };
@@ -109,6 +110,16 @@ struct ari_renewal {
          .doc = "`false`: finish `renew_at` as soon as a time is picked, without waiting for it",
          .store = &into<settings, &settings::wait_for_window>},
         max_body_option<settings>("largest renewalInfo body read"),
+        {.name = "loop_guard_min_interval_s",
+         .kind = option_kind::seconds,
+         .def = 3600.0,
+         .min = 0,
+         .max = 31536000,
+         .doc = "no renewal loops: with a scenario `ledger` whose `last_success` is less than "
+                "this (or the window's length, when longer) before the renewal time, the time "
+                "moves to that point (event `renewal-held`); `0` with no window: no guard "
+                "([across runs](#across-runs))",
+         .store = &into<settings, &settings::loop_guard>},
     };
     return all;
   }
@@ -156,6 +167,21 @@ struct ari_renewal {
     o.wait_for_window = s.wait_for_window;
     o.max_body_bytes = s.max_body_bytes;
     acme::ari_machine m{std::move(o), acme::ari_error_policy(), splitmix64{seed}, w.sink()};
+    if (w.ledger) {
+      // The loop guard (ledger/renewal_guard.hpp): a lineage renewed less than the interval ago
+      // is not renewed again before it, whatever the window says.
+      w.finish_hook = [&w, &m, guard = renewal_loop_guard{s.loop_guard}](outcome& out) {
+        if (out.kind != outcome_kind::renew_at || !out.not_before) return;
+        std::optional<duration> window;
+        if (const auto p = m.progress(); p.pick) window = p.window_end - p.window_start;
+        const auto hold = guard.check(w.ledger->last_success(), *out.not_before, window);
+        if (!hold) return;
+        w.note("renewal-held", hold->why);
+        out.not_before = hold->until;
+        out.reason +=
+            "; held back until " + format_rfc3339(hold->until) + " by the renewal loop guard";
+      };
+    }
     return w.drive(m);
   }
 };
