@@ -332,10 +332,10 @@ bool print_top_of_hour(std::uint64_t seed) {
       static_cast<unsigned long long>(clients));
   const std::vector<storm_row> rows{
       top_of_hour("none", 0s, clients, seed),
-      top_of_hour("start_jitter default (10 min)", 10min, clients, seed),
+      top_of_hour("start_jitter 10 min", 10min, clients, seed),
       top_of_hour("start_jitter 30 min", 30min, clients, seed),
-      top_of_hour("start_jitter::over(1 h), the period", start_jitter::over(1h).max_delay, clients,
-                  seed),
+      top_of_hour("start_jitter default (1 h, the period: start_jitter::over(1 h))",
+                  start_jitter{}.max_delay, clients, seed),
   };
   std::printf(
       "| start jitter | requests in the first second | peak requests in one second | mean "
@@ -345,23 +345,20 @@ bool print_top_of_hour(std::uint64_t seed) {
                 static_cast<unsigned long long>(r.first_second),
                 static_cast<unsigned long long>(r.peak), fixed(r.mean, 2).c_str(),
                 fixed(static_cast<double>(r.peak) / r.mean, 2).c_str());
-  const double over_period = static_cast<double>(rows[3].peak) / rows[3].mean;
-  const double by_default = static_cast<double>(rows[1].peak) / rows[1].mean;
+  const double by_default = static_cast<double>(rows[3].peak) / rows[3].mean;
+  const double first_second = static_cast<double>(rows[3].first_second) / rows[3].mean;
   std::printf("\nTargets:\n\n");
   std::printf(
-      "- top of the hour: start jitter over the schedule's period keeps the peak second <= 2x "
-      "the mean rate: %sx -> %s\n",
-      fixed(over_period, 2).c_str(), verdict(over_period <= 2.0));
-  std::printf(
-      "- top of the hour: the default 10-minute jitter cuts the first second %sx but keeps "
-      "the peak second <= 2x the mean rate of the hour: %sx -> %s (the hour's load comes in its "
-      "first 10 minutes: spread over the period)\n\n",
-      fixed(static_cast<double>(rows[0].first_second) /
-                static_cast<double>(std::max<std::uint64_t>(rows[1].first_second, 1)),
-            0)
-          .c_str(),
+      "- top of the hour: the default start jitter (the hour) keeps the peak second <= 2x the "
+      "mean rate: %sx -> %s\n",
       fixed(by_default, 2).c_str(), verdict(by_default <= 2.0));
-  return over_period <= 2.0;
+  std::printf(
+      "- top of the hour: the default start jitter keeps the first second <= 2x the mean rate "
+      "(%s requests instead of %llu): %sx -> %s\n\n",
+      std::to_string(rows[3].first_second).c_str(),
+      static_cast<unsigned long long>(rows[0].first_second), fixed(first_second, 2).c_str(),
+      verdict(first_second <= 2.0));
+  return by_default <= 2.0 && first_second <= 2.0;
 }
 
 // =============================================================================================

@@ -264,19 +264,20 @@ TEST(LedgerJson, RefusesWhatIsNotASavedLedgerNamingTheMember) {
 // --- start jitter -----------------------------------------------------------------------------
 
 TEST(StartJitter, SpreadsAFleetUniformlyOverTheWindow) {
-  start_jitter j;  // 10 minutes
+  start_jitter j;  // the default: an hourly cron's period
+  EXPECT_EQ(j.max_delay, 1h);
   ASSERT_TRUE(j.validate());
   splitmix64 rng(7);
-  std::vector<int> per_minute(10, 0);
+  std::vector<int> per_six_minutes(10, 0);
   for (int i = 0; i < 100000; ++i) {
     const duration d = j.draw(rng);
     ASSERT_GE(d, 0ms);
-    ASSERT_LT(d, 10min);
-    ++per_minute[static_cast<std::size_t>(
-        std::chrono::duration_cast<std::chrono::minutes>(d).count())];
+    ASSERT_LT(d, 1h);
+    ++per_six_minutes[static_cast<std::size_t>(
+        std::chrono::duration_cast<std::chrono::minutes>(d).count() / 6)];
   }
-  // Uniform: every minute within 5 % of 10 000.
-  for (int n : per_minute) EXPECT_NEAR(n, 10000, 500);
+  // Uniform: every tenth of the hour within 5 % of 10 000.
+  for (int n : per_six_minutes) EXPECT_NEAR(n, 10000, 500);
   start_jitter off{0ms};
   EXPECT_EQ(off.draw(rng), 0ms);
   EXPECT_FALSE((start_jitter{-1ms}.validate()));
@@ -330,6 +331,22 @@ TEST(ReplacesAfterServerErrors, OffByDefaultAndDropsAfterKWhenAskedTo) {
   EXPECT_FALSE(drop.send_replaces(m.replaces_server_errors()));
   m.record_replaces_answer(false);  // any other answer resets the count
   EXPECT_TRUE(drop.send_replaces(m.replaces_server_errors()));
+}
+
+TEST(ReplacesAfterServerErrors, AnIssuedCertificateStartsTheCountAgain) {
+  replaces_after_server_errors drop{2};
+  failure_ledger l("u");
+  l.record_replaces_answer(true);
+  l.record_replaces_answer(true);
+  ASSERT_FALSE(drop.send_replaces(l.replaces_server_errors()));
+  // The order without `replaces` was created (completed): the count stays, the claim stays
+  // dropped for the rest of this renewal.
+  l.record(outcome{.kind = outcome_kind::completed}, t0);
+  EXPECT_EQ(l.replaces_server_errors(), 2u);
+  // The certificate was issued: the next renewal replaces it and may claim it again.
+  l.record(outcome{.kind = outcome_kind::issued}, t0 + 1min);
+  EXPECT_EQ(l.replaces_server_errors(), 0u);
+  EXPECT_TRUE(drop.send_replaces(l.replaces_server_errors()));
 }
 
 }  // namespace

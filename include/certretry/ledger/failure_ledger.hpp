@@ -165,6 +165,8 @@ class failure_ledger {
       by_class_.fill(0);
       next_attempt_.reset();
       if (o.kind == outcome_kind::issued || o.kind == outcome_kind::completed) last_success_ = now;
+      // A new certificate: the next renewal replaces it, a claim no server has failed yet.
+      if (o.kind == outcome_kind::issued) replaces_5xx_ = 0;
       return;
     }
     consecutive_ = saturating_increment(consecutive_);
@@ -185,7 +187,8 @@ class failure_ledger {
   }
 
   /// A new-order that carried `replaces` got a 5xx (renewal_guard.hpp,
-  /// replaces_after_server_errors); any other answer to such an order resets the count.
+  /// replaces_after_server_errors); any other answer to such an order resets the count, and so
+  /// does record() of an issued certificate (the next renewal replaces that one).
   void record_replaces_answer(bool server_error) noexcept {
     replaces_5xx_ = server_error ? saturating_increment(replaces_5xx_) : 0;
   }

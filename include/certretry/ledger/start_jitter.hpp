@@ -22,9 +22,11 @@ namespace certretry {
 /// Thread safety: an immutable value (a policy): safe to share between threads; draw() uses the
 /// caller's random source.
 struct start_jitter {
-  /// The delay is uniform in [0, max_delay). 0 turns it off. The default spreads a fleet's
-  /// runs over 10 minutes: at 100 000 clients, about 170 starts a second instead of all at once.
-  duration max_delay = std::chrono::minutes{10};
+  /// The delay is uniform in [0, max_delay). 0 turns it off. The default, 1 h, is the period of
+  /// an hourly cron, the most frequent schedule renewal clients run on: a fleet started at :00
+  /// then spreads over the whole hour and its busiest second stays within 2x the hour's mean
+  /// (docs/operations.md, "Start jitter"). A longer schedule spreads over its own period: over().
+  duration max_delay = std::chrono::hours{1};
 
   /// errc::invalid_policy unless 0 ≤ max_delay ≤ 24 h.
   result<void> validate() const noexcept {
@@ -33,9 +35,9 @@ struct start_jitter {
     return success();
   }
 
-  /// Spread over the whole period of the schedule (an hourly cron: 1 h), at most 24 h: a fleet's
-  /// peak second then stays within 2x its mean rate (docs/operations.md, "Start jitter"), where
-  /// the default's 10 minutes put the hour's load into its first 10 minutes.
+  /// Spread over the whole period of the schedule (Debian's certbot timer, twice a day: 12 h), at
+  /// most 24 h: a fleet's peak second then stays within 2x its mean rate (docs/operations.md,
+  /// "Start jitter"); a shorter delay crowds the period's load into its first part.
   static constexpr start_jitter over(duration period) noexcept {
     return {std::clamp(period, duration::zero(), duration{std::chrono::hours{24}})};
   }
