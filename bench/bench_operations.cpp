@@ -583,6 +583,9 @@ digicert_run digicert(std::uint32_t keys, bool budget, std::uint64_t certificate
   ca.capacity = 1000 / scale;
   sim::client_policy policy;
   policy.name = "certretry defaults";
+  // certretry's async-CA default schedule (docs/tuning.md, "The async-CA default"), ±20 % jitter.
+  policy.backoff = {any_schedule{schedules::async_ca}, any_jitter{proportional_jitter{0.2}},
+                    policy.backoff.run_limits(), policy.backoff.retry_after()};
   // A run that ends still_pending (its 10-minute deadline spent on 429s) is re-enqueued as the
   // failure ledger escalates: after 1 min, 10 min, then 100 min.
   policy.requeue_after = 1min;

@@ -15,10 +15,11 @@ int main() {
   transport.script("GET /certificate/7/download/format/pem_all",
                    {scripted_reply::respond(200, "-----BEGIN CERTIFICATE-----...")});
 
-  // certctl's schedule (5 s x3, capped at 5 min), ±20 % jitter, a 10 min deadline. The
-  // machine's types follow from its arguments: backoff_policy<geometric_schedule,
-  // proportional_jitter>, splitmix64, and the null_sink when no sink is given.
-  const backoff_policy policy{schedules::certctl, proportional_jitter{0.2},
+  // certretry's async-CA default (98 s x1.25, capped at 45 min; docs/tuning.md), ±20 % jitter,
+  // a 10 min deadline. The machine's types follow from its arguments:
+  // backoff_policy<geometric_schedule, proportional_jitter>, splitmix64, and the null_sink when
+  // no sink is given.
+  const backoff_policy policy{schedules::async_ca, proportional_jitter{0.2},
                               limits{.max_wait = 10min}};
   async_ca_poll_machine poller{async_ca_triage{{async_ca::digicert, "42", ""}}, policy,
                                splitmix64{2024}};

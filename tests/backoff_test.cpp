@@ -246,10 +246,11 @@ TEST_P(NamedSchedule, MatchesTheConstant) {
   const auto got = named_schedule(name);
   ASSERT_TRUE(got.has_value()) << name;
   const named_case table[] = {
-      {"certctl", schedules::certctl}, {"certctl-documented", schedules::certctl_documented},
-      {"vcert", schedules::vcert},     {"lego", schedules::lego},
-      {"certbot", schedules::certbot}, {"acme-sh", schedules::acme_sh},
-      {"acmez", schedules::acmez},     {"acme", schedules::acme},
+      {"certctl", schedules::certctl},   {"certctl-documented", schedules::certctl_documented},
+      {"vcert", schedules::vcert},       {"lego", schedules::lego},
+      {"certbot", schedules::certbot},   {"acme-sh", schedules::acme_sh},
+      {"acmez", schedules::acmez},       {"acme", schedules::acme},
+      {"async-ca", schedules::async_ca},
   };
   const auto it = std::find_if(std::begin(table), std::end(table),
                                [&](const named_case& c) { return c.name == name; });
@@ -261,7 +262,7 @@ TEST_P(NamedSchedule, MatchesTheConstant) {
 INSTANTIATE_TEST_SUITE_P(AllNames, NamedSchedule, ::testing::ValuesIn(schedule_names),
                          [](const auto& p) { return test_name(p.param); });
 
-TEST(NamedSchedule, ListsAllEightNames) { EXPECT_EQ(std::size(schedule_names), 8u); }
+TEST(NamedSchedule, ListsAllNineNames) { EXPECT_EQ(std::size(schedule_names), 9u); }
 
 // The tuner's recommendation for an ACME order (docs/tuning.md; tune_test checks they agree).
 TEST(NamedSchedule, AcmeIsTheTunedTable) {

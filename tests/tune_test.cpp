@@ -471,6 +471,115 @@ TEST(Tuner, TheShippedAcmeScheduleIsTheRecommendation) {
   EXPECT_LT(rec.m.p99_time, sh->m.p99_time);
 }
 
+// A checked-in tuning file (docs/figures/tuning/), read as `certretry-harness tune` reads it.
+harness::tune_file tuning_file(const std::string& name) {
+  const std::string path = std::string(CERTRETRY_SOURCE_DIR) + "/docs/figures/tuning/" + name;
+  std::string text, detail;
+  const bool read = harness::load_file(path, harness::max_tune_bytes, text, detail);
+  EXPECT_TRUE(read) << path << ": " << detail;
+  auto f = harness::parse_tune(text, "", harness::load_file, detail);
+  EXPECT_TRUE(f) << path << ": " << detail;
+  return f ? std::move(f).value() : harness::tune_file{};
+}
+
+const candidate* anchor_named(const tuning& t, std::string_view name) {
+  const auto it = std::find_if(t.candidates.begin(), t.candidates.end(), [&](const candidate& c) {
+    return c.fam == family::anchor && c.schedule.name == name;
+  });
+  return it == t.candidates.end() ? nullptr : &*it;
+}
+
+TEST(Tuner, TheShippedAsyncCaScheduleIsTheRecommendation) {
+  const problem p = tuning_file("async-ca.json").problem;
+  const tuning t = tune_schedules(p);
+  ASSERT_TRUE(t.recommended) << t.error;
+  const candidate& rec = t.candidates[*t.recommended];
+  EXPECT_EQ(rec.fam, family::geometric);
+  const any_schedule shipped{schedules::async_ca};
+  for (std::uint32_t n = 1; n <= 40; ++n)
+    EXPECT_EQ(rec.schedule.make().delay(n), shipped.delay(n)) << "n=" << n;
+  EXPECT_EQ(named_schedule("async-ca")->delay(1), 98s);
+  EXPECT_LE(rec.m.cost, 1.05 * t.dp.lower_bound);
+  // Without the families key, the DP's table would be recommended: the key is what makes the
+  // answer a schedule whose waits keep growing (docs/tuning.md, "The async-CA default").
+  problem any_family = p;
+  any_family.recommend_from.clear();
+  const tuning u = tune_schedules(any_family);
+  ASSERT_TRUE(u.recommended);
+  EXPECT_EQ(u.candidates[*u.recommended].fam, family::table);
+}
+
+// certctl's use case (docs/figures/tuning/certctl.json): the library's async-CA default sends
+// fewer calls than certctl's schedule at a lower p99 added delay, on the tuner's exact figures
+// and on 4000 simulated orders through the machine.
+TEST(Tuner, TheAsyncCaDefaultBeatsCertctlOnCertctlsCase) {
+  const harness::tune_file f = tuning_file("certctl.json");
+  const tuning t = tune_schedules(f.problem);
+  const candidate* ours = anchor_named(t, "async-ca");
+  const candidate* certctl = anchor_named(t, "certctl");
+  ASSERT_TRUE(ours && certctl) << "certctl.json must list async-ca and certctl as anchors";
+  EXPECT_NEAR(certctl->m.calls, 4.457, 5e-4);
+  EXPECT_LT(ours->m.calls, certctl->m.calls);
+  EXPECT_LT(ours->m.p99_delay, certctl->m.p99_delay);
+  const monte_carlo a = simulate_candidate(f.problem, *ours, 4000, 3);
+  const monte_carlo b = simulate_candidate(f.problem, *certctl, 4000, 3);
+  EXPECT_TRUE(confirms(a, ours->m));
+  EXPECT_TRUE(confirms(b, certctl->m));
+  EXPECT_LT(a.calls, b.calls);
+  EXPECT_LT(a.p99_delay, b.p99_delay);
+}
+
+// docs/tuning.md, "The async-CA default": priced like certctl's case (a call worth 100 s of
+// delay), the default stays cheap when a CA issues in seconds and when it issues in hours, where
+// a fixed 110 s (certctl's case's answer) sends more than twice certctl's calls.
+TEST(Tuner, TheAsyncCaDefaultHoldsUpWhenACaIssuesInSecondsOrInHours) {
+  const auto figures = [](const problem& p, schedule_choice s) {
+    candidate c;
+    c.schedule = std::move(s);
+    return price(p, c);
+  };
+  schedule_choice ours, certctl, every_110s;
+  ours.k = certctl.k = schedule_choice::kind::named;
+  ours.name = "async-ca";
+  certctl.name = "certctl";
+  every_110s.base = 110s;
+  problem seconds = certctl_case();
+  seconds.when = lognormal(5, 1);
+  const metrics fast = figures(seconds, ours);
+  EXPECT_LT(fast.calls, 2.01);
+  EXPECT_LT(fast.calls, figures(seconds, certctl).calls);
+  EXPECT_NEAR(fast.mean_delay, 90, 1);  // the price of the first wait: docs/tuning.md says so
+  problem hours = certctl_case();
+  hours.when = lognormal(3600, 1);
+  hours.deadline = 24h;
+  const metrics slow = figures(hours, ours), slow_certctl = figures(hours, certctl),
+                slow_fixed = figures(hours, every_110s);
+  EXPECT_NEAR(slow.calls, 12.3, 0.05);
+  EXPECT_NEAR(slow_certctl.calls, 24.5, 0.05);
+  EXPECT_NEAR(slow_fixed.calls, 55.2, 0.05);
+  EXPECT_LT(slow.cost, slow_certctl.cost);
+  EXPECT_GT(slow_fixed.calls, 2 * slow_certctl.calls);
+}
+
+// The families key: the recommendation comes only from the families listed; every family is
+// still priced.
+TEST(Tuner, TheRecommendationComesFromTheFamiliesAsked) {
+  problem p = certctl_case();
+  p.anchors = {};
+  for (const family f : {family::fixed, family::geometric, family::table}) {
+    p.recommend_from = {f};
+    const tuning t = tune_schedules(p);
+    ASSERT_TRUE(t.recommended) << to_string(f);
+    EXPECT_EQ(t.candidates[*t.recommended].fam, f);
+    EXPECT_TRUE(std::any_of(t.candidates.begin(), t.candidates.end(),
+                            [&](const candidate& c) { return c.fam != f; }));
+  }
+  p.recommend_from = {family::watch};  // no server holds calls here: nothing to recommend
+  const tuning none = tune_schedules(p);
+  EXPECT_FALSE(none.recommended);
+  EXPECT_EQ(none.error, "no schedule of the families asked meets the constraints");
+}
+
 TEST(Tuner, AWatchWinsWhenTheServerHoldsCalls) {
   problem p;
   p.when = issuance::exponential(7s).value();
@@ -588,7 +697,7 @@ TEST(TuneFile, ReadsEveryKeyAndNamesWhatIsWrong) {
   EXPECT_EQ(error(R"({"issuance":{"distribution":"lognormal","median_s":2,"sigma":1},"speed":1})"),
             "speed: unknown key (known: description, issuance, call_cost, delay_cost_per_s, "
             "deadline_s, min_delay_s, latency_s, first_call, retry_after_s, watch_max_s, "
-            "rate_limit, max_p99_delay_s, max_p99_time_s, grid_s, anchors, monte_carlo)");
+            "rate_limit, max_p99_delay_s, max_p99_time_s, families, grid_s, anchors, monte_carlo)");
   EXPECT_EQ(error(R"({"issuance":{"distribution":"lognormal","median_s":2}})"),
             "issuance: give exactly one of sigma and p99_s");
   EXPECT_EQ(error(R"({"issuance":{"distribution":"lognormal","median_s":20,"p99_s":10}})"),
@@ -599,7 +708,13 @@ TEST(TuneFile, ReadsEveryKeyAndNamesWhatIsWrong) {
             "deadline_s: 0 is out of range (1 to 31622400)");
   EXPECT_EQ(error(R"({"issuance":{"distribution":"exponential","mean_s":1},"anchors":["zz"]})"),
             "anchors[0]: 'zz' is not one of certctl, certctl-documented, vcert, lego, certbot, "
-            "acme-sh, acmez, acme");
+            "acme-sh, acmez, acme, async-ca");
+  EXPECT_EQ(error(R"({"issuance":{"distribution":"exponential","mean_s":1},"families":["dp"]})"),
+            "families[0]: must be one of fixed, geometric, table, jittered, watch");
+  EXPECT_EQ(error(R"({"issuance":{"distribution":"exponential","mean_s":1},"families":[]})"),
+            "families: empty (leave the key out to recommend from every family)");
+  EXPECT_EQ(error(R"({"issuance":{"distribution":"exponential","mean_s":1},"families":"fixed"})"),
+            "families: must be a list of family names (fixed, geometric, table, jittered, watch)");
   EXPECT_EQ(
       error(
           R"({"issuance":{"distribution":"exponential","mean_s":1},"grid_s":0.0001,"deadline_s":3600})"),

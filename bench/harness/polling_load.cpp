@@ -61,8 +61,10 @@ client_policy make(std::string name, any_schedule s, any_jitter j, bool honour_r
   return p;
 }
 
+// The library's async-CA default (schedules::async_ca, docs/tuning.md "The async-CA default")
+// with the ±20 % jitter certretry applies by default.
 client_policy certretry_defaults() {
-  return make("certretry defaults", schedules::certctl, proportional_jitter{0.2}, true,
+  return make("certretry defaults", schedules::async_ca, proportional_jitter{0.2}, true,
               on_pending::resume);
 }
 client_policy naive() {

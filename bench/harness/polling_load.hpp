@@ -40,8 +40,8 @@ struct polling_load_run {
 // scenario (4)'s targets.
 polling_load_run polling_load(const polling_load_options& options);
 
-// certretry's defaults as the tables run them (certctl's 5 s x3 capped at 5 min, +-20 %,
-// Retry-After honoured, resume on still_pending, at most 10 min).
+// certretry's defaults as the tables run them (schedules::async_ca: 98 s x1.25 capped at 45 min,
+// +-20 %, Retry-After honoured, resume on still_pending, at most 10 min).
 sim::client_policy polling_load_defaults();
 
 }  // namespace certretry::harness

@@ -72,6 +72,14 @@ std::string setup_text(const tune_file& f, const tuning& t) {
     out += " Constraint: p99 added delay at most " + secs(*p.max_p99_delay) + " s.";
   if (p.max_p99_time)
     out += " Constraint: p99 time to the certificate at most " + secs(*p.max_p99_time) + " s.";
+  if (!p.recommend_from.empty()) {
+    out += " Recommended from the ";
+    for (std::size_t i = 0; i < p.recommend_from.size(); ++i) {
+      if (i > 0) out += i + 1 == p.recommend_from.size() ? " and " : ", ";
+      out += to_string(p.recommend_from[i]);
+    }
+    out += p.recommend_from.size() == 1 ? " family." : " families.";
+  }
   return out;
 }
 

@@ -2,9 +2,11 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <initializer_list>
+#include <iterator>
 #include <optional>
 #include <set>
 #include <utility>
@@ -237,7 +239,7 @@ result<tune_file> parse_tune(std::string_view json, std::string_view base_dir,
   reader r(root, "",
            {"description", "issuance", "call_cost", "delay_cost_per_s", "deadline_s", "min_delay_s",
             "latency_s", "first_call", "retry_after_s", "watch_max_s", "rate_limit",
-            "max_p99_delay_s", "max_p99_time_s", "grid_s", "anchors", "monte_carlo"},
+            "max_p99_delay_s", "max_p99_time_s", "families", "grid_s", "anchors", "monte_carlo"},
            st);
   tune_file out;
   tune::problem& p = out.problem;
@@ -286,6 +288,34 @@ result<tune_file> parse_tune(std::string_view json, std::string_view base_dir,
   }
   if (const auto v = r.seconds("max_p99_delay_s", 0, max_seconds)) p.max_p99_delay = *v;
   if (const auto v = r.seconds("max_p99_time_s", 0, max_seconds)) p.max_p99_time = *v;
+  if (const auto e = r.get("families")) {
+    simdjson::dom::array arr;
+    if (e->get_array().get(arr)) {
+      r.fail("families: must be a list of family names (fixed, geometric, table, jittered, watch)");
+      return st.code;
+    }
+    std::size_t i = 0;
+    for (element a : arr) {
+      std::string_view name;
+      const std::string at = "families[" + std::to_string(i++) + "]";
+      constexpr tune::family known[] = {tune::family::fixed, tune::family::geometric,
+                                        tune::family::table, tune::family::jittered,
+                                        tune::family::watch};
+      const auto* f = std::find_if(std::begin(known), std::end(known), [&](tune::family k) {
+        return !a.get_string().get(name) && tune::to_string(k) == name;
+      });
+      if (f == std::end(known)) {
+        r.fail(at + ": must be one of fixed, geometric, table, jittered, watch");
+        return st.code;
+      }
+      if (std::find(p.recommend_from.begin(), p.recommend_from.end(), *f) == p.recommend_from.end())
+        p.recommend_from.push_back(*f);
+    }
+    if (p.recommend_from.empty()) {
+      r.fail("families: empty (leave the key out to recommend from every family)");
+      return st.code;
+    }
+  }
   if (const auto v = r.number("grid_s", 1e-4, 3600)) {
     p.grid_step = *v;
     if (r.ok() && tune::seconds_of(p.deadline) / *v > static_cast<double>(max_grid_points))

@@ -156,6 +156,13 @@ struct async_poll {
         backoff_options<settings>({
             .schedule = "certctl",
             .jitter_pct = 20,
+            .schedule_doc =
+                "the base delays between requests, by name ([named "
+                "schedules](#named-schedules)) or written out (`fixed:2`, `geometric:5,3,300`, "
+                "`table:110,110,130`). The default stays `certctl` so that a scenario that leaves "
+                "it out keeps its transcript; `async-ca` is the library's default for an "
+                "asynchronous CA (98 s ×1.25 capped at 45 min, "
+                "[tuning.md](tuning.md#the-async-ca-default))",
             .jitter_pct_doc =
                 "for `jitter` `pct`: each wait is the scheduled delay × (1 + U[−p, +p)), p = "
                 "`jitter_pct`/100; certctl's is 20. `0` = the exact schedule. Validated but "

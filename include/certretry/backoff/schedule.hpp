@@ -166,6 +166,15 @@ inline constexpr fixed_schedule acmez{250ms};
 inline constexpr table_schedule acme{2900ms, 2100ms, 2300ms, 2600ms, 2700ms, 2900ms,
                                      3100ms, 3300ms, 3500ms, 3700ms, 3900ms, 4000ms,
                                      4200ms, 4400ms, 4600ms, 4800ms};
+/// certretry's pace for an asynchronous CA's order (DigiCert, Sectigo, Entrust, GlobalSign, the
+/// generic profile) after the first poll, which goes out at once: what `certretry-harness tune
+/// docs/figures/tuning/async-ca.json` recommends from the fixed and geometric families for a CA
+/// that may issue in under a second or in hours (lognormal, median 60 s, sigma 2), a call worth
+/// 100 s of delay and a 6 h deadline (docs/tuning.md, "The async-CA default"): 98 s x1.25,
+/// capped at 45 min. Geometric, so that calls grow with the log of the issuance time; for
+/// certctl's own case (median 60 s, sigma 1, 10 min) it sends fewer calls than certctl's
+/// schedule at a lower p99 added delay.
+inline constexpr geometric_schedule async_ca{98s, 1.25, 45min};
 }  // namespace schedules
 
 /// A schedule chosen at run time (from configuration); no allocation.
@@ -193,7 +202,7 @@ class any_schedule {
 };
 
 /// Looks a schedule up by the name the harness and docs use: certctl, certctl-documented, vcert,
-/// lego, certbot, acme-sh, acmez, acme.
+/// lego, certbot, acme-sh, acmez, acme, async-ca.
 constexpr std::optional<any_schedule> named_schedule(std::string_view name) noexcept {
   if (name == "certctl") return any_schedule{schedules::certctl};
   if (name == "certctl-documented") return any_schedule{schedules::certctl_documented};
@@ -203,12 +212,14 @@ constexpr std::optional<any_schedule> named_schedule(std::string_view name) noex
   if (name == "acme-sh") return any_schedule{schedules::acme_sh};
   if (name == "acmez") return any_schedule{schedules::acmez};
   if (name == "acme") return any_schedule{schedules::acme};
+  if (name == "async-ca") return any_schedule{schedules::async_ca};
   return std::nullopt;
 }
 
 /// The names named_schedule() knows, for help texts and error messages.
 inline constexpr std::string_view schedule_names[] = {
-    "certctl", "certctl-documented", "vcert", "lego", "certbot", "acme-sh", "acmez", "acme"};
+    "certctl", "certctl-documented", "vcert", "lego", "certbot", "acme-sh", "acmez", "acme",
+    "async-ca"};
 
 /// A schedule by name (named_schedule) or written out, seconds as decimal numbers:
 ///   fixed:S              every S

@@ -2,7 +2,8 @@
 //
 // Input (problem): when the CA issues (issuance.hpp), what a call and a second of added delay
 // cost, the deadline, the floor, an optional rate limit, whether the server sends Retry-After
-// or holds a watch (TPP's WorkToDoTimeout), and optional p99 constraints. Output (tuning):
+// or holds a watch (TPP's WorkToDoTimeout), optional p99 constraints and the families the
+// recommendation may come from. Output (tuning):
 //   - every candidate of the schedule families, each run through the library's machine
 //     (machine_runs.hpp) and priced exactly (plan.hpp): fixed, geometric (exponential is
 //     factor 2), tables from the dynamic programme, geometric or fixed with jitter (±20 %,
@@ -48,6 +49,9 @@ struct rate_limit {
   duration per = 1s;        ///< ... in this long: enforced as calls at least per / calls apart
 };
 
+/// The schedule families the tuner tries.
+enum class family : std::uint8_t { fixed, geometric, table, jittered, watch, anchor };
+
 /// What the tuner is asked (see the file's comment).
 ///
 /// Thread safety: a plain value: safe to share read-only between threads.
@@ -62,14 +66,14 @@ struct problem {
   /// @{
   std::optional<duration> max_p99_delay, max_p99_time;  ///< constraints on the recommendation
   /// @}
+  /// the families the recommendation may come from (every family is priced and shown either
+  /// way); empty: any
+  std::vector<family> recommend_from;
   double grid_step = 0;  ///< seconds; 0: chosen
   /// the schedules compared with the recommendation
   std::vector<std::string> anchors{"certctl", "vcert", "lego", "acme-sh"};
   std::size_t jitter_draws = 200;  ///< jitter draws priced per jittered candidate
 };
-
-/// The schedule families the tuner tries.
-enum class family : std::uint8_t { fixed, geometric, table, jittered, watch, anchor };
 
 /// The family's name, as the tuner's tables print it.
 constexpr std::string_view to_string(family f) noexcept {
@@ -579,21 +583,27 @@ inline tuning tune_schedules(const problem& p) {
     }
     return 6;
   };
+  const auto eligible = [&](const candidate& c) {
+    return c.feasible && c.fam != family::anchor &&
+           (p.recommend_from.empty() || std::find(p.recommend_from.begin(), p.recommend_from.end(),
+                                                  c.fam) != p.recommend_from.end());
+  };
   std::optional<std::size_t> best;
   for (std::size_t i = 0; i < cs.size(); ++i)
-    if (cs[i].feasible && cs[i].fam != family::anchor && (!best || cs[i].m.cost < cs[*best].m.cost))
-      best = i;
+    if (eligible(cs[i]) && (!best || cs[i].m.cost < cs[*best].m.cost)) best = i;
   if (best) {
     const double limit = cs[*best].m.cost * 1.005;
     for (std::size_t i = 0; i < cs.size(); ++i)
-      if (cs[i].feasible && cs[i].fam != family::anchor && cs[i].m.cost <= limit &&
+      if (eligible(cs[i]) && cs[i].m.cost <= limit &&
           (simplicity(cs[i]) < simplicity(cs[*best]) ||
            (simplicity(cs[i]) == simplicity(cs[*best]) && cs[i].m.cost < cs[*best].m.cost)))
         best = i;
   }
   out.recommended = best;
   if (!best) {
-    out.error = "no schedule meets the constraints";
+    out.error = p.recommend_from.empty()
+                    ? "no schedule meets the constraints"
+                    : "no schedule of the families asked meets the constraints";
     // The one case no schedule can help: honouring the first Retry-After ends the run unpolled.
     if (p.server.first == first_call::after_wait && p.server.retry_after &&
         *p.server.retry_after > p.deadline)
