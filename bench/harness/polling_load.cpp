@@ -246,10 +246,10 @@ polling_load_run polling_load(const polling_load_options& options) {
               fixed2(r.calls_per_certificate()).c_str());
     }
     targets.push_back(
-        {"(2) sustained 429 for 10 min: certretry 6-8 attempts per client vs ~600 "
-         "naive: " +
+        {"(2) sustained 429 for 10 min: certretry at most 8 attempts per client (certctl's "
+         "\"at most 7-8\") vs ~600 naive: " +
              fixed2(ours) + " vs " + fixed2(naive_n),
-         ours >= 6 && ours <= 8 && naive_n >= 500});
+         ours <= 8 && naive_n >= 500});
     write_svg("polling_load_429.svg", "(2) 429 for 10 minutes", rows);
   }
 
