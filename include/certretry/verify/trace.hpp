@@ -90,6 +90,9 @@ inline step finish_step(time_point at, const outcome& o) {
 /// run grows so that checking a new step does not re-read every step before it: a run of n
 /// steps costs O(n) to check, not O(n²). Derived from the trace's steps and events alone (and
 /// the subject's facts and letters, which do not change during a run).
+///
+/// Thread safety: a plain value, part of one trace: updated by the checks of that trace's
+/// invariants, on one thread at a time.
 struct run_tally {
   std::size_t steps = 0;   ///< steps counted so far
   std::size_t events = 0;  ///< events counted so far
@@ -100,10 +103,9 @@ struct run_tally {
   std::size_t resets = 0;  ///< see reset_sends
   /// ACME (facts::new_order_request): new-order requests without `replaces`
   std::size_t new_orders_without_replaces = 0;
-  std::size_t fallbacks = 0;  ///< fallback events
-  /// for `resets`: whether the previous request was a reset, and the last reply's letter
-  bool previous_send_was_reset = false;
-  std::optional<std::size_t> last_reply_letter;
+  std::size_t fallbacks = 0;                     ///< fallback events
+  bool previous_send_was_reset = false;          ///< for `resets`: the previous request was a reset
+  std::optional<std::size_t> last_reply_letter;  ///< for `resets`: the last reply's letter
 };
 
 /// One run as the verifier saw it: its steps and the machine's events.
