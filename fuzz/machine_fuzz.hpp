@@ -3,9 +3,9 @@
 // replies, transport errors and elapsed times read from the input, checking the verifier's own
 // invariants (verify/invariants.hpp) after every step, plus what only a fuzzer can ask:
 //   - a policy validate() refuses is refused at start: no request, outcome failed;
-//   - a run that is still going after `step_cap` steps has not reached its deadline (the
-//     invariants already hold it to at most a few requests between waits of at least the
-//     floor, so the deadline ends it);
+//   - a run that is still going after `step_cap` steps, or after `tail_sends` requests past
+//     the input's end, is not past its deadline (the invariants already hold it to at
+//     most a few requests between waits of at least the floor, so the deadline ends it);
 //   - outcome.sends counts the requests the driver saw; the reason is bounded.
 //
 // Input layout, after the target's own option bytes (docs/fuzzing.md):
@@ -22,7 +22,14 @@
 //   the op byte's high 3 bits: the latency before the reply arrives (mostly 0; up to a day)
 //   for each wait, one byte: below 224 the wake-up comes on time, else late (up to a day).
 // Past the input's end every request gets a repeat letter and every wake-up is on time, so
-// each run ends (or reaches the cap) like the verifier's sequences continued past the depth.
+// each run ends (or reaches a cap) like the verifier's sequences continued past the depth.
+// There the run only repeats itself: the same reply, on time, again and again. What that can
+// still change (an attempt cap, a backoff growing to its cap, the clock nearing the deadline)
+// the input reaches directly and sooner (caps of 0 to 3 attempts, schedules of years, late
+// wake-ups and slow replies of up to a day), so the repetition is cut after `tail_sends`
+// requests, enough for any tight loop to show (more than max_sends_in_a_row requests without
+// a wait): a run of 1000 steps waiting out a renewal window second by second costs as much as
+// dozens of short inputs and checks nothing they do not.
 #pragma once
 
 #include "certretry/backoff/error_backoff.hpp"
@@ -36,6 +43,7 @@
 #include "certretry/verify/trace.hpp"
 #include "fuzz_support.hpp"
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cmath>
@@ -49,6 +57,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 namespace certretry::fuzzing {
@@ -170,9 +179,9 @@ inline error_backoff read_error_backoff(byte_reader& in, const error_backoff& de
 // at most 68 years a wait, gets there).
 inline void policy_facts(verify::facts& f, const backoff_policy<any_schedule, any_jitter>& p) {
   f.deadline = std::min(p.run_limits().max_wait, duration::max() / 2);
-  // Every wait is cut to longest_delay (core/time.hpp, docs/limits.md): a floor above it is
-  // honoured as that.
-  f.floor = std::min(p.run_limits().effective_min_delay(), longest_delay);
+  // As the policy has it: a run stops once less than this is left before the deadline
+  // (backoff/policy.hpp), though every wait is cut to longest_delay ("floor" allows that).
+  f.floor = p.run_limits().effective_min_delay();
   f.retry_after_ceiling = p.retry_after().ceiling;
   f.honours_retry_after = p.retry_after().mode != retry_after_mode::ignore;
 }
@@ -258,6 +267,9 @@ struct machine_extras {
 
 struct drive_options {
   std::size_t step_cap = 1000;
+  // Requests past the input's end (see the header comment); at least twice the requests the
+  // facts allow without a wait, plus two, so that a tight loop there still breaks "terminates".
+  std::size_t tail_sends = 8;
   bool policy_valid = true;  // false: validate() (or the options' check) refuses the policy
 };
 
@@ -363,8 +375,15 @@ inline void drive(verify::subject s, byte_reader& in, const machine_extras& x,
                   const drive_options& o = {}) {
   using verify::step;
   const std::vector<verify::invariant> inv = verify::invariants_for(s);
-  verify::trace t;
-  t.start = s.start;
+  // One trace for every input: its step and event buffers are kept from run to run. What the
+  // steps own is freed when the run ends, so that each run frees what it allocates (libFuzzer
+  // re-runs an input under LeakSanitizer whenever it allocates more than it frees).
+  static verify::trace t;
+  t.clear(s.start);
+  struct clear_at_end {
+    verify::trace& t;
+    ~clear_at_end() { t.clear(t.start); }
+  } const cleared{t};
   time_point now = s.start;
   std::unique_ptr<verify::erased_machine> m = s.make(verify::recording_sink{&t});
   // CERTRETRY_FUZZ_TRACE=1: print every step (to read a crash input's run).
@@ -383,9 +402,18 @@ inline void drive(verify::subject s, byte_reader& in, const machine_extras& x,
         case step::kind::send:
           std::fprintf(stderr, "t=%.3f send %s\n", at, st.key().c_str());
           break;
-        case step::kind::reply:
-          std::fprintf(stderr, "t=%.3f reply %s\n", at, s.letters[st.letter].name.c_str());
+        case step::kind::reply: {
+          const verify::letter& L = s.letters[st.letter];
+          std::fprintf(stderr, "t=%.3f reply %s", at, L.name.c_str());
+          if (L.reply) {
+            std::fprintf(stderr, ": %d", L.reply->status);
+            for (const header_field& h : L.reply->headers)
+              std::fprintf(stderr, ", %s: %s", h.name.c_str(), h.value.c_str());
+            std::fprintf(stderr, ", %zu-byte body", L.reply->body.size());
+          }
+          std::fprintf(stderr, "\n");
           break;
+        }
         case step::kind::wait:
           std::fprintf(stderr, "t=%.3f wait %.3f s (%s)\n", at,
                        std::chrono::duration<double>(st.delay).count(),
@@ -406,18 +434,26 @@ inline void drive(verify::subject s, byte_reader& in, const machine_extras& x,
       }
     }
   };
+  const std::size_t tail_cap =
+      std::max<std::size_t>(o.tail_sends, 2 * std::size_t{s.f.max_sends_in_a_row} + 2);
+  std::size_t tail = 0;  // requests sent after the input ran out
   action a = m->start(now);
   for (std::size_t n = 0;; ++n) {
-    if (n >= o.step_cap) {
-      // Still running: it must not have reached its deadline (the invariants bound how often
-      // it sends before then).
-      FUZZ_CHECK(o.policy_valid);
+    if (std::holds_alternative<send>(a) && in.empty()) ++tail;
+    // At a cap the run stops once the request or wait it asks for has been checked.
+    const bool capped = n >= o.step_cap || tail > tail_cap;
+    const auto stop = [&] {
+      if (print)
+        std::fprintf(stderr, "stopped, still running: %s\n",
+                     n >= o.step_cap ? "the step cap" : "the requests past the input's end");
+      // Still running: it must not be past its deadline (the invariants bound how often it
+      // sends before then). A request at the deadline itself is one the "deadline" invariant
+      // allows.
       if (s.f.not_after)
         FUZZ_CHECK(now < *s.f.not_after);
       else
-        FUZZ_CHECK(now - s.start < s.f.deadline);
-      return;
-    }
+        FUZZ_CHECK(now - s.start <= s.f.deadline);
+    };
     if (const auto* sn = std::get_if<send>(&a)) {
       FUZZ_CHECK(o.policy_valid);  // a refused policy sends nothing
       step st;
@@ -429,6 +465,7 @@ inline void drive(verify::subject s, byte_reader& in, const machine_extras& x,
       st.headers.assign(sn->request.headers.begin(), sn->request.headers.end());
       t.steps.push_back(std::move(st));
       check();
+      if (capped) return stop();
       const std::uint8_t op = in.empty() ? 7 : in.u8();
       now += detail::latency(op >> 5);
       std::optional<std::size_t> l;
@@ -480,7 +517,7 @@ inline void drive(verify::subject s, byte_reader& in, const machine_extras& x,
       rp.at = now;
       rp.letter = *l;
       rp.events_before = t.events.size();
-      t.steps.push_back(rp);
+      t.steps.push_back(std::move(rp));
       check();
       const verify::letter& L = s.letters[*l];
       a = L.reply ? m->on_response(now, L.reply->view()) : m->on_transport_error(now, L.error);
@@ -494,6 +531,7 @@ inline void drive(verify::subject s, byte_reader& in, const machine_extras& x,
       st.why = w->why;
       t.steps.push_back(std::move(st));
       check();
+      if (capped) return stop();
       now += w->delay;
       const std::uint8_t late = in.empty() ? 0 : in.u8();
       if (late >= 224) now += detail::latency(late) + duration{late};

@@ -266,4 +266,68 @@ TEST(VerifyExplore, ResetBeforeRequestAndQueryOnlyKeepTheirPromises) {
   }
 }
 
+// --- the invariants' running counts --------------------------------------------------------
+
+// What an invariant counts over the whole run it keeps in the trace's tally: checked after every
+// step or only at the end, on a trace that grows or one cleared or cut short, the answer is the
+// one a reading of every step gives.
+TEST(VerifyInvariants, CountsOverTheRunDoNotDependOnWhenTheyAreChecked) {
+  const subject s = tpp_default();
+  const invariant resets = one_reset(true);
+  std::size_t timeout = s.letters.size(), refused = s.letters.size();
+  for (std::size_t i = 0; i < s.letters.size(); ++i) {
+    if (!s.letters[i].reply)
+      timeout = i;
+    else if (s.letters[i].reply->status == 400)
+      refused = i;
+  }
+  ASSERT_LT(timeout, s.letters.size());
+  ASSERT_LT(refused, s.letters.size());
+  ASSERT_EQ(s.f.reset_request.substr(0, 5), "POST ");
+  const auto send_reset = [&](trace& t) {
+    step st;
+    st.method = "POST";
+    st.target = s.f.reset_request.substr(5);
+    t.steps.push_back(std::move(st));
+  };
+  const auto reply = [](trace& t, std::size_t l) {
+    step st;
+    st.what = step::kind::reply;
+    st.letter = l;
+    t.steps.push_back(std::move(st));
+  };
+  // A reset, timed out; the same reset again, refused; then another reset.
+  const auto run = [&](trace& t, bool check_each) {
+    std::optional<std::string> last;
+    const auto check = [&] {
+      if (check_each) last = resets.check(t, s.f, s.letters);
+    };
+    send_reset(t);
+    check();
+    reply(t, timeout);
+    check();
+    send_reset(t);
+    check();
+    EXPECT_EQ(last, std::nullopt) << "a reset retried after a timeout is the same reset";
+    reply(t, refused);
+    check();
+    send_reset(t);
+    return resets.check(t, s.f, s.letters);
+  };
+  trace every, at_end;
+  EXPECT_EQ(run(every, true), "reset number 2 in one enrollment");
+  EXPECT_EQ(run(at_end, false), "reset number 2 in one enrollment");
+  EXPECT_EQ(every.tally.resets, 2u);
+  EXPECT_EQ(every.tally.reset_sends, 3u);
+  // Cut back to the first reset: counted again from the start.
+  every.steps.resize(1);
+  EXPECT_EQ(resets.check(every, s.f, s.letters), std::nullopt);
+  EXPECT_EQ(every.tally.reset_sends, 1u);
+  // Cleared for another run.
+  at_end.clear(at_end.start);
+  send_reset(at_end);
+  EXPECT_EQ(resets.check(at_end, s.f, s.letters), std::nullopt);
+  EXPECT_EQ(at_end.tally.resets, 1u);
+}
+
 }  // namespace

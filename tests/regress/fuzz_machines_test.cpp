@@ -12,6 +12,11 @@
 //    Retry-After. RFC 8555 §6.5 sends badNonce as a 400; on other statuses the status rules.
 // 4. A new-nonce HEAD answered 503 with a Retry-After and a nonce: the POST went at once with
 //    that nonce, before the Retry-After. Now the wait comes first; the nonce is kept.
+// 5. A challenge POST resent after a lost reply, answered 503 with a Retry-After and a body
+//    naming the conflict a repeat gets (409, "already being validated"), was read as that
+//    refusal: the challenge was fetched at once, before the Retry-After. Now only a status
+//    that refuses (not a 408, 429 or 5xx) is read as that refusal (acme/exchange.hpp,
+//    post_machine); the reply is then an error like any other.
 #include "certretry/acme/exchange.hpp"
 #include "certretry/acme/poll.hpp"
 #include "certretry/async_ca/poller.hpp"
@@ -146,5 +151,68 @@ TEST(FuzzMachines, ANewNonceErrorWithRetryAfterIsWaitedOutAndItsNonceKept) {
   ASSERT_TRUE(std::holds_alternative<certretry::send>(post));
   EXPECT_EQ(std::get<certretry::send>(post).request.method, "POST");
 }
+
+namespace lost_reply {
+
+// A challenge POST whose reply was lost (a TLS error), resent with a fresh nonce.
+acme::post_machine<> resent_challenge(action& resend, time_point& now) {
+  acme::post_options o;
+  o.url = "/acme/chall/1";
+  o.payload = "{}";
+  o.kind = acme::post_kind::challenge;
+  o.nonce.initial = "bm9uY2U";
+  acme::post_machine<> m{o, acme::default_policy(), splitmix64{1}};
+  EXPECT_TRUE(std::holds_alternative<certretry::send>(m.start(t0)));
+  const action lost = m.on_transport_error(t0, make_error_code(errc::tls_failure));
+  EXPECT_TRUE(std::holds_alternative<certretry::wait>(lost));
+  const duration d = std::get<certretry::wait>(lost).delay;
+  now = t0 + d;
+  resend = m.on_wait_elapsed(now);
+  // The nonce went with the first POST: a HEAD new-nonce, then the POST again.
+  if (const auto* head = std::get_if<certretry::send>(&resend);
+      head && head->request.method == "HEAD") {
+    const std::vector<header_field> h{{"Replay-Nonce", "bm9uY2Uy"}};
+    resend = m.on_response(now, {200, h, ""});
+  }
+  return m;
+}
+
+constexpr const char* conflict =
+    R"({"type":"urn:ietf:params:acme:error:conflict","detail":"Authorization is already being validated"})";
+
+TEST(FuzzMachines, AConflictBodyOnA503AfterALostReplyIsNotTheRefusedRepeat) {
+  action resend;
+  time_point now;
+  acme::post_machine<> m = resent_challenge(resend, now);
+  ASSERT_TRUE(std::holds_alternative<certretry::send>(resend));
+  ASSERT_EQ(std::get<certretry::send>(resend).request.target, "/acme/chall/1");
+  const std::vector<header_field> h{{"Retry-After", "30"},
+                                    {"Content-Type", "application/problem+json"},
+                                    {"Replay-Nonce", "bm9uY2Uz"}};
+  const action a = m.on_response(now, {503, h, conflict});
+  // Not the refused repeat: no POST-as-GET of the challenge at once. The reply is then an
+  // error like any other, and a known problem type decides (acme/reply.hpp, classify).
+  EXPECT_FALSE(std::holds_alternative<certretry::send>(a));
+  EXPECT_FALSE(m.looked_after_loss());
+  ASSERT_TRUE(std::holds_alternative<certretry::finish>(a));
+  const outcome o = m.take_outcome();
+  EXPECT_EQ(o.kind, outcome_kind::failed);
+  EXPECT_NE(o.reason.find("POST answered 503: conflict"), std::string::npos) << o.reason;
+}
+
+TEST(FuzzMachines, AConflictOnA409AfterALostReplyStillReadsTheChallenge) {
+  action resend;
+  time_point now;
+  acme::post_machine<> m = resent_challenge(resend, now);
+  ASSERT_TRUE(std::holds_alternative<certretry::send>(resend));
+  const std::vector<header_field> h{{"Content-Type", "application/problem+json"},
+                                    {"Replay-Nonce", "bm9uY2Uz"}};
+  const action a = m.on_response(now, {409, h, conflict});
+  ASSERT_TRUE(std::holds_alternative<certretry::send>(a));
+  EXPECT_EQ(std::get<certretry::send>(a).request.method, "POST");
+  EXPECT_TRUE(m.looked_after_loss());
+}
+
+}  // namespace lost_reply
 
 }  // namespace

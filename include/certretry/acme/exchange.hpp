@@ -506,8 +506,11 @@ class post_machine
   }
 
   // RFC 8555 §7.4: a finalize of an order no longer `ready` is refused 403 orderNotReady; a
-  // challenge response already being validated, 409 (Boulder's conflict).
+  // challenge response already being validated, 409 (Boulder's conflict). A 408, 429 or 5xx
+  // says "not now" whatever problem its body names: its status rules, Retry-After included
+  // (RFC 9110 §10.2.3), as for any other reply.
   bool refuses_a_repeat(int status, const problem* p) const noexcept {
+    if (status == 408 || status == 429 || status >= 500) return false;
     if (kind_ == post_kind::finalize) return p && p->type_name == "orderNotReady";
     if (kind_ == post_kind::challenge) return status == 409 || (p && p->type_name == "conflict");
     return false;

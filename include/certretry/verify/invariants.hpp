@@ -1,15 +1,19 @@
 // certretry/verify/invariants.hpp — the invariants every machine is held to.
 //
 // Each is checked after every step of every sequence the verifier explores; it looks at the
-// newest step and what came before it.
+// newest step and what came before it. What one counts over the whole run (requests, resets,
+// fallbacks) is kept in the trace's tally (trace.hpp, run_tally) and read from there, so a
+// step costs about the same to check however long the run is (the machine fuzzers run up to
+// a thousand steps per input).
 //   terminates               at most facts.max_sends_in_a_row requests without a wait between
 //                            them (a reply held at least the floor or 1 s counts as one), at most
 //                            max_waits_in_a_row waits without a request, and (the explorer)
 //                            every sequence continued past the depth finishes
 //   deadline                 no request, and no wait ending, after start + deadline (ARI: no
 //                            request at or after notAfter)
-//   floor                    no wait shorter than the floor, but one cut to end exactly at the
-//                            deadline or one for a renewal window
+//   floor                    no wait shorter than the floor (or than the longest wait, when the
+//                            floor is longer), but one cut to end exactly at the deadline or
+//                            one for a renewal window
 //   retry-after              no request sooner after a reply than its valid Retry-After (up to
 //                            the policy's ceiling)
 //   one reset                at most one reset per enrollment (TPP)
@@ -66,12 +70,11 @@ inline const step* request_of(const trace& t, std::size_t i) {
 // Whether the reply at index i answered the first retrieve after the latest enrollment request.
 inline bool first_retrieve_reply(const trace& t, const facts& f, std::size_t i) {
   const step* req = request_of(t, i);
-  if (!req || req->key() != f.retrieve_request) return false;
+  if (!req || !req->is(f.retrieve_request)) return false;
   for (std::size_t k = i; k-- > 0;) {
     if (t.steps[k].what != step::kind::send || &t.steps[k] == req) continue;
-    const std::string key = t.steps[k].key();
-    if (key == f.retrieve_request) return false;
-    if (key == f.enroll_request) return true;
+    if (t.steps[k].is(f.retrieve_request)) return false;
+    if (t.steps[k].is(f.enroll_request)) return true;
   }
   return false;
 }
@@ -83,6 +86,36 @@ inline bool transient(const letter& l) {
   return s == 429 || s == 408 || s >= 500;
 }
 
+// The run's counts brought up to date: only the steps and events added since the last call
+// are read.
+inline const run_tally& tally_of(const trace& t, const facts& f,
+                                 const std::vector<letter>& letters) {
+  run_tally& c = t.tally;
+  if (t.steps.size() < c.steps || t.events.size() < c.events) c = {};
+  for (; c.steps < t.steps.size(); ++c.steps) {
+    const step& x = t.steps[c.steps];
+    if (x.what == step::kind::reply) c.last_reply_letter = x.letter;
+    if (x.what != step::kind::send) continue;
+    ++c.sends;
+    const bool reset = x.is(f.reset_request);
+    if (reset) {
+      ++c.reset_sends;
+      // A reset sent again after a reply that did not complete it (a timeout, 429, 5xx) is
+      // the same reset retried; any other is another reset.
+      const bool retry = c.previous_send_was_reset && c.last_reply_letter &&
+                         *c.last_reply_letter < letters.size() &&
+                         transient(letters[*c.last_reply_letter]);
+      if (!retry) ++c.resets;
+    }
+    c.previous_send_was_reset = reset;
+    if (x.is(f.new_order_request) && x.body.find("\"replaces\"") == std::string::npos)
+      ++c.new_orders_without_replaces;
+  }
+  for (; c.events < t.events.size(); ++c.events)
+    c.fallbacks += t.events[c.events].kind == event_kind::fallback ? 1 : 0;
+  return c;
+}
+
 // The verdict the machine gave the last reply to one of its own requests (not an auxiliary one
 // such as a nonce fetch), else its last verdict.
 inline std::optional<certretry::verdict> run_verdict(const trace& t, const facts& f) {
@@ -90,8 +123,8 @@ inline std::optional<certretry::verdict> run_verdict(const trace& t, const facts
     const step& s = t.steps[i];
     if (s.what != step::kind::reply) continue;
     const step* req = request_of(t, i);
-    if (req && std::find(f.auxiliary_requests.begin(), f.auxiliary_requests.end(), req->key()) !=
-                   f.auxiliary_requests.end())
+    if (req && std::any_of(f.auxiliary_requests.begin(), f.auxiliary_requests.end(),
+                           [&](const std::string& k) { return req->is(k); }))
       continue;
     for (std::size_t k = s.events_before; k < t.events.size(); ++k)
       if (t.events[k].kind == event_kind::verdict) return t.events[k].verdict;
@@ -182,7 +215,9 @@ inline invariant floor() {
                    detail::at(t, s.at) + " does not end at the deadline";
           return std::nullopt;
         }
-        if (s.delay < f.floor)
+        // Every wait is cut to longest_delay (docs/limits.md): a floor above it is honoured as
+        // that.
+        if (s.delay < std::min(f.floor, longest_delay))
           return "a wait of " + detail::secs(s.delay) + " at " + detail::at(t, s.at) +
                  ", below the floor (" + detail::secs(f.floor) + ")";
         return std::nullopt;
@@ -222,23 +257,9 @@ inline invariant one_reset(bool applies) {
           [](const trace& t, const facts& f,
              const std::vector<letter>& letters) -> std::optional<std::string> {
             const step& s = t.steps.back();
-            if (s.what != step::kind::send || s.key() != f.reset_request) return std::nullopt;
-            // A reset sent again after a reply that did not complete it (a timeout, 429, 5xx)
-            // is the same reset retried; any other is another reset.
-            std::size_t n = 0;
-            const step* prev_send = nullptr;
-            const step* prev_reply = nullptr;
-            for (const step& x : t.steps) {
-              if (x.what == step::kind::reply) prev_reply = &x;
-              if (x.what != step::kind::send) continue;
-              if (x.key() == f.reset_request) {
-                const bool retry = prev_send && prev_send->key() == f.reset_request && prev_reply &&
-                                   prev_reply->letter < letters.size() &&
-                                   detail::transient(letters[prev_reply->letter]);
-                if (!retry) ++n;
-              }
-              prev_send = &x;
-            }
+            if (s.what != step::kind::send || !s.is(f.reset_request)) return std::nullopt;
+            // Resets retried after a reply that did not complete them count once (tally_of).
+            const std::size_t n = detail::tally_of(t, f, letters).resets;
             if (n > 1) return "reset number " + std::to_string(n) + " in one enrollment";
             return std::nullopt;
           },
@@ -247,25 +268,20 @@ inline invariant one_reset(bool applies) {
 
 /// At most one `replaces` fallback per order, and `replaces` never claimed again after it.
 inline invariant one_fallback(bool applies) {
-  return {
-      "one fallback",
-      [](const trace& t, const facts& f, const std::vector<letter>&) -> std::optional<std::string> {
-        const step& s = t.steps.back();
-        if (s.what != step::kind::send || s.key() != f.new_order_request) return std::nullopt;
-        const bool claims = s.body.find("\"replaces\"") != std::string::npos;
-        bool dropped = false;
-        for (std::size_t i = 0; i + 1 < t.steps.size(); ++i) {
-          const step& x = t.steps[i];
-          if (x.what != step::kind::send || x.key() != f.new_order_request) continue;
-          if (x.body.find("\"replaces\"") == std::string::npos) dropped = true;
-        }
-        if (claims && dropped)
-          return "new-order claims `replaces` again after falling back without it";
-        if (t.count(event_kind::fallback) > 1)
-          return std::to_string(t.count(event_kind::fallback)) + " fallbacks in one order";
-        return std::nullopt;
-      },
-      applies};
+  return {"one fallback",
+          [](const trace& t, const facts& f,
+             const std::vector<letter>& letters) -> std::optional<std::string> {
+            const step& s = t.steps.back();
+            if (s.what != step::kind::send || !s.is(f.new_order_request)) return std::nullopt;
+            const bool claims = s.body.find("\"replaces\"") != std::string::npos;
+            const run_tally& c = detail::tally_of(t, f, letters);
+            // A request that claims it is not one without it: any counted came before.
+            if (claims && c.new_orders_without_replaces > 0)
+              return "new-order claims `replaces` again after falling back without it";
+            if (c.fallbacks > 1) return std::to_string(c.fallbacks) + " fallbacks in one order";
+            return std::nullopt;
+          },
+          applies};
 }
 
 /// Checked by the explorer on the happy sequence; listed here so that reports name it.
@@ -278,39 +294,36 @@ inline invariant happy_path() {
 
 /// The reset the TPP strategy promises is sent.
 inline invariant configured_reset(bool applies) {
-  return {
-      "configured reset",
-      [](const trace& t, const facts& f,
-         const std::vector<letter>& letters) -> std::optional<std::string> {
-        using rule = facts::reset_rule;
-        const step& s = t.steps.back();
-        if (f.reset == rule::before_request && s.what == step::kind::send && t.sends() == 1 &&
-            s.key() != f.reset_request)
-          return "reset-before-request, but the first request is " + s.key();
-        if (f.reset == rule::query_only && s.what == step::kind::send && s.key() == f.reset_request)
-          return "query-only, but a reset was sent";
-        const step* reply = detail::reply_before_last(t);
-        if (!reply || reply->letter >= letters.size() || !letters[reply->letter].stale)
-          return std::nullopt;
-        const std::size_t i = t.steps.size() - 2;
-        if (!detail::first_retrieve_reply(t, f, i)) return std::nullopt;
-        std::size_t resets = 0;
-        for (const step& x : t.steps)
-          resets += x.what == step::kind::send && x.key() == f.reset_request ? 1 : 0;
-        // A detection at the deadline leaves no time for the reset: the run ends
-        // still_pending, and the next run's request or resume deals with it.
-        const bool at_deadline = reply->at >= t.start + f.deadline;
-        if (f.reset == rule::on_detection && resets == 0 && !at_deadline &&
-            !(s.what == step::kind::send && s.key() == f.reset_request))
-          return "reset-on-detection: a stale enrollment on the first retrieve, but no reset "
-                 "follows";
-        if (f.reset == rule::query_only &&
-            !(s.what == step::kind::finish && s.outcome == outcome_kind::needs_reset))
-          return "query-only: a stale enrollment on the first retrieve, but the run does "
-                 "not end needs_reset";
-        return std::nullopt;
-      },
-      applies};
+  return {"configured reset",
+          [](const trace& t, const facts& f,
+             const std::vector<letter>& letters) -> std::optional<std::string> {
+            using rule = facts::reset_rule;
+            const step& s = t.steps.back();
+            if (f.reset == rule::before_request && s.what == step::kind::send &&
+                detail::tally_of(t, f, letters).sends == 1 && !s.is(f.reset_request))
+              return "reset-before-request, but the first request is " + s.key();
+            if (f.reset == rule::query_only && s.what == step::kind::send && s.is(f.reset_request))
+              return "query-only, but a reset was sent";
+            const step* reply = detail::reply_before_last(t);
+            if (!reply || reply->letter >= letters.size() || !letters[reply->letter].stale)
+              return std::nullopt;
+            const std::size_t i = t.steps.size() - 2;
+            if (!detail::first_retrieve_reply(t, f, i)) return std::nullopt;
+            const std::size_t resets = detail::tally_of(t, f, letters).reset_sends;
+            // A detection at the deadline leaves no time for the reset: the run ends
+            // still_pending, and the next run's request or resume deals with it.
+            const bool at_deadline = reply->at >= t.start + f.deadline;
+            if (f.reset == rule::on_detection && resets == 0 && !at_deadline &&
+                !(s.what == step::kind::send && s.is(f.reset_request)))
+              return "reset-on-detection: a stale enrollment on the first retrieve, but no reset "
+                     "follows";
+            if (f.reset == rule::query_only &&
+                !(s.what == step::kind::finish && s.outcome == outcome_kind::needs_reset))
+              return "query-only: a stale enrollment on the first retrieve, but the run does "
+                     "not end needs_reset";
+            return std::nullopt;
+          },
+          applies};
 }
 
 /// issued/completed only after a done verdict, failed only after a permanent one, still_pending
@@ -343,7 +356,7 @@ inline invariant outcome_agrees() {
                 if (!v && t.sends() == 0) break;
                 // The policy's attempt cap ends a run whatever the last reply said.
                 if (s.error == errc::attempts_exhausted) break;
-                if (!f.not_after && s.at + f.floor > t.start + f.deadline) break;
+                if (!f.not_after && saturating_add(s.at, f.floor) > t.start + f.deadline) break;
                 if (v != certretry::verdict::pending && v != certretry::verdict::transient)
                   return "outcome still_pending after a " + seen + " verdict";
                 break;

@@ -68,6 +68,11 @@ struct step {
 
   /// "METHOD TARGET" of a send.
   std::string key() const { return method + " " + target; }
+  /// Whether key() is `k`, without building it (invariants compare keys after every step).
+  bool is(std::string_view k) const noexcept {
+    return k.size() == method.size() + 1 + target.size() && k.starts_with(method) &&
+           k[method.size()] == ' ' && k.ends_with(target);
+  }
 };
 
 /// The step that records how a run ended: `o`, at `at`.
@@ -81,13 +86,48 @@ inline step finish_step(time_point at, const outcome& o) {
   return st;
 }
 
+/// What the invariants count over a whole run (invariants.hpp, detail::tally_of), kept as the
+/// run grows so that checking a new step does not re-read every step before it: a run of n
+/// steps costs O(n) to check, not O(n²). Derived from the trace's steps and events alone (and
+/// the subject's facts and letters, which do not change during a run).
+///
+/// Thread safety: a plain value, part of one trace: updated by the checks of that trace's
+/// invariants, on one thread at a time.
+struct run_tally {
+  std::size_t steps = 0;   ///< steps counted so far
+  std::size_t events = 0;  ///< events counted so far
+  std::size_t sends = 0;   ///< requests
+  /// TPP (facts::reset_request): reset requests, and those that were not the same reset
+  /// retried after a reply that did not complete it
+  std::size_t reset_sends = 0;
+  std::size_t resets = 0;  ///< see reset_sends
+  /// ACME (facts::new_order_request): new-order requests without `replaces`
+  std::size_t new_orders_without_replaces = 0;
+  std::size_t fallbacks = 0;                     ///< fallback events
+  bool previous_send_was_reset = false;          ///< for `resets`: the previous request was a reset
+  std::optional<std::size_t> last_reply_letter;  ///< for `resets`: the last reply's letter
+};
+
 /// One run as the verifier saw it: its steps and the machine's events.
 ///
-/// Thread safety: a plain value: safe to share read-only between threads.
+/// Steps and events are only appended during a run (clear() starts another); the invariants'
+/// counts (`tally`) follow them, and start over should either shrink.
+///
+/// Thread safety: a plain value: safe to share read-only between threads once its invariants
+/// have been checked (checking brings the mutable `tally` up to date).
 struct trace {
   time_point start{};                ///< the virtual clock's start
   std::vector<step> steps;           ///< the steps, in order
   std::vector<event_record> events;  ///< the machine's events, in order
+  mutable run_tally tally;           ///< the invariants' counts so far (see run_tally)
+
+  /// Empties the trace for another run from `from`, keeping its buffers.
+  void clear(time_point from) {
+    start = from;
+    steps.clear();
+    events.clear();
+    tally = {};
+  }
 
   /// Requests sent.
   std::size_t sends() const noexcept {
