@@ -350,10 +350,11 @@ polling_load_run polling_load(const polling_load_options& options) {
     full_size_target("(4) " + std::to_string(z.fleet) + " certificates in under 10 s wall: " +
                          fixed2(t.wall) + " s wall, " + fixed2(t.cpu) + " s CPU",
                      t.wall < 10.0);
-    full_size_target("(4) engine >= 5 M events/s on one core (events / CPU time of the run "
-                     "above, machines and CA model included): " +
-                         fixed2(eps / 1e6) + " M events/s",
-                     eps >= 5e6);
+    full_size_target(
+        "(4) engine >= 5 M events/s on one core (events / CPU time of the run "
+        "above, machines and CA model included): " +
+            fixed2(eps / 1e6) + " M events/s",
+        eps >= 5e6);
   }
 
   // (5) -------------------------------------------------------------------------------------
@@ -407,10 +408,11 @@ polling_load_run polling_load(const polling_load_options& options) {
               when(r, 0.99).c_str(), static_cast<unsigned long long>(r.backlog_max));
       rows.push_back(std::move(r));
     }
-    full_size_target("(5) mass revocation told by ARI: peak request rate within 1.2x of the "
-                     "spread-evenly rate: " +
-                         fixed2(told_ratio) + "x",
-                     told_ratio <= 1.2);
+    full_size_target(
+        "(5) mass revocation told by ARI: peak request rate within 1.2x of the "
+        "spread-evenly rate: " +
+            fixed2(told_ratio) + "x",
+        told_ratio <= 1.2);
     write_svg("polling_load_revocation.svg", "(5) Mass revocation, 24 h ARI window", rows);
   }
 
@@ -455,8 +457,9 @@ polling_load_run polling_load(const polling_load_options& options) {
   appendf(out, "\nTargets:\n\n");
   for (const auto& t : targets) appendf(out, "- %s -> %s\n", t.text.c_str(), verdict(t.ok));
   if (!result.full_size_only.empty()) {
-    appendf(out, "\nSet for the full sizes, judged by `bench_polling_load --table-only` (figures "
-                 "of this run, not judged):\n\n");
+    appendf(out,
+            "\nSet for the full sizes, judged by `bench_polling_load --table-only` (figures "
+            "of this run, not judged):\n\n");
     for (const auto& t : result.full_size_only) appendf(out, "- %s\n", t.c_str());
   }
   return result;
