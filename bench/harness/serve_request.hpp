@@ -68,7 +68,13 @@ inline answered answer_bytes(model& m, const config& cfg, std::string_view bytes
         parser.put(boost::asio::buffer(bytes.data() + out.used, bytes.size() - out.used), ec);
     out.used += n;
     if (ec == http::error::need_more || (!ec && n == 0)) {
-      // All that is left is given: a connection closing here ends the message.
+      // All that is left is given: a connection closing here ends the message. Before its first
+      // byte there is no message (a keep-alive connection closed between requests), and Beast's
+      // put_eof requires one (it asserts got_some()).
+      if (!parser.got_some()) {
+        ec = http::error::partial_message;
+        break;
+      }
       ec = {};
       parser.put_eof(ec);
       if (!ec && !parser.is_done()) ec = http::error::partial_message;
