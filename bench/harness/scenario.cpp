@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 namespace certretry::harness {
 namespace {
@@ -31,16 +32,18 @@ std::optional<std::error_code> transport_error_code(std::string_view name) {
   return std::nullopt;
 }
 
+// A JSON number of any of simdjson's three kinds as a double; nothing for any other value.
+std::optional<double> number_of(element e) {
+  if (e.is_int64()) return static_cast<double>(e.get_int64().value());
+  if (e.is_uint64()) return static_cast<double>(e.get_uint64().value());
+  if (e.is_double()) return e.get_double().value();
+  return std::nullopt;
+}
+
 bool parse_latency(element e, std::string_view where, duration& out, std::string& detail) {
-  double s = 0;
-  if (e.is_int64())
-    s = static_cast<double>(e.get_int64().value());
-  else if (e.is_uint64())
-    s = static_cast<double>(e.get_uint64().value());
-  else if (e.is_double())
-    s = e.get_double().value();
-  else
-    return fail(detail, std::string(where) + ".latency_s: must be a number of seconds");
+  const std::optional<double> n = number_of(e);
+  if (!n) return fail(detail, std::string(where) + ".latency_s: must be a number of seconds");
+  const double s = *n;
   if (!(s >= 0.0) || s > 1e7)
     return fail(detail, std::string(where) + ".latency_s: must be between 0 and 10000000");
   out = duration{static_cast<std::int64_t>(std::llround(s * 1000.0))};
@@ -341,13 +344,7 @@ result<scenario> parse_scenario(std::string_view json, std::string& detail,
         if (v.get_array().get(steps) || steps.size() != s.escalation.steps.size()) return bad(rule);
         std::size_t i = 0;
         for (element step : steps) {
-          double secs = -1;
-          if (step.is_int64())
-            secs = static_cast<double>(step.get_int64().value());
-          else if (step.is_uint64())
-            secs = static_cast<double>(step.get_uint64().value());
-          else if (step.is_double())
-            secs = step.get_double().value();
+          const double secs = number_of(step).value_or(-1.0);
           if (!(secs >= 0.0 && secs <= 31536000.0)) return bad(rule);
           s.escalation.steps[i++] =
               duration{static_cast<std::int64_t>(std::llround(secs * 1000.0))};
@@ -367,13 +364,7 @@ result<scenario> parse_scenario(std::string_view json, std::string& detail,
 
   // Extension: start jitter, bounded as the library bounds it (start_jitter::validate: 24 h).
   if (element j; !top["start_jitter_s"].get(j)) {
-    double secs = -1;
-    if (j.is_int64())
-      secs = static_cast<double>(j.get_int64().value());
-    else if (j.is_uint64())
-      secs = static_cast<double>(j.get_uint64().value());
-    else if (j.is_double())
-      secs = j.get_double().value();
+    const double secs = number_of(j).value_or(-1.0);
     const start_jitter jitter{
         duration{static_cast<std::int64_t>(std::llround(std::clamp(secs, -1.0, 1e7) * 1000.0))}};
     if (!(secs >= 0.0 && secs <= 86400.0) || !jitter.validate())
