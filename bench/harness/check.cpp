@@ -1,6 +1,7 @@
 // `certretry-harness check`: a scenario's `expect` block, asserted against its transcript.
 #include "replay.hpp"
 
+#include "json_number.hpp"
 #include "json_out.hpp"
 
 #include <simdjson.h>
@@ -14,15 +15,9 @@ namespace {
 using simdjson::dom::element;
 
 duration seconds_of(element e, bool& ok) {
-  double v = 0;
-  if (e.is_int64())
-    v = static_cast<double>(e.get_int64().value());
-  else if (e.is_uint64())
-    v = static_cast<double>(e.get_uint64().value());
-  else if (e.is_double())
-    v = e.get_double().value();
-  else
-    ok = false;
+  const std::optional<double> n = number_of(e);
+  if (!n) ok = false;
+  const double v = n.value_or(0.0);
   return duration{static_cast<std::int64_t>(std::llround(v * 1000.0))};
 }
 

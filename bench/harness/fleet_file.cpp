@@ -1,4 +1,5 @@
 #include "fleet_file.hpp"
+#include "json_number.hpp"
 
 // GCC 12 reports the inactive members of a std::variant copied by assignment as "may be used
 // uninitialized" (any_schedule below); they are not read.
@@ -99,17 +100,12 @@ class object_reader {
         fail(where(key) + ": missing (a number from " + num(lo) + " to " + num(hi) + ")");
       return std::nullopt;
     }
-    double v = 0;
-    if (e->is_int64())
-      v = static_cast<double>(e->get_int64().value());
-    else if (e->is_uint64())
-      v = static_cast<double>(e->get_uint64().value());
-    else if (e->is_double())
-      v = e->get_double().value();
-    else {
+    const std::optional<double> n = number_of(*e);
+    if (!n) {
       fail(where(key) + ": must be a number from " + num(lo) + " to " + num(hi));
       return std::nullopt;
     }
+    const double v = *n;
     if (!(v >= lo && v <= hi)) {
       fail(where(key) + ": " + num(v) + " is out of range (" + num(lo) + " to " + num(hi) + ")");
       return std::nullopt;
@@ -550,13 +546,7 @@ bool parse_schedule(element e, const std::string& path, any_schedule& out, parse
     }
     std::vector<duration> steps;
     for (element v : arr) {
-      double s = -1;
-      if (v.is_int64())
-        s = static_cast<double>(v.get_int64().value());
-      else if (v.is_uint64())
-        s = static_cast<double>(v.get_uint64().value());
-      else if (v.is_double())
-        s = v.get_double().value();
+      const double s = number_of(v).value_or(-1.0);
       if (!(s >= 0.001 && s <= 86400)) {
         r.fail(path + ".table_s: each delay must be a number of seconds from 0.001 to 86400");
         return false;

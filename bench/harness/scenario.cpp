@@ -1,6 +1,7 @@
 #include "scenario.hpp"
 
 #include "files.hpp"
+#include "json_number.hpp"
 
 #include "certretry/core/json_text.hpp"
 #include "certretry/ledger/ledger_json.hpp"
@@ -29,14 +30,6 @@ std::optional<std::error_code> transport_error_code(std::string_view name) {
   if (name == "tls") return make_error_code(errc::tls_failure);
   if (name == "reset") return make_error_code(errc::connection_reset);
   if (name == "dns_failure") return make_error_code(errc::dns_failure);
-  return std::nullopt;
-}
-
-// A JSON number of any of simdjson's three kinds as a double; nothing for any other value.
-std::optional<double> number_of(element e) {
-  if (e.is_int64()) return static_cast<double>(e.get_int64().value());
-  if (e.is_uint64()) return static_cast<double>(e.get_uint64().value());
-  if (e.is_double()) return e.get_double().value();
   return std::nullopt;
 }
 

@@ -1,4 +1,5 @@
 #include "tune_file.hpp"
+#include "json_number.hpp"
 
 #include <simdjson.h>
 
@@ -92,17 +93,12 @@ class reader {
         fail(where(key) + ": missing (a number from " + num(lo) + " to " + num(hi) + ")");
       return std::nullopt;
     }
-    double v = 0;
-    if (e->is_int64())
-      v = static_cast<double>(e->get_int64().value());
-    else if (e->is_uint64())
-      v = static_cast<double>(e->get_uint64().value());
-    else if (e->is_double())
-      v = e->get_double().value();
-    else {
+    const std::optional<double> n = number_of(*e);
+    if (!n) {
       fail(where(key) + ": must be a number from " + num(lo) + " to " + num(hi));
       return std::nullopt;
     }
+    const double v = *n;
     if (!(v >= lo && v <= hi)) {
       fail(where(key) + ": " + num(v) + " is out of range (" + num(lo) + " to " + num(hi) + ")");
       return std::nullopt;
