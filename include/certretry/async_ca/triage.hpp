@@ -284,12 +284,23 @@ class async_ca_triage {
         options_(std::move(options)),
         checker_(options_.check),
         json_(options_.max_body_bytes) {
-    if (const auto p = path_segment_problem(order_.id); !p.empty())
-      problem_ = {"async_ca_order.id", p};
-    else if (const auto q = path_segment_problem(order_.ca_id);
-             !q.empty() && profile_->status_path.find("{ca}") != std::string_view::npos)
-      problem_ = {"async_ca_order.ca_id", q};
-    detail::expand_path(status_target_, profile_->status_path, order_.id, order_.ca_id, {});
+    bind();
+  }
+
+  /// The same triage, with the same options, for another order: as if constructed anew, but
+  /// keeping its buffers (the JSON parser's, the targets'), so a client that polls order after
+  /// order allocates them once. Move the triage out of the finished machine
+  /// (`std::move(m.triage())`), rebind it, and give it to the next machine.
+  void rebind(async_ca_order order) {
+    order_ = std::move(order);
+    profile_ = &profile_of(order_.ca);
+    problem_ = {};
+    wait_at_least_ = duration::zero();
+    why_.clear();
+    action_.clear();
+    certificate_.clear();
+    reset();
+    bind();
   }
 
   /// The caller's id or CA id that cannot go into the path, if any: the poll machine refuses it
@@ -541,6 +552,16 @@ class async_ca_triage {
   }
 
   triage_result unreadable() { return {verdict::permanent, "2xx body is not valid JSON"}; }
+
+  // The order's checks and status target (constructor and rebind).
+  void bind() {
+    if (const auto p = path_segment_problem(order_.id); !p.empty())
+      problem_ = {"async_ca_order.id", p};
+    else if (const auto q = path_segment_problem(order_.ca_id);
+             !q.empty() && profile_->status_path.find("{ca}") != std::string_view::npos)
+      problem_ = {"async_ca_order.ca_id", q};
+    detail::expand_path(status_target_, profile_->status_path, order_.id, order_.ca_id, {});
+  }
 
   // Adds the server's own words from an error body, when it has any: DigiCert
   // {"errors":[{"code","message"}]}, Sectigo {"code","description"}, others message/detail/error.

@@ -12,8 +12,10 @@
 #include "certretry/core/http.hpp"
 #include "certretry/core/invalid_value.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -91,68 +93,113 @@ constexpr std::string_view uri_byte_problem(unsigned char c) noexcept {
   return "contains a character a URI cannot hold (RFC 3986 §2)";
 }
 
-// uri_byte_problem(c).empty() for every byte, so the per-byte loop of target_problem is a lookup.
-inline constexpr auto uri_byte_ok = [] {
-  std::array<bool, 256> ok{};
-  for (unsigned c = 0; c < ok.size(); ++c)
-    ok[c] = uri_byte_problem(static_cast<unsigned char>(c)).empty();
-  return ok;
+// What target_problem needs to know of a byte, so its per-byte loop is one table lookup and
+// one branch for the common byte: plain (a URI may hold it and nothing more is checked), '%'
+// (two hex digits must follow), a bracket (only an IPv6 host may hold one), '/' (a path
+// segment ends), '?' (the first ends the path), or not in a URI at all (uri_byte_problem).
+enum class target_byte : std::uint8_t { plain, percent, bracket, slash, question, refused };
+
+inline constexpr auto target_byte_class = [] {
+  std::array<target_byte, 256> k{};
+  for (unsigned c = 0; c < k.size(); ++c) {
+    const auto b = static_cast<unsigned char>(c);
+    k[c] = !uri_byte_problem(b).empty() ? target_byte::refused
+           : b == '%'                   ? target_byte::percent
+           : b == '[' || b == ']'       ? target_byte::bracket
+           : b == '/'                   ? target_byte::slash
+           : b == '?'                   ? target_byte::question
+                                        : target_byte::plain;
+  }
+  return k;
 }();
+
+// A segment RFC 3986 §5.2.4 removes or resolves: "." or "..", in any percent-encoded spelling.
+constexpr bool is_dot_segment(std::string_view seg) noexcept {
+  // Each spelling starts with '.' or '%': most segments are ruled out by their first byte.
+  return !seg.empty() && seg.size() <= 6 && (seg.front() == '.' || seg.front() == '%') &&
+         (seg == "." || seg == ".." || iequals(seg, "%2e") || iequals(seg, "%2e%2e") ||
+          iequals(seg, ".%2e") || iequals(seg, "%2e."));
+}
+
+constexpr bool has_bracket(std::string_view s) noexcept {
+  return s.find_first_of("[]") != std::string_view::npos;
+}
 
 }  // namespace detail
 
 /// Why `target` cannot be a request target, or empty when it can. A target is origin-form
 /// ("/path?query") or absolute-form ("https://host/path?query", RFC 9112 §3.2), in printable
 /// ASCII with well-formed percent-encoding, and its path has no "." or ".." segment and no empty
-/// segment but the last ("/a//b" is refused, "/a/" is not).
+/// segment but the last ("/a//b" is refused, "/a/" is not). The first problem is named in this
+/// order: a byte, the scheme or host, a bracket in the path, a path segment.
 constexpr std::string_view target_problem(std::string_view target) noexcept {
   if (target.empty()) return "is empty";
   if (target.size() > max_target_bytes) return "is longer than 8000 bytes (RFC 9112 §3)";
-  // One pass over the bytes, which also notes where the first '/' or '?' and any bracket are, so
-  // the checks below need no further scan per byte (this runs on every request a machine sends).
+  const std::size_t n = target.size();
+  // Absolute-form: the scheme and host come before the path, which starts at the first '/' or
+  // '?' after them. Their problem is named after any byte's.
+  std::size_t path_at = 0;
+  std::string_view authority_problem;
+  if (target.front() != '/') {
+    const auto colon = target.find("://");
+    const std::string_view scheme = colon == std::string_view::npos ? "" : target.substr(0, colon);
+    if (!detail::iequals(scheme, "https") && !detail::iequals(scheme, "http")) {
+      authority_problem = "must be a path starting with '/' or an http(s) URL";
+      path_at = n;
+    } else {
+      path_at = colon + 3;
+      while (path_at < n && target[path_at] != '/' && target[path_at] != '?') ++path_at;
+      if (path_at == colon + 3) authority_problem = "has no host after the scheme";
+    }
+  }
+  // One pass over the bytes (this runs on every request a machine sends): each byte's class,
+  // and the path's segments as their slashes pass. A segment's problem waits for the bytes.
   bool bracket = false;
-  for (std::size_t i = 0; i < target.size(); ++i) {
+  std::size_t query = n;
+  std::string_view segment_problem;
+  std::size_t seg_at = path_at + 1;  // where the current segment starts
+  for (std::size_t i = 0; i < n; ++i) {
     const auto c = static_cast<unsigned char>(target[i]);
-    if (!detail::uri_byte_ok[c]) return detail::uri_byte_problem(c);
-    if (c == '%' && (i + 2 >= target.size() || !detail::is_hex_digit(target[i + 1]) ||
-                     !detail::is_hex_digit(target[i + 2])))
-      return "has a '%' that is not followed by two hex digits (RFC 3986 §2.1)";
-    bracket = bracket || c == '[' || c == ']';
+    const detail::target_byte k = detail::target_byte_class[c];
+    if (k == detail::target_byte::plain) [[likely]]
+      continue;
+    switch (k) {
+      case detail::target_byte::plain: continue;
+      case detail::target_byte::refused: return detail::uri_byte_problem(c);
+      case detail::target_byte::percent:
+        if (i + 2 >= n || !detail::is_hex_digit(target[i + 1]) ||
+            !detail::is_hex_digit(target[i + 2]))
+          return "has a '%' that is not followed by two hex digits (RFC 3986 §2.1)";
+        continue;
+      case detail::target_byte::bracket: bracket = true; continue;
+      case detail::target_byte::question:
+        if (query == n) query = i;
+        continue;
+      case detail::target_byte::slash:
+        // A slash of the path (not the scheme's, the host's end, or the query's) ends a segment.
+        if (i <= path_at || query != n || !segment_problem.empty()) continue;
+        if (const std::string_view seg = target.substr(seg_at, i - seg_at); seg.empty())
+          segment_problem = "has an empty path segment ('//')";
+        else if (detail::is_dot_segment(seg))
+          segment_problem = "has a '.' or '..' path segment (RFC 3986 §5.2.4 would remove it)";
+        seg_at = i + 1;
+        continue;
+    }
   }
-  const auto has_bracket = [bracket](std::string_view part) noexcept {
-    if (!bracket) return false;
-    for (const char c : part)
-      if (c == '[' || c == ']') return true;
-    return false;
-  };
-  std::string_view path = target;
-  if (path.front() != '/') {
-    const auto colon = path.find("://");
-    const std::string_view scheme = colon == std::string_view::npos ? "" : path.substr(0, colon);
-    if (!detail::iequals(scheme, "https") && !detail::iequals(scheme, "http"))
-      return "must be a path starting with '/' or an http(s) URL";
-    path.remove_prefix(colon + 3);
-    std::size_t end = 0;
-    while (end < path.size() && path[end] != '/' && path[end] != '?') ++end;
-    if (end == 0) return "has no host after the scheme";
-    if (has_bracket(path.substr(0, end)) && path.front() != '[')
+  if (!authority_problem.empty()) return authority_problem;
+  if (bracket && path_at > 0) {
+    const std::string_view host = target.substr(target.find("://") + 3);
+    if (detail::has_bracket(host.substr(0, host.find_first_of("/?"))) && host.front() != '[')
       return "has '[' or ']' outside an IPv6 address";
-    path = path.substr(end);
   }
-  path = path.substr(0, path.find('?'));
-  if (has_bracket(path)) return "has '[' or ']' in its path (RFC 3986 §3.3)";
-  // Segments between slashes: none may be "." or "..", none may be empty but the last.
-  for (std::size_t at = path.empty() ? std::string_view::npos : 1; at != std::string_view::npos;) {
-    const auto slash = path.find('/', at);
-    const std::string_view seg =
-        path.substr(at, slash == std::string_view::npos ? path.npos : slash - at);
-    if (seg.size() <= 6 && (seg == "." || seg == ".." || detail::iequals(seg, "%2e") ||
-                            detail::iequals(seg, "%2e%2e") || detail::iequals(seg, ".%2e") ||
-                            detail::iequals(seg, "%2e.")))
-      return "has a '.' or '..' path segment (RFC 3986 §5.2.4 would remove it)";
-    if (seg.empty() && slash != std::string_view::npos) return "has an empty path segment ('//')";
-    at = slash == std::string_view::npos ? slash : slash + 1;
-  }
+  // The path: from its first '/' to the query; the last segment may be empty ("/a/").
+  const std::string_view path =
+      path_at < query ? target.substr(path_at, query - path_at) : std::string_view{};
+  if (bracket && detail::has_bracket(path)) return "has '[' or ']' in its path (RFC 3986 §3.3)";
+  if (!segment_problem.empty()) return segment_problem;
+  if (!path.empty() && seg_at <= query &&
+      detail::is_dot_segment(target.substr(seg_at, query - seg_at)))
+    return "has a '.' or '..' path segment (RFC 3986 §5.2.4 would remove it)";
   return {};
 }
 

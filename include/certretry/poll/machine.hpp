@@ -49,6 +49,10 @@ enum class poll_state : std::uint8_t { idle, awaiting_response, waiting, finishe
 /// Budget: a retry budget shared with the other machines of the same upstream
 /// (docs/budgets.md); no_budget by default.
 ///
+/// Triage may be a reference (`poll_machine<my_triage&>`): the machine then borrows a triage its
+/// caller keeps and may reuse for the next order once this run has ended (async_ca_triage::rebind
+/// keeps its buffers), so a client polling order after order neither allocates nor moves one.
+///
 /// Thread safety: a machine is a value: one run each, driven by one thread at a time; it may
 /// move to another thread between steps; never share one between threads.
 template <poll_triage Triage, schedule S = any_schedule, jitter J = any_jitter,
@@ -70,7 +74,7 @@ class poll_machine : public machine_base<poll_machine<Triage, S, J, R, Sink, Bud
   poll_machine(Triage triage, backoff_policy<S, J> policy, R rng, Sink sink = {},
                Budget budget = {})
       : base(policy, std::move(rng), std::move(sink), std::move(budget)),
-        triage_(std::move(triage)) {}
+        triage_(std::forward<Triage>(triage)) {}
 
   /// The decision alone, for a response already triaged (and reported): what the benchmark
   /// measures and what a caller with its own triage drives.

@@ -14,7 +14,9 @@
 // produced the certificate. amplification = requests sent / requests needed.
 //
 // Memory: one slot per certificate in flight (its machines, its request in flight), the
-// events scheduled, the CA's orders not yet collected and fixed-size statistics.
+// events scheduled, the CA's orders not yet collected and fixed-size statistics. A slot keeps its
+// triages (their JSON parsers and strings) from one certificate to the next and rebinds them to
+// each new order; its machines borrow them. So a fleet allocates per slot, not per certificate.
 #pragma once
 
 #include "certretry/acme/ari.hpp"
@@ -36,8 +38,8 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <deque>
 #include <functional>
-#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -263,12 +265,12 @@ class async_fleet {
   using policy_t = backoff_policy<any_schedule, any_jitter>;
   /// The shared budget's handle type.
   using budget_t = budget_ref<fleet_budget>;
-  /// The machine that submits an order.
+  /// The machine that submits an order (borrowing its slot's triage).
   using submitter_t =
-      poll_machine<order_submit_triage, any_schedule, any_jitter, splitmix64, null_sink, budget_t>;
-  /// The machine that polls an order.
+      poll_machine<order_submit_triage&, any_schedule, any_jitter, splitmix64, null_sink, budget_t>;
+  /// The machine that polls an order (borrowing its slot's triage).
   using poller_t =
-      poll_machine<async_ca_triage, any_schedule, any_jitter, splitmix64, null_sink, budget_t>;
+      poll_machine<async_ca_triage&, any_schedule, any_jitter, splitmix64, null_sink, budget_t>;
   /// The ARI machine (with renewal_plan::ari).
   using ari_t = acme::ari_machine<any_schedule, any_jitter, splitmix64, null_sink>;
 
@@ -339,13 +341,11 @@ class async_fleet {
     requeue_poll
   };
 
-  struct client {
+  // One certificate's renewal: set afresh each time a slot takes a certificate.
+  struct renewal_state {
     std::uint64_t cert = 0;
     time_point renewal{};
     stage st = stage::free;
-    std::unique_ptr<ari_t> ari;
-    std::unique_ptr<submitter_t> submit;
-    std::unique_ptr<poller_t> poll;
     std::string order;
     request_view req{};
     ca_reply reply{};
@@ -355,6 +355,17 @@ class async_fleet {
     std::uint32_t rate_limited = 0;
     std::uint32_t requeues = 0;  // re-enqueues in a row after a failure
     bool last_failed = false;
+  };
+
+  // A slot: the renewal it runs and what it keeps from one renewal to the next. It never moves
+  // (slots_ is a deque): the request in flight points into its triages, which its machines
+  // borrow (declared after them, the machines go first).
+  struct client : renewal_state {
+    std::optional<order_submit_triage> submit_triage;  // rebound to each order's body
+    std::optional<async_ca_triage> poll_triage;        // rebound to each order
+    std::optional<ari_t> ari;
+    std::optional<submitter_t> submit;
+    std::optional<poller_t> poll;
   };
 
   static async_ca_options with_seed(async_ca_options o, std::uint64_t seed) {
@@ -377,7 +388,7 @@ class async_fleet {
       slots_.emplace_back();
     }
     client& c = slots_[s];
-    c = client{};
+    static_cast<renewal_state&>(c) = renewal_state{};
     c.cert = cert;
     result_.peak_in_flight =
         std::max<std::uint64_t>(result_.peak_in_flight, slots_.size() - free_.size());
@@ -389,9 +400,7 @@ class async_fleet {
     result_.requests_per_certificate.add(c.requests);
     result_.max_rate_limited_per_certificate =
         std::max<std::uint64_t>(result_.max_rate_limited_per_certificate, c.rate_limited);
-    c.ari.reset();
-    c.submit.reset();
-    c.poll.reset();
+    retire(c);
     c.st = stage::free;
     free_.push_back(s);
   }
@@ -441,8 +450,8 @@ class async_fleet {
     o.cert_id = "cert-" + std::to_string(c.cert);
     o.not_after = sim_epoch + plan_.not_after;
     o.wait_for_window = false;
-    c.ari = std::make_unique<ari_t>(std::move(o), acme::ari_error_policy(),
-                                    machine_rng(run_.seed, c.cert, c.machines++));
+    c.ari.emplace(std::move(o), acme::ari_error_policy(),
+                  machine_rng(run_.seed, c.cert, c.machines++));
     drive(s, c.ari->start(eng_.now()));
   }
 
@@ -455,26 +464,47 @@ class async_fleet {
   void start_submit(std::uint32_t s) {
     client& c = slots_[s];
     c.st = stage::submit;
-    c.submit = std::make_unique<submitter_t>(
-        order_submit_triage{std::string(ca_.submit_path()), submit_body(c.cert),
-                            std::string(ca_.id_field())},
-        policy_.backoff, machine_rng(run_.seed, c.cert, c.machines++), null_sink{}, share(budget_));
+    c.submit.emplace(submit_triage(c), policy_.backoff,
+                     machine_rng(run_.seed, c.cert, c.machines++), null_sink{}, share(budget_));
     drive(s, c.submit->start(eng_.now()));
   }
 
-  static std::string submit_body(std::uint64_t cert) {
-    std::string b = R"({"certificate":{"common_name":"host-)";
-    b += std::to_string(cert);
-    b += R"(.example.com","csr":"MIIBsim"}})";
-    return b;
+  // The slot's submit triage, for `c`'s certificate: made on the slot's first submit, then
+  // rebound.
+  order_submit_triage& submit_triage(client& c) {
+    body_.assign(R"({"certificate":{"common_name":"host-)");
+    char digits[24];
+    body_.append(digits, std::to_chars(digits, digits + sizeof digits, c.cert).ptr);
+    body_ += R"(.example.com","csr":"MIIBsim"}})";
+    if (c.submit_triage)
+      c.submit_triage->rebind(body_);
+    else
+      c.submit_triage.emplace(std::string(ca_.submit_path()), body_, std::string(ca_.id_field()));
+    return *c.submit_triage;
+  }
+
+  // The slot's poll triage, for the order `c` holds: made on the slot's first poll, then rebound.
+  async_ca_triage& poll_triage(client& c) {
+    async_ca_order order{ca_.options().profile, c.order, ca_.options().ca_id};
+    if (c.poll_triage)
+      c.poll_triage->rebind(std::move(order));
+    else
+      c.poll_triage.emplace(std::move(order));
+    return *c.poll_triage;
+  }
+
+  // Ends `c`'s machines; the slot keeps their triages.
+  static void retire(client& c) {
+    c.submit.reset();
+    c.poll.reset();
+    c.ari.reset();
   }
 
   void start_poll(std::uint32_t s) {
     client& c = slots_[s];
     c.st = stage::poll;
-    c.poll = std::make_unique<poller_t>(
-        async_ca_triage{async_ca_order{ca_.options().profile, c.order, ca_.options().ca_id}},
-        policy_.backoff, machine_rng(run_.seed, c.cert, c.machines++), null_sink{}, share(budget_));
+    c.poll.emplace(poll_triage(c), policy_.backoff, machine_rng(run_.seed, c.cert, c.machines++),
+                   null_sink{}, share(budget_));
     drive(s, c.poll->start(eng_.now()));
   }
 
@@ -612,7 +642,7 @@ class async_fleet {
       }
       case stage::submit: {
         outcome o = c.submit->take_outcome();
-        c.submit.reset();
+        retire(c);
         if (o.kind == outcome_kind::issued) {
           c.order = std::move(o.certificate);
           return start_poll(s);
@@ -624,7 +654,7 @@ class async_fleet {
       }
       case stage::poll: {
         const outcome o = c.poll->take_outcome();
-        c.poll.reset();
+        retire(c);
         if (o.kind == outcome_kind::issued) {
           ++result_.issued;
           ++result_.tl.at(now).issued;
@@ -666,8 +696,9 @@ class async_fleet {
   fleet_budget budget_;
   splitmix64 caller_rng_;
   duration up_, down_;
-  std::vector<client> slots_;
+  std::deque<client> slots_;
   std::vector<std::uint32_t> free_;
+  std::string body_;  // the submit body being built
   response_buffer buffer_;
   fleet_result result_;
   duration last_outage_end_{};

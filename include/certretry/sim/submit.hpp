@@ -37,6 +37,12 @@ class order_submit_triage {
   request_view next_request() const noexcept { return {"POST", path_, {}, body_}; }
   /// Nothing to reset.
   void reset() {}
+  /// The same triage for another order's `body`, keeping its buffers (as
+  /// async_ca_triage::rebind): a fleet submitting order after order allocates them once.
+  void rebind(std::string_view body) {
+    body_.assign(body);
+    id_.clear();
+  }
 
   /// Done with the order id; a non-2xx status as triage_status() says; a body without a usable id
   /// permanent.
