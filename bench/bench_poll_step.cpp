@@ -19,12 +19,14 @@
 #include "certretry/core/event.hpp"
 #include "certretry/core/http.hpp"
 #include "certretry/core/random.hpp"
+#include "certretry/core/target.hpp"
 #include "certretry/core/time.hpp"
 #include "certretry/core/verdict.hpp"
 #include "certretry/poll/machine.hpp"
 
 #include <benchmark/benchmark.h>
 
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -278,6 +280,43 @@ void BM_step_acme_poll_processing(benchmark::State& state) {
   if (!polling) state.SkipWithError("the ACME poller stopped polling");
 }
 BENCHMARK(BM_step_acme_poll_processing);
+
+// The check every request passes before a machine sends it (core/target.hpp request_problem),
+// against its floor: one scan that only asks whether each byte may be in a URI at all. The
+// check does that and more (percent-encoding, the scheme and host, brackets, dot and empty
+// segments) in the same single pass.
+constexpr std::string_view digicert_download = "/certificate/987654/download/format/pem_all";
+constexpr std::string_view acme_order_url =
+    "https://acme-v02.api.letsencrypt.org/acme/order/1234567/89012345";
+
+void BM_request_target_check(benchmark::State& state, std::string_view target) {
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(target);
+    benchmark::DoNotOptimize(request_problem(request_view{"GET", target}));
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(target.size()));
+}
+
+void BM_request_target_byte_scan_floor(benchmark::State& state, std::string_view target) {
+  static constexpr auto uri_byte = [] {
+    std::array<bool, 256> ok{};
+    for (unsigned c = 0; c < ok.size(); ++c)
+      ok[c] = certretry::detail::uri_byte_problem(static_cast<unsigned char>(c)).empty();
+    return ok;
+  }();
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(target);
+    std::size_t i = 0;
+    while (i < target.size() && uri_byte[static_cast<unsigned char>(target[i])]) ++i;
+    benchmark::DoNotOptimize(i);
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(target.size()));
+}
+
+BENCHMARK_CAPTURE(BM_request_target_check, digicert_download, digicert_download);
+BENCHMARK_CAPTURE(BM_request_target_byte_scan_floor, digicert_download, digicert_download);
+BENCHMARK_CAPTURE(BM_request_target_check, acme_order, acme_order_url);
+BENCHMARK_CAPTURE(BM_request_target_byte_scan_floor, acme_order, acme_order_url);
 
 BENCHMARK_CAPTURE(BM_step_decide_and_wait_elapsed_concrete, pending, &pending_status);
 BENCHMARK_CAPTURE(BM_step_decide_and_wait_elapsed_concrete, transient_retry_after,

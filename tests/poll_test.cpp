@@ -381,6 +381,44 @@ TEST(PollOutcome, DigiCertDownloadFollowsAtOnce) {
   EXPECT_FALSE(w.server.unmatched().has_value());
 }
 
+TEST(PollBorrowedTriage, TwoOrdersInARowThroughOneRebornTriage) {
+  // A machine may borrow its triage (poll_machine<T&>): the caller keeps it and rebinds it for
+  // the next order, and each run reads like one with a triage of its own.
+  std::vector<seen_event> log;
+  world w;
+  w.server.script("GET /order/certificate/40",
+                  {scripted_reply::respond(200, R"({"status":"issued","certificate":{"id":99}})")});
+  w.server.script("GET /certificate/99/download/format/pem_all",
+                  {scripted_reply::respond(200, std::string(pem))});
+  w.server.script(
+      "GET /order/certificate/41",
+      {scripted_reply::respond(429), scripted_reply::respond(200, R"({"status":"pending"})"),
+       scripted_reply::respond(200, R"({"status":"issued","certificate":{"id":100}})")});
+  w.server.script("GET /certificate/100/download/format/pem_all",
+                  {scripted_reply::respond(200, std::string(pem))});
+  using borrowing =
+      poll_machine<async_ca_triage&, any_schedule, any_jitter, splitmix64, capture_sink>;
+  async_ca_triage kept{async_ca_order{async_ca::digicert, "40", {}}};
+  const backoff_policy<any_schedule, any_jitter> policy{
+      schedules::certctl, no_jitter{}, {.max_wait = 600s}};
+  {
+    borrowing first{kept, policy, splitmix64{1}, capture_sink{&log}};
+    const outcome out = run_in(w, first);
+    EXPECT_EQ(out.kind, outcome_kind::issued);
+    EXPECT_EQ(out.sends, 2u);
+    EXPECT_TRUE(kept.collecting());  // the machine worked on the caller's triage
+  }
+  kept.rebind({async_ca::digicert, "41", {}});
+  borrowing second{kept, policy, splitmix64{1}, capture_sink{&log}};
+  const outcome out = run_in(w, second);
+  EXPECT_EQ(out.kind, outcome_kind::issued);
+  EXPECT_EQ(out.certificate, pem);
+  EXPECT_EQ(out.sends, 4u);
+  EXPECT_EQ(w.server.calls("GET /order/certificate/41"), 3u);
+  EXPECT_EQ(w.server.calls("GET /certificate/100/download/format/pem_all"), 1u);
+  EXPECT_FALSE(w.server.unmatched().has_value());
+}
+
 TEST(PollOutcome, SectigoCollectNotReadyRidesTheSchedule) {
   // certctl's reference (docs/sources.md#certctl-async-polling-doc): collectNotReady "rides the
   // same backoff schedule".

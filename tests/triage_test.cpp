@@ -687,6 +687,31 @@ TEST(Triage, ResetAfterDigiCertDownloadStage) {
   EXPECT_EQ(classify(t, 200, R"({"status":"rejected"})").verdict, verdict::permanent);
 }
 
+TEST(Triage, RebindIsTheTriageOfTheNewOrder) {
+  // Rebound mid-download, to another CA's order: every trace of the first order is gone.
+  async_ca_triage t{order_for(async_ca::digicert)};
+  ASSERT_TRUE(classify(t, 200, R"({"status":"issued","certificate":{"id":9}})").poll_now);
+  ASSERT_TRUE(t.collecting());
+  t.rebind({async_ca::entrust, "e/7", "ca 2"});
+  const async_ca_triage fresh{async_ca_order{async_ca::entrust, "e/7", "ca 2"}};
+  EXPECT_FALSE(t.collecting());
+  EXPECT_EQ(t.profile().name, "entrust");
+  EXPECT_EQ(target_of(t), target_of(fresh));
+  EXPECT_EQ(target_of(t), "/v1/certificate-authorities/ca%202/enrollments/e%2F7");
+  EXPECT_EQ(classify(t, 200, R"({"status":"AWAITING_APPROVAL"})").verdict, verdict::pending);
+}
+
+TEST(Triage, RebindKeepsRefusingAnIdThatCannotBeAPath) {
+  async_ca_triage t{order_for(async_ca::generic)};
+  EXPECT_FALSE(t.request_problem());
+  t.rebind({async_ca::generic, "..", ""});
+  EXPECT_EQ(t.request_problem().field, "async_ca_order.id");
+  // And the next good order clears it.
+  t.rebind({async_ca::generic, "43", ""});
+  EXPECT_FALSE(t.request_problem());
+  EXPECT_EQ(target_of(t), "/orders/43");
+}
+
 TEST(Triage, AsyncCaFromNameIsCaseInsensitive) {
   const std::pair<std::string_view, async_ca> names[] = {
       {"digicert", async_ca::digicert},     {"DigiCert", async_ca::digicert},

@@ -159,11 +159,13 @@ constexpr std::string_view target_problem(std::string_view target) noexcept {
   std::string_view segment_problem;
   std::size_t seg_at = path_at + 1;  // where the current segment starts
   for (std::size_t i = 0; i < n; ++i) {
+    // Runs of plain bytes in a tight loop; the switch sees only the others.
+    while (detail::target_byte_class[static_cast<unsigned char>(target[i])] ==
+           detail::target_byte::plain)
+      if (++i == n) break;
+    if (i == n) break;
     const auto c = static_cast<unsigned char>(target[i]);
-    const detail::target_byte k = detail::target_byte_class[c];
-    if (k == detail::target_byte::plain) [[likely]]
-      continue;
-    switch (k) {
+    switch (detail::target_byte_class[c]) {
       case detail::target_byte::plain: continue;
       case detail::target_byte::refused: return detail::uri_byte_problem(c);
       case detail::target_byte::percent:
@@ -176,12 +178,16 @@ constexpr std::string_view target_problem(std::string_view target) noexcept {
         if (query == n) query = i;
         continue;
       case detail::target_byte::slash:
-        // A slash of the path (not the scheme's, the host's end, or the query's) ends a segment.
-        if (i <= path_at || query != n || !segment_problem.empty()) continue;
-        if (const std::string_view seg = target.substr(seg_at, i - seg_at); seg.empty())
+        // A slash of the path (not the scheme's, the host's end, or the query's) ends a segment;
+        // only one starting with '.' or '%' can be a dot segment.
+        if (i <= path_at || query != n) continue;
+        if (!segment_problem.empty()) {
+        } else if (i == seg_at) {
           segment_problem = "has an empty path segment ('//')";
-        else if (detail::is_dot_segment(seg))
+        } else if ((target[seg_at] == '.' || target[seg_at] == '%') &&
+                   detail::is_dot_segment(target.substr(seg_at, i - seg_at))) {
           segment_problem = "has a '.' or '..' path segment (RFC 3986 §5.2.4 would remove it)";
+        }
         seg_at = i + 1;
         continue;
     }

@@ -103,17 +103,31 @@ class event_queue {
   /// Removes and returns the earliest event; the queue must not be empty.
   sim_event pop() {
     const auto [e, lane] = earliest();
+    return take(e, lane);
+  }
+
+  /// Removes the earliest event into `out` when there is one at or before `until`; false (and
+  /// the queue unchanged) otherwise. One look for the earliest instead of top() then pop().
+  bool pop_until(time_point until, sim_event& out) {
+    const auto [e, lane] = earliest();
+    if (e == nullptr || e->at > until) return false;
+    out = take(e, lane);
+    return true;
+  }
+
+ private:
+  static bool before(const sim_event& a, const sim_event& b) noexcept {
+    return a.at < b.at || (a.at == b.at && a.seq < b.seq);
+  }
+
+  // Removes the event earliest() found at `e` in `lane`.
+  sim_event take(const sim_event* e, std::size_t lane) {
     if (lane < lanes) return lane_[lane].pop();
     sim_event out = *e;
     const sim_event last = heap_.back();
     heap_.pop_back();
     if (!heap_.empty()) sift_down(last);
     return out;
-  }
-
- private:
-  static bool before(const sim_event& a, const sim_event& b) noexcept {
-    return a.at < b.at || (a.at == b.at && a.seq < b.seq);
   }
 
   // The earliest event and where it is (a lane's index, or `lanes` for the heap).
@@ -194,8 +208,8 @@ class engine {
   /// returns false.
   template <class Handler>
   void run(time_point until, Handler&& handle) {
-    while (!queue_.empty() && queue_.top().at <= until) {
-      const sim_event e = queue_.pop();
+    sim_event e;
+    while (queue_.pop_until(until, e)) {
       now_ = e.at;
       ++processed_;
       if (!handle(e)) return;
