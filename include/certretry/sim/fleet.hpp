@@ -16,7 +16,8 @@
 // Memory: one slot per certificate in flight (its machines, its request in flight), the
 // events scheduled, the CA's orders not yet collected and fixed-size statistics. A slot keeps its
 // triages (their JSON parsers and strings) from one certificate to the next and rebinds them to
-// each new order; its machines borrow them. So a fleet allocates per slot, not per certificate.
+// each new order; its machines borrow them. So the parsers are allocated per slot, not per
+// certificate.
 #pragma once
 
 #include "certretry/acme/ari.hpp"
