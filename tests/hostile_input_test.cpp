@@ -246,6 +246,32 @@ TEST(AcmeUrl, AbsoluteUrlsAndQueriesAreRequestTargets) {
   EXPECT_NE(target_problem("//evil.example/x"), "");
 }
 
+TEST(RequestTarget, SegmentsEndAtTheQueryAndOnlyThePathHasThem) {
+  constexpr std::string_view dot =
+      "has a '.' or '..' path segment (RFC 3986 §5.2.4 would remove it)";
+  constexpr std::string_view empty = "has an empty path segment ('//')";
+  // The last segment before the query, or before the end, is a segment too.
+  EXPECT_EQ(target_problem("/a/..?x=1"), dot);
+  EXPECT_EQ(target_problem("/a/%2e"), dot);
+  EXPECT_EQ(target_problem("https://h/a/.%2E"), dot);
+  EXPECT_EQ(target_problem("/a/...?x"), "");  // three dots are a name
+  EXPECT_EQ(target_problem("/a/.well-known/b"), "");
+  EXPECT_EQ(target_problem("/a/%41b"), "");
+  // A query's slashes and dots are the query's; the scheme's "//" is not an empty segment.
+  EXPECT_EQ(target_problem("/a?next=/../b//c"), "");
+  EXPECT_EQ(target_problem("https://h?x=//./"), "");
+  EXPECT_EQ(target_problem("https://h/a//b"), empty);
+  EXPECT_EQ(target_problem("https://h//"), empty);
+  EXPECT_EQ(target_problem("https://h.example."), "");  // a host's dots are not a segment
+  // The first problem in the order the check names them: a byte, then the scheme, then the path.
+  EXPECT_EQ(target_problem("/a/../b c"), "contains a space");
+  EXPECT_EQ(target_problem("ftp://h/../%zz"),
+            "has a '%' that is not followed by two hex digits (RFC 3986 §2.1)");
+  EXPECT_EQ(target_problem("?x"), "must be a path starting with '/' or an http(s) URL");
+  EXPECT_EQ(target_problem("/[a]/../b"), "has '[' or ']' in its path (RFC 3986 §3.3)");
+  EXPECT_EQ(target_problem("/a//b/.."), empty);  // the first segment problem
+}
+
 TEST(AriCertId, AnythingButOnePathSegmentOfCertIdCharactersIsRefused) {
   for (const std::string id : {"a/../b", "a b", "x\r\nHost: y", "..", "a%2Fb"}) {
     world w;
