@@ -289,8 +289,8 @@ class async_ca_triage {
 
   /// The same triage, with the same options, for another order: as if constructed anew, but
   /// keeping its buffers (the JSON parser's, the targets'), so a client that polls order after
-  /// order allocates them once. Move the triage out of the finished machine
-  /// (`std::move(m.triage())`), rebind it, and give it to the next machine.
+  /// order allocates them once. Keep it outside the machines (`poll_machine<async_ca_triage&>`
+  /// borrows it) and rebind it once a run has ended.
   void rebind(async_ca_order order) {
     order_ = std::move(order);
     profile_ = &profile_of(order_.ca);

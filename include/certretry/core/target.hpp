@@ -12,7 +12,6 @@
 #include "certretry/core/http.hpp"
 #include "certretry/core/invalid_value.hpp"
 
-#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -181,12 +180,12 @@ constexpr std::string_view target_problem(std::string_view target) noexcept {
         // A slash of the path (not the scheme's, the host's end, or the query's) ends a segment;
         // only one starting with '.' or '%' can be a dot segment.
         if (i <= path_at || query != n) continue;
-        if (!segment_problem.empty()) {
-        } else if (i == seg_at) {
-          segment_problem = "has an empty path segment ('//')";
-        } else if ((target[seg_at] == '.' || target[seg_at] == '%') &&
-                   detail::is_dot_segment(target.substr(seg_at, i - seg_at))) {
-          segment_problem = "has a '.' or '..' path segment (RFC 3986 §5.2.4 would remove it)";
+        if (segment_problem.empty()) {
+          if (i == seg_at)
+            segment_problem = "has an empty path segment ('//')";
+          else if ((target[seg_at] == '.' || target[seg_at] == '%') &&
+                   detail::is_dot_segment(target.substr(seg_at, i - seg_at)))
+            segment_problem = "has a '.' or '..' path segment (RFC 3986 §5.2.4 would remove it)";
         }
         seg_at = i + 1;
         continue;
