@@ -109,11 +109,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     c.schedule.k = schedule_choice::kind::named;
     c.schedule.name = p.anchors.empty() ? "certctl" : p.anchors.front();
     const plan pl = plan_of(p.server, machine_policy_of(p, c));
-    // No call at all only when the server's first Retry-After already lies past the deadline:
-    // honouring it leaves no time to poll, so the machine gives up at once.
+    // No call at all only when the server's first Retry-After already lies past the deadline
+    // (honouring it leaves no time to poll, so the machine gives up at once), or when a rate
+    // limit's spacing raised the floor past the deadline (a policy validate() refuses; the
+    // tuner says so instead of recommending).
     if (pl.calls.empty()) {
-      FUZZ_CHECK(p.server.first == first_call::after_wait && p.server.retry_after &&
-                 *p.server.retry_after > p.deadline);
+      const bool retry_after_past = p.server.first == first_call::after_wait &&
+                                    p.server.retry_after && *p.server.retry_after > p.deadline;
+      const bool floor_past = p.rate && !machine_policy_of(p, c).backoff.validate();
+      FUZZ_CHECK(retry_after_past || floor_past);
       return 0;
     }
     const double end = lat + seconds_of(p.deadline) + 1e-9;

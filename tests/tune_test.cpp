@@ -639,6 +639,33 @@ TEST(Tuner, AFirstRetryAfterPastTheDeadlineLeavesNoScheduleAndSaysWhy) {
   EXPECT_EQ(plan_of(p.server, machine_policy_of(p, c)).calls.size(), 1u);
 }
 
+// A rate limit whose spacing (30 s) is longer than the deadline (1 s) raises the floor past the
+// deadline: every machine refuses that policy and sends nothing, so no schedule is recommended
+// and the error says which values to change.
+TEST(Tuner, ARateSpacingPastTheDeadlineLeavesNoScheduleAndSaysWhy) {
+  problem p;
+  p.when = lognormal(300, 1.2);
+  p.cost = {1.0, 0.002};
+  p.deadline = 1s;
+  p.rate = rate_limit{2, 60s};
+  candidate c;
+  c.schedule.k = schedule_choice::kind::named;
+  c.schedule.name = "certctl";
+  const machine_policy mp = machine_policy_of(p, c);
+  EXPECT_FALSE(mp.backoff.validate());
+  EXPECT_TRUE(plan_of(p.server, mp).calls.empty());
+  const tuning t = tune_schedules(p);
+  EXPECT_FALSE(t.recommended);
+  EXPECT_EQ(t.error,
+            "the rate limit (2 calls per 60 s) keeps calls 30 s apart, past the deadline (1 s): a "
+            "policy with that floor sends nothing (min_delay over max_wait); raise deadline_s or "
+            "the rate limit's calls");
+  p.deadline = 30s;  // at the deadline the spacing fits: one call, then the last at 30 s
+  const tuning fits = tune_schedules(p);
+  EXPECT_TRUE(fits.recommended) << fits.error;
+  EXPECT_EQ(plan_of(p.server, machine_policy_of(p, c)).calls.size(), 2u);
+}
+
 TEST(Tuner, AJitteredScheduleIsPricedAsTheMixtureTheSimulationRuns) {
   problem p = certctl_case();
   candidate c;

@@ -395,6 +395,19 @@ inline tuning tune_schedules(const problem& p) {
     out.error = "the deadline must be positive";
     return out;
   }
+  // A rate limit whose spacing lies past the deadline raises the floor past it: validate()
+  // refuses such a policy (min_delay over max_wait), so every machine would send nothing.
+  if (p.rate && p.rate->calls > 0 && base.backoff.run_limits().min_delay > p.deadline) {
+    const auto secs = [](duration d) {
+      return std::to_string(std::chrono::ceil<std::chrono::seconds>(d).count());
+    };
+    out.error = "the rate limit (" + std::to_string(p.rate->calls) + " calls per " +
+                secs(p.rate->per) + " s) keeps calls " + secs(base.backoff.run_limits().min_delay) +
+                " s apart, past the deadline (" + secs(p.deadline) +
+                " s): a policy with that floor sends nothing (min_delay over max_wait); raise "
+                "deadline_s or the rate limit's calls";
+    return out;
+  }
 
   // --- the lower bound -------------------------------------------------------------------
   grid_spec g;
