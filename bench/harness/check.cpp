@@ -18,7 +18,7 @@ duration seconds_of(element e, bool& ok) {
   const std::optional<double> n = number_of(e);
   if (!n) ok = false;
   const double v = n.value_or(0.0);
-  return duration{static_cast<std::int64_t>(std::llround(v * 1000.0))};
+  return ms_of_seconds(v);
 }
 
 std::string list_text(const std::vector<std::string>& items) {

@@ -127,7 +127,7 @@ class object_reader {
                                   bool required = false) {
     const auto v = number(key, lo, hi, required);
     if (!v) return std::nullopt;
-    return duration{static_cast<std::int64_t>(std::llround(*v * 1000.0))};
+    return ms_of_seconds(*v);
   }
   std::optional<bool> boolean(std::string_view key) {
     const auto e = get(key);
@@ -551,7 +551,7 @@ bool parse_schedule(element e, const std::string& path, any_schedule& out, parse
         r.fail(path + ".table_s: each delay must be a number of seconds from 0.001 to 86400");
         return false;
       }
-      steps.push_back(duration{static_cast<std::int64_t>(std::llround(s * 1000.0))});
+      steps.push_back(ms_of_seconds(s));
     }
     // The last delay repeats, so padding the list with it keeps the schedule.
     const auto at = [&](std::size_t i) { return steps[std::min(i, steps.size() - 1)]; };

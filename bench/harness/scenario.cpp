@@ -39,7 +39,7 @@ bool parse_latency(element e, std::string_view where, duration& out, std::string
   const double s = *n;
   if (!(s >= 0.0) || s > 1e7)
     return fail(detail, std::string(where) + ".latency_s: must be between 0 and 10000000");
-  out = duration{static_cast<std::int64_t>(std::llround(s * 1000.0))};
+  out = ms_of_seconds(s);
   return true;
 }
 
@@ -339,8 +339,7 @@ result<scenario> parse_scenario(std::string_view json, std::string& detail,
         for (element step : steps) {
           const double secs = number_of(step).value_or(-1.0);
           if (!(secs >= 0.0 && secs <= 31536000.0)) return bad(rule);
-          s.escalation.steps[i++] =
-              duration{static_cast<std::int64_t>(std::llround(secs * 1000.0))};
+          s.escalation.steps[i++] = ms_of_seconds(secs);
         }
       } else if (k == "give_up_after") {
         std::uint64_t n = 0;
@@ -358,8 +357,7 @@ result<scenario> parse_scenario(std::string_view json, std::string& detail,
   // Extension: start jitter, bounded as the library bounds it (start_jitter::validate: 24 h).
   if (element j; !top["start_jitter_s"].get(j)) {
     const double secs = number_of(j).value_or(-1.0);
-    const start_jitter jitter{
-        duration{static_cast<std::int64_t>(std::llround(std::clamp(secs, -1.0, 1e7) * 1000.0))}};
+    const start_jitter jitter{ms_of_seconds(std::clamp(secs, -1.0, 1e7))};
     if (!(secs >= 0.0 && secs <= 86400.0) || !jitter.validate())
       return bad("start_jitter_s: must be a number of seconds from 0 to 86400 (24 h)");
     s.start_jitter = jitter.max_delay;

@@ -118,7 +118,7 @@ class reader {
                                   bool required = false) {
     const auto v = number(key, lo, hi, required);
     if (!v) return std::nullopt;
-    return duration{static_cast<std::int64_t>(std::llround(*v * 1000.0))};
+    return ms_of_seconds(*v);
   }
   std::optional<std::string_view> string(std::string_view key, bool required = false) {
     const auto e = get(key);
