@@ -15,7 +15,7 @@ namespace {
 std::string ledger_summary(const failure_ledger& l, const outcome& o, bool ran) {
   if (!ran) return "unchanged: the gate refused the run";
   std::string why = "recorded ";
-  why += o.kind == outcome_kind::completed ? "issued" : std::string(to_string(o.kind));
+  why += transcript_word(o.kind);
   if (o.kind == outcome_kind::cancelled) return why + ": unchanged (a cancelled run says nothing)";
   if (l.needs_person()) return why + ": needs a person; every later run is refused until cleared";
   if (l.next_attempt()) {
@@ -28,7 +28,7 @@ std::string ledger_summary(const failure_ledger& l, const outcome& o, bool ran) 
 
 }  // namespace
 
-void world::note(std::string_view name, std::string_view why) {
+void world::note(std::string_view name, std::string_view why, std::string_view ledger_json) {
   entry e;
   e.kind = "event";
   e.t = elapsed();
@@ -36,6 +36,7 @@ void world::note(std::string_view name, std::string_view why) {
   e.why = std::string(why);
   json_line line;
   line.secs("t", e.t).str("event", name).str("why", why);
+  if (!ledger_json.empty()) line.raw("ledger", ledger_json);
   e.line = line.done();
   out.add(std::move(e));
 }
@@ -75,15 +76,7 @@ replay_result world::finish(outcome o, bool ran) {
   if (ledger) {
     if (ran) ledger->record(o, clock.now(), scene.escalation);
     std::string saved = to_json(*ledger);
-    entry e;
-    e.kind = "event";
-    e.t = elapsed();
-    e.what = "ledger";
-    e.why = ledger_summary(*ledger, o, ran);
-    json_line line;
-    line.secs("t", e.t).str("event", e.what).str("why", e.why).raw("ledger", saved);
-    e.line = line.done();
-    out.add(std::move(e));
+    note("ledger", ledger_summary(*ledger, o, ran), saved);
     r.ledger = std::move(saved);
   }
   entry e = outcome_entry(o, elapsed());

@@ -51,8 +51,9 @@ struct world {
   duration elapsed() const { return clock.now() - clock.start(); }
 
   // An event line the harness writes itself (not the machine's): `ledger-gate`,
-  // `replaces-dropped`, `renewal-held` (ledger_run.cpp).
-  void note(std::string_view name, std::string_view why);
+  // `replaces-dropped`, `renewal-held`, and `ledger` with the saved ledger (`ledger_json`, a
+  // member only when not empty; ledger_run.cpp).
+  void note(std::string_view name, std::string_view why, std::string_view ledger_json = {});
 
   // Before the machine runs: the ledger's gate, then the start jitter. A run the gate refuses
   // ends here, with its outcome and nothing sent.

@@ -69,9 +69,7 @@ entry outcome_entry(const outcome& o, duration t) {
   entry en;
   en.kind = "outcome";
   en.t = t;
-  // The transcript format predates outcome_kind::completed: the ACME machines' success prints as
-  // "issued", as it always has (docs/harness.md).
-  en.what = o.kind == outcome_kind::completed ? "issued" : std::string(to_string(o.kind));
+  en.what = std::string(transcript_word(o.kind));
   en.sends = o.sends;
   en.why = o.reason;
   json_line line;

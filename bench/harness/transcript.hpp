@@ -7,6 +7,7 @@
 #include "certretry/core/action.hpp"
 #include "certretry/core/event.hpp"
 
+#include <string_view>
 #include <vector>
 
 namespace certretry::harness {
@@ -45,6 +46,12 @@ class transcript_sink {
   transcript_writer* out_;
   time_point start_;
 };
+
+// The word a transcript gives an outcome kind. The format predates outcome_kind::completed: the
+// ACME machines' success prints as "issued", as it always has (docs/harness.md).
+constexpr std::string_view transcript_word(outcome_kind k) noexcept {
+  return k == outcome_kind::completed ? "issued" : to_string(k);
+}
 
 // The last line: the outcome, `t` seconds after the start.
 entry outcome_entry(const outcome& o, duration t);
