@@ -194,9 +194,7 @@ struct acme_new_order {
     if (supply && o.nonce.initial.empty()) o.nonce.initial = "scriptNonce0";
     const std::string url = o.new_order_url;
     acme::new_order_machine m{std::move(o), make_policy(s), splitmix64{seed}, w.sink()};
-    if (!supply) return drive_counting(w, m, w.server, url);
-    nonce_supplier nonces{&w.server};
-    return drive_counting(w, m, nonces, url);
+    return drive_acme_through(w, supply, [&](auto& t) { return drive_counting(w, m, t, url); });
   }
 };
 

@@ -254,11 +254,18 @@ struct nonce_supplier {
   result<response> send(const request_view& r);
 };
 
+// Runs an ACME machine over the scripted server, through a nonce_supplier when the scenario does
+// not script nonces itself; `through(transport)` drives it (a caller may wrap the transport).
+template <class Through>
+replay_result drive_acme_through(world& w, bool supply_nonces, Through&& through) {
+  if (!supply_nonces) return through(w.server);
+  nonce_supplier t{&w.server};
+  return through(t);
+}
+
 template <class Machine>
 replay_result drive_acme(world& w, Machine& m, bool supply_nonces) {
-  if (!supply_nonces) return w.drive(m);
-  nonce_supplier t{&w.server};
-  return w.drive(m, t);
+  return drive_acme_through(w, supply_nonces, [&](auto& t) { return w.drive(m, t); });
 }
 
 }  // namespace certretry::harness
